@@ -1,0 +1,237 @@
+//! Activities (SCORM packages and course containers) and their language versions.
+
+use crate::ids::{ActivityId, LanguageVersionId, TenantId, UserId};
+use crate::tenant::{InvalidField, LanguageCode, Organisations};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// What an activity is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActivityKind {
+    /// A SCORM package: leaf content with a package per language.
+    Scorm,
+    /// A container with no file; every course is also a path (curriculum).
+    Course,
+}
+
+impl ActivityKind {
+    /// Parses the upload API's `activityType`.
+    ///
+    /// # Errors
+    /// Anything but `scorm` or `course` (exact, lower case as the spec writes them).
+    pub fn parse(raw: &str) -> Result<Self, InvalidField> {
+        match raw.trim() {
+            "scorm" => Ok(Self::Scorm),
+            "course" => Ok(Self::Course),
+            other => Err(InvalidField::new(
+                "activityType",
+                format!("must be \"scorm\" or \"course\", not {other:?}"),
+            )),
+        }
+    }
+
+    /// The spelling used by the APIs and the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Scorm => "scorm",
+            Self::Course => "course",
+        }
+    }
+}
+
+impl fmt::Display for ActivityKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Longest name or title accepted, in characters.
+pub const MAX_NAME_CHARS: usize = 255;
+
+/// An activity or language-version title: trimmed, not empty, at most 255 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Name(String);
+
+impl Name {
+    /// Parses a name given in `field`.
+    ///
+    /// # Errors
+    /// When it is empty after trimming, too long, or contains control characters.
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, InvalidField> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err(InvalidField::new(field, "must not be empty"));
+        }
+        let chars = name.chars().count();
+        if chars > MAX_NAME_CHARS {
+            return Err(InvalidField::new(
+                field,
+                format!("is too long ({chars} characters, at most {MAX_NAME_CHARS})"),
+            ));
+        }
+        if name.chars().any(|c| c.is_control()) {
+            return Err(InvalidField::new(field, "must not contain control characters"));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The name, owned.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where a new activity goes: top level, or appended to a course's curriculum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Placement {
+    /// Not placed in any course.
+    TopLevel,
+    /// Appended as the last entry of this course's last section.
+    Under(ActivityId),
+}
+
+impl Placement {
+    /// Parses the upload API's `parentActivityId`: absent, empty, `0` or `-1` is top level.
+    ///
+    /// # Errors
+    /// When it is not an integer, or a negative one other than `-1`.
+    pub fn parse(raw: Option<&str>) -> Result<Self, InvalidField> {
+        const FIELD: &str = "parentActivityId";
+        let raw = raw.map(str::trim).unwrap_or_default();
+        if raw.is_empty() {
+            return Ok(Self::TopLevel);
+        }
+        match raw.parse::<i64>() {
+            Ok(0 | -1) => Ok(Self::TopLevel),
+            Ok(id) if id > 0 => Ok(Self::Under(ActivityId(id))),
+            Ok(id) => Err(InvalidField::new(FIELD, format!("{id} is not a valid activity id"))),
+            Err(_) => Err(InvalidField::new(FIELD, format!("{raw:?} is not an integer"))),
+        }
+    }
+}
+
+/// What a SCORM manifest said about one language version's package.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScormContent {
+    /// `"1.2"`, `"2004 3rd Edition"`, … or `None` when it could not be told.
+    pub scorm_version: Option<String>,
+    /// Title of the default organisation.
+    pub title: Option<String>,
+    /// Description from the manifest's metadata.
+    pub description: Option<String>,
+    /// Launch URL relative to the package root (with parameters).
+    pub launch_href: String,
+    /// 1.2 mastery score (0–100) or 2004 passing score (−1..1), as written.
+    pub mastery_score: Option<f64>,
+    /// 2004 completion threshold, as written.
+    pub completion_threshold: Option<f64>,
+    /// The organisation/item tree as inspected (JSON), kept for the read API.
+    pub items: serde_json::Value,
+    /// Number of files stored.
+    pub file_count: u64,
+    /// Sum of their sizes.
+    pub total_bytes: u64,
+    /// Lowercase hex SHA-256 of the uploaded zip.
+    pub package_sha256: String,
+    /// Where the files are stored: the blob-key prefix of this version's folder.
+    pub storage_prefix: String,
+}
+
+/// One language version of an activity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LanguageVersion {
+    /// Its id.
+    pub id: LanguageVersionId,
+    /// Culture code, unique within the activity.
+    pub language: LanguageCode,
+    /// Title shown for this language.
+    pub title: Name,
+    /// Package data for SCORM activities; `None` for courses.
+    pub scorm: Option<ScormContent>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// An activity with its language versions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    /// Its id (for a course, also its curriculum id).
+    pub id: ActivityId,
+    /// Owning tenant.
+    pub tenant: TenantId,
+    /// Scorm or course.
+    pub kind: ActivityKind,
+    /// The first language version's title.
+    pub name: Name,
+    /// The uploading user.
+    pub owner: UserId,
+    /// Which organisations it is available to.
+    pub organisations: Organisations,
+    /// The course it was placed under at creation, if any.
+    pub parent: Option<ActivityId>,
+    /// Shown in the catalog (true unless an admin hides it).
+    pub in_catalog: bool,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Language versions, the first (default language) first.
+    pub versions: Vec<LanguageVersion>,
+}
+
+impl Activity {
+    /// The version in `language`, if the activity has one.
+    pub fn version(&self, language: &LanguageCode) -> Option<&LanguageVersion> {
+        self.versions.iter().find(|v| &v.language == language)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_bounded_and_non_empty() {
+        assert_eq!(Name::parse("name", "  HSE  ").unwrap().as_str(), "HSE");
+        assert_eq!(Name::parse("name", "   ").unwrap_err().to_string(), "name must not be empty");
+        let long = "é".repeat(256);
+        assert!(Name::parse("name", &long).unwrap_err().to_string().starts_with("name is too long (256"));
+        assert!(Name::parse("name", &"é".repeat(255)).is_ok());
+        assert!(Name::parse("name", "a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn activity_types() {
+        assert_eq!(ActivityKind::parse("scorm").unwrap(), ActivityKind::Scorm);
+        assert_eq!(ActivityKind::parse("course").unwrap(), ActivityKind::Course);
+        let err = ActivityKind::parse("video").unwrap_err();
+        assert_eq!(err.to_string(), "activityType must be \"scorm\" or \"course\", not \"video\"");
+    }
+
+    #[test]
+    fn placements() {
+        assert_eq!(Placement::parse(None).unwrap(), Placement::TopLevel);
+        assert_eq!(Placement::parse(Some("0")).unwrap(), Placement::TopLevel);
+        assert_eq!(Placement::parse(Some("-1")).unwrap(), Placement::TopLevel);
+        assert_eq!(Placement::parse(Some("12345")).unwrap(), Placement::Under(ActivityId(12345)));
+        assert!(Placement::parse(Some("-2")).is_err());
+        assert_eq!(
+            Placement::parse(Some("12x")).unwrap_err().to_string(),
+            "parentActivityId \"12x\" is not an integer"
+        );
+    }
+}

@@ -1,0 +1,10 @@
+#![doc = include_str!("../README.md")]
+
+pub mod activity;
+pub mod curriculum;
+pub mod ids;
+pub mod tenant;
+
+pub use activity::*;
+pub use ids::*;
+pub use tenant::*;

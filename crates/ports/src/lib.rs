@@ -1,0 +1,18 @@
+#![doc = include_str!("../README.md")]
+
+pub mod blob;
+#[cfg(feature = "contract-tests")]
+pub mod contract;
+pub mod repo;
+
+pub use blob::*;
+pub use repo::*;
+
+/// A boxed error from an adapter, kept as the `source` of a port error.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The source of the current time, so that use cases are testable.
+pub trait Clock: Send + Sync {
+    /// Now, in UTC.
+    fn now(&self) -> chrono::DateTime<chrono::Utc>;
+}

@@ -1,0 +1,290 @@
+//! Repository ports: the tenant directory (tenants, keys, users, organisations, languages) and
+//! the activity repository (activities, language versions, their placement in curricula).
+
+use crate::BoxError;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use curricula_domain::{
+    ActivityId, ActivityKind, ApiKeyId, LanguageCode, LanguageVersionId, Name, OrganisationId,
+    Organisations, Origin, Placement, ScormContent, Tenant, TenantId, UserId, Activity,
+};
+use std::fmt;
+
+/// A storage failure that is not the caller's fault.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached right now (connection refused, pool timeout); retrying
+    /// later may succeed.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// Any other failure of the database or of the data in it.
+    #[error("the database failed")]
+    Backend(#[source] BoxError),
+}
+
+/// The hex SHA-256 of an API key: the only form a key is ever stored or looked up in.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct KeyHash(pub String);
+
+impl fmt::Debug for KeyHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyHash({}…)", &self.0[..self.0.len().min(8)])
+    }
+}
+
+/// A stored API key (never the key itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    /// Its id.
+    pub id: ApiKeyId,
+    /// The tenant it authenticates.
+    pub tenant: TenantId,
+    /// The origin it is bound to; only bound keys work on the upload API.
+    pub origin: Option<Origin>,
+    /// When it was issued.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A user of a tenant; owner of uploads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Its id.
+    pub id: UserId,
+    /// The tenant.
+    pub tenant: TenantId,
+    /// User name, unique within the tenant.
+    pub username: String,
+}
+
+/// An organisation (department) of a tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organisation {
+    /// The id partners use, unique within the tenant.
+    pub id: OrganisationId,
+    /// The tenant.
+    pub tenant: TenantId,
+    /// Display name.
+    pub name: String,
+}
+
+/// Why an administrative write of the tenant directory failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    /// The tenant does not exist.
+    #[error("tenant {0} was not found")]
+    TenantNotFound(TenantId),
+    /// A unique value is taken (user name, organisation id).
+    #[error("{0} already exists")]
+    Duplicate(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Tenants and what belongs to them.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait TenantDirectory: Send + Sync {
+    /// Creates a tenant whose enabled languages are `languages` plus `default_language`.
+    ///
+    /// # Errors
+    /// MUST return `Store` only when the store fails.
+    async fn create_tenant(
+        &self,
+        name: &str,
+        default_language: &LanguageCode,
+        languages: &[LanguageCode],
+    ) -> Result<Tenant, DirectoryError>;
+
+    /// The tenant with `id`, if any.
+    ///
+    /// # Errors
+    /// MUST return `Err` only when the store fails.
+    async fn tenant(&self, id: TenantId) -> Result<Option<Tenant>, StoreError>;
+
+    /// Every tenant, by id.
+    ///
+    /// # Errors
+    /// MUST return `Err` only when the store fails.
+    async fn tenants(&self) -> Result<Vec<Tenant>, StoreError>;
+
+    /// Enables `code` for the tenant; enabling an enabled language changes nothing.
+    ///
+    /// # Errors
+    /// MUST return `TenantNotFound` for an unknown tenant.
+    async fn enable_language(&self, tenant: TenantId, code: &LanguageCode) -> Result<(), DirectoryError>;
+
+    /// Stores a key hash for the tenant, optionally bound to an origin.
+    ///
+    /// # Errors
+    /// MUST return `TenantNotFound` for an unknown tenant, `Duplicate` for a hash already stored.
+    async fn create_api_key(
+        &self,
+        tenant: TenantId,
+        hash: &KeyHash,
+        origin: Option<&Origin>,
+        now: DateTime<Utc>,
+    ) -> Result<ApiKeyRecord, DirectoryError>;
+
+    /// The key whose hash is `hash`, if any.
+    ///
+    /// # Errors
+    /// MUST return `Err` only when the store fails.
+    async fn api_key(&self, hash: &KeyHash) -> Result<Option<ApiKeyRecord>, StoreError>;
+
+    /// The tenant's keys, by id.
+    ///
+    /// # Errors
+    /// MUST return `Err` only when the store fails.
+    async fn api_keys(&self, tenant: TenantId) -> Result<Vec<ApiKeyRecord>, StoreError>;
+
+    /// Creates a user.
+    ///
+    /// # Errors
+    /// MUST return `TenantNotFound` for an unknown tenant, `Duplicate` when the tenant already
+    /// has that user name.
+    async fn create_user(&self, tenant: TenantId, username: &str) -> Result<User, DirectoryError>;
+
+    /// The tenant's user called `username` (exact match), if any.
+    ///
+    /// # Errors
+    /// MUST return `Err` only when the store fails.
+    async fn user(&self, tenant: TenantId, username: &str) -> Result<Option<User>, StoreError>;
+
+    /// The tenant's users, by id.
+    ///
+    /// # Errors
+    /// MUST return `Err` only when the store fails.
+    async fn users(&self, tenant: TenantId) -> Result<Vec<User>, StoreError>;
+
+    /// Creates an organisation with the given id, or the tenant's highest id plus one.
+    ///
+    /// # Errors
+    /// MUST return `TenantNotFound` for an unknown tenant, `Duplicate` when the id is taken in
+    /// that tenant.
+    async fn create_organisation(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        id: Option<OrganisationId>,
+    ) -> Result<Organisation, DirectoryError>;
+
+    /// The tenant's organisations, by id.
+    ///
+    /// # Errors
+    /// MUST return `Err` only when the store fails.
+    async fn organisations(&self, tenant: TenantId) -> Result<Vec<Organisation>, StoreError>;
+}
+
+/// A new activity with its first language version and where it goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewActivity {
+    /// Owning tenant.
+    pub tenant: TenantId,
+    /// Scorm or course.
+    pub kind: ActivityKind,
+    /// Name, also the first version's title.
+    pub name: Name,
+    /// The uploading user.
+    pub owner: UserId,
+    /// Which organisations see it.
+    pub organisations: Organisations,
+    /// Top level, or appended to a course's last section.
+    pub placement: Placement,
+    /// The tenant's default language: the first version's language.
+    pub language: LanguageCode,
+    /// Package data, for SCORM.
+    pub scorm: Option<ScormContent>,
+    /// Creation time.
+    pub now: DateTime<Utc>,
+}
+
+/// Why creating an activity failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateActivityError {
+    /// `placement` names no activity of the tenant.
+    #[error("parentActivityId {0} was not found")]
+    ParentNotFound(ActivityId),
+    /// `placement` names an activity that is not a course.
+    #[error("parentActivityId {0} is not a course")]
+    ParentNotACourse(ActivityId),
+    /// Some organisations do not exist in the tenant.
+    #[error("organisationIds {0:?} were not found")]
+    UnknownOrganisations(Vec<OrganisationId>),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A language version to add to an existing activity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewLanguageVersion {
+    /// Owning tenant.
+    pub tenant: TenantId,
+    /// The activity.
+    pub activity: ActivityId,
+    /// Its language.
+    pub language: LanguageCode,
+    /// Its title.
+    pub title: Name,
+    /// Package data, for SCORM activities.
+    pub scorm: Option<ScormContent>,
+    /// Creation time.
+    pub now: DateTime<Utc>,
+}
+
+/// Why adding a language version failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AddLanguageError {
+    /// The activity does not exist in the tenant.
+    #[error("activityId {0} was not found")]
+    ActivityNotFound(ActivityId),
+    /// The activity already has a version in that language.
+    #[error("activityId {activity} already has a {language} language version")]
+    LanguageExists {
+        /// The activity.
+        activity: ActivityId,
+        /// The language.
+        language: LanguageCode,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Activities, their language versions and their placement in curricula.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait ActivityRepository: Send + Sync {
+    /// Creates the activity, its first language version, for a course its curriculum (one
+    /// default section) and, when placed under a course, its entry as the last of that
+    /// course's last section — all or nothing.
+    ///
+    /// # Errors
+    /// MUST return `ParentNotFound` when the parent is not an activity of the tenant,
+    /// `ParentNotACourse` when it is not a course, `UnknownOrganisations` listing every id the
+    /// tenant does not have; in every error case nothing is stored.
+    async fn create_activity(&self, new: NewActivity) -> Result<ActivityId, CreateActivityError>;
+
+    /// Adds a language version to an activity.
+    ///
+    /// # Errors
+    /// MUST return `ActivityNotFound` when the activity is not the tenant's, `LanguageExists`
+    /// when it already has that language (also when two requests race); nothing is stored then.
+    async fn add_language_version(
+        &self,
+        new: NewLanguageVersion,
+    ) -> Result<LanguageVersionId, AddLanguageError>;
+
+    /// The tenant's activity `id` with its versions, or `None` (also for another tenant's).
+    ///
+    /// # Errors
+    /// MUST return `Err` only when the store fails.
+    async fn activity(&self, tenant: TenantId, id: ActivityId) -> Result<Option<Activity>, StoreError>;
+
+    /// Every storage prefix a language version references (for the blob sweep).
+    ///
+    /// # Errors
+    /// MUST return `Err` only when the store fails.
+    async fn storage_prefixes(&self) -> Result<Vec<String>, StoreError>;
+}

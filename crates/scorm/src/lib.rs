@@ -1,0 +1,1 @@
+//! SCORM package inspection (placeholder; being written).

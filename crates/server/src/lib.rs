@@ -1,0 +1,7 @@
+#![doc = include_str!("../README.md")]
+
+pub mod admin_cli;
+pub mod app;
+pub mod settings;
+pub mod telemetry;
+pub mod upload_api;

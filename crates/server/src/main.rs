@@ -1,0 +1,120 @@
+//! `curricula`: the service and its command line.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use curricula_server::app::{self, Adapters, AppState};
+use curricula_server::settings::Settings;
+use curricula_server::{admin_cli, telemetry};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Curricula: e-learning content service (SCORM packages, courses, learning paths).
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Configuration file (default: ./curricula.toml when present).
+    #[arg(long, global = true, env = "CURRICULA_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (applies pending migrations first).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Administer tenants, keys, users, organisations and languages.
+    Admin(admin_cli::AdminArgs),
+    /// Inspect a SCORM package and print what it is, as JSON (exit 1 when refused).
+    Inspect {
+        /// The .zip package.
+        package: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Inspect { package } = &cli.command {
+        return inspect(package);
+    }
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    telemetry::init(&settings.log.format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: starting the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve => serve(settings).await,
+            Command::Migrate => migrate(settings).await,
+            Command::Admin(args) => admin_cli::run(args, &settings).await,
+            Command::Inspect { .. } => unreachable!("handled above"),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn migrate(settings: Settings) -> anyhow::Result<()> {
+    Adapters::open(&settings).await?;
+    eprintln!("migrations applied");
+    Ok(())
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    std::fs::create_dir_all("var").context("creating ./var")?;
+    let adapters = Adapters::open(&settings).await?;
+    let state = actix_web::web::Data::new(AppState {
+        uploads: adapters.uploads(settings.ingest()),
+        max_body_bytes: settings.upload.max_bytes,
+        tmp_dir: settings.tmp_dir()?,
+    });
+    let mut server = actix_web::HttpServer::new(move || app::app(state.clone()))
+        .shutdown_timeout(settings.server.shutdown_grace_seconds)
+        .bind(&settings.server.bind)
+        .with_context(|| format!("binding {}", settings.server.bind))?;
+    if settings.server.workers > 0 {
+        server = server.workers(settings.server.workers);
+    }
+    for addr in server.addrs() {
+        tracing::info!(%addr, "listening on http://{addr}");
+    }
+    server.run().await.context("running the HTTP server")
+}
+
+fn inspect(package: &std::path::Path) -> ExitCode {
+    let limits = curricula_scorm::Limits::default();
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let result = curricula_scorm::inspect_and_verify(|| std::fs::File::open(package), &limits, threads);
+    match result {
+        Ok(inspection) => {
+            println!("{}", serde_json::to_string_pretty(&inspection).unwrap_or_default());
+            if inspection.launch_file_present {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(refusal) => {
+            let body = serde_json::json!({ "error": refusal.kind.as_str(), "message": refusal.message });
+            println!("{body}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! Configuration: built-in defaults < `./curricula.toml` < `CURRICULA__SECTION__KEY` variables.
+
+use anyhow::Context;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// Everything the binary can be configured with.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// HTTP listener.
+    pub server: ServerSettings,
+    /// The relational store.
+    pub database: DatabaseSettings,
+    /// The blob store.
+    pub storage: StorageSettings,
+    /// Upload handling.
+    pub upload: UploadSettings,
+    /// SCORM package limits.
+    pub scorm: curricula_scorm::Limits,
+    /// Logging.
+    pub log: LogSettings,
+}
+
+/// HTTP listener settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    /// Address to listen on.
+    pub bind: String,
+    /// Seconds in-flight requests get on shutdown.
+    pub shutdown_grace_seconds: u64,
+    /// Worker threads (0 = one per core).
+    pub workers: usize,
+}
+
+/// Database settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// `sqlite://path` (may hold a password for other backends: never logged).
+    pub url: String,
+    /// Connections in the pool.
+    pub pool_size: usize,
+}
+
+/// Blob-store settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StorageSettings {
+    /// `file:///abs/path` or `memory://`; empty = `./var/blobs`.
+    pub url: String,
+}
+
+/// Upload settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UploadSettings {
+    /// Largest accepted body in bytes.
+    pub max_bytes: u64,
+    /// Spool folder; empty = `./var/tmp`.
+    pub tmp_dir: String,
+    /// Extraction threads per upload (0 = min(cores, 4)).
+    pub threads: usize,
+}
+
+/// Log settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    /// `text` or `json`.
+    pub format: String,
+}
+
+impl Settings {
+    /// Loads the layered configuration; `file` replaces `./curricula.toml` when given.
+    ///
+    /// # Errors
+    /// When a source is malformed or a value has the wrong type.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut builder = config::Config::builder().add_source(config::File::from_str(
+            include_str!("../config/default.toml"),
+            config::FileFormat::Toml,
+        ));
+        builder = match file {
+            Some(path) => builder.add_source(config::File::from(path).required(true)),
+            None => builder.add_source(config::File::with_name("curricula").required(false)),
+        };
+        let settings: Self = builder
+            .add_source(config::Environment::with_prefix("CURRICULA").prefix_separator("__").separator("__"))
+            .build()
+            .context("reading the configuration")?
+            .try_deserialize()
+            .context("reading the configuration")?;
+        Ok(settings)
+    }
+
+    /// The blob-store URL, defaulting to `file://` + absolute `./var/blobs`.
+    ///
+    /// # Errors
+    /// When the current directory cannot be read.
+    pub fn storage_url(&self) -> anyhow::Result<String> {
+        if !self.storage.url.trim().is_empty() {
+            return Ok(self.storage.url.trim().to_owned());
+        }
+        let dir = std::env::current_dir()?.join("var").join("blobs");
+        Ok(format!("file://{}", dir.display()))
+    }
+
+    /// The upload spool folder, created when missing.
+    ///
+    /// # Errors
+    /// When it cannot be created.
+    pub fn tmp_dir(&self) -> anyhow::Result<PathBuf> {
+        let dir = if self.upload.tmp_dir.trim().is_empty() {
+            PathBuf::from("var").join("tmp")
+        } else {
+            PathBuf::from(self.upload.tmp_dir.trim())
+        };
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(dir)
+    }
+
+    /// Extraction settings for the service.
+    pub fn ingest(&self) -> curricula_service::IngestSettings {
+        let mut ingest = curricula_service::IngestSettings {
+            limits: self.scorm.clone(),
+            ..Default::default()
+        };
+        if self.upload.threads > 0 {
+            ingest.threads = self.upload.threads;
+        }
+        ingest
+    }
+}

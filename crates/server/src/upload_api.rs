@@ -1,0 +1,295 @@
+//! The Activity Upload API: `POST /api/activityupload/new` and `/addlanguage` (multipart).
+//!
+//! The body is read as a stream: text fields are kept (bounded), the `file` part is spooled to
+//! a temporary file while its SHA-256 is computed, and the whole body is cut off with 413 as
+//! soon as it crosses the configured limit.
+
+use crate::app::AppState;
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::http::header::CONTENT_LENGTH;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use curricula_domain::{ActivityId, ActivityKind, InvalidField, LanguageCode, Name, Organisations, Placement};
+use curricula_ports::StoreError;
+use curricula_service::{AddLanguage, CreateActivity, Package, PackageSource, ReadSeek, UploadError};
+use futures::{Stream, StreamExt, TryStreamExt};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use tokio::io::AsyncWriteExt;
+
+/// Longest text field accepted.
+const MAX_FIELD_BYTES: usize = 64 * 1024;
+/// Most parts accepted in one request.
+const MAX_PARTS: usize = 64;
+
+/// Registers the upload routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/activityupload")
+            .route("/new", web::post().to(new_activity))
+            .route("/addlanguage", web::post().to(add_language)),
+    );
+}
+
+/// An Upload API failure, answered as `{"errorMessage": "..."}`.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadApiError {
+    /// The body crossed the limit.
+    #[error("the request body is larger than the {0} byte limit")]
+    TooLarge(u64),
+    /// The body is not usable multipart/form-data.
+    #[error("the request body is not valid multipart/form-data: {0}")]
+    Malformed(String),
+    /// A field is missing or malformed.
+    #[error(transparent)]
+    Field(#[from] InvalidField),
+    /// A part is repeated, too long or not text; the message names it.
+    #[error("{0}")]
+    Part(String),
+    /// The use case refused or failed.
+    #[error(transparent)]
+    Upload(#[from] UploadError),
+    /// Spooling the file failed.
+    #[error("storing the uploaded file failed")]
+    Spool(#[source] io::Error),
+}
+
+impl ResponseError for UploadApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Malformed(_) | Self::Field(_) | Self::Part(_) => StatusCode::BAD_REQUEST,
+            Self::Spool(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Upload(e) => match e {
+                UploadError::Unauthorized => StatusCode::UNAUTHORIZED,
+                UploadError::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+                UploadError::Store(_) | UploadError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                _ => StatusCode::BAD_REQUEST,
+            },
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let message = if status.is_server_error() {
+            crate::app::log_server_error(self);
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                "the service is temporarily unavailable; retry later".to_owned()
+            } else {
+                format!(
+                    "unexpected server error at {}; contact support with this timestamp",
+                    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ")
+                )
+            }
+        } else {
+            self.to_string()
+        };
+        HttpResponse::build(status).json(serde_json::json!({ "errorMessage": message }))
+    }
+}
+
+/// A spooled upload; the file is deleted when the last handle goes.
+struct SpooledFile(tempfile::TempPath);
+
+impl PackageSource for SpooledFile {
+    fn open(&self) -> io::Result<Box<dyn ReadSeek>> {
+        Ok(Box::new(std::fs::File::open(&self.0)?))
+    }
+}
+
+/// The fields of one upload request.
+struct UploadForm {
+    fields: HashMap<String, String>,
+    file: Option<Package>,
+}
+
+impl UploadForm {
+    fn required(&self, field: &'static str) -> Result<&str, InvalidField> {
+        self.fields
+            .get(field)
+            .map(String::as_str)
+            .ok_or_else(|| InvalidField::new(field, "is required"))
+    }
+
+    fn optional(&self, field: &str) -> Option<&str> {
+        self.fields.get(field).map(String::as_str)
+    }
+}
+
+/// Counts body bytes and fails the stream once `limit` is crossed.
+struct Limited<S> {
+    inner: S,
+    seen: u64,
+    limit: u64,
+    crossed: Arc<AtomicBool>,
+}
+
+impl<S, E> Stream for Limited<S>
+where
+    S: Stream<Item = Result<web::Bytes, E>> + Unpin,
+    E: Into<actix_web::error::PayloadError>,
+{
+    type Item = Result<web::Bytes, actix_web::error::PayloadError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match Pin::new(&mut self.inner).poll_next(cx) {
+            Poll::Ready(Some(Ok(chunk))) => {
+                self.seen += chunk.len() as u64;
+                if self.seen > self.limit {
+                    self.crossed.store(true, Ordering::Relaxed);
+                    return Poll::Ready(Some(Err(actix_web::error::PayloadError::Overflow)));
+                }
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e.into()))),
+            other => other.map(|o| o.map(|r| r.map_err(Into::into))),
+        }
+    }
+}
+
+async fn read_form(req: &HttpRequest, payload: web::Payload, state: &AppState) -> Result<UploadForm, UploadApiError> {
+    let limit = state.max_body_bytes;
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return Err(UploadApiError::TooLarge(limit));
+    }
+    let crossed = Arc::new(AtomicBool::new(false));
+    let limited = Limited {
+        inner: payload,
+        seen: 0,
+        limit,
+        crossed: Arc::clone(&crossed),
+    };
+    let multipart = Multipart::new(req.headers(), limited);
+    read_parts(multipart, state).await.map_err(|e| {
+        if crossed.load(Ordering::Relaxed) {
+            UploadApiError::TooLarge(limit)
+        } else {
+            e
+        }
+    })
+}
+
+async fn read_parts(mut multipart: Multipart, state: &AppState) -> Result<UploadForm, UploadApiError> {
+    let malformed = |e: actix_multipart::MultipartError| UploadApiError::Malformed(e.to_string());
+    let mut form = UploadForm {
+        fields: HashMap::new(),
+        file: None,
+    };
+    let mut parts = 0;
+    while let Some(mut field) = multipart.try_next().await.map_err(malformed)? {
+        parts += 1;
+        if parts > MAX_PARTS {
+            return Err(UploadApiError::Malformed(format!("more than {MAX_PARTS} parts")));
+        }
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            if form.file.is_some() {
+                return Err(InvalidField::new("file", "was sent more than once").into());
+            }
+            form.file = Some(spool(&mut field, state).await?);
+            continue;
+        }
+        let mut value = Vec::new();
+        while let Some(chunk) = field.try_next().await.map_err(malformed)? {
+            // Unknown fields are ignored, but still read (bounded) to reach the next part.
+            if value.len() + chunk.len() > MAX_FIELD_BYTES {
+                return Err(UploadApiError::Part(format!("{name} is longer than {MAX_FIELD_BYTES} bytes")));
+            }
+            value.extend_from_slice(&chunk);
+        }
+        let value = String::from_utf8(value).map_err(|_| UploadApiError::Part(format!("{name} is not valid UTF-8 text")))?;
+        if form.fields.contains_key(&name) {
+            return Err(UploadApiError::Part(format!("{name} was sent more than once")));
+        }
+        form.fields.insert(name, value);
+    }
+    Ok(form)
+}
+
+/// Streams a file part to a temporary file, hashing it on the way.
+async fn spool(field: &mut actix_multipart::Field, state: &AppState) -> Result<Package, UploadApiError> {
+    let temp = tempfile::NamedTempFile::new_in(&state.tmp_dir).map_err(UploadApiError::Spool)?;
+    let (std_file, path) = temp.into_parts();
+    let mut file = tokio::fs::File::from_std(std_file);
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    while let Some(chunk) = field.next().await {
+        let chunk = chunk.map_err(|e| UploadApiError::Malformed(e.to_string()))?;
+        hasher.update(&chunk);
+        size += chunk.len() as u64;
+        file.write_all(&chunk).await.map_err(UploadApiError::Spool)?;
+    }
+    file.flush().await.map_err(UploadApiError::Spool)?;
+    let digest = hasher.finalize();
+    Ok(Package {
+        source: Arc::new(SpooledFile(path)),
+        sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+        size,
+    })
+}
+
+fn parse_id(form: &UploadForm, field: &'static str) -> Result<ActivityId, InvalidField> {
+    let raw = form.required(field)?.trim();
+    match raw.parse::<i64>() {
+        Ok(id) if id > 0 => Ok(ActivityId(id)),
+        _ => Err(InvalidField::new(field, format!("{raw:?} is not a positive integer"))),
+    }
+}
+
+async fn authenticate(state: &AppState, form: &UploadForm) -> Result<curricula_service::Caller, UploadApiError> {
+    let key = form.required("key")?;
+    let origin = form.required("origin")?;
+    Ok(state.uploads.authenticate(key, origin).await?)
+}
+
+async fn new_activity(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, UploadApiError> {
+    let form = read_form(&req, payload, &state).await?;
+    let caller = authenticate(&state, &form).await?;
+    crate::telemetry::record_tenant(&req, caller.tenant);
+    let user_name = form.required("userName")?.trim();
+    if user_name.is_empty() {
+        return Err(InvalidField::new("userName", "must not be empty").into());
+    }
+    let command = CreateActivity {
+        kind: ActivityKind::parse(form.required("activityType")?)?,
+        name: Name::parse("name", form.required("name")?)?,
+        user_name: user_name.to_owned(),
+        organisations: Organisations::parse(form.optional("organisationIds"))?,
+        placement: Placement::parse(form.optional("parentActivityId"))?,
+        package: form.file.clone(),
+    };
+    let id = state.uploads.create_activity(caller, command).await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({ "activityId": id.0 })))
+}
+
+async fn add_language(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, UploadApiError> {
+    let form = read_form(&req, payload, &state).await?;
+    let caller = authenticate(&state, &form).await?;
+    crate::telemetry::record_tenant(&req, caller.tenant);
+    let command = AddLanguage {
+        activity: parse_id(&form, "activityId")?,
+        language: LanguageCode::parse("languageId", form.required("languageId")?)?,
+        name: Name::parse("name", form.required("name")?)?,
+        package: form.file.clone(),
+    };
+    let id = state.uploads.add_language(caller, command).await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({ "activityId": id.0 })))
+}

@@ -1,0 +1,180 @@
+//! Turning an uploaded zip into stored files and the manifest data of a language version.
+//!
+//! The package is inspected (central directory and manifest only), then every file is
+//! decompressed by worker threads straight into the blob store under a fresh folder. Any
+//! failure deletes that folder, so a refused or failed upload leaves no file behind.
+
+use curricula_domain::{ScormContent, TenantId};
+use curricula_ports::{BlobError, BlobKey, BlobStore};
+use curricula_scorm::{EntrySink, ExtractError, FileEntry, Inspection, Limits, Refusal};
+use std::io::{self, Read, Seek};
+use std::sync::Arc;
+
+/// A readable, seekable package file.
+pub trait ReadSeek: Read + Seek + Send {}
+impl<T: Read + Seek + Send> ReadSeek for T {}
+
+/// Where an uploaded package can be (re)opened from; each extraction worker opens its own.
+pub trait PackageSource: Send + Sync {
+    /// A fresh reader positioned at the start.
+    ///
+    /// # Errors
+    /// When the package can no longer be read.
+    fn open(&self) -> io::Result<Box<dyn ReadSeek>>;
+}
+
+/// An uploaded package file.
+#[derive(Clone)]
+pub struct Package {
+    /// Where to read it.
+    pub source: Arc<dyn PackageSource>,
+    /// Lowercase hex SHA-256 of its bytes, computed while it was received.
+    pub sha256: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+impl std::fmt::Debug for Package {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Package")
+            .field("sha256", &self.sha256)
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How packages are checked and unpacked.
+#[derive(Debug, Clone)]
+pub struct IngestSettings {
+    /// Zip safety limits.
+    pub limits: Limits,
+    /// Extraction worker threads per upload.
+    pub threads: usize,
+}
+
+impl Default for IngestSettings {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            threads: std::thread::available_parallelism().map_or(2, |n| n.get()).min(4),
+        }
+    }
+}
+
+/// Why a package could not be ingested.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The package is refused; the caller's fault.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// The blob store failed.
+    #[error("storing the package failed")]
+    Storage(#[source] BlobError),
+    /// The uploaded file could not be read back.
+    #[error("reading the uploaded package failed")]
+    Io(#[source] io::Error),
+    /// The extraction task panicked or was cancelled.
+    #[error("the extraction task failed")]
+    Task(#[source] tokio::task::JoinError),
+}
+
+/// Writes each extracted file to the blob store under `prefix`.
+struct BlobSink<B: ?Sized> {
+    store: Arc<B>,
+    prefix: BlobKey,
+}
+
+impl<B: BlobStore + ?Sized> EntrySink for BlobSink<B> {
+    fn store(&self, file: &FileEntry, contents: &mut dyn Read) -> io::Result<()> {
+        let key = self.prefix.join(&file.path).map_err(io::Error::other)?;
+        match self.store.put_blocking(&key, contents, file.content_type) {
+            Ok(_) => Ok(()),
+            // Keep the reader's own error (a zip bomb shows up here) so extract reports it.
+            Err(BlobError::Source(e)) => Err(e),
+            Err(e) => Err(io::Error::other(e)),
+        }
+    }
+}
+
+/// A fresh, unguessable folder for one language version's files.
+pub(crate) fn new_prefix(tenant: TenantId) -> BlobKey {
+    let mut bytes = [0u8; 16];
+    // Without an OS random source nothing else works either; fall back to time so the
+    // folder is still unique.
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        bytes = nanos.to_le_bytes();
+    }
+    BlobKey::new(format!("packages/{tenant}/{}", crate::auth::hex(&bytes))).expect("hex is a valid key")
+}
+
+/// Inspects `package`, refuses it when it is not launchable, and stores its files under a new
+/// folder. On any error the folder is removed before returning.
+pub(crate) async fn ingest<B: BlobStore + ?Sized + 'static>(
+    store: &Arc<B>,
+    settings: &IngestSettings,
+    tenant: TenantId,
+    package: &Package,
+) -> Result<ScormContent, IngestError> {
+    let prefix = new_prefix(tenant);
+    let job = {
+        let source = Arc::clone(&package.source);
+        let sink = BlobSink {
+            store: Arc::clone(store),
+            prefix: prefix.clone(),
+        };
+        let settings = settings.clone();
+        tokio::task::spawn_blocking(move || unpack(&*source, &settings, &sink))
+    };
+    let outcome = match job.await {
+        Ok(result) => result,
+        Err(e) => Err(IngestError::Task(e)),
+    };
+    match outcome {
+        Ok(inspection) => Ok(content_of(inspection, package, &prefix)),
+        Err(e) => {
+            if let Err(cleanup) = store.delete_prefix(&prefix).await {
+                tracing::error!(prefix = %prefix, error = %cleanup, "could not remove the files of a failed upload; the blob sweep will");
+            }
+            Err(e)
+        }
+    }
+}
+
+fn unpack<B: BlobStore + ?Sized>(
+    source: &dyn PackageSource,
+    settings: &IngestSettings,
+    sink: &BlobSink<B>,
+) -> Result<Inspection, IngestError> {
+    let inspection = curricula_scorm::inspect(source.open().map_err(IngestError::Io)?, &settings.limits)?;
+    inspection.ensure_launchable()?;
+    curricula_scorm::extract(|| source.open(), &inspection, &settings.limits, settings.threads, sink).map_err(
+        |e| match e {
+            ExtractError::Refused(r) => IngestError::Refused(r),
+            ExtractError::Sink(e) => match e.downcast::<BlobError>() {
+                Ok(blob) => IngestError::Storage(blob),
+                Err(e) => IngestError::Storage(BlobError::Backend(Box::new(e))),
+            },
+            ExtractError::Io(e) => IngestError::Io(e),
+        },
+    )?;
+    Ok(inspection)
+}
+
+fn content_of(inspection: Inspection, package: &Package, prefix: &BlobKey) -> ScormContent {
+    ScormContent {
+        items: serde_json::to_value(&inspection.items).unwrap_or_default(),
+        scorm_version: inspection.scorm_version,
+        title: inspection.title,
+        description: inspection.description,
+        launch_href: inspection.launch_href,
+        mastery_score: inspection.mastery_score,
+        completion_threshold: inspection.completion_threshold,
+        file_count: inspection.file_count as u64,
+        total_bytes: inspection.total_uncompressed_bytes,
+        package_sha256: package.sha256.clone(),
+        storage_prefix: prefix.as_str().to_owned(),
+    }
+}

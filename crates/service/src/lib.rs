@@ -1,0 +1,11 @@
+#![doc = include_str!("../README.md")]
+
+pub mod admin;
+pub mod auth;
+pub mod ingest;
+pub mod upload;
+
+pub use admin::{AdminError, AdminService, IssuedKey};
+pub use auth::{AuthError, Caller, hash_key};
+pub use ingest::{IngestSettings, Package, PackageSource, ReadSeek};
+pub use upload::{AddLanguage, CreateActivity, UploadError, UploadService};

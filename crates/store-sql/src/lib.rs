@@ -1,0 +1,1 @@
+//! SQL adapter (being written).
