@@ -1,0 +1,175 @@
+//! A test instance of the real application: SQLite in a temporary folder, blobs in a
+//! temporary folder, one tenant with a user, two organisations and an upload key.
+
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::{test, web};
+use curricula_domain::{ActivityId, TenantId};
+use curricula_ports::{ActivityRepository, BlobStore, TenantDirectory};
+use curricula_server::app::{AppState, SystemClock};
+use curricula_service::{AdminService, IngestSettings, UploadService};
+use curricula_store_blob::ObjectBlobStore;
+use curricula_store_sql::SqlStore;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub const KEY: &str = "test-key-0123456789";
+pub const ORIGIN: &str = "https://skoli.istak.is";
+
+/// One part of a multipart body.
+pub enum Part<'a> {
+    Text(&'a str, &'a str),
+    File(&'a str, &'a [u8]),
+}
+
+pub struct TestApp {
+    pub dir: tempfile::TempDir,
+    pub sql: SqlStore,
+    pub blobs: Arc<dyn BlobStore>,
+    pub state: web::Data<AppState>,
+    pub tenant: TenantId,
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        Self::with(500_000_000, None).await
+    }
+
+    /// With a body limit, and optionally another blob store (e.g. a failing one).
+    pub async fn with(max_body_bytes: u64, blobs: Option<Arc<dyn BlobStore>>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let sql = SqlStore::connect(&url, 4).await.unwrap();
+        sql.migrate().await.unwrap();
+        let blobs = blobs.unwrap_or_else(|| {
+            let url = format!("file://{}", dir.path().join("blobs").display());
+            Arc::new(ObjectBlobStore::open(&url).unwrap())
+        });
+        let admin = AdminService::new(Arc::new(sql.clone()) as Arc<dyn TenantDirectory>, Arc::new(SystemClock));
+        let tenant = admin.create_tenant("Istak", "en-GB", &["is-IS".into()]).await.unwrap().id;
+        admin.create_user(tenant, "jon.jonsson").await.unwrap();
+        admin.create_organisation(tenant, "Reykjavík", Some(81)).await.unwrap();
+        admin.create_organisation(tenant, "Akureyri", Some(27293)).await.unwrap();
+        admin.create_key(tenant, Some(ORIGIN), Some(KEY)).await.unwrap();
+        let tmp_dir = dir.path().join("tmp");
+        std::fs::create_dir_all(&tmp_dir).unwrap();
+        let sql_arc = Arc::new(sql.clone());
+        let uploads = UploadService::new(
+            sql_arc.clone() as Arc<dyn TenantDirectory>,
+            sql_arc as Arc<dyn ActivityRepository>,
+            Arc::clone(&blobs),
+            Arc::new(SystemClock),
+            IngestSettings::default(),
+        );
+        let state = web::Data::new(AppState { uploads, max_body_bytes, tmp_dir });
+        Self { dir, sql, blobs, state, tenant }
+    }
+
+    pub fn blob_dir(&self) -> PathBuf {
+        self.dir.path().join("blobs")
+    }
+
+    /// Every file under the blob folder (relative paths).
+    pub fn stored_files(&self) -> Vec<String> {
+        fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+            let Ok(entries) = std::fs::read_dir(dir) else { return };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(root, &path, out);
+                } else {
+                    out.push(path.strip_prefix(root).unwrap().display().to_string());
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.blob_dir(), &self.blob_dir(), &mut out);
+        out.sort();
+        out
+    }
+
+    /// Files left in the upload spool folder.
+    pub fn spooled_files(&self) -> usize {
+        std::fs::read_dir(&self.state.tmp_dir).map(|d| d.count()).unwrap_or(0)
+    }
+
+    pub async fn activity(&self, id: i64) -> Option<curricula_domain::Activity> {
+        self.sql.activity(self.tenant, ActivityId(id)).await.unwrap()
+    }
+
+    /// POSTs a multipart body to `path`; returns the status and the JSON body.
+    pub async fn post(&self, path: &str, parts: &[Part<'_>]) -> (u16, Value) {
+        let (content_type, body) = multipart(parts);
+        self.post_raw(path, &content_type, body).await
+    }
+
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+        let app = test::init_service(curricula_server::app::app(self.state.clone())).await;
+        let req = test::TestRequest::post()
+            .uri(path)
+            .insert_header(("content-type", content_type.to_owned()))
+            .set_payload(body)
+            .to_request();
+        let res: ServiceResponse<_> = app.call(req).await.unwrap();
+        let status = res.status().as_u16();
+        let bytes = test::read_body(res).await;
+        let json = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+        (status, json)
+    }
+
+    /// Creates a course named `name` at the top level; returns its id.
+    pub async fn course(&self, name: &str) -> i64 {
+        let (status, body) = self
+            .post("/api/activityupload/new", &[
+                Part::Text("key", KEY),
+                Part::Text("origin", ORIGIN),
+                Part::Text("activityType", "course"),
+                Part::Text("name", name),
+                Part::Text("userName", "jon.jonsson"),
+            ])
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["activityId"].as_i64().unwrap()
+    }
+}
+
+pub fn multipart(parts: &[Part<'_>]) -> (String, Vec<u8>) {
+    let boundary = "------------------------curriculaTestBoundary";
+    let mut body = Vec::new();
+    for part in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match part {
+            Part::Text(name, value) => {
+                body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes());
+                body.extend_from_slice(value.as_bytes());
+            }
+            Part::File(name, bytes) => {
+                body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"package.zip\"\r\nContent-Type: application/zip\r\n\r\n")
+                        .as_bytes(),
+                );
+                body.extend_from_slice(bytes);
+            }
+        }
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// The sample package shipped in `examples/`.
+pub fn sample_package(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A zip of `files`, deflated.
+pub fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, body) in files {
+        writer.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+        writer.write_all(body).unwrap();
+    }
+    writer.finish().unwrap().into_inner()
+}

@@ -1,0 +1,4 @@
+//! HTTP integration tests through the real actix application on SQLite and a blob folder.
+
+mod helpers;
+mod upload;

@@ -1,0 +1,141 @@
+//! The Activity Upload API text's three curl examples, run verbatim (host and ids changed) as
+//! shell commands against the started `curricula` binary on the embedded default.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn curricula(cwd: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_curricula"));
+    cmd.current_dir(cwd).env_remove("RUST_LOG");
+    cmd
+}
+
+fn admin(cwd: &Path, args: &[&str]) -> String {
+    let out = curricula(cwd).arg("admin").args(args).output().expect("run curricula admin");
+    assert!(out.status.success(), "admin {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn start(cwd: &Path, max_bytes: &str) -> (Server, String) {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let bind = format!("127.0.0.1:{port}");
+    let child = curricula(cwd)
+        .arg("serve")
+        .env("CURRICULA__SERVER__BIND", &bind)
+        .env("CURRICULA__UPLOAD__MAX_BYTES", max_bytes)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start curricula serve");
+    let server = Server(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(&bind).is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (server, format!("http://{bind}"))
+}
+
+fn sh(cwd: &Path, script: &str) -> String {
+    let out = Command::new("bash").arg("-c").arg(script).current_dir(cwd).output().expect("bash");
+    assert!(out.status.success(), "{script}\n{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_three_examples_work_verbatim() {
+    let dir = tempfile::tempdir().unwrap();
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    for name in ["hse-presentation.zip", "hse-presentation-is.zip"] {
+        std::fs::copy(examples.join(name), dir.path().join(name)).unwrap();
+    }
+    let cwd = dir.path();
+    admin(cwd, &["tenant", "create", "--name", "Istak", "--default-language", "en-GB", "--languages", "is-IS"]);
+    admin(cwd, &["user", "create", "--tenant", "1", "--username", "jon.jonsson"]);
+    admin(cwd, &["org", "create", "--tenant", "1", "--name", "Reykjavík", "--id", "81"]);
+    admin(cwd, &["org", "create", "--tenant", "1", "--name", "Akureyri", "--id", "27293"]);
+    let key = admin(cwd, &["key", "create", "--tenant", "1", "--origin", "https://skoli.istak.is", "--key", "YOUR-API-KEY", "--json"]);
+    assert!(key.contains("\"key\":\"YOUR-API-KEY\""), "{key}");
+    let (_server, base) = start(cwd, "500000000");
+
+    let course = sh(
+        cwd,
+        &format!(
+            r#"curl -s -w ' %{{http_code}}' -X POST {base}/api/activityupload/new \
+-F "key=YOUR-API-KEY" \
+-F "origin=https://skoli.istak.is" \
+-F "activityType=course" \
+-F "name=HSE Training 2026" \
+-F "userName=jon.jonsson""#
+        ),
+    );
+    assert_eq!(course, r#"{"activityId":1} 201"#);
+
+    let scorm = sh(
+        cwd,
+        &format!(
+            r#"curl -s -w ' %{{http_code}}' -X POST {base}/api/activityupload/new \
+-F "key=YOUR-API-KEY" \
+-F "origin=https://skoli.istak.is" \
+-F "activityType=scorm" \
+-F "name=HSE Presentation - Fossvogsbru" \
+-F "userName=jon.jonsson" \
+-F "organisationIds=81,27293" \
+-F "parentActivityId=1" \
+-F "file=@hse-presentation.zip""#
+        ),
+    );
+    assert_eq!(scorm, r#"{"activityId":2} 201"#);
+
+    let language = sh(
+        cwd,
+        &format!(
+            r#"curl -s -w ' %{{http_code}}' -X POST {base}/api/activityupload/addlanguage \
+-F "key=YOUR-API-KEY" \
+-F "origin=https://skoli.istak.is" \
+-F "activityId=2" \
+-F "languageId=is-IS" \
+-F "name=HSE kynning - Fossvogsbru" \
+-F "file=@hse-presentation-is.zip""#
+        ),
+    );
+    assert_eq!(language, r#"{"activityId":2} 201"#);
+
+    let wrong_key = sh(
+        cwd,
+        &format!(
+            r#"curl -s -w ' %{{http_code}}' -X POST {base}/api/activityupload/new -F "key=NOPE-NOPE" -F "origin=https://skoli.istak.is" -F "activityType=course" -F "name=x" -F "userName=jon.jonsson""#
+        ),
+    );
+    assert_eq!(wrong_key, r#"{"errorMessage":"key or origin not recognised"} 401"#);
+}
+
+/// A body streamed without Content-Length is cut off with 413 once it crosses the limit.
+#[test]
+fn a_streamed_body_over_the_limit_is_413() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    admin(cwd, &["tenant", "create", "--name", "T", "--default-language", "en-GB"]);
+    let (_server, base) = start(cwd, "1000000");
+    std::fs::write(cwd.join("big.zip"), vec![0u8; 8_000_000]).unwrap();
+    let out = sh(
+        cwd,
+        &format!(
+            r#"curl -s -w ' %{{http_code}}' -H "Transfer-Encoding: chunked" -X POST {base}/api/activityupload/new -F "key=k" -F "origin=o" -F "file=@big.zip" || true"#
+        ),
+    );
+    assert!(out.ends_with(" 413"), "{out}");
+    let spooled = std::fs::read_dir(cwd.join("var/tmp")).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(spooled, 0, "the partial upload was removed");
+}
