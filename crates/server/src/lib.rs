@@ -2,6 +2,7 @@
 
 pub mod admin_cli;
 pub mod app;
+pub mod params;
 pub mod settings;
 pub mod telemetry;
 pub mod upload_api;
