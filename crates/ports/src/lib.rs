@@ -2,6 +2,8 @@
 
 pub mod blob;
 #[cfg(feature = "contract-tests")]
+pub mod blob_contract;
+#[cfg(feature = "contract-tests")]
 pub mod contract;
 pub mod repo;
 

@@ -1,0 +1,117 @@
+//! The contract every [`BlobStore`] implementation must pass, written once.
+//!
+//! Each adapter has one test that calls [`run_all`]. `put_blocking` runs on a blocking
+//! thread, as the port requires, so the suite needs a multi-threaded Tokio runtime.
+
+use crate::{BlobError, BlobKey, BlobStore};
+use bytes::Bytes;
+use std::io::Read;
+use std::sync::Arc;
+
+fn key(raw: &str) -> BlobKey {
+    BlobKey::new(raw).expect("test keys are valid")
+}
+
+async fn put_blocking(store: &Arc<dyn BlobStore>, k: BlobKey, data: Vec<u8>) -> Result<u64, BlobError> {
+    let store = Arc::clone(store);
+    tokio::task::spawn_blocking(move || store.put_blocking(&k, &mut data.as_slice(), "application/octet-stream"))
+        .await
+        .expect("put_blocking task")
+}
+
+/// A reader that yields `ok` bytes, then fails.
+struct FailingReader {
+    ok: usize,
+}
+
+impl Read for FailingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.ok == 0 {
+            return Err(std::io::Error::other("source broke"));
+        }
+        let n = buf.len().min(self.ok);
+        buf[..n].fill(b'x');
+        self.ok -= n;
+        Ok(n)
+    }
+}
+
+/// Small and large (multi-part) objects read back byte for byte; a put replaces.
+pub async fn round_trips(store: Arc<dyn BlobStore>, root: &str) {
+    let small = key(&format!("{root}/rt/index.html"));
+    assert_eq!(put_blocking(&store, small.clone(), b"<h1>hi</h1>".to_vec()).await.unwrap(), 11);
+    assert_eq!(store.get(&small).await.unwrap(), Bytes::from_static(b"<h1>hi</h1>"));
+    store.put(&small, Bytes::from_static(b"new"), "text/html").await.unwrap();
+    assert_eq!(store.get(&small).await.unwrap(), Bytes::from_static(b"new"));
+
+    // Larger than one upload part, with a pattern so misordered parts would show.
+    let large: Vec<u8> = (0..(20 * 1024 * 1024 + 12_345)).map(|i: usize| (i % 251) as u8).collect();
+    let big = key(&format!("{root}/rt/media/video.mp4"));
+    assert_eq!(put_blocking(&store, big.clone(), large.clone()).await.unwrap(), large.len() as u64);
+    assert!(store.get(&big).await.unwrap() == large, "large object differs");
+
+    let empty = key(&format!("{root}/rt/empty.txt"));
+    assert_eq!(put_blocking(&store, empty.clone(), Vec::new()).await.unwrap(), 0);
+    assert_eq!(store.get(&empty).await.unwrap().len(), 0);
+}
+
+/// File names SCORM packages really use (spaces, brackets, percent, unicode) round-trip.
+pub async fn odd_names_round_trip(store: Arc<dyn BlobStore>, root: &str) {
+    for name in ["a b/c d.html", "x[1].js", "100%.css", "ð/ö.png", "#hash.txt"] {
+        let k = key(&format!("{root}/odd/{name}"));
+        put_blocking(&store, k.clone(), name.as_bytes().to_vec()).await.unwrap();
+        assert_eq!(store.get(&k).await.unwrap(), Bytes::from(name.as_bytes().to_vec()), "{name}");
+    }
+}
+
+/// A missing object is `NotFound`.
+pub async fn missing_is_not_found(store: Arc<dyn BlobStore>, root: &str) {
+    let err = store.get(&key(&format!("{root}/nope/none.html"))).await.unwrap_err();
+    assert!(matches!(err, BlobError::NotFound(_)), "{err:?}");
+}
+
+/// A failing source is `Source` and leaves no object, small or large.
+pub async fn failing_source_leaves_nothing(store: Arc<dyn BlobStore>, root: &str) {
+    for ok in [10, 9 * 1024 * 1024] {
+        let k = key(&format!("{root}/fail/{ok}.bin"));
+        let store2 = Arc::clone(&store);
+        let k2 = k.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            store2.put_blocking(&k2, &mut FailingReader { ok }, "application/octet-stream")
+        })
+        .await
+        .unwrap();
+        assert!(matches!(result, Err(BlobError::Source(_))), "{result:?}");
+        assert!(matches!(store.get(&k).await, Err(BlobError::NotFound(_))), "an object was left after {ok} bytes");
+    }
+    assert!(store.list(&key(&format!("{root}/fail"))).await.unwrap().is_empty());
+}
+
+/// `list` and `delete_prefix` see exactly the objects under `prefix/`, not a sibling that
+/// merely starts with the same characters.
+pub async fn prefixes_are_folders(store: Arc<dyn BlobStore>, root: &str) {
+    for name in ["p/a.txt", "p/sub/b.txt", "p2/c.txt"] {
+        store.put(&key(&format!("{root}/{name}")), Bytes::from_static(b"1"), "text/plain").await.unwrap();
+    }
+    let listed: Vec<String> = store
+        .list(&key(&format!("{root}/p")))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.key.to_string())
+        .collect();
+    assert_eq!(listed, vec![format!("{root}/p/a.txt"), format!("{root}/p/sub/b.txt")]);
+    assert_eq!(store.delete_prefix(&key(&format!("{root}/p"))).await.unwrap(), 2);
+    assert!(store.list(&key(&format!("{root}/p"))).await.unwrap().is_empty());
+    assert_eq!(store.list(&key(&format!("{root}/p2"))).await.unwrap().len(), 1, "sibling kept");
+    assert_eq!(store.delete_prefix(&key(&format!("{root}/p"))).await.unwrap(), 0, "deleting nothing is fine");
+}
+
+/// Every check of the suite, each under its own folder of `root`.
+pub async fn run_all(store: Arc<dyn BlobStore>, root: &str) {
+    round_trips(Arc::clone(&store), root).await;
+    odd_names_round_trip(Arc::clone(&store), root).await;
+    missing_is_not_found(Arc::clone(&store), root).await;
+    failing_source_leaves_nothing(Arc::clone(&store), root).await;
+    prefixes_are_folders(store, root).await;
+}
