@@ -1,0 +1,254 @@
+//! Parallel, bounded extraction: every file is decompressed by one of several workers and
+//! handed to an [`EntrySink`] through a reader that stops at the declared size.
+
+use crate::{FileEntry, Inspection, Limits, Refusal, RefusalKind};
+use std::io::{self, Read, Seek};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// Receives the verified contents of each file; called from several threads at once.
+pub trait EntrySink: Sync {
+    /// Stores `file`, reading `contents` to its end. An error from `contents` means the
+    /// entry is hostile or broken: the sink must propagate it and keep nothing of that file.
+    ///
+    /// # Errors
+    /// When storing fails, or `contents` fails.
+    fn store(&self, file: &FileEntry, contents: &mut dyn Read) -> io::Result<()>;
+}
+
+/// Discards everything (verification only).
+pub struct NullSink;
+
+impl EntrySink for NullSink {
+    fn store(&self, _: &FileEntry, contents: &mut dyn Read) -> io::Result<()> {
+        io::copy(contents, &mut io::sink()).map(drop)
+    }
+}
+
+/// Writes files under a folder, creating sub-folders.
+pub struct DirSink {
+    root: PathBuf,
+}
+
+impl DirSink {
+    /// A sink writing under `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+}
+
+impl EntrySink for DirSink {
+    fn store(&self, file: &FileEntry, contents: &mut dyn Read) -> io::Result<()> {
+        // Paths were checked by `inspect`; check again so the sink is safe on its own.
+        if crate::archive::unsafe_path_reason(&file.path).is_some() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("unsafe path {:?}", file.path)));
+        }
+        let target = self.root.join(&file.path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut out = io::BufWriter::with_capacity(256 * 1024, std::fs::File::create(&target)?);
+        let copied = io::copy(contents, &mut out).and_then(|_| io::Write::flush(&mut out));
+        if copied.is_err() {
+            drop(out);
+            let _ = std::fs::remove_file(&target);
+        }
+        copied
+    }
+}
+
+/// Why extraction stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    /// An entry's real bytes differ from its header (or it cannot be decompressed).
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// The sink failed.
+    #[error("storing a file failed")]
+    Sink(#[source] io::Error),
+    /// The package could not be read.
+    #[error("reading the package failed")]
+    Io(#[source] io::Error),
+}
+
+/// What was extracted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExtractStats {
+    /// Files stored.
+    pub files: usize,
+    /// Bytes stored.
+    pub bytes: u64,
+}
+
+/// Decompresses every file of `inspection` with `threads` workers (each opening its own
+/// reader with `open`) into `sink`. Memory is bounded by the workers' buffers whatever the
+/// package size; the first failure stops the other workers.
+///
+/// # Errors
+/// `Refused(zip_bomb)` when an entry's bytes differ from its header, `Sink` when the sink
+/// fails, `Io` when the package cannot be read.
+pub fn extract<R, F>(
+    open: F,
+    inspection: &Inspection,
+    _limits: &Limits,
+    threads: usize,
+    sink: &dyn EntrySink,
+) -> Result<ExtractStats, ExtractError>
+where
+    F: Fn() -> io::Result<R> + Sync,
+    R: Read + Seek,
+{
+    extract_files(&open, &inspection.files, threads, sink)
+}
+
+pub(crate) fn extract_files<R, F>(
+    open: &F,
+    files: &[FileEntry],
+    threads: usize,
+    sink: &dyn EntrySink,
+) -> Result<ExtractStats, ExtractError>
+where
+    F: Fn() -> io::Result<R> + Sync,
+    R: Read + Seek,
+{
+    // Largest first, so a big media file does not start last and finish alone.
+    let mut order: Vec<&FileEntry> = files.iter().collect();
+    order.sort_by(|a, b| b.size.cmp(&a.size));
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let first_error: Mutex<Option<ExtractError>> = Mutex::new(None);
+    let stats = Mutex::new(ExtractStats::default());
+    let workers = threads.clamp(1, 16).min(order.len().max(1));
+
+    let worker = || {
+        let fail = |e: ExtractError| {
+            stop.store(true, Ordering::SeqCst);
+            let mut slot = first_error.lock().unwrap_or_else(|p| p.into_inner());
+            slot.get_or_insert(e);
+        };
+        let reader = match open() {
+            Ok(r) => r,
+            Err(e) => return fail(ExtractError::Io(e)),
+        };
+        let mut zip = match zip::ZipArchive::new(reader) {
+            Ok(z) => z,
+            Err(e) => return fail(ExtractError::Io(io::Error::other(e))),
+        };
+        let mut mine = ExtractStats::default();
+        while !stop.load(Ordering::SeqCst) {
+            let i = next.fetch_add(1, Ordering::SeqCst);
+            let Some(file) = order.get(i) else { break };
+            let entry = match zip.by_index(file.index) {
+                Ok(entry) => entry,
+                Err(e) => return fail(ExtractError::Refused(open_error(&file.path, e))),
+            };
+            let mut verified = Verified::new(entry, file);
+            let stored = sink.store(file, &mut verified);
+            // Finish verification even if the sink stopped early.
+            let drained = stored.as_ref().ok().map(|()| io::copy(&mut verified, &mut io::sink()));
+            if let Some(refusal) = verified.refusal() {
+                return fail(ExtractError::Refused(refusal));
+            }
+            if let Err(e) = stored {
+                return fail(ExtractError::Sink(e));
+            }
+            if let Some(Err(e)) = drained {
+                return fail(ExtractError::Refused(read_refusal(&file.path, &e)));
+            }
+            mine.files += 1;
+            mine.bytes += file.size;
+        }
+        let mut total = stats.lock().unwrap_or_else(|p| p.into_inner());
+        total.files += mine.files;
+        total.bytes += mine.bytes;
+    };
+
+    std::thread::scope(|scope| {
+        for _ in 1..workers {
+            scope.spawn(worker);
+        }
+        worker();
+    });
+    if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
+    }
+    Ok(stats.into_inner().unwrap_or_else(|p| p.into_inner()))
+}
+
+/// The refusal for an entry the zip reader cannot open.
+pub(crate) fn open_error(path: &str, e: zip::result::ZipError) -> Refusal {
+    match e {
+        zip::result::ZipError::UnsupportedArchive(what) => {
+            Refusal::new(RefusalKind::UnsupportedZip, format!("entry {path:?} uses an unsupported feature: {what}"))
+        }
+        other => Refusal::new(RefusalKind::ZipBomb, format!("entry {path:?} cannot be read ({other})")),
+    }
+}
+
+/// The refusal for a read error that [`Verified`] did not classify.
+pub(crate) fn read_refusal(path: &str, e: &io::Error) -> Refusal {
+    Refusal::new(RefusalKind::ZipBomb, format!("entry {path:?} cannot be decompressed ({e})"))
+}
+
+/// A reader over one entry that yields at most its declared size and fails when the real
+/// bytes differ from the header (more, fewer, bad CRC, bad data). Bytes beyond the declared
+/// size never reach the caller.
+pub(crate) struct Verified<'f, R> {
+    inner: R,
+    file: &'f FileEntry,
+    produced: u64,
+    failure: Option<String>,
+}
+
+impl<'f, R: Read> Verified<'f, R> {
+    pub(crate) fn new(inner: R, file: &'f FileEntry) -> Self {
+        Self {
+            inner,
+            file,
+            produced: 0,
+            failure: None,
+        }
+    }
+
+    /// The refusal, when the entry turned out hostile or broken.
+    pub(crate) fn refusal(&self) -> Option<Refusal> {
+        self.failure
+            .as_ref()
+            .map(|why| Refusal::new(RefusalKind::ZipBomb, format!("entry {:?} {why}", self.file.path)))
+    }
+
+    fn fail(&mut self, why: String) -> io::Error {
+        let error = io::Error::new(io::ErrorKind::InvalidData, why.clone());
+        self.failure.get_or_insert(why);
+        error
+    }
+}
+
+impl<R: Read> Read for Verified<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(why) = &self.failure {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, why.clone()));
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let declared = self.file.size;
+        match self.inner.read(buf) {
+            Ok(0) if self.produced < declared => Err(self.fail(format!(
+                "ends after {} of its declared {declared} bytes",
+                self.produced
+            ))),
+            Ok(0) => Ok(0),
+            Ok(n) => {
+                self.produced += n as u64;
+                if self.produced > declared {
+                    return Err(self.fail(format!("produces more than its declared {declared} bytes")));
+                }
+                Ok(n)
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
+            Err(e) => Err(self.fail(format!("does not match its header ({e})"))),
+        }
+    }
+}
