@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use curricula_domain::{
     ActivityId, ActivityKind, ApiKeyId, LanguageCode, LanguageVersionId, Name, OrganisationId,
     Organisations, Origin, Placement, ScormContent, Tenant, TenantId, UserId, Activity,
+    curriculum::CurriculumRecord,
 };
 use std::fmt;
 
@@ -281,6 +282,13 @@ pub trait ActivityRepository: Send + Sync {
     /// # Errors
     /// MUST return `Err` only when the store fails.
     async fn activity(&self, tenant: TenantId, id: ActivityId) -> Result<Option<Activity>, StoreError>;
+
+    /// The numbered records of the tenant's path `id` (a course), or `None` when `id` is not a
+    /// course of the tenant.
+    ///
+    /// # Errors
+    /// MUST return `Err` only when the store fails.
+    async fn curriculum(&self, tenant: TenantId, id: ActivityId) -> Result<Option<Vec<CurriculumRecord>>, StoreError>;
 
     /// Every storage prefix a language version references (for the blob sweep).
     ///

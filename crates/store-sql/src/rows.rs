@@ -1,0 +1,223 @@
+//! Row structs and their mapping to domain values; nothing here leaves the crate.
+
+use crate::schema::*;
+use chrono::{NaiveDateTime, TimeZone, Utc};
+use curricula_domain::curriculum::{ControlMode, CurriculumRecord, InitialView};
+use curricula_domain::*;
+use diesel::prelude::*;
+
+pub(crate) fn utc(t: NaiveDateTime) -> chrono::DateTime<Utc> {
+    Utc.from_utc_datetime(&t)
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = activities)]
+pub(crate) struct ActivityRow {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub kind: String,
+    pub name: String,
+    pub owner_id: i64,
+    pub all_organisations: bool,
+    pub parent_id: Option<i64>,
+    pub in_catalog: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = activities)]
+pub(crate) struct NewActivityRow<'a> {
+    pub tenant_id: i64,
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub owner_id: i64,
+    pub all_organisations: bool,
+    pub parent_id: Option<i64>,
+    pub in_catalog: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = language_versions)]
+pub(crate) struct VersionRow {
+    #[diesel(skip_insertion)]
+    pub id: i64,
+    pub activity_id: i64,
+    pub language: String,
+    pub title: String,
+    pub scorm_version: Option<String>,
+    pub description: Option<String>,
+    pub launch_href: Option<String>,
+    pub mastery_score: Option<f64>,
+    pub completion_threshold: Option<f64>,
+    pub items: Option<String>,
+    pub file_count: Option<i64>,
+    pub total_bytes: Option<i64>,
+    pub package_sha256: Option<String>,
+    pub storage_prefix: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+impl VersionRow {
+    pub(crate) fn new(activity: ActivityId, language: &LanguageCode, title: &Name, scorm: Option<&ScormContent>, now: NaiveDateTime) -> Self {
+        Self {
+            id: 0,
+            activity_id: activity.0,
+            language: language.as_str().to_owned(),
+            title: title.as_str().to_owned(),
+            scorm_version: scorm.and_then(|s| s.scorm_version.clone()),
+            description: scorm.and_then(|s| s.description.clone()),
+            launch_href: scorm.map(|s| s.launch_href.clone()),
+            mastery_score: scorm.and_then(|s| s.mastery_score),
+            completion_threshold: scorm.and_then(|s| s.completion_threshold),
+            items: scorm.map(|s| s.items.to_string()),
+            file_count: scorm.map(|s| s.file_count as i64),
+            total_bytes: scorm.map(|s| s.total_bytes as i64),
+            package_sha256: scorm.map(|s| s.package_sha256.clone()),
+            storage_prefix: scorm.map(|s| s.storage_prefix.clone()),
+            created_at: now,
+        }
+    }
+
+    pub(crate) fn into_domain(self) -> Result<LanguageVersion, String> {
+        let scorm = match (self.launch_href, self.storage_prefix) {
+            (Some(launch_href), Some(storage_prefix)) => Some(ScormContent {
+                scorm_version: self.scorm_version,
+                title: None,
+                description: self.description,
+                launch_href,
+                mastery_score: self.mastery_score,
+                completion_threshold: self.completion_threshold,
+                items: self.items.as_deref().and_then(|i| serde_json::from_str(i).ok()).unwrap_or_default(),
+                file_count: self.file_count.unwrap_or_default() as u64,
+                total_bytes: self.total_bytes.unwrap_or_default() as u64,
+                package_sha256: self.package_sha256.unwrap_or_default(),
+                storage_prefix,
+            }),
+            _ => None,
+        };
+        Ok(LanguageVersion {
+            id: LanguageVersionId(self.id),
+            language: LanguageCode::parse("language", &self.language).map_err(|e| e.to_string())?,
+            title: Name::parse("title", &self.title).map_err(|e| e.to_string())?,
+            scorm,
+            created_at: utc(self.created_at),
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset, Clone)]
+#[diesel(table_name = curriculum_activities, treat_none_as_null = true)]
+pub(crate) struct RecordRow {
+    pub id: i64,
+    pub curriculum_id: i64,
+    pub account_id: i64,
+    pub parent_id: Option<i64>,
+    pub course_id: Option<i64>,
+    pub name: String,
+    pub lft: i32,
+    pub rgt: i32,
+    pub updated_by: Option<i64>,
+    pub updated_on: NaiveDateTime,
+    pub due_days: Option<i32>,
+    pub weight: Option<i32>,
+    pub exempt_if_mastered: Option<bool>,
+    pub description: Option<String>,
+    pub lock_until: Option<chrono::NaiveDate>,
+    pub code: Option<String>,
+    pub initial_view: Option<String>,
+    pub required_for_specified_control_mode: Option<bool>,
+    pub skip_interstitial_page: Option<bool>,
+    pub control_mode: Option<String>,
+    pub completions_min: Option<i32>,
+    pub attempts_max: Option<i32>,
+}
+
+fn initial_view_str(v: InitialView) -> &'static str {
+    match v {
+        InitialView::Collapsed => "collapsed",
+        InitialView::Full => "full",
+    }
+}
+
+fn control_mode_str(m: ControlMode) -> &'static str {
+    match m {
+        ControlMode::Flow => "flow",
+        ControlMode::Choice => "choice",
+        ControlMode::Optional => "optional",
+    }
+}
+
+impl From<&CurriculumRecord> for RecordRow {
+    fn from(r: &CurriculumRecord) -> Self {
+        Self {
+            id: r.id.0,
+            curriculum_id: r.curriculum_id.0,
+            account_id: r.account_id.0,
+            parent_id: r.parent_id.map(|p| p.0),
+            course_id: r.course_id.map(|c| c.0),
+            name: r.name.clone(),
+            lft: r.lft,
+            rgt: r.rgt,
+            updated_by: r.updated_by,
+            updated_on: r.updated_on.naive_utc(),
+            due_days: r.due_days,
+            weight: r.weight,
+            exempt_if_mastered: r.exempt_if_mastered,
+            description: r.description.clone(),
+            lock_until: r.lock_until,
+            code: r.code.clone(),
+            initial_view: r.initial_view.map(|v| initial_view_str(v).to_owned()),
+            required_for_specified_control_mode: r.required_for_specified_control_mode,
+            skip_interstitial_page: r.skip_interstitial_page,
+            control_mode: r.control_mode.map(|m| control_mode_str(m).to_owned()),
+            completions_min: r.completions_min,
+            attempts_max: r.attempts_max,
+        }
+    }
+}
+
+impl RecordRow {
+    pub(crate) fn into_domain(self, course_kind: Option<ActivityKind>) -> CurriculumRecord {
+        CurriculumRecord {
+            id: RecordId(self.id),
+            curriculum_id: ActivityId(self.curriculum_id),
+            account_id: TenantId(self.account_id),
+            parent_id: self.parent_id.map(RecordId),
+            course_id: self.course_id.map(ActivityId),
+            course_kind,
+            name: self.name,
+            lft: self.lft,
+            rgt: self.rgt,
+            updated_by: self.updated_by,
+            updated_on: utc(self.updated_on),
+            due_days: self.due_days,
+            weight: self.weight,
+            exempt_if_mastered: self.exempt_if_mastered,
+            description: self.description,
+            lock_until: self.lock_until,
+            code: self.code,
+            initial_view: self.initial_view.as_deref().and_then(|v| match v {
+                "collapsed" => Some(InitialView::Collapsed),
+                "full" => Some(InitialView::Full),
+                _ => None,
+            }),
+            required_for_specified_control_mode: self.required_for_specified_control_mode,
+            skip_interstitial_page: self.skip_interstitial_page,
+            control_mode: self.control_mode.as_deref().and_then(|m| match m {
+                "flow" => Some(ControlMode::Flow),
+                "choice" => Some(ControlMode::Choice),
+                "optional" => Some(ControlMode::Optional),
+                _ => None,
+            }),
+            completions_min: self.completions_min,
+            attempts_max: self.attempts_max,
+        }
+    }
+}
+
+pub(crate) fn kind(raw: &str) -> ActivityKind {
+    if raw == "course" { ActivityKind::Course } else { ActivityKind::Scorm }
+}

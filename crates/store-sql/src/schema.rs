@@ -1,0 +1,117 @@
+//! Tables, as the migrations under `migrations/` create them.
+
+diesel::table! {
+    tenants (id) {
+        id -> BigInt,
+        name -> Text,
+        default_language -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tenant_languages (tenant_id, code) {
+        tenant_id -> BigInt,
+        code -> Text,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        key_hash -> Text,
+        origin -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        username -> Text,
+    }
+}
+
+diesel::table! {
+    organisations (tenant_id, id) {
+        tenant_id -> BigInt,
+        id -> BigInt,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    activities (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        kind -> Text,
+        name -> Text,
+        owner_id -> BigInt,
+        all_organisations -> Bool,
+        parent_id -> Nullable<BigInt>,
+        in_catalog -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    activity_organisations (activity_id, organisation_id) {
+        activity_id -> BigInt,
+        tenant_id -> BigInt,
+        organisation_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    language_versions (id) {
+        id -> BigInt,
+        activity_id -> BigInt,
+        language -> Text,
+        title -> Text,
+        scorm_version -> Nullable<Text>,
+        description -> Nullable<Text>,
+        launch_href -> Nullable<Text>,
+        mastery_score -> Nullable<Double>,
+        completion_threshold -> Nullable<Double>,
+        items -> Nullable<Text>,
+        file_count -> Nullable<BigInt>,
+        total_bytes -> Nullable<BigInt>,
+        package_sha256 -> Nullable<Text>,
+        storage_prefix -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    curriculum_activities (id) {
+        id -> BigInt,
+        curriculum_id -> BigInt,
+        account_id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        course_id -> Nullable<BigInt>,
+        name -> Text,
+        lft -> Integer,
+        rgt -> Integer,
+        updated_by -> Nullable<BigInt>,
+        updated_on -> Timestamp,
+        due_days -> Nullable<Integer>,
+        weight -> Nullable<Integer>,
+        exempt_if_mastered -> Nullable<Bool>,
+        description -> Nullable<Text>,
+        lock_until -> Nullable<Date>,
+        code -> Nullable<Text>,
+        initial_view -> Nullable<Text>,
+        required_for_specified_control_mode -> Nullable<Bool>,
+        skip_interstitial_page -> Nullable<Bool>,
+        control_mode -> Nullable<Text>,
+        completions_min -> Nullable<Integer>,
+        attempts_max -> Nullable<Integer>,
+    }
+}
+
+diesel::joinable!(curriculum_activities -> tenants (account_id));
+diesel::joinable!(language_versions -> activities (activity_id));
+diesel::allow_tables_to_appear_in_same_query!(curriculum_activities, activities);
