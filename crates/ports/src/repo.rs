@@ -123,7 +123,7 @@ pub trait TenantDirectory: Send + Sync {
         &self,
         tenant: TenantId,
         hash: &KeyHash,
-        origin: Option<&Origin>,
+        origin: Option<Origin>,
         now: DateTime<Utc>,
     ) -> Result<ApiKeyRecord, DirectoryError>;
 

@@ -109,7 +109,7 @@ impl<D: TenantDirectory + ?Sized> AdminService<D> {
         };
         let record = self
             .directory
-            .create_api_key(tenant, &hash_key(&key), origin.as_ref(), self.clock.now())
+            .create_api_key(tenant, &hash_key(&key), origin, self.clock.now())
             .await?;
         Ok(IssuedKey { record, key })
     }

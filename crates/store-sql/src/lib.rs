@@ -303,7 +303,7 @@ impl TenantDirectory for SqlStore {
         &self,
         tenant: TenantId,
         hash: &KeyHash,
-        origin: Option<&Origin>,
+        origin: Option<Origin>,
         now: DateTime<Utc>,
     ) -> Result<ApiKeyRecord, DirectoryError> {
         let hash = hash.0.clone();

@@ -48,6 +48,7 @@ pub(crate) struct VersionRow {
     pub language: String,
     pub title: String,
     pub scorm_version: Option<String>,
+    pub scorm_title: Option<String>,
     pub description: Option<String>,
     pub launch_href: Option<String>,
     pub mastery_score: Option<f64>,
@@ -68,6 +69,7 @@ impl VersionRow {
             language: language.as_str().to_owned(),
             title: title.as_str().to_owned(),
             scorm_version: scorm.and_then(|s| s.scorm_version.clone()),
+            scorm_title: scorm.and_then(|s| s.title.clone()),
             description: scorm.and_then(|s| s.description.clone()),
             launch_href: scorm.map(|s| s.launch_href.clone()),
             mastery_score: scorm.and_then(|s| s.mastery_score),
@@ -85,7 +87,7 @@ impl VersionRow {
         let scorm = match (self.launch_href, self.storage_prefix) {
             (Some(launch_href), Some(storage_prefix)) => Some(ScormContent {
                 scorm_version: self.scorm_version,
-                title: None,
+                title: self.scorm_title,
                 description: self.description,
                 launch_href,
                 mastery_score: self.mastery_score,

@@ -72,6 +72,7 @@ diesel::table! {
         language -> Text,
         title -> Text,
         scorm_version -> Nullable<Text>,
+        scorm_title -> Nullable<Text>,
         description -> Nullable<Text>,
         launch_href -> Nullable<Text>,
         mastery_score -> Nullable<Double>,

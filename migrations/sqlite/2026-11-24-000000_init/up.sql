@@ -66,6 +66,7 @@ CREATE TABLE language_versions (
     language TEXT NOT NULL,
     title TEXT NOT NULL,
     scorm_version TEXT,
+    scorm_title TEXT,
     description TEXT,
     launch_href TEXT,
     mastery_score DOUBLE,

@@ -25,7 +25,6 @@ pub enum Part<'a> {
 pub struct TestApp {
     pub dir: tempfile::TempDir,
     pub sql: SqlStore,
-    pub blobs: Arc<dyn BlobStore>,
     pub state: web::Data<AppState>,
     pub tenant: TenantId,
 }
@@ -62,7 +61,7 @@ impl TestApp {
             IngestSettings::default(),
         );
         let state = web::Data::new(AppState { uploads, max_body_bytes, tmp_dir });
-        Self { dir, sql, blobs, state, tenant }
+        Self { dir, sql, state, tenant }
     }
 
     pub fn blob_dir(&self) -> PathBuf {

@@ -3,7 +3,7 @@
 use crate::helpers::*;
 use async_trait::async_trait;
 use bytes::Bytes;
-use curricula_ports::{BlobError, BlobKey, BlobMeta, BlobStore};
+use curricula_ports::{ActivityRepository, BlobError, BlobKey, BlobMeta, BlobStore};
 use std::io::Read;
 use std::sync::Arc;
 
