@@ -207,9 +207,17 @@ mod tests {
     #[test]
     fn names_are_trimmed_bounded_and_non_empty() {
         assert_eq!(Name::parse("name", "  HSE  ").unwrap().as_str(), "HSE");
-        assert_eq!(Name::parse("name", "   ").unwrap_err().to_string(), "name must not be empty");
+        assert_eq!(
+            Name::parse("name", "   ").unwrap_err().to_string(),
+            "name must not be empty"
+        );
         let long = "é".repeat(256);
-        assert!(Name::parse("name", &long).unwrap_err().to_string().starts_with("name is too long (256"));
+        assert!(
+            Name::parse("name", &long)
+                .unwrap_err()
+                .to_string()
+                .starts_with("name is too long (256")
+        );
         assert!(Name::parse("name", &"é".repeat(255)).is_ok());
         assert!(Name::parse("name", "a\u{0}b").is_err());
     }
@@ -219,7 +227,10 @@ mod tests {
         assert_eq!(ActivityKind::parse("scorm").unwrap(), ActivityKind::Scorm);
         assert_eq!(ActivityKind::parse("course").unwrap(), ActivityKind::Course);
         let err = ActivityKind::parse("video").unwrap_err();
-        assert_eq!(err.to_string(), "activityType must be \"scorm\" or \"course\", not \"video\"");
+        assert_eq!(
+            err.to_string(),
+            "activityType must be \"scorm\" or \"course\", not \"video\""
+        );
     }
 
     #[test]
@@ -227,7 +238,10 @@ mod tests {
         assert_eq!(Placement::parse(None).unwrap(), Placement::TopLevel);
         assert_eq!(Placement::parse(Some("0")).unwrap(), Placement::TopLevel);
         assert_eq!(Placement::parse(Some("-1")).unwrap(), Placement::TopLevel);
-        assert_eq!(Placement::parse(Some("12345")).unwrap(), Placement::Under(ActivityId(12345)));
+        assert_eq!(
+            Placement::parse(Some("12345")).unwrap(),
+            Placement::Under(ActivityId(12345))
+        );
         assert!(Placement::parse(Some("-2")).is_err());
         assert_eq!(
             Placement::parse(Some("12x")).unwrap_err().to_string(),

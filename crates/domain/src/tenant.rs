@@ -93,7 +93,10 @@ impl Origin {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']' | b'_'));
         if !valid {
-            return Err(InvalidField::new("origin", format!("{raw:?} is not a host name or URL")));
+            return Err(InvalidField::new(
+                "origin",
+                format!("{raw:?} is not a host name or URL"),
+            ));
         }
         Ok(Self(host))
     }
@@ -154,11 +157,14 @@ impl Organisations {
         }
         let mut ids = Vec::new();
         for item in raw.split(',').map(str::trim) {
-            let id: i64 = item.parse().map_err(|_| {
-                InvalidField::new(FIELD, format!("{item:?} is not an integer organisation id"))
-            })?;
+            let id: i64 = item
+                .parse()
+                .map_err(|_| InvalidField::new(FIELD, format!("{item:?} is not an integer organisation id")))?;
             if id == -1 {
-                return Err(InvalidField::new(FIELD, "-1 (all organisations) cannot be combined with ids"));
+                return Err(InvalidField::new(
+                    FIELD,
+                    "-1 (all organisations) cannot be combined with ids",
+                ));
             }
             if id <= 0 {
                 return Err(InvalidField::new(FIELD, format!("{id} is not a valid organisation id")));

@@ -39,15 +39,28 @@ impl Read for FailingReader {
 /// Small and large (multi-part) objects read back byte for byte; a put replaces.
 pub async fn round_trips(store: Arc<dyn BlobStore>, root: &str) {
     let small = key(&format!("{root}/rt/index.html"));
-    assert_eq!(put_blocking(&store, small.clone(), b"<h1>hi</h1>".to_vec()).await.unwrap(), 11);
+    assert_eq!(
+        put_blocking(&store, small.clone(), b"<h1>hi</h1>".to_vec())
+            .await
+            .unwrap(),
+        11
+    );
     assert_eq!(store.get(&small).await.unwrap(), Bytes::from_static(b"<h1>hi</h1>"));
-    store.put(&small, Bytes::from_static(b"new"), "text/html").await.unwrap();
+    store
+        .put(&small, Bytes::from_static(b"new"), "text/html")
+        .await
+        .unwrap();
     assert_eq!(store.get(&small).await.unwrap(), Bytes::from_static(b"new"));
 
     // Larger than one upload part, with a pattern so misordered parts would show.
-    let large: Vec<u8> = (0..(20 * 1024 * 1024 + 12_345)).map(|i: usize| (i % 251) as u8).collect();
+    let large: Vec<u8> = (0..(20 * 1024 * 1024 + 12_345))
+        .map(|i: usize| (i % 251) as u8)
+        .collect();
     let big = key(&format!("{root}/rt/media/video.mp4"));
-    assert_eq!(put_blocking(&store, big.clone(), large.clone()).await.unwrap(), large.len() as u64);
+    assert_eq!(
+        put_blocking(&store, big.clone(), large.clone()).await.unwrap(),
+        large.len() as u64
+    );
     assert!(store.get(&big).await.unwrap() == large, "large object differs");
 
     let empty = key(&format!("{root}/rt/empty.txt"));
@@ -60,7 +73,11 @@ pub async fn odd_names_round_trip(store: Arc<dyn BlobStore>, root: &str) {
     for name in ["a b/c d.html", "x[1].js", "100%.css", "ð/ö.png", "#hash.txt"] {
         let k = key(&format!("{root}/odd/{name}"));
         put_blocking(&store, k.clone(), name.as_bytes().to_vec()).await.unwrap();
-        assert_eq!(store.get(&k).await.unwrap(), Bytes::from(name.as_bytes().to_vec()), "{name}");
+        assert_eq!(
+            store.get(&k).await.unwrap(),
+            Bytes::from(name.as_bytes().to_vec()),
+            "{name}"
+        );
     }
 }
 
@@ -82,7 +99,10 @@ pub async fn failing_source_leaves_nothing(store: Arc<dyn BlobStore>, root: &str
         .await
         .unwrap();
         assert!(matches!(result, Err(BlobError::Source(_))), "{result:?}");
-        assert!(matches!(store.get(&k).await, Err(BlobError::NotFound(_))), "an object was left after {ok} bytes");
+        assert!(
+            matches!(store.get(&k).await, Err(BlobError::NotFound(_))),
+            "an object was left after {ok} bytes"
+        );
     }
     assert!(store.list(&key(&format!("{root}/fail"))).await.unwrap().is_empty());
 }
@@ -91,7 +111,10 @@ pub async fn failing_source_leaves_nothing(store: Arc<dyn BlobStore>, root: &str
 /// merely starts with the same characters.
 pub async fn prefixes_are_folders(store: Arc<dyn BlobStore>, root: &str) {
     for name in ["p/a.txt", "p/sub/b.txt", "p2/c.txt"] {
-        store.put(&key(&format!("{root}/{name}")), Bytes::from_static(b"1"), "text/plain").await.unwrap();
+        store
+            .put(&key(&format!("{root}/{name}")), Bytes::from_static(b"1"), "text/plain")
+            .await
+            .unwrap();
     }
     let listed: Vec<String> = store
         .list(&key(&format!("{root}/p")))
@@ -103,8 +126,16 @@ pub async fn prefixes_are_folders(store: Arc<dyn BlobStore>, root: &str) {
     assert_eq!(listed, vec![format!("{root}/p/a.txt"), format!("{root}/p/sub/b.txt")]);
     assert_eq!(store.delete_prefix(&key(&format!("{root}/p"))).await.unwrap(), 2);
     assert!(store.list(&key(&format!("{root}/p"))).await.unwrap().is_empty());
-    assert_eq!(store.list(&key(&format!("{root}/p2"))).await.unwrap().len(), 1, "sibling kept");
-    assert_eq!(store.delete_prefix(&key(&format!("{root}/p"))).await.unwrap(), 0, "deleting nothing is fine");
+    assert_eq!(
+        store.list(&key(&format!("{root}/p2"))).await.unwrap().len(),
+        1,
+        "sibling kept"
+    );
+    assert_eq!(
+        store.delete_prefix(&key(&format!("{root}/p"))).await.unwrap(),
+        0,
+        "deleting nothing is fine"
+    );
 }
 
 /// Every check of the suite, each under its own folder of `root`.

@@ -5,9 +5,8 @@ use crate::BoxError;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use curricula_domain::{
-    ActivityId, ActivityKind, ApiKeyId, LanguageCode, LanguageVersionId, Name, OrganisationId,
-    Organisations, Origin, Placement, ScormContent, Tenant, TenantId, UserId, Activity,
-    curriculum::CurriculumRecord,
+    Activity, ActivityId, ActivityKind, ApiKeyId, LanguageCode, LanguageVersionId, Name, OrganisationId, Organisations,
+    Origin, Placement, ScormContent, Tenant, TenantId, UserId, curriculum::CurriculumRecord,
 };
 use std::fmt;
 
@@ -272,10 +271,7 @@ pub trait ActivityRepository: Send + Sync {
     /// # Errors
     /// MUST return `ActivityNotFound` when the activity is not the tenant's, `LanguageExists`
     /// when it already has that language (also when two requests race); nothing is stored then.
-    async fn add_language_version(
-        &self,
-        new: NewLanguageVersion,
-    ) -> Result<LanguageVersionId, AddLanguageError>;
+    async fn add_language_version(&self, new: NewLanguageVersion) -> Result<LanguageVersionId, AddLanguageError>;
 
     /// The tenant's activity `id` with its versions, or `None` (also for another tenant's).
     ///

@@ -39,8 +39,12 @@ impl<R: Read + Seek> Archive<R> {
     /// Opens the zip and applies R1 (a zip with entries), R2 (safe paths) and R3's declared
     /// checks (entry count, total size, compression ratio), in that order.
     pub fn open(reader: R, limits: &Limits) -> Result<Self, Refusal> {
-        let zip = ZipArchive::new(reader)
-            .map_err(|e| Refusal::new(RefusalKind::NotAZip, format!("the file is not a readable zip archive ({e})")))?;
+        let zip = ZipArchive::new(reader).map_err(|e| {
+            Refusal::new(
+                RefusalKind::NotAZip,
+                format!("the file is not a readable zip archive ({e})"),
+            )
+        })?;
         if zip.is_empty() {
             return Err(Refusal::new(RefusalKind::EmptyZip, "the zip archive has no entries"));
         }
@@ -53,15 +57,21 @@ impl<R: Read + Seek> Archive<R> {
         }
         let mut raws = Vec::with_capacity(zip.len().min(limits.max_entries + 1));
         for index in 0..zip.len() {
-            let entry = zip.by_index_data(index).map_err(|e| {
-                Refusal::new(RefusalKind::NotAZip, format!("zip entry {index} cannot be read ({e})"))
-            })?;
+            let entry = zip
+                .by_index_data(index)
+                .map_err(|e| Refusal::new(RefusalKind::NotAZip, format!("zip entry {index} cannot be read ({e})")))?;
             let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
             if let Some(reason) = unsafe_path_reason(&name) {
-                return Err(Refusal::new(RefusalKind::UnsafePath, format!("entry {name:?} {reason}")));
+                return Err(Refusal::new(
+                    RefusalKind::UnsafePath,
+                    format!("entry {name:?} {reason}"),
+                ));
             }
             if entry.unix_mode().is_some_and(|mode| mode & S_IFMT == S_IFLNK) {
-                return Err(Refusal::new(RefusalKind::UnsafePath, format!("entry {name:?} is a symbolic link")));
+                return Err(Refusal::new(
+                    RefusalKind::UnsafePath,
+                    format!("entry {name:?} is a symbolic link"),
+                ));
             }
             raws.push(Raw {
                 dir: name.ends_with('/'),
@@ -74,10 +84,18 @@ impl<R: Read + Seek> Archive<R> {
         if raws.len() > limits.max_entries {
             return Err(Refusal::new(
                 RefusalKind::TooManyEntries,
-                format!("the zip has {} entries, more than the limit of {}", raws.len(), limits.max_entries),
+                format!(
+                    "the zip has {} entries, more than the limit of {}",
+                    raws.len(),
+                    limits.max_entries
+                ),
             ));
         }
-        let total: u64 = raws.iter().filter(|r| !r.dir).map(|r| r.size).fold(0, u64::saturating_add);
+        let total: u64 = raws
+            .iter()
+            .filter(|r| !r.dir)
+            .map(|r| r.size)
+            .fold(0, u64::saturating_add);
         if total > limits.max_total_uncompressed_bytes {
             return Err(Refusal::new(
                 RefusalKind::TooLarge,
@@ -122,20 +140,30 @@ impl<R: Read + Seek> Archive<R> {
         if file.size > MAX_XML_BYTES {
             return Err(Refusal::new(
                 RefusalKind::TooLarge,
-                format!("{} is {} bytes, more than the {MAX_XML_BYTES} bytes read for metadata", file.path, file.size),
+                format!(
+                    "{} is {} bytes, more than the {MAX_XML_BYTES} bytes read for metadata",
+                    file.path, file.size
+                ),
             ));
         }
-        let entry = self.zip.by_index(file.index).map_err(|e| crate::extract::open_error(&file.path, e))?;
+        let entry = self
+            .zip
+            .by_index(file.index)
+            .map_err(|e| crate::extract::open_error(&file.path, e))?;
         let mut out = Vec::with_capacity(file.size as usize);
         let mut verified = crate::extract::Verified::new(entry, file);
         match verified.read_to_end(&mut out) {
             Ok(_) => Ok(out),
-            Err(e) => Err(verified.refusal().unwrap_or_else(|| crate::extract::read_refusal(&file.path, &e))),
+            Err(e) => Err(verified
+                .refusal()
+                .unwrap_or_else(|| crate::extract::read_refusal(&file.path, &e))),
         }
     }
 }
 
 /// A content type for `path` from its extension.
 pub(crate) fn content_type(path: &str) -> &'static str {
-    mime_guess::from_path(path).first_raw().unwrap_or("application/octet-stream")
+    mime_guess::from_path(path)
+        .first_raw()
+        .unwrap_or("application/octet-stream")
 }

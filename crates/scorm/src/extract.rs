@@ -42,7 +42,10 @@ impl EntrySink for DirSink {
     fn store(&self, file: &FileEntry, contents: &mut dyn Read) -> io::Result<()> {
         // Paths were checked by `inspect`; check again so the sink is safe on its own.
         if crate::archive::unsafe_path_reason(&file.path).is_some() {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("unsafe path {:?}", file.path)));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("unsafe path {:?}", file.path),
+            ));
         }
         let target = self.root.join(&file.path);
         if let Some(parent) = target.parent() {
@@ -114,7 +117,7 @@ where
 {
     // Largest first, so a big media file does not start last and finish alone.
     let mut order: Vec<&FileEntry> = files.iter().collect();
-    order.sort_by(|a, b| b.size.cmp(&a.size));
+    order.sort_by_key(|f| std::cmp::Reverse(f.size));
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let first_error: Mutex<Option<ExtractError>> = Mutex::new(None);
@@ -179,16 +182,20 @@ where
 /// The refusal for an entry the zip reader cannot open.
 pub(crate) fn open_error(path: &str, e: zip::result::ZipError) -> Refusal {
     match e {
-        zip::result::ZipError::UnsupportedArchive(what) => {
-            Refusal::new(RefusalKind::UnsupportedZip, format!("entry {path:?} uses an unsupported feature: {what}"))
-        }
+        zip::result::ZipError::UnsupportedArchive(what) => Refusal::new(
+            RefusalKind::UnsupportedZip,
+            format!("entry {path:?} uses an unsupported feature: {what}"),
+        ),
         other => Refusal::new(RefusalKind::ZipBomb, format!("entry {path:?} cannot be read ({other})")),
     }
 }
 
 /// The refusal for a read error that [`Verified`] did not classify.
 pub(crate) fn read_refusal(path: &str, e: &io::Error) -> Refusal {
-    Refusal::new(RefusalKind::ZipBomb, format!("entry {path:?} cannot be decompressed ({e})"))
+    Refusal::new(
+        RefusalKind::ZipBomb,
+        format!("entry {path:?} cannot be decompressed ({e})"),
+    )
 }
 
 /// A reader over one entry that yields at most its declared size and fails when the real
@@ -235,10 +242,9 @@ impl<R: Read> Read for Verified<'_, R> {
         }
         let declared = self.file.size;
         match self.inner.read(buf) {
-            Ok(0) if self.produced < declared => Err(self.fail(format!(
-                "ends after {} of its declared {declared} bytes",
-                self.produced
-            ))),
+            Ok(0) if self.produced < declared => {
+                Err(self.fail(format!("ends after {} of its declared {declared} bytes", self.produced)))
+            }
             Ok(0) => Ok(0),
             Ok(n) => {
                 self.produced += n as u64;

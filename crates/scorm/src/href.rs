@@ -74,7 +74,9 @@ pub(crate) fn percent_decode(text: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
             if let Some(b) = hex {
                 out.push(b);
                 i += 3;
@@ -93,17 +95,26 @@ mod tests {
 
     #[test]
     fn bases_are_folders() {
-        assert_eq!(join(&[None, Some("content"), Some("sco1")], "index.html"), ("content/sco1/index.html".into(), true));
+        assert_eq!(
+            join(&[None, Some("content"), Some("sco1")], "index.html"),
+            ("content/sco1/index.html".into(), true)
+        );
         assert_eq!(join(&[Some("a/"), None, Some("")], "b.html"), ("a/b.html".into(), true));
         assert_eq!(join(&[None, None, None], " index.html "), ("index.html".into(), true));
     }
 
     #[test]
     fn dots_fold_inside_the_package_only() {
-        assert_eq!(join(&[Some("a/./b")], "../c.html?x=../y"), ("a/c.html?x=../y".into(), true));
+        assert_eq!(
+            join(&[Some("a/./b")], "../c.html?x=../y"),
+            ("a/c.html?x=../y".into(), true)
+        );
         assert_eq!(join(&[None], "../outside.html"), ("../outside.html".into(), false));
         assert_eq!(join(&[None], "/abs.html"), ("/abs.html".into(), false));
-        assert_eq!(join(&[None], "http://example.com/x.html"), ("http://example.com/x.html".into(), false));
+        assert_eq!(
+            join(&[None], "http://example.com/x.html"),
+            ("http://example.com/x.html".into(), false)
+        );
     }
 
     #[test]

@@ -199,7 +199,10 @@ impl Inspection {
         }
         Err(Refusal::new(
             RefusalKind::LaunchFileMissing,
-            format!("the launch file {} is not in the package", href::path_part(&self.launch_href)),
+            format!(
+                "the launch file {} is not in the package",
+                href::path_part(&self.launch_href)
+            ),
         ))
     }
 }
@@ -233,7 +236,10 @@ where
         Ok(_) => {}
         Err(ExtractError::Refused(r)) => return Err(r),
         Err(ExtractError::Io(e) | ExtractError::Sink(e)) => {
-            return Err(Refusal::new(RefusalKind::NotAZip, format!("cannot read the package: {e}")));
+            return Err(Refusal::new(
+                RefusalKind::NotAZip,
+                format!("cannot read the package: {e}"),
+            ));
         }
     }
     let mut inspection = manifest::read(&mut archive)?;

@@ -63,13 +63,17 @@ pub(crate) fn read<R: Read + Seek>(archive: &mut Archive<R>) -> Result<Inspectio
     if root.tag_name().name() != "manifest" {
         return Err(Refusal::new(
             RefusalKind::MalformedXml,
-            format!("{MANIFEST}: the root element is <{}>, not <manifest>", root.tag_name().name()),
+            format!(
+                "{MANIFEST}: the root element is <{}>, not <manifest>",
+                root.tag_name().name()
+            ),
         ));
     }
 
     let metadata = child(root, |n| is_cp(n, "metadata"));
-    let schemaversion_raw =
-        metadata.and_then(|m| child(m, |n| is_cp(n, "schemaversion"))).map(|n| collapsed_text(n));
+    let schemaversion_raw = metadata
+        .and_then(|m| child(m, |n| is_cp(n, "schemaversion")))
+        .map(|n| collapsed_text(n));
     let scorm_version = match schemaversion_raw.as_deref().and_then(version_from_text) {
         Some(v) => Some(v.to_owned()),
         None => {
@@ -83,34 +87,55 @@ pub(crate) fn read<R: Read + Seek>(archive: &mut Archive<R>) -> Result<Inspectio
 
     let resources = resources(root);
     let organizations = child(root, |n| is_cp(n, "organizations"));
-    let orgs: Vec<Node> = organizations.map(|o| o.children().filter(|n| is_cp(*n, "organization")).collect()).unwrap_or_default();
+    let orgs: Vec<Node> = organizations
+        .map(|o| o.children().filter(|n| is_cp(*n, "organization")).collect())
+        .unwrap_or_default();
     let Some(&first_org) = orgs.first() else {
-        return Err(Refusal::new(RefusalKind::NoLaunchableItem, format!("{MANIFEST} has no organization")));
+        return Err(Refusal::new(
+            RefusalKind::NoLaunchableItem,
+            format!("{MANIFEST} has no organization"),
+        ));
     };
-    let default = organizations.and_then(|o| attr(o, "default")).map(collapse).unwrap_or_default();
+    let default = organizations
+        .and_then(|o| attr(o, "default"))
+        .map(collapse)
+        .unwrap_or_default();
     let org = if default.is_empty() {
         first_org
     } else {
-        match orgs.iter().find(|o| attr(**o, "identifier").map(collapse).as_deref() == Some(default.as_str())) {
+        match orgs
+            .iter()
+            .find(|o| attr(**o, "identifier").map(collapse).as_deref() == Some(default.as_str()))
+        {
             Some(o) => *o,
             None => {
-                warnings.push(format!("organizations/@default='{default}' names no organization; using the first"));
+                warnings.push(format!(
+                    "organizations/@default='{default}' names no organization; using the first"
+                ));
                 first_org
             }
         }
     };
     let organization_identifier = attr(org, "identifier").map(collapse);
-    let title = child(org, |n| is_cp(n, "title")).map(|t| collapsed_text(t)).filter(|t| !t.is_empty());
+    let title = child(org, |n| is_cp(n, "title"))
+        .map(|t| collapsed_text(t))
+        .filter(|t| !t.is_empty());
 
     let bases = [xml::xml_base(root), resources_base(root)];
     let all_items: Vec<Node> = org.descendants().filter(|n| is_cp(*n, "item")).collect();
-    let resource_of = |item: Node| attr(item, "identifierref").map(collapse).and_then(|r| resources.get(&r));
+    let resource_of = |item: Node| {
+        attr(item, "identifierref")
+            .map(collapse)
+            .and_then(|r| resources.get(&r))
+    };
     for item in &all_items {
         if let Some(reference) = attr(*item, "identifierref").map(collapse)
             && !resources.contains_key(&reference)
         {
             let id = attr(*item, "identifier").map(collapse).unwrap_or_default();
-            warnings.push(format!("item {id:?} references resource {reference:?}, which does not exist"));
+            warnings.push(format!(
+                "item {id:?} references resource {reference:?}, which does not exist"
+            ));
         }
     }
     let launch = all_items
@@ -119,12 +144,18 @@ pub(crate) fn read<R: Read + Seek>(archive: &mut Archive<R>) -> Result<Inspectio
     let Some((launch_item, launch_resource)) = launch else {
         return Err(Refusal::new(
             RefusalKind::NoLaunchableItem,
-            format!("no item of organization {:?} launches a resource with an href", organization_identifier.as_deref().unwrap_or("")),
+            format!(
+                "no item of organization {:?} launches a resource with an href",
+                organization_identifier.as_deref().unwrap_or("")
+            ),
         ));
     };
 
     let (launch_href, inside) = launch_url(&bases, launch_resource, Some(launch_item));
-    let launch_file_present = inside && archive.paths.contains(&href::percent_decode(href::path_part(&launch_href)));
+    let launch_file_present = inside
+        && archive
+            .paths
+            .contains(&href::percent_decode(href::path_part(&launch_href)));
 
     let is_2004 = scorm_version.as_deref().is_some_and(|v| v.starts_with("2004"));
     let mastery_score = match scorm_version.as_deref() {
@@ -132,12 +163,20 @@ pub(crate) fn read<R: Read + Seek>(archive: &mut Archive<R>) -> Result<Inspectio
         _ if is_2004 => passing_score(root, launch_item),
         _ => None,
     };
-    let completion_threshold = if is_2004 { completion_threshold(launch_item) } else { None };
+    let completion_threshold = if is_2004 {
+        completion_threshold(launch_item)
+    } else {
+        None
+    };
 
     let item_count = all_items.len();
     let sco_count = all_items
         .iter()
-        .filter(|i| resource_of(**i).and_then(Resource::scorm_type).is_some_and(|t| t == "sco"))
+        .filter(|i| {
+            resource_of(**i)
+                .and_then(Resource::scorm_type)
+                .is_some_and(|t| t == "sco")
+        })
         .count();
     let items = org
         .children()
@@ -182,14 +221,22 @@ fn locate(files: &[FileEntry], warnings: &mut Vec<String>) -> Result<FileEntry, 
     }
     let deeper = files
         .iter()
-        .filter(|f| f.path.rsplit('/').next().is_some_and(|name| name.eq_ignore_ascii_case(MANIFEST)))
+        .filter(|f| {
+            f.path
+                .rsplit('/')
+                .next()
+                .is_some_and(|name| name.eq_ignore_ascii_case(MANIFEST))
+        })
         .min_by_key(|f| f.path.matches('/').count());
     match deeper {
         Some(found) => Err(Refusal::new(
             RefusalKind::ManifestNotAtRoot,
             format!("{MANIFEST} found at {}, not at the root", found.path),
         )),
-        None => Err(Refusal::new(RefusalKind::NoManifest, format!("the package has no {MANIFEST}"))),
+        None => Err(Refusal::new(
+            RefusalKind::NoManifest,
+            format!("the package has no {MANIFEST}"),
+        )),
     }
 }
 
@@ -207,7 +254,11 @@ fn version_from_text(raw: &str) -> Option<&'static str> {
 
 /// R6: the version inferred from the namespaces declared in the document.
 fn version_from_namespaces(doc: &Document) -> Option<&'static str> {
-    let mut uris: Vec<&str> = doc.descendants().filter(|n| n.is_element()).flat_map(|n| n.namespaces().map(|ns| ns.uri())).collect();
+    let mut uris: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.is_element())
+        .flat_map(|n| n.namespaces().map(|ns| ns.uri()))
+        .collect();
     uris.sort_unstable();
     uris.dedup();
     let root_ns = doc.root_element().tag_name().namespace().unwrap_or_default();
@@ -216,7 +267,9 @@ fn version_from_namespaces(doc: &Document) -> Option<&'static str> {
         Some("2004")
     } else if has("adlcp_rootv1p2") || root_ns == "http://www.imsproject.org/xsd/imscp_rootv1p1p2" {
         Some("1.2")
-    } else if root_ns == "http://www.imsglobal.org/xsd/imscp_v1p1" || root_ns == "http://www.imsglobal.org/xsd/imscp_v1p2" {
+    } else if root_ns == "http://www.imsglobal.org/xsd/imscp_v1p1"
+        || root_ns == "http://www.imsglobal.org/xsd/imscp_v1p2"
+    {
         Some("2004")
     } else {
         None
@@ -230,7 +283,9 @@ fn resources_base<'a>(root: Node<'a, '_>) -> Option<&'a str> {
 /// manifest/resources/resource by normalised identifier (the first wins).
 fn resources<'a, 'i>(root: Node<'a, 'i>) -> HashMap<String, Resource<'a, 'i>> {
     let mut map = HashMap::new();
-    let Some(list) = child(root, |n| is_cp(n, "resources")) else { return map };
+    let Some(list) = child(root, |n| is_cp(n, "resources")) else {
+        return map;
+    };
     for node in list.children().filter(|n| is_cp(*n, "resource")) {
         let identifier = attr(node, "identifier").map(collapse).unwrap_or_default();
         map.entry(identifier.clone()).or_insert(Resource { node, identifier });
@@ -285,15 +340,25 @@ fn number(text: &str) -> Option<f64> {
 }
 
 fn item_tree(node: Node, resources: &HashMap<String, Resource>, bases: &[Option<&str>; 2]) -> Item {
-    let resource = attr(node, "identifierref").map(collapse).and_then(|r| resources.get(&r));
+    let resource = attr(node, "identifierref")
+        .map(collapse)
+        .and_then(|r| resources.get(&r));
     Item {
         identifier: attr(node, "identifier").map(collapse).unwrap_or_default(),
-        title: child(node, |n| is_cp(n, "title")).map(|t| collapsed_text(t)).filter(|t| !t.is_empty()),
+        title: child(node, |n| is_cp(n, "title"))
+            .map(|t| collapsed_text(t))
+            .filter(|t| !t.is_empty()),
         resource: resource.map(|r| r.identifier.clone()),
-        href: resource.filter(|r| r.href().is_some()).map(|r| launch_url(bases, r, Some(node)).0),
+        href: resource
+            .filter(|r| r.href().is_some())
+            .map(|r| launch_url(bases, r, Some(node)).0),
         scorm_type: resource.and_then(Resource::scorm_type),
         visible: attr(node, "isvisible").is_none_or(|v| !matches!(v.trim(), "false" | "0")),
-        children: node.children().filter(|n| is_cp(*n, "item")).map(|n| item_tree(n, resources, bases)).collect(),
+        children: node
+            .children()
+            .filter(|n| is_cp(*n, "item"))
+            .map(|n| item_tree(n, resources, bases))
+            .collect(),
     }
 }
 
@@ -309,7 +374,9 @@ fn missing_file_warnings<R>(
     let mut missing = 0;
     for resource in ordered {
         for file in resource.node.children().filter(|n| is_cp(*n, "file")) {
-            let Some(file_href) = attr(file, "href").map(str::trim).filter(|h| !h.is_empty()) else { continue };
+            let Some(file_href) = attr(file, "href").map(str::trim).filter(|h| !h.is_empty()) else {
+                continue;
+            };
             let (url, inside) = href::join(&[bases[0], bases[1], xml::xml_base(resource.node)], file_href);
             if inside && !archive.paths.contains(&href::percent_decode(href::path_part(&url))) {
                 missing += 1;
@@ -323,7 +390,10 @@ fn missing_file_warnings<R>(
         }
     }
     if missing > MAX_MISSING_WARNINGS {
-        warnings.push(format!("{} more listed files are not in the package", missing - MAX_MISSING_WARNINGS));
+        warnings.push(format!(
+            "{} more listed files are not in the package",
+            missing - MAX_MISSING_WARNINGS
+        ));
     }
 }
 
@@ -336,13 +406,21 @@ fn description<R: Read + Seek>(
     warnings: &mut Vec<String>,
 ) -> Result<Option<String>, Refusal> {
     for metadata in [manifest_metadata, org_metadata].into_iter().flatten() {
-        if let Some(text) = metadata.children().find(|n| n.is_element() && n.tag_name().name() == "lom").and_then(lom_description) {
+        if let Some(text) = metadata
+            .children()
+            .find(|n| n.is_element() && n.tag_name().name() == "lom")
+            .and_then(lom_description)
+        {
             return Ok(Some(text));
         }
-        let Some(location) = child(metadata, |n| is_adlcp(n, "location")).map(|n| collapsed_text(n)) else { continue };
+        let Some(location) = child(metadata, |n| is_adlcp(n, "location")).map(|n| collapsed_text(n)) else {
+            continue;
+        };
         let path = href::percent_decode(&location);
         let Some(file) = archive.files.iter().find(|f| f.path == path).cloned() else {
-            warnings.push(format!("metadata file {location:?} named by adlcp:location is not in the package"));
+            warnings.push(format!(
+                "metadata file {location:?} named by adlcp:location is not in the package"
+            ));
             continue;
         };
         let bytes = archive.read_small(&file)?;
@@ -370,6 +448,13 @@ fn lom_description(lom: Node) -> Option<String> {
     description
         .children()
         .filter(|n| named(*n, "langstring") || named(*n, "string"))
-        .map(|n| n.descendants().filter(|t| t.is_text()).filter_map(|t| t.text()).collect::<String>().trim().to_owned())
+        .map(|n| {
+            n.descendants()
+                .filter(|t| t.is_text())
+                .filter_map(|t| t.text())
+                .collect::<String>()
+                .trim()
+                .to_owned()
+        })
         .find(|t| !t.is_empty())
 }

@@ -22,22 +22,32 @@ pub(crate) fn decode(bytes: &[u8], what: &str) -> Result<(String, &'static str),
         return utf8(rest).map(|t| (t, "utf-8")).map_err(malformed);
     }
     if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        return utf16(rest, u16::from_le_bytes).map(|t| (t, "utf-16le")).map_err(malformed);
+        return utf16(rest, u16::from_le_bytes)
+            .map(|t| (t, "utf-16le"))
+            .map_err(malformed);
     }
     if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        return utf16(rest, u16::from_be_bytes).map(|t| (t, "utf-16be")).map_err(malformed);
+        return utf16(rest, u16::from_be_bytes)
+            .map(|t| (t, "utf-16be"))
+            .map_err(malformed);
     }
     // UTF-16 without a BOM still starts with '<' as a 16-bit unit.
     if bytes.starts_with(&[b'<', 0]) {
-        return utf16(bytes, u16::from_le_bytes).map(|t| (t, "utf-16le")).map_err(malformed);
+        return utf16(bytes, u16::from_le_bytes)
+            .map(|t| (t, "utf-16le"))
+            .map_err(malformed);
     }
     if bytes.starts_with(&[0, b'<']) {
-        return utf16(bytes, u16::from_be_bytes).map(|t| (t, "utf-16be")).map_err(malformed);
+        return utf16(bytes, u16::from_be_bytes)
+            .map(|t| (t, "utf-16be"))
+            .map_err(malformed);
     }
     let declared = declared_encoding(bytes).unwrap_or_default();
     match declared.as_str() {
         "" | "utf-8" | "utf8" | "us-ascii" | "ascii" => utf8(bytes).map(|t| (t, "utf-8")).map_err(malformed),
-        "iso-8859-1" | "latin1" | "latin-1" | "iso8859-1" => Ok((bytes.iter().map(|&b| b as char).collect(), "iso-8859-1")),
+        "iso-8859-1" | "latin1" | "latin-1" | "iso8859-1" => {
+            Ok((bytes.iter().map(|&b| b as char).collect(), "iso-8859-1"))
+        }
         "windows-1252" | "cp1252" => Ok((bytes.iter().map(|&b| cp1252(b)).collect(), "windows-1252")),
         // Declared UTF-16 but no BOM and not starting with '<': not decodable reliably.
         other => Err(malformed(format!("unsupported encoding {other:?}"))),
@@ -49,7 +59,7 @@ fn utf8(bytes: &[u8]) -> Result<String, String> {
 }
 
 fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, String> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err("UTF-16 text has an odd number of bytes".into());
     }
     let units = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]]));
@@ -68,7 +78,10 @@ fn declared_encoding(bytes: &[u8]) -> Option<String> {
     let decl = head.trim_start().strip_prefix("<?xml")?;
     let decl = &decl[..decl.find("?>")?];
     let at = decl.find("encoding")?;
-    let rest = decl[at + "encoding".len()..].trim_start().strip_prefix('=')?.trim_start();
+    let rest = decl[at + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
     let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
     let value = &rest[1..];
     Some(value[..value.find(quote)?].trim().to_ascii_lowercase())
@@ -101,7 +114,10 @@ pub(crate) fn parse<'t>(text: &'t str, what: &str) -> Result<Document<'t>, Refus
             let pos = other.pos();
             Refusal::new(
                 RefusalKind::MalformedXml,
-                format!("{what} is not well-formed XML at line {}, column {}: {other}", pos.row, pos.col),
+                format!(
+                    "{what} is not well-formed XML at line {}, column {}: {other}",
+                    pos.row, pos.col
+                ),
             )
         }
     })
@@ -109,16 +125,17 @@ pub(crate) fn parse<'t>(text: &'t str, what: &str) -> Result<Document<'t>, Refus
 
 /// Whether `node` is the IMS CP element `name` (or `name` without a namespace).
 pub(crate) fn is_cp(node: Node, name: &str) -> bool {
-    node.is_element()
-        && node.tag_name().name() == name
-        && node.tag_name().namespace().is_none_or(|ns| CP.contains(&ns))
+    node.is_element() && node.tag_name().name() == name && node.tag_name().namespace().is_none_or(|ns| CP.contains(&ns))
 }
 
 /// Whether `node` is the ADL CP element `name`.
 pub(crate) fn is_adlcp(node: Node, name: &str) -> bool {
     node.is_element()
         && node.tag_name().name() == name
-        && node.tag_name().namespace().is_some_and(|ns| ns.starts_with(ADLCP_PREFIX))
+        && node
+            .tag_name()
+            .namespace()
+            .is_some_and(|ns| ns.starts_with(ADLCP_PREFIX))
 }
 
 /// Whether `node` is the IMS SS element `name`.
@@ -138,7 +155,11 @@ pub(crate) fn child<'a, 'i>(node: Node<'a, 'i>, pred: impl Fn(Node) -> bool) -> 
 
 /// All text below `node` (CDATA included), trimmed with runs of whitespace collapsed.
 pub(crate) fn collapsed_text(node: Node) -> String {
-    let raw: String = node.descendants().filter(|n| n.is_text()).filter_map(|n| n.text()).collect();
+    let raw: String = node
+        .descendants()
+        .filter(|n| n.is_text())
+        .filter_map(|n| n.text())
+        .collect();
     collapse(&raw)
 }
 
@@ -149,7 +170,9 @@ pub(crate) fn collapse(raw: &str) -> String {
 
 /// An attribute in no namespace, by local name.
 pub(crate) fn attr<'a>(node: Node<'a, '_>, name: &str) -> Option<&'a str> {
-    node.attributes().find(|a| a.name() == name && a.namespace().is_none()).map(|a| a.value())
+    node.attributes()
+        .find(|a| a.name() == name && a.namespace().is_none())
+        .map(|a| a.value())
 }
 
 /// `xml:base` of `node`.
@@ -163,15 +186,29 @@ mod tests {
 
     #[test]
     fn boms_and_declarations() {
-        let utf16le: Vec<u8> = [0xFF, 0xFE].into_iter().chain("<a/>".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        let utf16le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("<a/>".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
         assert_eq!(decode(&utf16le, "m").unwrap(), ("<a/>".to_owned(), "utf-16le"));
-        let utf16be: Vec<u8> = [0xFE, 0xFF].into_iter().chain("<a/>".encode_utf16().flat_map(u16::to_be_bytes)).collect();
+        let utf16be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain("<a/>".encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
         assert_eq!(decode(&utf16be, "m").unwrap(), ("<a/>".to_owned(), "utf-16be"));
         assert_eq!(decode(b"\xEF\xBB\xBF<a/>", "m").unwrap(), ("<a/>".to_owned(), "utf-8"));
         let latin = b"<?xml version='1.0' encoding='ISO-8859-1'?><a>\xe9</a>";
-        assert_eq!(decode(latin, "m").unwrap().0, "<?xml version='1.0' encoding='ISO-8859-1'?><a>é</a>");
+        assert_eq!(
+            decode(latin, "m").unwrap().0,
+            "<?xml version='1.0' encoding='ISO-8859-1'?><a>é</a>"
+        );
         assert_eq!(decode(b"<a>\xff</a>", "m").unwrap_err().kind, RefusalKind::MalformedXml);
-        assert_eq!(decode(b"<?xml version=\"1.0\" encoding=\"koi8-r\"?><a/>", "m").unwrap_err().kind, RefusalKind::MalformedXml);
+        assert_eq!(
+            decode(b"<?xml version=\"1.0\" encoding=\"koi8-r\"?><a/>", "m")
+                .unwrap_err()
+                .kind,
+            RefusalKind::MalformedXml
+        );
     }
 
     #[test]
@@ -179,7 +216,10 @@ mod tests {
         let bomb = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><manifest>&lol2;</manifest>"#;
         assert_eq!(parse(bomb, "imsmanifest.xml").unwrap_err().kind, RefusalKind::UnsafeXml);
         let external = r#"<?xml version="1.0"?><!DOCTYPE m SYSTEM "file:///etc/passwd"><manifest/>"#;
-        assert_eq!(parse(external, "imsmanifest.xml").unwrap_err().kind, RefusalKind::UnsafeXml);
+        assert_eq!(
+            parse(external, "imsmanifest.xml").unwrap_err().kind,
+            RefusalKind::UnsafeXml
+        );
         let err = parse("<manifest>\n  <a></b>\n</manifest>", "imsmanifest.xml").unwrap_err();
         assert_eq!(err.kind, RefusalKind::MalformedXml);
         assert!(err.message.contains("line 2, column"), "{}", err.message);

@@ -17,7 +17,10 @@ fn corpus() -> Option<PathBuf> {
         "the SCORM corpus is missing at {}; CI needs ../shared beside the clone",
         dir.display()
     );
-    eprintln!("\n*** SKIPPED: the SCORM corpus is not at {} (clone ../shared beside the repository) ***\n", dir.display());
+    eprintln!(
+        "\n*** SKIPPED: the SCORM corpus is not at {} (clone ../shared beside the repository) ***\n",
+        dir.display()
+    );
     None
 }
 
@@ -64,37 +67,81 @@ fn every_corpus_package_reads_as_expected() {
             .map(|a| a.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
         if !(kind.is_some() && acceptable.contains(&kind.unwrap())) {
-            check("error_kind", kind.map_or(Value::Null, |k| Value::from(k)), &p["error_kind"]);
+            check(
+                "error_kind",
+                kind.map_or(Value::Null, Value::from),
+                &p["error_kind"],
+            );
         }
         match &inspected {
             Ok(i) => {
                 check("file_count", Value::from(i.file_count), &p["file_count"]);
-                check("total_uncompressed_bytes", Value::from(i.total_uncompressed_bytes), &p["total_uncompressed_bytes"]);
-                check("scorm_version", serde_json::to_value(&i.scorm_version).unwrap(), &p["scorm_version"]);
-                check("schemaversion_raw", serde_json::to_value(&i.schemaversion_raw).unwrap(), &p["schemaversion_raw"]);
+                check(
+                    "total_uncompressed_bytes",
+                    Value::from(i.total_uncompressed_bytes),
+                    &p["total_uncompressed_bytes"],
+                );
+                check(
+                    "scorm_version",
+                    serde_json::to_value(&i.scorm_version).unwrap(),
+                    &p["scorm_version"],
+                );
+                check(
+                    "schemaversion_raw",
+                    serde_json::to_value(&i.schemaversion_raw).unwrap(),
+                    &p["schemaversion_raw"],
+                );
                 check("title", serde_json::to_value(&i.title).unwrap(), &p["title"]);
-                check("description", serde_json::to_value(&i.description).unwrap(), &p["description"]);
+                check(
+                    "description",
+                    serde_json::to_value(&i.description).unwrap(),
+                    &p["description"],
+                );
                 check("launch_href", Value::from(i.launch_href.clone()), &p["launch_href"]);
-                check("mastery_score", serde_json::to_value(i.mastery_score).unwrap(), &p["mastery_score"]);
-                check("completion_threshold", serde_json::to_value(i.completion_threshold).unwrap(), &p["completion_threshold"]);
+                check(
+                    "mastery_score",
+                    serde_json::to_value(i.mastery_score).unwrap(),
+                    &p["mastery_score"],
+                );
+                check(
+                    "completion_threshold",
+                    serde_json::to_value(i.completion_threshold).unwrap(),
+                    &p["completion_threshold"],
+                );
                 check("sco_count", Value::from(i.sco_count), &p["sco_count"]);
                 check("item_count", Value::from(i.item_count), &p["item_count"]);
-                check("launch_item_identifier", Value::from(i.launch_item_identifier.clone()), &p["launch_item_identifier"]);
+                check(
+                    "launch_item_identifier",
+                    Value::from(i.launch_item_identifier.clone()),
+                    &p["launch_item_identifier"],
+                );
                 check(
                     "launch_resource_identifier",
                     Value::from(i.launch_resource_identifier.clone()),
                     &p["launch_resource_identifier"],
                 );
-                check("launch_file_present", Value::from(i.launch_file_present), &p["launch_file_present"]);
+                check(
+                    "launch_file_present",
+                    Value::from(i.launch_file_present),
+                    &p["launch_file_present"],
+                );
                 check(
                     "organization_identifier",
                     serde_json::to_value(&i.organization_identifier).unwrap(),
                     &p["organization_identifier"],
                 );
-                check("manifest_encoding", Value::from(i.manifest_encoding.clone()), &p["manifest_encoding"]);
+                check(
+                    "manifest_encoding",
+                    Value::from(i.manifest_encoding.clone()),
+                    &p["manifest_encoding"],
+                );
             }
             Err(refusal) => {
-                assert_ne!(refusal.kind, RefusalKind::LaunchFileMissing, "inspect never refuses a missing launch file");
+                assert_ne!(
+                    refusal.kind,
+                    RefusalKind::LaunchFileMissing,
+                    "inspect never refuses a missing launch file"
+                );
                 for field in ["file_count", "total_uncompressed_bytes"] {
                     if p[field].is_null() {
                         continue;
@@ -103,7 +150,11 @@ fn every_corpus_package_reads_as_expected() {
                     let zip = zip::ZipArchive::new(File::open(&path).unwrap()).ok();
                     let (count, total) = zip.map_or((0, 0), |mut z| {
                         (0..z.len())
-                            .filter_map(|i| z.by_index_raw(i).ok().map(|f| (f.name().unwrap_or_default().ends_with('/'), f.size())))
+                            .filter_map(|i| {
+                                z.by_index_raw(i)
+                                    .ok()
+                                    .map(|f| (f.name().unwrap_or_default().ends_with('/'), f.size()))
+                            })
                             .filter(|(dir, _)| !dir)
                             .fold((0u64, 0u64), |(c, t), (_, s)| (c + 1, t + s))
                     });
@@ -115,5 +166,10 @@ fn every_corpus_package_reads_as_expected() {
     }
     // 37 accepted and 4 launch_file_missing packages compare 18 fields each.
     assert!(compared > 700, "only {compared} comparisons were made");
-    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }

@@ -156,7 +156,13 @@ pub async fn run(args: AdminArgs, settings: &Settings) -> anyhow::Result<()> {
                 .iter()
                 .map(|t| {
                     let langs: Vec<_> = t.languages.iter().map(ToString::to_string).collect();
-                    format!("{}\t{}\tdefault {}\t{}", t.id, t.name, t.default_language, langs.join(","))
+                    format!(
+                        "{}\t{}\tdefault {}\t{}",
+                        t.id,
+                        t.name,
+                        t.default_language,
+                        langs.join(",")
+                    )
                 })
                 .collect::<Vec<_>>()
                 .join("\n");
@@ -167,7 +173,9 @@ pub async fn run(args: AdminArgs, settings: &Settings) -> anyhow::Result<()> {
             (Value::Array(value), text)
         }
         AdminCommand::Key(KeyCommand::Create { tenant, origin, key }) => {
-            let issued = admin.create_key(TenantId(tenant), origin.as_deref(), key.as_deref()).await?;
+            let issued = admin
+                .create_key(TenantId(tenant), origin.as_deref(), key.as_deref())
+                .await?;
             (
                 json!({ "id": issued.record.id, "key": issued.key }),
                 format!(
@@ -198,17 +206,31 @@ pub async fn run(args: AdminArgs, settings: &Settings) -> anyhow::Result<()> {
         }
         AdminCommand::User(UserCommand::List { tenant }) => {
             let list = admin.users(TenantId(tenant)).await?;
-            let text = list.iter().map(|u| format!("{}\t{}", u.id, u.username)).collect::<Vec<_>>().join("\n");
-            let value = list.iter().map(|u| json!({"id": u.id, "username": u.username})).collect();
+            let text = list
+                .iter()
+                .map(|u| format!("{}\t{}", u.id, u.username))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let value = list
+                .iter()
+                .map(|u| json!({"id": u.id, "username": u.username}))
+                .collect();
             (Value::Array(value), text)
         }
         AdminCommand::Org(OrgCommand::Create { tenant, name, id }) => {
             let o = admin.create_organisation(TenantId(tenant), &name, id).await?;
-            (json!({ "id": o.id }), format!("organisation {} created ({})", o.id, o.name))
+            (
+                json!({ "id": o.id }),
+                format!("organisation {} created ({})", o.id, o.name),
+            )
         }
         AdminCommand::Org(OrgCommand::List { tenant }) => {
             let list = admin.organisations(TenantId(tenant)).await?;
-            let text = list.iter().map(|o| format!("{}\t{}", o.id, o.name)).collect::<Vec<_>>().join("\n");
+            let text = list
+                .iter()
+                .map(|o| format!("{}\t{}", o.id, o.name))
+                .collect::<Vec<_>>()
+                .join("\n");
             let value = list.iter().map(|o| json!({"id": o.id, "name": o.name})).collect();
             (Value::Array(value), text)
         }
@@ -226,7 +248,13 @@ pub async fn run(args: AdminArgs, settings: &Settings) -> anyhow::Result<()> {
             let text = tenant
                 .languages
                 .iter()
-                .map(|l| if *l == tenant.default_language { format!("{l}\t(default)") } else { l.to_string() })
+                .map(|l| {
+                    if *l == tenant.default_language {
+                        format!("{l}\t(default)")
+                    } else {
+                        l.to_string()
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join("\n");
             let value = tenant

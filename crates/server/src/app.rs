@@ -72,7 +72,10 @@ impl Adapters {
 
     /// The admin use cases over these adapters.
     pub fn admin(&self) -> AdminService<dyn TenantDirectory> {
-        AdminService::new(Arc::new(self.sql.clone()) as Arc<dyn TenantDirectory>, Arc::new(SystemClock))
+        AdminService::new(
+            Arc::new(self.sql.clone()) as Arc<dyn TenantDirectory>,
+            Arc::new(SystemClock),
+        )
     }
 }
 
@@ -83,7 +86,10 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             // Upload bodies are streamed by the handlers, which enforce their own limit.
             .app_data(web::PayloadConfig::new(usize::MAX))
             .configure(crate::upload_api::routes)
-            .route("/healthz", web::get().to(|| async { HttpResponse::Ok().json(serde_json::json!({"status": "ok"})) }))
+            .route(
+                "/healthz",
+                web::get().to(|| async { HttpResponse::Ok().json(serde_json::json!({"status": "ok"})) }),
+            )
             .default_service(web::to(not_found));
     }
 }

@@ -164,8 +164,16 @@ mod tests {
 
     #[test]
     fn the_spec_update_position_body_parses() {
-        let params = merged("api_key=k", Some("application/json"), br#"{ "target_id": "40", orientation: "below" }"#).unwrap();
-        assert_eq!(Value::Object(params), json!({"api_key": "k", "target_id": "40", "orientation": "below"}));
+        let params = merged(
+            "api_key=k",
+            Some("application/json"),
+            br#"{ "target_id": "40", orientation: "below" }"#,
+        )
+        .unwrap();
+        assert_eq!(
+            Value::Object(params),
+            json!({"api_key": "k", "target_id": "40", "orientation": "below"})
+        );
     }
 
     #[test]
@@ -210,8 +218,14 @@ mod tests {
 
     #[test]
     fn bad_bodies_are_errors() {
-        assert!(matches!(merged("", Some("application/json"), b"{oops"), Err(ParamsError::Json(_))));
-        assert!(matches!(merged("", Some("application/json"), b"[1]"), Err(ParamsError::NotAnObject)));
+        assert!(matches!(
+            merged("", Some("application/json"), b"{oops"),
+            Err(ParamsError::Json(_))
+        ));
+        assert!(matches!(
+            merged("", Some("application/json"), b"[1]"),
+            Err(ParamsError::NotAnObject)
+        ));
         assert!(matches!(merged("a=1&a[b]=2", None, b""), Err(ParamsError::Conflict(_))));
     }
 }

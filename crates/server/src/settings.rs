@@ -81,7 +81,11 @@ impl Settings {
             None => builder.add_source(config::File::with_name("curricula").required(false)),
         };
         let settings: Self = builder
-            .add_source(config::Environment::with_prefix("CURRICULA").prefix_separator("__").separator("__"))
+            .add_source(
+                config::Environment::with_prefix("CURRICULA")
+                    .prefix_separator("__")
+                    .separator("__"),
+            )
             .build()
             .context("reading the configuration")?
             .try_deserialize()

@@ -14,7 +14,9 @@ use tracing_subscriber::EnvFilter;
 /// Installs the global subscriber: `RUST_LOG` filter (default `info`), text or JSON lines.
 pub fn init(format: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     // A second init (tests) keeps the first subscriber.
     let _ = if format.eq_ignore_ascii_case("json") {
         builder.json().flatten_event(true).with_current_span(true).try_init()
@@ -115,6 +117,9 @@ mod tests {
             "api_key=[redacted]&page=2&KEY=[redacted]"
         );
         assert_eq!(redact_query(""), "");
-        assert_eq!(redact_query("curriculum_activity%5Bcurriculum_id%5D=11"), "curriculum_activity%5Bcurriculum_id%5D=11");
+        assert_eq!(
+            redact_query("curriculum_activity%5Bcurriculum_id%5D=11"),
+            "curriculum_activity%5Bcurriculum_id%5D=11"
+        );
     }
 }

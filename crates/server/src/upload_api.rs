@@ -203,11 +203,14 @@ async fn read_parts(mut multipart: Multipart, state: &AppState) -> Result<Upload
         while let Some(chunk) = field.try_next().await.map_err(malformed)? {
             // Unknown fields are ignored, but still read (bounded) to reach the next part.
             if value.len() + chunk.len() > MAX_FIELD_BYTES {
-                return Err(UploadApiError::Part(format!("{name} is longer than {MAX_FIELD_BYTES} bytes")));
+                return Err(UploadApiError::Part(format!(
+                    "{name} is longer than {MAX_FIELD_BYTES} bytes"
+                )));
             }
             value.extend_from_slice(&chunk);
         }
-        let value = String::from_utf8(value).map_err(|_| UploadApiError::Part(format!("{name} is not valid UTF-8 text")))?;
+        let value =
+            String::from_utf8(value).map_err(|_| UploadApiError::Part(format!("{name} is not valid UTF-8 text")))?;
         if form.fields.contains_key(&name) {
             return Err(UploadApiError::Part(format!("{name} was sent more than once")));
         }

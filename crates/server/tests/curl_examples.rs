@@ -22,8 +22,16 @@ fn curricula(cwd: &Path) -> Command {
 }
 
 fn admin(cwd: &Path, args: &[&str]) -> String {
-    let out = curricula(cwd).arg("admin").args(args).output().expect("run curricula admin");
-    assert!(out.status.success(), "admin {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = curricula(cwd)
+        .arg("admin")
+        .args(args)
+        .output()
+        .expect("run curricula admin");
+    assert!(
+        out.status.success(),
+        "admin {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -48,8 +56,17 @@ fn start(cwd: &Path, max_bytes: &str) -> (Server, String) {
 }
 
 fn sh(cwd: &Path, script: &str) -> String {
-    let out = Command::new("bash").arg("-c").arg(script).current_dir(cwd).output().expect("bash");
-    assert!(out.status.success(), "{script}\n{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .current_dir(cwd)
+        .output()
+        .expect("bash");
+    assert!(
+        out.status.success(),
+        "{script}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -61,11 +78,42 @@ fn the_three_examples_work_verbatim() {
         std::fs::copy(examples.join(name), dir.path().join(name)).unwrap();
     }
     let cwd = dir.path();
-    admin(cwd, &["tenant", "create", "--name", "Istak", "--default-language", "en-GB", "--languages", "is-IS"]);
+    admin(
+        cwd,
+        &[
+            "tenant",
+            "create",
+            "--name",
+            "Istak",
+            "--default-language",
+            "en-GB",
+            "--languages",
+            "is-IS",
+        ],
+    );
     admin(cwd, &["user", "create", "--tenant", "1", "--username", "jon.jonsson"]);
-    admin(cwd, &["org", "create", "--tenant", "1", "--name", "Reykjavík", "--id", "81"]);
-    admin(cwd, &["org", "create", "--tenant", "1", "--name", "Akureyri", "--id", "27293"]);
-    let key = admin(cwd, &["key", "create", "--tenant", "1", "--origin", "https://skoli.istak.is", "--key", "YOUR-API-KEY", "--json"]);
+    admin(
+        cwd,
+        &["org", "create", "--tenant", "1", "--name", "Reykjavík", "--id", "81"],
+    );
+    admin(
+        cwd,
+        &["org", "create", "--tenant", "1", "--name", "Akureyri", "--id", "27293"],
+    );
+    let key = admin(
+        cwd,
+        &[
+            "key",
+            "create",
+            "--tenant",
+            "1",
+            "--origin",
+            "https://skoli.istak.is",
+            "--key",
+            "YOUR-API-KEY",
+            "--json",
+        ],
+    );
     assert!(key.contains("\"key\":\"YOUR-API-KEY\""), "{key}");
     let (_server, base) = start(cwd, "500000000");
 

@@ -50,7 +50,12 @@ impl<D: TenantDirectory + ?Sized> AdminService<D> {
     ///
     /// # Errors
     /// `Invalid` for an empty name or a malformed language code.
-    pub async fn create_tenant(&self, name: &str, default_language: &str, languages: &[String]) -> Result<Tenant, AdminError> {
+    pub async fn create_tenant(
+        &self,
+        name: &str,
+        default_language: &str,
+        languages: &[String],
+    ) -> Result<Tenant, AdminError> {
         let name = name.trim();
         if name.is_empty() {
             return Err(InvalidField::new("name", "must not be empty").into());
@@ -92,7 +97,12 @@ impl<D: TenantDirectory + ?Sized> AdminService<D> {
     /// `Invalid` for a malformed origin or an imported key shorter than 8 characters or holding
     /// whitespace, `Directory(TenantNotFound)` for an unknown tenant, `Directory(Duplicate)`
     /// for a key already issued.
-    pub async fn create_key(&self, tenant: TenantId, origin: Option<&str>, existing: Option<&str>) -> Result<IssuedKey, AdminError> {
+    pub async fn create_key(
+        &self,
+        tenant: TenantId,
+        origin: Option<&str>,
+        existing: Option<&str>,
+    ) -> Result<IssuedKey, AdminError> {
         let origin = origin.map(Origin::parse).transpose()?;
         let key = match existing {
             Some(key) => {
@@ -147,7 +157,12 @@ impl<D: TenantDirectory + ?Sized> AdminService<D> {
     /// # Errors
     /// `Invalid` for an empty name or an id below 1, `Directory` for an unknown tenant or a
     /// taken id.
-    pub async fn create_organisation(&self, tenant: TenantId, name: &str, id: Option<i64>) -> Result<Organisation, AdminError> {
+    pub async fn create_organisation(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        id: Option<i64>,
+    ) -> Result<Organisation, AdminError> {
         let name = name.trim();
         if name.is_empty() {
             return Err(InvalidField::new("name", "must not be empty").into());

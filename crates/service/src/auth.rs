@@ -52,7 +52,10 @@ pub async fn authenticate_upload<D: TenantDirectory + ?Sized>(
     origin: &str,
 ) -> Result<Caller, AuthError> {
     let origin = Origin::parse(origin).map_err(|_| AuthError::Unauthorized)?;
-    let record = directory.api_key(&hash_key(key)).await?.ok_or(AuthError::Unauthorized)?;
+    let record = directory
+        .api_key(&hash_key(key))
+        .await?
+        .ok_or(AuthError::Unauthorized)?;
     match &record.origin {
         Some(bound) if *bound == origin => Ok(Caller {
             tenant: record.tenant,
@@ -67,7 +70,10 @@ pub async fn authenticate_upload<D: TenantDirectory + ?Sized>(
 /// # Errors
 /// `Unauthorized` for an unknown key.
 pub async fn authenticate_api<D: TenantDirectory + ?Sized>(directory: &D, key: &str) -> Result<Caller, AuthError> {
-    let record = directory.api_key(&hash_key(key)).await?.ok_or(AuthError::Unauthorized)?;
+    let record = directory
+        .api_key(&hash_key(key))
+        .await?
+        .ok_or(AuthError::Unauthorized)?;
     Ok(Caller {
         tenant: record.tenant,
         key: record.id,
@@ -106,7 +112,13 @@ mod tests {
     async fn upload_key_matches_normalised_origin() {
         let dir = directory_with(Some("https://Skoli.istak.is/"));
         let caller = authenticate_upload(&dir, "secret", "skoli.istak.is").await.unwrap();
-        assert_eq!(caller, Caller { tenant: TenantId(3), key: ApiKeyId(7) });
+        assert_eq!(
+            caller,
+            Caller {
+                tenant: TenantId(3),
+                key: ApiKeyId(7)
+            }
+        );
         for (key, origin) in [("secret", "other.is"), ("wrong", "skoli.istak.is"), ("secret", "")] {
             let err = authenticate_upload(&dir, key, origin).await.unwrap_err();
             assert!(matches!(err, AuthError::Unauthorized), "{key} {origin}");

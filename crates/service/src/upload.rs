@@ -3,8 +3,7 @@
 use crate::auth::{self, AuthError, Caller};
 use crate::ingest::{self, IngestError, IngestSettings, Package};
 use curricula_domain::{
-    ActivityId, ActivityKind, InvalidField, LanguageCode, Name, OrganisationId, Organisations, Placement,
-    ScormContent,
+    ActivityId, ActivityKind, InvalidField, LanguageCode, Name, OrganisationId, Organisations, Placement, ScormContent,
 };
 use curricula_ports::{
     ActivityRepository, AddLanguageError, BlobKey, BlobStore, Clock, CreateActivityError, NewActivity,
@@ -144,7 +143,13 @@ where
     B: BlobStore + ?Sized + 'static,
 {
     /// Wires the use cases.
-    pub fn new(directory: Arc<D>, activities: Arc<A>, blobs: Arc<B>, clock: Arc<dyn Clock>, ingest: IngestSettings) -> Self {
+    pub fn new(
+        directory: Arc<D>,
+        activities: Arc<A>,
+        blobs: Arc<B>,
+        clock: Arc<dyn Clock>,
+        ingest: IngestSettings,
+    ) -> Self {
         Self {
             directory,
             activities,
@@ -181,7 +186,11 @@ where
             .ok_or_else(|| UploadError::UnknownUser(req.user_name.clone()))?;
         if let Organisations::Only(ids) = &req.organisations {
             let known = self.directory.organisations(caller.tenant).await?;
-            let missing: Vec<_> = ids.iter().filter(|id| !known.iter().any(|o| o.id == **id)).copied().collect();
+            let missing: Vec<_> = ids
+                .iter()
+                .filter(|id| !known.iter().any(|o| o.id == **id))
+                .copied()
+                .collect();
             if !missing.is_empty() {
                 return Err(UploadError::UnknownOrganisations(missing));
             }
@@ -287,7 +296,9 @@ where
     /// Removes the files of a version that was not recorded.
     async fn discard(&self, scorm: Option<&ScormContent>) {
         let Some(content) = scorm else { return };
-        let Ok(prefix) = BlobKey::new(content.storage_prefix.clone()) else { return };
+        let Ok(prefix) = BlobKey::new(content.storage_prefix.clone()) else {
+            return;
+        };
         if let Err(e) = self.blobs.delete_prefix(&prefix).await {
             tracing::error!(prefix = %prefix, error = %e, "could not remove the files of a failed upload; the blob sweep will");
         }

@@ -48,7 +48,10 @@ impl BlobStore for MapBlobs {
     }
     async fn get(&self, key: &BlobKey) -> Result<Bytes, BlobError> {
         let objects = self.objects.lock().unwrap();
-        objects.get(key.as_str()).map(|v| Bytes::from(v.clone())).ok_or_else(|| BlobError::NotFound(key.to_string()))
+        objects
+            .get(key.as_str())
+            .map(|v| Bytes::from(v.clone()))
+            .ok_or_else(|| BlobError::NotFound(key.to_string()))
     }
     async fn list(&self, prefix: &BlobKey) -> Result<Vec<BlobMeta>, BlobError> {
         let start = format!("{prefix}/");
@@ -56,7 +59,10 @@ impl BlobStore for MapBlobs {
         Ok(objects
             .iter()
             .filter(|(k, _)| k.starts_with(&start))
-            .map(|(k, v)| BlobMeta { key: BlobKey::new(k.clone()).unwrap(), size: v.len() as u64 })
+            .map(|(k, v)| BlobMeta {
+                key: BlobKey::new(k.clone()).unwrap(),
+                size: v.len() as u64,
+            })
             .collect())
     }
     async fn delete_prefix(&self, prefix: &BlobKey) -> Result<usize, BlobError> {
@@ -78,7 +84,9 @@ impl PackageSource for InMemoryPackage {
 fn zip_of(files: &[(&str, &str)]) -> Vec<u8> {
     let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
     for (name, body) in files {
-        writer.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+        writer
+            .start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
         writer.write_all(body.as_bytes()).unwrap();
     }
     writer.finish().unwrap().into_inner()
@@ -94,11 +102,19 @@ const MANIFEST: &str = r#"<?xml version="1.0"?>
 </manifest>"#;
 
 fn package(bytes: Vec<u8>) -> Package {
-    Package { size: bytes.len() as u64, sha256: "00".repeat(32), source: Arc::new(InMemoryPackage(bytes)) }
+    Package {
+        size: bytes.len() as u64,
+        sha256: "00".repeat(32),
+        source: Arc::new(InMemoryPackage(bytes)),
+    }
 }
 
 fn good_package() -> Package {
-    package(zip_of(&[("imsmanifest.xml", MANIFEST), ("index.html", "<h1>hi</h1>"), ("a.js", "1")]))
+    package(zip_of(&[
+        ("imsmanifest.xml", MANIFEST),
+        ("index.html", "<h1>hi</h1>"),
+        ("a.js", "1"),
+    ]))
 }
 
 fn tenant() -> Tenant {
@@ -106,20 +122,34 @@ fn tenant() -> Tenant {
         id: TenantId(1),
         name: "Istak".into(),
         default_language: LanguageCode::parse("l", "en-GB").unwrap(),
-        languages: vec![LanguageCode::parse("l", "en-GB").unwrap(), LanguageCode::parse("l", "is-IS").unwrap()],
+        languages: vec![
+            LanguageCode::parse("l", "en-GB").unwrap(),
+            LanguageCode::parse("l", "is-IS").unwrap(),
+        ],
     }
 }
 
-const CALLER: Caller = Caller { tenant: TenantId(1), key: ApiKeyId(1) };
+const CALLER: Caller = Caller {
+    tenant: TenantId(1),
+    key: ApiKeyId(1),
+};
 
 fn directory() -> MockTenantDirectory {
     let mut dir = MockTenantDirectory::new();
     dir.expect_tenant().returning(|_| Ok(Some(tenant())));
     dir.expect_user().returning(|t, name| {
-        Ok((name == "jon.jonsson").then(|| User { id: UserId(5), tenant: t, username: name.into() }))
+        Ok((name == "jon.jonsson").then(|| User {
+            id: UserId(5),
+            tenant: t,
+            username: name.into(),
+        }))
     });
     dir.expect_organisations().returning(|t| {
-        Ok(vec![Organisation { id: OrganisationId(81), tenant: t, name: "A".into() }])
+        Ok(vec![Organisation {
+            id: OrganisationId(81),
+            tenant: t,
+            name: "A".into(),
+        }])
     });
     dir
 }
@@ -194,7 +224,11 @@ async fn scorm_upload_stores_files_and_manifest_data() {
         assert_eq!(scorm.title.as_deref(), Some("Safety first"));
         assert_eq!(scorm.mastery_score, Some(80.0));
         assert_eq!(scorm.file_count, 3);
-        assert_eq!(new.language.as_str(), "en-GB", "first version in the tenant's default language");
+        assert_eq!(
+            new.language.as_str(),
+            "en-GB",
+            "first version in the tenant's default language"
+        );
         assert_eq!(new.owner, UserId(5));
         Ok(ActivityId(12))
     });
@@ -233,7 +267,10 @@ async fn course_ignores_a_file() {
 async fn caller_errors_store_nothing() {
     let cases: Vec<(CreateActivity, &str)> = vec![
         (
-            CreateActivity { user_name: "nobody".into(), ..create(ActivityKind::Scorm, Some(good_package())) },
+            CreateActivity {
+                user_name: "nobody".into(),
+                ..create(ActivityKind::Scorm, Some(good_package()))
+            },
             "userName \"nobody\" was not found in your tenant",
         ),
         (
@@ -244,14 +281,23 @@ async fn caller_errors_store_nothing() {
             "organisationIds 7,9 not found in your tenant",
         ),
         (
-            CreateActivity { placement: Placement::Under(ActivityId(99)), ..create(ActivityKind::Scorm, Some(good_package())) },
+            CreateActivity {
+                placement: Placement::Under(ActivityId(99)),
+                ..create(ActivityKind::Scorm, Some(good_package()))
+            },
             "parentActivityId 99 was not found in your tenant",
         ),
         (
-            CreateActivity { placement: Placement::Under(ActivityId(11)), ..create(ActivityKind::Course, None) },
+            CreateActivity {
+                placement: Placement::Under(ActivityId(11)),
+                ..create(ActivityKind::Course, None)
+            },
             "parentActivityId 11 is not a course; a SCORM activity cannot contain other activities",
         ),
-        (create(ActivityKind::Scorm, None), "file is required for a SCORM activity"),
+        (
+            create(ActivityKind::Scorm, None),
+            "file is required for a SCORM activity",
+        ),
         (
             create(ActivityKind::Scorm, Some(package(b"not a zip at all".to_vec()))),
             "SCORM package refused (not_a_zip)",
@@ -261,21 +307,36 @@ async fn caller_errors_store_nothing() {
             "SCORM package refused (no_manifest)",
         ),
         (
-            create(ActivityKind::Scorm, Some(package(zip_of(&[("imsmanifest.xml", MANIFEST)])))),
+            create(
+                ActivityKind::Scorm,
+                Some(package(zip_of(&[("imsmanifest.xml", MANIFEST)]))),
+            ),
             "SCORM package refused (launch_file_missing)",
         ),
     ];
     for (request, expected) in cases {
         let blobs = Arc::new(MapBlobs::default());
-        let err = service(activities(), blobs.clone()).create_activity(CALLER, request).await.unwrap_err();
-        assert!(err.to_string().starts_with(expected), "{err} should start with {expected}");
-        assert!(blobs.objects.lock().unwrap().is_empty(), "{expected}: files left behind");
+        let err = service(activities(), blobs.clone())
+            .create_activity(CALLER, request)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().starts_with(expected),
+            "{err} should start with {expected}"
+        );
+        assert!(
+            blobs.objects.lock().unwrap().is_empty(),
+            "{expected}: files left behind"
+        );
     }
 }
 
 #[tokio::test]
 async fn a_failing_blob_store_leaves_no_file_and_no_record() {
-    let blobs = Arc::new(MapBlobs { fail_put_number: Some(2), ..MapBlobs::default() });
+    let blobs = Arc::new(MapBlobs {
+        fail_put_number: Some(2),
+        ..MapBlobs::default()
+    });
     let err = service(activities(), blobs.clone())
         .create_activity(CALLER, create(ActivityKind::Scorm, Some(good_package())))
         .await
@@ -297,16 +358,27 @@ async fn a_failing_repository_removes_the_stored_files() {
         .unwrap_err();
     assert!(matches!(err, UploadError::Store(_)), "{err:?}");
     assert_eq!(blobs.puts.load(Ordering::SeqCst), 3, "the files were stored first");
-    assert!(blobs.objects.lock().unwrap().is_empty(), "and removed after the failure");
+    assert!(
+        blobs.objects.lock().unwrap().is_empty(),
+        "and removed after the failure"
+    );
 }
 
 #[tokio::test]
 async fn a_parent_that_changed_meanwhile_is_reported_and_cleaned_up() {
     let mut repo = activities();
-    repo.expect_create_activity().times(1).returning(|_| Err(CreateActivityError::ParentNotACourse(ActivityId(10))));
+    repo.expect_create_activity()
+        .times(1)
+        .returning(|_| Err(CreateActivityError::ParentNotACourse(ActivityId(10))));
     let blobs = Arc::new(MapBlobs::default());
-    let request = CreateActivity { placement: Placement::Under(ActivityId(10)), ..create(ActivityKind::Scorm, Some(good_package())) };
-    let err = service(repo, blobs.clone()).create_activity(CALLER, request).await.unwrap_err();
+    let request = CreateActivity {
+        placement: Placement::Under(ActivityId(10)),
+        ..create(ActivityKind::Scorm, Some(good_package()))
+    };
+    let err = service(repo, blobs.clone())
+        .create_activity(CALLER, request)
+        .await
+        .unwrap_err();
     assert!(matches!(err, UploadError::ParentNotACourse(ActivityId(10))));
     assert!(blobs.objects.lock().unwrap().is_empty());
 }
@@ -323,14 +395,26 @@ fn add(activity: i64, language: &str, package: Option<Package>) -> AddLanguage {
 #[tokio::test]
 async fn add_language_rules() {
     let cases = [
-        (add(99, "is-IS", Some(good_package())), "activityId 99 was not found in your tenant"),
-        (add(11, "da-DK", Some(good_package())), "languageId da-DK is not enabled for your tenant"),
-        (add(11, "en-GB", Some(good_package())), "activityId 11 already has a en-GB language version"),
+        (
+            add(99, "is-IS", Some(good_package())),
+            "activityId 99 was not found in your tenant",
+        ),
+        (
+            add(11, "da-DK", Some(good_package())),
+            "languageId da-DK is not enabled for your tenant",
+        ),
+        (
+            add(11, "en-GB", Some(good_package())),
+            "activityId 11 already has a en-GB language version",
+        ),
         (add(11, "is-IS", None), "file is required for a SCORM activity"),
     ];
     for (request, expected) in cases {
         let blobs = Arc::new(MapBlobs::default());
-        let err = service(activities(), blobs.clone()).add_language(CALLER, request).await.unwrap_err();
+        let err = service(activities(), blobs.clone())
+            .add_language(CALLER, request)
+            .await
+            .unwrap_err();
         assert_eq!(err.to_string(), expected);
         assert!(blobs.objects.lock().unwrap().is_empty());
     }
@@ -347,10 +431,20 @@ async fn add_language_to_scorm_and_course() {
     });
     let blobs = Arc::new(MapBlobs::default());
     let svc = service(repo, blobs.clone());
-    assert_eq!(svc.add_language(CALLER, add(11, "is-IS", Some(good_package()))).await.unwrap(), ActivityId(11));
+    assert_eq!(
+        svc.add_language(CALLER, add(11, "is-IS", Some(good_package())))
+            .await
+            .unwrap(),
+        ActivityId(11)
+    );
     assert_eq!(blobs.objects.lock().unwrap().len(), 3);
     // A course needs no file; one sent is ignored.
-    assert_eq!(svc.add_language(CALLER, add(10, "is-IS", Some(good_package()))).await.unwrap(), ActivityId(10));
+    assert_eq!(
+        svc.add_language(CALLER, add(10, "is-IS", Some(good_package())))
+            .await
+            .unwrap(),
+        ActivityId(10)
+    );
     assert_eq!(blobs.objects.lock().unwrap().len(), 3);
 }
 
@@ -358,10 +452,16 @@ async fn add_language_to_scorm_and_course() {
 async fn a_language_added_by_a_racing_request_is_reported_and_cleaned_up() {
     let mut repo = activities();
     repo.expect_add_language_version().times(1).returning(|new| {
-        Err(AddLanguageError::LanguageExists { activity: new.activity, language: new.language })
+        Err(AddLanguageError::LanguageExists {
+            activity: new.activity,
+            language: new.language,
+        })
     });
     let blobs = Arc::new(MapBlobs::default());
-    let err = service(repo, blobs.clone()).add_language(CALLER, add(11, "is-IS", Some(good_package()))).await.unwrap_err();
+    let err = service(repo, blobs.clone())
+        .add_language(CALLER, add(11, "is-IS", Some(good_package())))
+        .await
+        .unwrap_err();
     assert_eq!(err.to_string(), "activityId 11 already has a is-IS language version");
     assert!(blobs.objects.lock().unwrap().is_empty());
 }

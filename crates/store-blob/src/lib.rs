@@ -191,7 +191,12 @@ impl BlobStore for ObjectBlobStore {
 
     async fn delete_prefix(&self, prefix: &BlobKey) -> Result<usize, BlobError> {
         let locations = self.store.list(Some(&path(prefix))).map_ok(|m| m.location).boxed();
-        let deleted: Vec<Path> = self.store.delete_stream(locations).try_collect().await.map_err(backend)?;
+        let deleted: Vec<Path> = self
+            .store
+            .delete_stream(locations)
+            .try_collect()
+            .await
+            .map_err(backend)?;
         Ok(deleted.len())
     }
 }

@@ -17,7 +17,8 @@ async fn local_folder_passes_contract() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_passes_contract() {
-    curricula_ports::blob_contract::run_all(Arc::new(ObjectBlobStore::memory()) as Arc<dyn BlobStore>, "contract").await;
+    curricula_ports::blob_contract::run_all(Arc::new(ObjectBlobStore::memory()) as Arc<dyn BlobStore>, "contract")
+        .await;
 }
 
 #[tokio::test]

@@ -22,7 +22,8 @@ use schema::*;
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
 /// Set on every connection: integrity, concurrency (WAL, wait instead of failing when busy).
-const PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;";
+const PRAGMAS: &str =
+    "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;";
 
 type Conn = SyncConnectionWrapper<SqliteConnection>;
 
@@ -85,8 +86,12 @@ impl SqlStore {
             .or_else(|| url.strip_prefix("sqlite:"))
             .ok_or(ConnectError::Unsupported)?
             .to_owned();
-        if let Some(parent) = std::path::Path::new(&path).parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| ConnectError::Open(format!("creating {}: {e}", parent.display())))?;
+        if let Some(parent) = std::path::Path::new(&path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| ConnectError::Open(format!("creating {}: {e}", parent.display())))?;
         }
         let mut config = ManagerConfig::default();
         config.custom_setup = Box::new(|url| {
@@ -135,7 +140,11 @@ impl SqlStore {
         R: Send + 'static,
         E: Send + 'static,
     {
-        let mut conn = self.pool.get().await.map_err(|e| RunError::Store(StoreError::Unavailable(Box::new(e))))?;
+        let mut conn = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| RunError::Store(StoreError::Unavailable(Box::new(e))))?;
         let outcome = conn
             .spawn_blocking(move |c| Ok(f(c)))
             .await
@@ -209,7 +218,8 @@ fn load_tenant(c: &mut SqliteConnection, id: i64) -> QueryResult<Option<Tenant>>
         .select(tenant_languages::code)
         .load(c)?;
     codes.sort_by_key(|code| (code != &default_language, code.clone()));
-    let parse = |code: &str| LanguageCode::parse("language", code).map_err(|e| DbError::DeserializationError(Box::new(e)));
+    let parse =
+        |code: &str| LanguageCode::parse("language", code).map_err(|e| DbError::DeserializationError(Box::new(e)));
     Ok(Some(Tenant {
         id: TenantId(id),
         name,
@@ -291,7 +301,10 @@ impl TenantDirectory for SqlStore {
                 return Err(TxError::Refused(DirectoryError::TenantNotFound(tenant)));
             }
             diesel::insert_or_ignore_into(tenant_languages::table)
-                .values((tenant_languages::tenant_id.eq(tenant.0), tenant_languages::code.eq(&code)))
+                .values((
+                    tenant_languages::tenant_id.eq(tenant.0),
+                    tenant_languages::code.eq(&code),
+                ))
                 .execute(c)?;
             Ok(())
         })
@@ -319,7 +332,12 @@ impl TenantDirectory for SqlStore {
                     api_keys::origin.eq(&origin),
                     api_keys::created_at.eq(now_naive(now)),
                 ))
-                .returning((api_keys::id, api_keys::tenant_id, api_keys::origin, api_keys::created_at))
+                .returning((
+                    api_keys::id,
+                    api_keys::tenant_id,
+                    api_keys::origin,
+                    api_keys::created_at,
+                ))
                 .get_result(c)
                 .map_err(|e| {
                     if is_unique_violation(&e) {
@@ -339,7 +357,12 @@ impl TenantDirectory for SqlStore {
         self.run(move |c| {
             Ok(api_keys::table
                 .filter(api_keys::key_hash.eq(&hash))
-                .select((api_keys::id, api_keys::tenant_id, api_keys::origin, api_keys::created_at))
+                .select((
+                    api_keys::id,
+                    api_keys::tenant_id,
+                    api_keys::origin,
+                    api_keys::created_at,
+                ))
                 .first(c)
                 .optional()?
                 .map(key_record))
@@ -353,7 +376,12 @@ impl TenantDirectory for SqlStore {
             let rows = api_keys::table
                 .filter(api_keys::tenant_id.eq(tenant.0))
                 .order(api_keys::id)
-                .select((api_keys::id, api_keys::tenant_id, api_keys::origin, api_keys::created_at))
+                .select((
+                    api_keys::id,
+                    api_keys::tenant_id,
+                    api_keys::origin,
+                    api_keys::created_at,
+                ))
                 .load(c)?;
             Ok(rows.into_iter().map(key_record).collect())
         })
@@ -448,7 +476,11 @@ impl TenantDirectory for SqlStore {
                 }
             };
             diesel::insert_into(organisations::table)
-                .values((organisations::tenant_id.eq(tenant.0), organisations::id.eq(id), organisations::name.eq(&name)))
+                .values((
+                    organisations::tenant_id.eq(tenant.0),
+                    organisations::id.eq(id),
+                    organisations::name.eq(&name),
+                ))
                 .execute(c)
                 .map_err(|e| {
                     if is_unique_violation(&e) {
@@ -489,9 +521,18 @@ impl TenantDirectory for SqlStore {
 }
 
 /// The numbered records of path `id`, with each entry's activity kind.
-fn load_curriculum(c: &mut SqliteConnection, tenant: TenantId, id: ActivityId) -> QueryResult<Option<Vec<CurriculumRecord>>> {
+fn load_curriculum(
+    c: &mut SqliteConnection,
+    tenant: TenantId,
+    id: ActivityId,
+) -> QueryResult<Option<Vec<CurriculumRecord>>> {
     let is_course: bool = diesel::select(diesel::dsl::exists(
-        activities::table.filter(activities::id.eq(id.0).and(activities::tenant_id.eq(tenant.0)).and(activities::kind.eq("course"))),
+        activities::table.filter(
+            activities::id
+                .eq(id.0)
+                .and(activities::tenant_id.eq(tenant.0))
+                .and(activities::kind.eq("course")),
+        ),
     ))
     .get_result(c)?;
     if !is_course {
@@ -503,7 +544,11 @@ fn load_curriculum(c: &mut SqliteConnection, tenant: TenantId, id: ActivityId) -
         .order(curriculum_activities::lft)
         .select((RecordRow::as_select(), activities::kind.nullable()))
         .load(c)?;
-    Ok(Some(rows.into_iter().map(|(row, kind)| row.into_domain(kind.as_deref().map(rows::kind))).collect()))
+    Ok(Some(
+        rows.into_iter()
+            .map(|(row, kind)| row.into_domain(kind.as_deref().map(rows::kind)))
+            .collect(),
+    ))
 }
 
 /// Writes the difference between two numbered record lists of one path.
@@ -516,16 +561,22 @@ fn persist(c: &mut SqliteConnection, before: &[CurriculumRecord], after: &[Curri
     let mut inserted = changes.inserted;
     inserted.sort_by_key(|r| r.parent_id.is_some());
     for record in &inserted {
-        diesel::insert_into(curriculum_activities::table).values(RecordRow::from(record)).execute(c)?;
+        diesel::insert_into(curriculum_activities::table)
+            .values(RecordRow::from(record))
+            .execute(c)?;
     }
     for record in &changes.updated {
-        diesel::update(curriculum_activities::table.find(record.id.0)).set(RecordRow::from(record)).execute(c)?;
+        diesel::update(curriculum_activities::table.find(record.id.0))
+            .set(RecordRow::from(record))
+            .execute(c)?;
     }
     Ok(())
 }
 
 fn next_record_id(c: &mut SqliteConnection) -> QueryResult<RecordId> {
-    let max: Option<i64> = curriculum_activities::table.select(diesel::dsl::max(curriculum_activities::id)).first(c)?;
+    let max: Option<i64> = curriculum_activities::table
+        .select(diesel::dsl::max(curriculum_activities::id))
+        .first(c)?;
     Ok(RecordId(max.unwrap_or(0) + 1))
 }
 
@@ -565,7 +616,11 @@ fn load_activity(c: &mut SqliteConnection, tenant: TenantId, id: ActivityId) -> 
         in_catalog: row.in_catalog,
         created_at: rows::utc(row.created_at),
         updated_at: rows::utc(row.updated_at),
-        versions: versions.into_iter().map(VersionRow::into_domain).collect::<Result<_, _>>().map_err(corrupt)?,
+        versions: versions
+            .into_iter()
+            .map(VersionRow::into_domain)
+            .collect::<Result<_, _>>()
+            .map_err(corrupt)?,
     }))
 }
 
@@ -626,7 +681,13 @@ impl ActivityRepository for SqlStore {
                 }
             }
             diesel::insert_into(language_versions::table)
-                .values(VersionRow::new(activity, &new.language, &new.name, new.scorm.as_ref(), now))
+                .values(VersionRow::new(
+                    activity,
+                    &new.language,
+                    &new.name,
+                    new.scorm.as_ref(),
+                    now,
+                ))
                 .execute(c)?;
             if new.kind == ActivityKind::Course {
                 let section = next_record_id(c)?;
@@ -652,7 +713,11 @@ impl ActivityRepository for SqlStore {
     async fn add_language_version(&self, new: NewLanguageVersion) -> Result<LanguageVersionId, AddLanguageError> {
         self.write(move |c| {
             let exists: bool = diesel::select(diesel::dsl::exists(
-                activities::table.filter(activities::id.eq(new.activity.0).and(activities::tenant_id.eq(new.tenant.0))),
+                activities::table.filter(
+                    activities::id
+                        .eq(new.activity.0)
+                        .and(activities::tenant_id.eq(new.tenant.0)),
+                ),
             ))
             .get_result(c)?;
             if !exists {
@@ -660,7 +725,13 @@ impl ActivityRepository for SqlStore {
             }
             let now = now_naive(new.now);
             let id: i64 = diesel::insert_into(language_versions::table)
-                .values(VersionRow::new(new.activity, &new.language, &new.title, new.scorm.as_ref(), now))
+                .values(VersionRow::new(
+                    new.activity,
+                    &new.language,
+                    &new.title,
+                    new.scorm.as_ref(),
+                    now,
+                ))
                 .returning(language_versions::id)
                 .get_result(c)
                 .map_err(|e| {
@@ -673,7 +744,9 @@ impl ActivityRepository for SqlStore {
                         TxError::Db(e)
                     }
                 })?;
-            diesel::update(activities::table.find(new.activity.0)).set(activities::updated_at.eq(now)).execute(c)?;
+            diesel::update(activities::table.find(new.activity.0))
+                .set(activities::updated_at.eq(now))
+                .execute(c)?;
             Ok(LanguageVersionId(id))
         })
         .await
@@ -681,11 +754,15 @@ impl ActivityRepository for SqlStore {
     }
 
     async fn activity(&self, tenant: TenantId, id: ActivityId) -> Result<Option<Activity>, StoreError> {
-        self.run(move |c| Ok(load_activity(c, tenant, id)?)).await.map_err(store_only)
+        self.run(move |c| Ok(load_activity(c, tenant, id)?))
+            .await
+            .map_err(store_only)
     }
 
     async fn curriculum(&self, tenant: TenantId, id: ActivityId) -> Result<Option<Vec<CurriculumRecord>>, StoreError> {
-        self.run(move |c| Ok(load_curriculum(c, tenant, id)?)).await.map_err(store_only)
+        self.run(move |c| Ok(load_curriculum(c, tenant, id)?))
+            .await
+            .map_err(store_only)
     }
 
     async fn storage_prefixes(&self) -> Result<Vec<String>, StoreError> {

@@ -62,7 +62,13 @@ pub(crate) struct VersionRow {
 }
 
 impl VersionRow {
-    pub(crate) fn new(activity: ActivityId, language: &LanguageCode, title: &Name, scorm: Option<&ScormContent>, now: NaiveDateTime) -> Self {
+    pub(crate) fn new(
+        activity: ActivityId,
+        language: &LanguageCode,
+        title: &Name,
+        scorm: Option<&ScormContent>,
+        now: NaiveDateTime,
+    ) -> Self {
         Self {
             id: 0,
             activity_id: activity.0,
@@ -92,7 +98,11 @@ impl VersionRow {
                 launch_href,
                 mastery_score: self.mastery_score,
                 completion_threshold: self.completion_threshold,
-                items: self.items.as_deref().and_then(|i| serde_json::from_str(i).ok()).unwrap_or_default(),
+                items: self
+                    .items
+                    .as_deref()
+                    .and_then(|i| serde_json::from_str(i).ok())
+                    .unwrap_or_default(),
                 file_count: self.file_count.unwrap_or_default() as u64,
                 total_bytes: self.total_bytes.unwrap_or_default() as u64,
                 package_sha256: self.package_sha256.unwrap_or_default(),
@@ -221,5 +231,9 @@ impl RecordRow {
 }
 
 pub(crate) fn kind(raw: &str) -> ActivityKind {
-    if raw == "course" { ActivityKind::Course } else { ActivityKind::Scorm }
+    if raw == "course" {
+        ActivityKind::Course
+    } else {
+        ActivityKind::Scorm
+    }
 }

@@ -154,7 +154,10 @@ impl RecordInput {
                     Ok(())
                 }
                 other if SEQUENCE_KEYS.contains(&other) => Err(CurriculumError::invalid(
-                    SEQUENCE_KEYS.into_iter().find(|k| *k == other).unwrap_or("sequence_attributes"),
+                    SEQUENCE_KEYS
+                        .into_iter()
+                        .find(|k| *k == other)
+                        .unwrap_or("sequence_attributes"),
                     "must be nested in sequence_attributes",
                 )),
                 other => Err(CurriculumError::UnknownAttribute(other.to_owned())),
@@ -163,7 +166,11 @@ impl RecordInput {
                 errors.push(e);
             }
         }
-        if errors.is_empty() { Ok(input) } else { Err(CurriculumErrors(errors)) }
+        if errors.is_empty() {
+            Ok(input)
+        } else {
+            Err(CurriculumErrors(errors))
+        }
     }
 
     fn read_sequence(&mut self, value: &Value, errors: &mut Vec<CurriculumError>) {
@@ -180,12 +187,12 @@ impl RecordInput {
         };
         for (key, value) in map {
             let result = match key.as_str() {
-                "control_mode" => {
-                    read_parsed("control_mode", value, ControlMode::parse).map(|p| self.control_mode = p)
-                }
+                "control_mode" => read_parsed("control_mode", value, ControlMode::parse).map(|p| self.control_mode = p),
                 "completions_min" => read_i32("completions_min", value).map(|p| self.completions_min = p),
                 "attempts_max" => read_i32("attempts_max", value).map(|p| self.attempts_max = p),
-                other => Err(CurriculumError::UnknownAttribute(format!("sequence_attributes[{other}]"))),
+                other => Err(CurriculumError::UnknownAttribute(format!(
+                    "sequence_attributes[{other}]"
+                ))),
             };
             if let Err(e) = result {
                 errors.push(e);
@@ -236,7 +243,10 @@ fn read_i32(attribute: &'static str, value: &Value) -> Result<Patch<i32>, Curric
             .parse::<i64>()
             .map_err(|_| CurriculumError::invalid(attribute, format!("must be an integer, not {raw:?}")))?;
         i32::try_from(n).map_err(|_| {
-            CurriculumError::invalid(attribute, format!("must be between {} and {}, not {n}", i32::MIN, i32::MAX))
+            CurriculumError::invalid(
+                attribute,
+                format!("must be between {} and {}, not {n}", i32::MIN, i32::MAX),
+            )
         })
     })
 }
@@ -246,7 +256,10 @@ fn read_bool(attribute: &'static str, value: &Value) -> Result<Patch<bool>, Curr
     read_parsed(attribute, value, |raw| match raw.to_ascii_lowercase().as_str() {
         "true" | "t" | "1" | "on" | "yes" => Ok(true),
         "false" | "f" | "0" | "off" | "no" => Ok(false),
-        _ => Err(CurriculumError::invalid(attribute, format!("must be true or false, not {raw:?}"))),
+        _ => Err(CurriculumError::invalid(
+            attribute,
+            format!("must be true or false, not {raw:?}"),
+        )),
     })
 }
 

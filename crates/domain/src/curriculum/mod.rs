@@ -98,7 +98,6 @@ pub struct CurriculumRecord {
 /// Name of the section every new course starts with.
 pub const DEFAULT_SECTION_NAME: &str = "Section 1";
 
-
 /// The activity a new entry references, as the adapter found it in the tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CourseRef {
@@ -147,12 +146,7 @@ fn is_non_optional(section: &CurriculumRecord) -> bool {
 }
 
 /// A record with no attribute set.
-fn blank_record(
-    id: RecordId,
-    curriculum_id: ActivityId,
-    account_id: TenantId,
-    now: DateTime<Utc>,
-) -> CurriculumRecord {
+fn blank_record(id: RecordId, curriculum_id: ActivityId, account_id: TenantId, now: DateTime<Utc>) -> CurriculumRecord {
     CurriculumRecord {
         id,
         curriculum_id,
@@ -181,7 +175,12 @@ fn blank_record(
 }
 
 /// A new section with the defaults: `choice`, shown in full.
-fn section_record(id: RecordId, curriculum_id: ActivityId, account_id: TenantId, now: DateTime<Utc>) -> CurriculumRecord {
+fn section_record(
+    id: RecordId,
+    curriculum_id: ActivityId,
+    account_id: TenantId,
+    now: DateTime<Utc>,
+) -> CurriculumRecord {
     CurriculumRecord {
         initial_view: Some(InitialView::Full),
         control_mode: Some(ControlMode::Choice),
@@ -292,7 +291,14 @@ fn apply(
         record.control_mode = Some(v.copied().unwrap_or(ControlMode::Choice));
     }
     let completions_applies = section;
-    match settable(&input.completions_min, "completions_min", completions_applies, "sections", kind, errors) {
+    match settable(
+        &input.completions_min,
+        "completions_min",
+        completions_applies,
+        "sections",
+        kind,
+        errors,
+    ) {
         Some(Some(&n)) if n < 1 => errors.push(CurriculumError::invalid(
             "completions_min",
             format!("must be greater than or equal to 1, not {n}"),
@@ -321,7 +327,14 @@ fn apply(
         Some(v) => record.weight = v.copied(),
         None => {}
     }
-    if let Some(v) = settable(&input.exempt_if_mastered, "exempt_if_mastered", scorm, SCORM, kind, errors) {
+    if let Some(v) = settable(
+        &input.exempt_if_mastered,
+        "exempt_if_mastered",
+        scorm,
+        SCORM,
+        kind,
+        errors,
+    ) {
         record.exempt_if_mastered = v.copied();
     }
     match settable(&input.attempts_max, "attempts_max", scorm, SCORM, kind, errors) {
@@ -332,7 +345,14 @@ fn apply(
         Some(v) => record.attempts_max = Some(v.copied().unwrap_or(0)),
         None => {}
     }
-    if let Some(v) = settable(&input.skip_interstitial_page, "skip_interstitial_page", scorm, SCORM, kind, errors) {
+    if let Some(v) = settable(
+        &input.skip_interstitial_page,
+        "skip_interstitial_page",
+        scorm,
+        SCORM,
+        kind,
+        errors,
+    ) {
         record.skip_interstitial_page = v.copied();
     }
 
@@ -438,7 +458,10 @@ impl Curriculum {
                 return Err(corrupt(format!("record id {} appears twice", r.id)));
             }
             if r.lft >= r.rgt {
-                return Err(corrupt(format!("record {} has lft {} not below rgt {}", r.id, r.lft, r.rgt)));
+                return Err(corrupt(format!(
+                    "record {} has lft {} not below rgt {}",
+                    r.id, r.lft, r.rgt
+                )));
             }
             for bound in [r.lft, r.rgt] {
                 if !bounds.insert(bound) {
@@ -455,7 +478,10 @@ impl Curriculum {
             match (record.parent_id, record.course_id) {
                 (None, None) => {
                     if let Some(section) = inside.and(sections.last()) {
-                        return Err(corrupt(format!("section {id} lies inside section {}", section.record.id)));
+                        return Err(corrupt(format!(
+                            "section {id} lies inside section {}",
+                            section.record.id
+                        )));
                     }
                     record.course_kind = None;
                     open = Some((record.rgt, record.lft));
@@ -781,7 +807,10 @@ impl Curriculum {
     fn check_unchanged(current: &CurriculumRecord, input: &RecordInput, errors: &mut Vec<CurriculumError>) {
         let section = current.course_id.is_none();
         // A value for course_id/parent_id on a section, or null for them on an entry.
-        let sent_kinds = [input.course_id.sent().map(|v| v.is_some()), input.parent_id.sent().map(|v| v.is_some())];
+        let sent_kinds = [
+            input.course_id.sent().map(|v| v.is_some()),
+            input.parent_id.sent().map(|v| v.is_some()),
+        ];
         if section && sent_kinds.contains(&Some(true)) {
             errors.push(CurriculumError::SectionToEntry);
         }
@@ -791,21 +820,47 @@ impl Curriculum {
         let same_time = |sent: Option<&DateTime<Utc>>| sent.is_some_and(|t| same_instant(*t, current.updated_on));
         let checks = [
             (input.id.sent().map(|v| v != Some(&current.id)), "id", ""),
-            (input.curriculum_id.sent().map(|v| v != Some(&current.curriculum_id)), "curriculum_id", ""),
             (
-                input.course_id.value().map(|v| !section && Some(*v) != current.course_id),
+                input.curriculum_id.sent().map(|v| v != Some(&current.curriculum_id)),
+                "curriculum_id",
+                "",
+            ),
+            (
+                input
+                    .course_id
+                    .value()
+                    .map(|v| !section && Some(*v) != current.course_id),
                 "course_id",
                 "; to reference another activity, create a record for it and destroy this one",
             ),
             (
-                input.parent_id.value().map(|v| !section && Some(*v) != current.parent_id),
+                input
+                    .parent_id
+                    .value()
+                    .map(|v| !section && Some(*v) != current.parent_id),
                 "parent_id",
                 "; use update_position to move an activity to another section",
             ),
-            (input.lft.sent().map(|v| v != Some(&current.lft)), "lft", "; use update_position"),
-            (input.rgt.sent().map(|v| v != Some(&current.rgt)), "rgt", "; use update_position"),
-            (input.account_id.sent().map(|v| v != Some(&current.account_id)), "account_id", ""),
-            (input.updated_by.sent().map(|v| v.copied() != current.updated_by), "updated_by", ""),
+            (
+                input.lft.sent().map(|v| v != Some(&current.lft)),
+                "lft",
+                "; use update_position",
+            ),
+            (
+                input.rgt.sent().map(|v| v != Some(&current.rgt)),
+                "rgt",
+                "; use update_position",
+            ),
+            (
+                input.account_id.sent().map(|v| v != Some(&current.account_id)),
+                "account_id",
+                "",
+            ),
+            (
+                input.updated_by.sent().map(|v| v.copied() != current.updated_by),
+                "updated_by",
+                "",
+            ),
             (input.updated_on.sent().map(|v| !same_time(v)), "updated_on", ""),
         ];
         for (changed, attribute, hint) in checks {
@@ -954,7 +1009,9 @@ impl Curriculum {
                     return Err(CurriculumError::LastNonOptionalSection(id).into());
                 }
                 let section = self.sections.remove(si);
-                Ok(std::iter::once(id).chain(section.entries.iter().map(|e| e.id)).collect())
+                Ok(std::iter::once(id)
+                    .chain(section.entries.iter().map(|e| e.id))
+                    .collect())
             }
             Loc::Entry(si, ei) => {
                 self.sections[si].entries.remove(ei);
@@ -969,7 +1026,11 @@ impl Curriculum {
 /// path contains (`contains(path)` lists the course entries of `path`): true when `parent` is
 /// `child` or is reachable from `child`. A brand-new activity contains nothing, so placing it
 /// can never close a cycle.
-pub fn would_create_cycle(parent: ActivityId, child: ActivityId, contains: impl Fn(ActivityId) -> Vec<ActivityId>) -> bool {
+pub fn would_create_cycle(
+    parent: ActivityId,
+    child: ActivityId,
+    contains: impl Fn(ActivityId) -> Vec<ActivityId>,
+) -> bool {
     let mut stack = vec![child];
     let mut seen = HashSet::new();
     while let Some(path) = stack.pop() {

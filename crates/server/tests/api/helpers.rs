@@ -45,10 +45,17 @@ impl TestApp {
             Arc::new(ObjectBlobStore::open(&url).unwrap())
         });
         let admin = AdminService::new(Arc::new(sql.clone()) as Arc<dyn TenantDirectory>, Arc::new(SystemClock));
-        let tenant = admin.create_tenant("Istak", "en-GB", &["is-IS".into()]).await.unwrap().id;
+        let tenant = admin
+            .create_tenant("Istak", "en-GB", &["is-IS".into()])
+            .await
+            .unwrap()
+            .id;
         admin.create_user(tenant, "jon.jonsson").await.unwrap();
         admin.create_organisation(tenant, "Reykjavík", Some(81)).await.unwrap();
-        admin.create_organisation(tenant, "Akureyri", Some(27293)).await.unwrap();
+        admin
+            .create_organisation(tenant, "Akureyri", Some(27293))
+            .await
+            .unwrap();
         admin.create_key(tenant, Some(ORIGIN), Some(KEY)).await.unwrap();
         let tmp_dir = dir.path().join("tmp");
         std::fs::create_dir_all(&tmp_dir).unwrap();
@@ -60,8 +67,17 @@ impl TestApp {
             Arc::new(SystemClock),
             IngestSettings::default(),
         );
-        let state = web::Data::new(AppState { uploads, max_body_bytes, tmp_dir });
-        Self { dir, sql, state, tenant }
+        let state = web::Data::new(AppState {
+            uploads,
+            max_body_bytes,
+            tmp_dir,
+        });
+        Self {
+            dir,
+            sql,
+            state,
+            tenant,
+        }
     }
 
     pub fn blob_dir(&self) -> PathBuf {
@@ -112,20 +128,24 @@ impl TestApp {
         let res: ServiceResponse<_> = app.call(req).await.unwrap();
         let status = res.status().as_u16();
         let bytes = test::read_body(res).await;
-        let json = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+        let json =
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
         (status, json)
     }
 
     /// Creates a course named `name` at the top level; returns its id.
     pub async fn course(&self, name: &str) -> i64 {
         let (status, body) = self
-            .post("/api/activityupload/new", &[
-                Part::Text("key", KEY),
-                Part::Text("origin", ORIGIN),
-                Part::Text("activityType", "course"),
-                Part::Text("name", name),
-                Part::Text("userName", "jon.jonsson"),
-            ])
+            .post(
+                "/api/activityupload/new",
+                &[
+                    Part::Text("key", KEY),
+                    Part::Text("origin", ORIGIN),
+                    Part::Text("activityType", "course"),
+                    Part::Text("name", name),
+                    Part::Text("userName", "jon.jonsson"),
+                ],
+            )
             .await;
         assert_eq!(status, 201, "{body}");
         body["activityId"].as_i64().unwrap()
@@ -167,7 +187,9 @@ pub fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
     use std::io::Write;
     let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for (name, body) in files {
-        writer.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+        writer
+            .start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
         writer.write_all(body).unwrap();
     }
     writer.finish().unwrap().into_inner()

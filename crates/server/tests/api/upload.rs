@@ -15,16 +15,19 @@ fn auth() -> [Part<'static>; 2] {
 }
 
 async fn scorm(app: &TestApp, parent: &str, file: &[u8]) -> (u16, serde_json::Value) {
-    app.post(NEW, &[
-        Part::Text("key", KEY),
-        Part::Text("origin", ORIGIN),
-        Part::Text("activityType", "scorm"),
-        Part::Text("name", "HSE Presentation - Fossvogsbru"),
-        Part::Text("userName", "jon.jonsson"),
-        Part::Text("organisationIds", "81,27293"),
-        Part::Text("parentActivityId", parent),
-        Part::File("file", file),
-    ])
+    app.post(
+        NEW,
+        &[
+            Part::Text("key", KEY),
+            Part::Text("origin", ORIGIN),
+            Part::Text("activityType", "scorm"),
+            Part::Text("name", "HSE Presentation - Fossvogsbru"),
+            Part::Text("userName", "jon.jonsson"),
+            Part::Text("organisationIds", "81,27293"),
+            Part::Text("parentActivityId", parent),
+            Part::File("file", file),
+        ],
+    )
     .await
 }
 
@@ -52,14 +55,17 @@ async fn the_spec_examples_create_a_course_a_scorm_inside_it_and_a_language() {
     assert_eq!((entry.lft, entry.rgt), (2, 3));
 
     let (status, body) = app
-        .post(ADD, &[
-            Part::Text("key", KEY),
-            Part::Text("origin", ORIGIN),
-            Part::Text("activityId", &id.to_string()),
-            Part::Text("languageId", "is-IS"),
-            Part::Text("name", "HSE kynning - Fossvogsbru"),
-            Part::File("file", &sample_package("hse-presentation-is.zip")),
-        ])
+        .post(
+            ADD,
+            &[
+                Part::Text("key", KEY),
+                Part::Text("origin", ORIGIN),
+                Part::Text("activityId", &id.to_string()),
+                Part::Text("languageId", "is-IS"),
+                Part::Text("name", "HSE kynning - Fossvogsbru"),
+                Part::File("file", &sample_package("hse-presentation-is.zip")),
+            ],
+        )
         .await;
     assert_eq!((status, body), (201, serde_json::json!({ "activityId": id })));
 
@@ -97,12 +103,20 @@ async fn the_error_table() {
     let nested = zip_of(&[("course/imsmanifest.xml", b"<manifest/>"), ("course/index.html", b"x")]);
     let cases: Vec<(Vec<Part>, u16, &str)> = vec![
         (
-            vec![Part::Text("activityType", "video"), Part::Text("name", "x"), Part::Text("userName", "jon.jonsson")],
+            vec![
+                Part::Text("activityType", "video"),
+                Part::Text("name", "x"),
+                Part::Text("userName", "jon.jonsson"),
+            ],
             400,
             "activityType must be \"scorm\" or \"course\", not \"video\"",
         ),
         (
-            vec![Part::Text("activityType", "scorm"), Part::Text("name", "x"), Part::Text("userName", "jon.jonsson")],
+            vec![
+                Part::Text("activityType", "scorm"),
+                Part::Text("name", "x"),
+                Part::Text("userName", "jon.jonsson"),
+            ],
             400,
             "file is required for a SCORM activity",
         ),
@@ -148,7 +162,11 @@ async fn the_error_table() {
             "parentActivityId 99999 was not found in your tenant",
         ),
         (
-            vec![Part::Text("activityType", "course"), Part::Text("name", "x"), Part::Text("userName", "nobody")],
+            vec![
+                Part::Text("activityType", "course"),
+                Part::Text("name", "x"),
+                Part::Text("userName", "nobody"),
+            ],
             400,
             "userName \"nobody\" was not found in your tenant",
         ),
@@ -163,12 +181,19 @@ async fn the_error_table() {
             "organisationIds 5 not found in your tenant",
         ),
         (
-            vec![Part::Text("activityType", "course"), Part::Text("name", "  "), Part::Text("userName", "jon.jonsson")],
+            vec![
+                Part::Text("activityType", "course"),
+                Part::Text("name", "  "),
+                Part::Text("userName", "jon.jonsson"),
+            ],
             400,
             "name must not be empty",
         ),
         (
-            vec![Part::Text("activityType", "course"), Part::Text("userName", "jon.jonsson")],
+            vec![
+                Part::Text("activityType", "course"),
+                Part::Text("userName", "jon.jonsson"),
+            ],
             400,
             "name is required",
         ),
@@ -203,25 +228,68 @@ async fn the_error_table() {
     }
     let long = "x".repeat(256);
     let (status, body) = app
-        .post(NEW, &[
-            Part::Text("key", KEY),
-            Part::Text("origin", ORIGIN),
-            Part::Text("activityType", "course"),
-            Part::Text("name", &long),
-            Part::Text("userName", "jon.jonsson"),
-        ])
+        .post(
+            NEW,
+            &[
+                Part::Text("key", KEY),
+                Part::Text("origin", ORIGIN),
+                Part::Text("activityType", "course"),
+                Part::Text("name", &long),
+                Part::Text("userName", "jon.jonsson"),
+            ],
+        )
         .await;
     assert_eq!(status, 400);
     assert_eq!(body["errorMessage"], "name is too long (256 characters, at most 255)");
 
     // addlanguage
     let add_cases: Vec<(Vec<Part>, &str)> = vec![
-        (vec![Part::Text("activityId", "99999"), Part::Text("languageId", "is-IS"), Part::Text("name", "x")], "activityId 99999 was not found in your tenant"),
-        (vec![Part::Text("activityId", "abc"), Part::Text("languageId", "is-IS"), Part::Text("name", "x")], "activityId \"abc\" is not a positive integer"),
-        (vec![Part::Text("activityId", &scorm_id), Part::Text("languageId", "da-DK"), Part::Text("name", "x"), Part::File("file", &package)], "languageId da-DK is not enabled for your tenant"),
-        (vec![Part::Text("activityId", &scorm_id), Part::Text("languageId", "en-GB"), Part::Text("name", "x"), Part::File("file", &package)], "already has a en-GB language version"),
-        (vec![Part::Text("activityId", &scorm_id), Part::Text("languageId", "is-IS"), Part::Text("name", "x")], "file is required for a SCORM activity"),
-        (vec![Part::Text("activityId", &scorm_id), Part::Text("name", "x")], "languageId is required"),
+        (
+            vec![
+                Part::Text("activityId", "99999"),
+                Part::Text("languageId", "is-IS"),
+                Part::Text("name", "x"),
+            ],
+            "activityId 99999 was not found in your tenant",
+        ),
+        (
+            vec![
+                Part::Text("activityId", "abc"),
+                Part::Text("languageId", "is-IS"),
+                Part::Text("name", "x"),
+            ],
+            "activityId \"abc\" is not a positive integer",
+        ),
+        (
+            vec![
+                Part::Text("activityId", &scorm_id),
+                Part::Text("languageId", "da-DK"),
+                Part::Text("name", "x"),
+                Part::File("file", &package),
+            ],
+            "languageId da-DK is not enabled for your tenant",
+        ),
+        (
+            vec![
+                Part::Text("activityId", &scorm_id),
+                Part::Text("languageId", "en-GB"),
+                Part::Text("name", "x"),
+                Part::File("file", &package),
+            ],
+            "already has a en-GB language version",
+        ),
+        (
+            vec![
+                Part::Text("activityId", &scorm_id),
+                Part::Text("languageId", "is-IS"),
+                Part::Text("name", "x"),
+            ],
+            "file is required for a SCORM activity",
+        ),
+        (
+            vec![Part::Text("activityId", &scorm_id), Part::Text("name", "x")],
+            "languageId is required",
+        ),
     ];
     for (fields, message) in add_cases {
         let mut parts: Vec<Part> = auth().into_iter().collect();
@@ -234,35 +302,48 @@ async fn the_error_table() {
 
     // Nothing was created by any refused request.
     assert_eq!(app.stored_files(), files_before, "refused requests left files");
-    assert!(app.activity(scorm_id.parse::<i64>().unwrap() + 1).await.is_none(), "a refused request created an activity");
+    assert!(
+        app.activity(scorm_id.parse::<i64>().unwrap() + 1).await.is_none(),
+        "a refused request created an activity"
+    );
     assert_eq!(app.spooled_files(), 0);
 }
 
 #[actix_web::test]
 async fn authentication_failures_are_401_and_say_nothing_more() {
     let app = TestApp::new().await;
-    for (key, origin) in [("wrong-key-123456", ORIGIN), (KEY, "https://elsewhere.example"), (KEY, "")] {
+    for (key, origin) in [
+        ("wrong-key-123456", ORIGIN),
+        (KEY, "https://elsewhere.example"),
+        (KEY, ""),
+    ] {
         let (status, body) = app
-            .post(NEW, &[
-                Part::Text("key", key),
-                Part::Text("origin", origin),
-                Part::Text("activityType", "course"),
-                Part::Text("name", "x"),
-                Part::Text("userName", "jon.jonsson"),
-            ])
+            .post(
+                NEW,
+                &[
+                    Part::Text("key", key),
+                    Part::Text("origin", origin),
+                    Part::Text("activityType", "course"),
+                    Part::Text("name", "x"),
+                    Part::Text("userName", "jon.jonsson"),
+                ],
+            )
             .await;
         assert_eq!(status, 401, "{key} {origin}");
         assert_eq!(body["errorMessage"], "key or origin not recognised");
     }
     // The origin matches after normalisation.
     let (status, _) = app
-        .post(NEW, &[
-            Part::Text("key", KEY),
-            Part::Text("origin", "SKOLI.istak.is/"),
-            Part::Text("activityType", "course"),
-            Part::Text("name", "x"),
-            Part::Text("userName", "jon.jonsson"),
-        ])
+        .post(
+            NEW,
+            &[
+                Part::Text("key", KEY),
+                Part::Text("origin", "SKOLI.istak.is/"),
+                Part::Text("activityType", "course"),
+                Part::Text("name", "x"),
+                Part::Text("userName", "jon.jonsson"),
+            ],
+        )
         .await;
     assert_eq!(status, 201);
     let (status, body) = app.post(NEW, &[Part::Text("origin", ORIGIN)]).await;
@@ -273,15 +354,18 @@ async fn authentication_failures_are_401_and_say_nothing_more() {
 async fn unknown_fields_are_ignored_and_course_files_are_not_stored() {
     let app = TestApp::new().await;
     let (status, body) = app
-        .post(NEW, &[
-            Part::Text("key", KEY),
-            Part::Text("origin", ORIGIN),
-            Part::Text("activityType", "course"),
-            Part::Text("name", "Container"),
-            Part::Text("userName", "jon.jonsson"),
-            Part::Text("colour", "blue"),
-            Part::File("file", &sample_package("hse-presentation.zip")),
-        ])
+        .post(
+            NEW,
+            &[
+                Part::Text("key", KEY),
+                Part::Text("origin", ORIGIN),
+                Part::Text("activityType", "course"),
+                Part::Text("name", "Container"),
+                Part::Text("userName", "jon.jonsson"),
+                Part::Text("colour", "blue"),
+                Part::File("file", &sample_package("hse-presentation.zip")),
+            ],
+        )
         .await;
     assert_eq!(status, 201, "{body}");
     assert!(app.stored_files().is_empty());
@@ -292,17 +376,23 @@ async fn a_body_over_the_limit_is_413() {
     let app = TestApp::with(16 * 1024, None).await;
     let big = vec![7u8; 64 * 1024];
     let (status, body) = app
-        .post(NEW, &[
-            Part::Text("key", KEY),
-            Part::Text("origin", ORIGIN),
-            Part::Text("activityType", "scorm"),
-            Part::Text("name", "x"),
-            Part::Text("userName", "jon.jonsson"),
-            Part::File("file", &big),
-        ])
+        .post(
+            NEW,
+            &[
+                Part::Text("key", KEY),
+                Part::Text("origin", ORIGIN),
+                Part::Text("activityType", "scorm"),
+                Part::Text("name", "x"),
+                Part::Text("userName", "jon.jonsson"),
+                Part::File("file", &big),
+            ],
+        )
         .await;
     assert_eq!(status, 413, "{body}");
-    assert_eq!(body["errorMessage"], "the request body is larger than the 16384 byte limit");
+    assert_eq!(
+        body["errorMessage"],
+        "the request body is larger than the 16384 byte limit"
+    );
     assert!(app.stored_files().is_empty());
     assert_eq!(app.spooled_files(), 0);
 }
@@ -313,7 +403,13 @@ async fn a_zip_slip_package_is_refused_and_leaves_nothing() {
     let evil = zip_of(&[("imsmanifest.xml", b"<manifest/>"), ("../../etc/evil.html", b"x")]);
     let (status, body) = scorm(&app, "", &evil).await;
     assert_eq!(status, 400);
-    assert!(body["errorMessage"].as_str().unwrap().starts_with("SCORM package refused (unsafe_path)"), "{body}");
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .unwrap()
+            .starts_with("SCORM package refused (unsafe_path)"),
+        "{body}"
+    );
     assert!(app.stored_files().is_empty());
 }
 
