@@ -67,11 +67,7 @@ fn every_corpus_package_reads_as_expected() {
             .map(|a| a.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
         if !(kind.is_some() && acceptable.contains(&kind.unwrap())) {
-            check(
-                "error_kind",
-                kind.map_or(Value::Null, Value::from),
-                &p["error_kind"],
-            );
+            check("error_kind", kind.map_or(Value::Null, Value::from), &p["error_kind"]);
         }
         match &inspected {
             Ok(i) => {
