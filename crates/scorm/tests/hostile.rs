@@ -1,0 +1,320 @@
+//! Hostile and broken packages built by the tests themselves: each is refused with the right
+//! kind, and extraction lets no byte beyond a lying header reach the sink.
+
+use curricula_scorm::{EntrySink, ExtractError, FileEntry, Limits, NullSink, RefusalKind, inspect};
+use std::io::{Cursor, Read, Write};
+use std::sync::Mutex;
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipWriter};
+
+const MANIFEST: &str = r#"<?xml version="1.0"?>
+<manifest identifier="m" xmlns="http://www.imsproject.org/xsd/imscp_rootv1p1p2" xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_rootv1p2">
+  <metadata><schema>ADL SCORM</schema><schemaversion>1.2</schemaversion></metadata>
+  <organizations default="o"><organization identifier="o"><title>T</title>
+    <item identifier="i" identifierref="r"><title>One</title></item>
+  </organization></organizations>
+  <resources><resource identifier="r" type="webcontent" adlcp:scormtype="sco" href="index.html"/></resources>
+</manifest>"#;
+
+fn zip_with(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut w = ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, body) in entries {
+        w.start_file(*name, SimpleFileOptions::default()).unwrap();
+        w.write_all(body).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+fn kind_of(bytes: Vec<u8>, limits: &Limits) -> (RefusalKind, String) {
+    let r = inspect(Cursor::new(bytes), limits).expect_err("should be refused");
+    (r.kind, r.message)
+}
+
+#[test]
+fn zip_slip_in_every_spelling_is_unsafe_path() {
+    for name in [
+        "../evil.html",
+        "a/../../evil.html",
+        "/etc/evil",
+        "C:\\evil.html",
+        "C:/evil.html",
+        "a\\..\\evil.html",
+        "a/b/..",
+        "nul\0.html",
+    ] {
+        let bytes = zip_with(&[
+            ("imsmanifest.xml", MANIFEST.as_bytes()),
+            ("index.html", b"x"),
+            (name, b"x"),
+        ]);
+        let (kind, message) = kind_of(bytes, &Limits::default());
+        assert_eq!(kind, RefusalKind::UnsafePath, "{name:?}: {message}");
+    }
+}
+
+#[test]
+fn a_symlink_entry_is_unsafe_path() {
+    let mut w = ZipWriter::new(Cursor::new(Vec::new()));
+    w.start_file("imsmanifest.xml", SimpleFileOptions::default()).unwrap();
+    w.write_all(MANIFEST.as_bytes()).unwrap();
+    w.add_symlink("index.html", "/etc/passwd", SimpleFileOptions::default())
+        .unwrap();
+    let (kind, message) = kind_of(w.finish().unwrap().into_inner(), &Limits::default());
+    assert_eq!(kind, RefusalKind::UnsafePath);
+    assert!(message.contains("symbolic link"), "{message}");
+}
+
+#[test]
+fn limits_on_entries_and_total_size() {
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        ("imsmanifest.xml".into(), MANIFEST.into()),
+        ("index.html".into(), b"x".to_vec()),
+    ];
+    files.extend((0..10).map(|i| (format!("f{i}.txt"), vec![b'a'; 1000])));
+    let entries: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+    let bytes = zip_with(&entries);
+    let few = Limits {
+        max_entries: 5,
+        ..Limits::default()
+    };
+    assert_eq!(kind_of(bytes.clone(), &few).0, RefusalKind::TooManyEntries);
+    let small = Limits {
+        max_total_uncompressed_bytes: 5_000,
+        ..Limits::default()
+    };
+    assert_eq!(kind_of(bytes.clone(), &small).0, RefusalKind::TooLarge);
+    assert!(inspect(Cursor::new(bytes), &Limits::default()).is_ok());
+}
+
+/// A 1 GiB file of zeros deflates to about a megabyte: refused for its ratio from the
+/// directory alone, before a byte is decompressed.
+#[test]
+fn a_gibibyte_of_zeros_is_a_zip_bomb() {
+    let mut w = ZipWriter::new(Cursor::new(Vec::new()));
+    w.start_file("imsmanifest.xml", SimpleFileOptions::default()).unwrap();
+    w.write_all(MANIFEST.as_bytes()).unwrap();
+    w.start_file("index.html", SimpleFileOptions::default()).unwrap();
+    w.write_all(b"x").unwrap();
+    let options = SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .large_file(true);
+    w.start_file("zeros.bin", options).unwrap();
+    let chunk = vec![0u8; 1 << 20];
+    for _ in 0..1024 {
+        w.write_all(&chunk).unwrap();
+    }
+    let bytes = w.finish().unwrap().into_inner();
+    assert!(bytes.len() < 4 << 20, "the bomb is small: {}", bytes.len());
+    let (kind, message) = kind_of(bytes, &Limits::default());
+    assert_eq!(kind, RefusalKind::ZipBomb, "{message}");
+}
+
+/// Records what reaches the sink.
+#[derive(Default)]
+struct Recording {
+    bytes: Mutex<u64>,
+    errors: Mutex<Vec<String>>,
+}
+
+impl EntrySink for Recording {
+    fn store(&self, _: &FileEntry, contents: &mut dyn Read) -> std::io::Result<()> {
+        let mut buf = [0u8; 4096];
+        loop {
+            match contents.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => *self.bytes.lock().unwrap() += n as u64,
+                Err(e) => {
+                    self.errors.lock().unwrap().push(e.to_string());
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
+
+/// Rewrites the declared uncompressed size of `name` (local header and central directory).
+fn lie_about_size(mut bytes: Vec<u8>, name: &str, size: u32) -> Vec<u8> {
+    let patch = |bytes: &mut Vec<u8>, sig: &[u8; 4], size_at: usize, name_len_at: usize, name_at: usize| {
+        let mut i = 0;
+        while i + name_at < bytes.len() {
+            if &bytes[i..i + 4] == sig {
+                let len = u16::from_le_bytes([bytes[i + name_len_at], bytes[i + name_len_at + 1]]) as usize;
+                if bytes.get(i + name_at..i + name_at + len) == Some(name.as_bytes()) {
+                    bytes[i + size_at..i + size_at + 4].copy_from_slice(&size.to_le_bytes());
+                }
+            }
+            i += 1;
+        }
+    };
+    patch(&mut bytes, b"PK\x03\x04", 22, 26, 30);
+    patch(&mut bytes, b"PK\x01\x02", 24, 28, 46);
+    bytes
+}
+
+#[test]
+fn a_lying_header_is_stopped_at_the_declared_size() {
+    let real = vec![b'A'; 100_000];
+    let honest = zip_with(&[
+        ("imsmanifest.xml", MANIFEST.as_bytes()),
+        ("index.html", b"<p>x</p>"),
+        ("big.js", &real),
+    ]);
+    let lying = lie_about_size(honest, "big.js", 1_000);
+    let inspection = inspect(Cursor::new(lying.clone()), &Limits::default()).expect("the directory looks fine");
+    let sink = Recording::default();
+    let err = curricula_scorm::extract(
+        || Ok(Cursor::new(lying.clone())),
+        &inspection,
+        &Limits::default(),
+        2,
+        &sink,
+    )
+    .unwrap_err();
+    let ExtractError::Refused(refusal) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(refusal.kind, RefusalKind::ZipBomb, "{}", refusal.message);
+    let delivered = *sink.bytes.lock().unwrap();
+    assert!(
+        delivered <= 1_000 + 8 + MANIFEST.len() as u64,
+        "{delivered} bytes reached the sink"
+    );
+    assert!(!sink.errors.lock().unwrap().is_empty(), "the sink saw the failure");
+}
+
+#[test]
+fn a_wrong_crc_is_refused() {
+    let mut bytes = zip_with(&[
+        ("imsmanifest.xml", MANIFEST.as_bytes()),
+        ("index.html", b"<p>hello</p>"),
+    ]);
+    // Flip a byte of index.html's stored CRC in the central directory and local header.
+    let crc = crc32(b"<p>hello</p>").to_le_bytes();
+    let mut i = 0;
+    while i + 4 <= bytes.len() {
+        if bytes[i..i + 4] == crc {
+            bytes[i] ^= 0xFF;
+        }
+        i += 1;
+    }
+    let inspection = inspect(Cursor::new(bytes.clone()), &Limits::default()).unwrap();
+    let err = curricula_scorm::extract(
+        || Ok(Cursor::new(bytes.clone())),
+        &inspection,
+        &Limits::default(),
+        1,
+        &NullSink,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, ExtractError::Refused(ref r) if r.kind == RefusalKind::ZipBomb),
+        "{err:?}"
+    );
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn dtd_tricks_are_unsafe_xml() {
+    let laughs = r#"<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">]>
+<manifest>&lol2;</manifest>"#;
+    let external = r#"<?xml version="1.0"?><!DOCTYPE manifest [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><manifest>&xxe;</manifest>"#;
+    for manifest in [laughs, external] {
+        let bytes = zip_with(&[("imsmanifest.xml", manifest.as_bytes()), ("index.html", b"x")]);
+        assert_eq!(kind_of(bytes, &Limits::default()).0, RefusalKind::UnsafeXml);
+    }
+}
+
+#[test]
+fn utf16_and_bom_manifests_are_read() {
+    let le: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(
+            MANIFEST
+                .replace("1.0\"?>", "1.0\" encoding=\"UTF-16\"?>")
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        )
+        .collect();
+    let be: Vec<u8> = [0xFE, 0xFF]
+        .into_iter()
+        .chain(MANIFEST.encode_utf16().flat_map(u16::to_be_bytes))
+        .collect();
+    let bom: Vec<u8> = [0xEF, 0xBB, 0xBF].into_iter().chain(MANIFEST.bytes()).collect();
+    for (manifest, encoding) in [(le, "utf-16le"), (be, "utf-16be"), (bom, "utf-8")] {
+        let bytes = zip_with(&[("imsmanifest.xml", &manifest), ("index.html", b"x")]);
+        let i = inspect(Cursor::new(bytes), &Limits::default()).unwrap();
+        assert_eq!(i.manifest_encoding, encoding);
+        assert_eq!(
+            (i.scorm_version.as_deref(), i.launch_href.as_str(), i.title.as_deref()),
+            (Some("1.2"), "index.html", Some("T"))
+        );
+    }
+}
+
+#[test]
+fn broken_packages_are_refused_with_their_kind() {
+    let limits = Limits::default();
+    assert_eq!(
+        kind_of(b"definitely not a zip".to_vec(), &limits).0,
+        RefusalKind::NotAZip
+    );
+    assert_eq!(kind_of(Vec::new(), &limits).0, RefusalKind::NotAZip);
+    assert_eq!(kind_of(zip_with(&[]), &limits).0, RefusalKind::EmptyZip);
+    assert_eq!(
+        kind_of(zip_with(&[("index.html", b"x")]), &limits).0,
+        RefusalKind::NoManifest
+    );
+    let (kind, message) = kind_of(zip_with(&[("course/imsmanifest.xml", MANIFEST.as_bytes())]), &limits);
+    assert_eq!(kind, RefusalKind::ManifestNotAtRoot);
+    assert_eq!(
+        message,
+        "imsmanifest.xml found at course/imsmanifest.xml, not at the root"
+    );
+    let (kind, message) = kind_of(
+        zip_with(&[("imsmanifest.xml", b"<manifest>\n<organizations></manifest>")]),
+        &limits,
+    );
+    assert_eq!(kind, RefusalKind::MalformedXml);
+    assert!(message.contains("line 2, column"), "{message}");
+    let (kind, _) = kind_of(zip_with(&[("imsmanifest.xml", b"<notamanifest/>")]), &limits);
+    assert_eq!(kind, RefusalKind::MalformedXml);
+    let no_href = MANIFEST.replace(r#" href="index.html""#, "");
+    assert_eq!(
+        kind_of(zip_with(&[("imsmanifest.xml", no_href.as_bytes())]), &limits).0,
+        RefusalKind::NoLaunchableItem
+    );
+}
+
+#[test]
+fn a_missing_launch_file_is_reported_by_inspect_and_refused_by_ensure() {
+    let i = inspect(
+        Cursor::new(zip_with(&[("imsmanifest.xml", MANIFEST.as_bytes())])),
+        &Limits::default(),
+    )
+    .unwrap();
+    assert!(!i.launch_file_present);
+    assert_eq!(i.launch_href, "index.html");
+    let r = i.ensure_launchable().unwrap_err();
+    assert_eq!(
+        (r.kind, r.message.as_str()),
+        (
+            RefusalKind::LaunchFileMissing,
+            "the launch file index.html is not in the package"
+        )
+    );
+}
