@@ -102,19 +102,20 @@ fn inspect(package: &std::path::Path) -> ExitCode {
     let limits = curricula_scorm::Limits::default();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let result = curricula_scorm::inspect_and_verify(|| std::fs::File::open(package), &limits, threads);
-    match result {
+    let (body, ok) = match result {
         Ok(inspection) => {
-            println!("{}", serde_json::to_string_pretty(&inspection).unwrap_or_default());
-            if inspection.launch_file_present {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
+            let refusal = inspection.ensure_launchable().err();
+            let mut body = serde_json::to_value(&inspection).unwrap_or_default();
+            // Summary figures next to the detail, so scripts need not count.
+            body["file_count"] = inspection.files.len().into();
+            if let Some(refusal) = &refusal {
+                body["error"] = refusal.kind.as_str().into();
+                body["message"] = refusal.message.clone().into();
             }
+            (body, refusal.is_none())
         }
-        Err(refusal) => {
-            let body = serde_json::json!({ "error": refusal.kind.as_str(), "message": refusal.message });
-            println!("{body}");
-            ExitCode::FAILURE
-        }
-    }
+        Err(refusal) => (serde_json::json!({ "error": refusal.kind.as_str(), "message": refusal.message }), false),
+    };
+    println!("{}", serde_json::to_string_pretty(&body).unwrap_or_default());
+    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

@@ -745,8 +745,8 @@ impl Curriculum {
     /// `input.parent_id`. `name` defaults to the activity's name.
     ///
     /// # Errors
-    /// Every problem found: `parent_id` blank or not a section of this path, `CourseIsPath`,
-    /// `DuplicateActivity`, a read-only attribute, an attribute that does not apply to this
+    /// Every problem found: `parent_id` blank or not a section of this path, `ContainsItself`,
+    /// `CourseIsPath`, `DuplicateActivity`, a read-only attribute, an attribute that does not apply to this
     /// entry, an invalid value, `IdInUse`.
     pub fn create_entry(
         &mut self,
@@ -765,7 +765,9 @@ impl Curriculum {
                 format!("{sent} is not the activity being added ({})", course.id),
             ));
         }
-        if course.kind == ActivityKind::Course {
+        if course.id == self.curriculum_id {
+            errors.push(CurriculumError::ContainsItself(course.id));
+        } else if course.kind == ActivityKind::Course {
             errors.push(CurriculumError::CourseIsPath(course.id));
         } else if self.contains(course.id) {
             errors.push(CurriculumError::DuplicateActivity(course.id));

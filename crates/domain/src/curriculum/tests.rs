@@ -214,7 +214,13 @@ mod numbering_and_loading {
             "entry 21 lies outside every section"
         );
         // Entry a (2..3) stretched over b (4..5).
-        assert_eq!(corrupt(|r| r[1].rgt = 55), "entry 12 lies inside another entry");
+        assert_eq!(
+            corrupt(|r| {
+                r.iter_mut().for_each(|r| (r.lft, r.rgt) = (r.lft * 10, r.rgt * 10));
+                r[1].rgt = 45;
+            }),
+            "entry 12 lies inside another entry"
+        );
         // Entry b stretched past its section's end (6).
         assert_eq!(corrupt(|r| r[2].rgt = 55), "entry 12 overlaps the end of section 10");
         let full = Curriculum::from_records(PATH, ACCOUNT, {
