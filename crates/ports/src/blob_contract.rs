@@ -12,11 +12,16 @@ fn key(raw: &str) -> BlobKey {
     BlobKey::new(raw).expect("test keys are valid")
 }
 
+/// Calls `put_blocking` from a plain thread outside the runtime, as extraction workers do.
 async fn put_blocking(store: &Arc<dyn BlobStore>, k: BlobKey, data: Vec<u8>) -> Result<u64, BlobError> {
     let store = Arc::clone(store);
-    tokio::task::spawn_blocking(move || store.put_blocking(&k, &mut data.as_slice(), "application/octet-stream"))
-        .await
-        .expect("put_blocking task")
+    tokio::task::spawn_blocking(move || {
+        std::thread::spawn(move || store.put_blocking(&k, &mut data.as_slice(), "application/octet-stream"))
+            .join()
+            .expect("put_blocking thread")
+    })
+    .await
+    .expect("put_blocking task")
 }
 
 /// A reader that yields `ok` bytes, then fails.
@@ -94,7 +99,9 @@ pub async fn failing_source_leaves_nothing(store: Arc<dyn BlobStore>, root: &str
         let store2 = Arc::clone(&store);
         let k2 = k.clone();
         let result = tokio::task::spawn_blocking(move || {
-            store2.put_blocking(&k2, &mut FailingReader { ok }, "application/octet-stream")
+            std::thread::spawn(move || store2.put_blocking(&k2, &mut FailingReader { ok }, "application/octet-stream"))
+                .join()
+                .expect("put_blocking thread")
         })
         .await
         .unwrap();

@@ -121,6 +121,8 @@ fn fill(contents: &mut dyn Read, buf: &mut Vec<u8>) -> Result<(), BlobError> {
 #[async_trait]
 impl BlobStore for ObjectBlobStore {
     fn put_blocking(&self, key: &BlobKey, contents: &mut dyn Read, content_type: &str) -> Result<u64, BlobError> {
+        // Extraction workers are plain threads; multipart uploads spawn tasks on the runtime.
+        let _runtime = self.handle.enter();
         let location = path(key);
         let (put_options, multipart_options) = self.options(content_type);
         let mut buf = Vec::with_capacity(64 * 1024);
