@@ -114,7 +114,10 @@ fn inspect(package: &std::path::Path) -> ExitCode {
             }
             (body, refusal.is_none())
         }
-        Err(refusal) => (serde_json::json!({ "error": refusal.kind.as_str(), "message": refusal.message }), false),
+        Err(refusal) => (
+            serde_json::json!({ "error": refusal.kind.as_str(), "message": refusal.message }),
+            false,
+        ),
     };
     println!("{}", serde_json::to_string_pretty(&body).unwrap_or_default());
     if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }

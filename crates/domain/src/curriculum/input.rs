@@ -123,7 +123,10 @@ impl RecordInput {
     pub fn from_json(attributes: &Map<String, Value>) -> Result<Self, CurriculumErrors> {
         let mut input = Self::default();
         let mut errors = Vec::new();
-        for (key, value) in attributes {
+        // Sorted, so that the messages come in the same order whatever the map preserves.
+        let mut keys: Vec<(&String, &Value)> = attributes.iter().collect();
+        keys.sort_by_key(|(key, _)| *key);
+        for (key, value) in keys {
             let result = match key.as_str() {
                 "id" => read_int("id", value).map(|p| input.id = p.map(RecordId)),
                 "curriculum_id" => read_int("curriculum_id", value).map(|p| input.curriculum_id = p.map(ActivityId)),
@@ -185,7 +188,9 @@ impl RecordInput {
                 return;
             }
         };
-        for (key, value) in map {
+        let mut keys: Vec<(&String, &Value)> = map.iter().collect();
+        keys.sort_by_key(|(key, _)| *key);
+        for (key, value) in keys {
             let result = match key.as_str() {
                 "control_mode" => read_parsed("control_mode", value, ControlMode::parse).map(|p| self.control_mode = p),
                 "completions_min" => read_i32("completions_min", value).map(|p| self.completions_min = p),

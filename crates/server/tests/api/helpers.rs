@@ -80,6 +80,10 @@ impl TestApp {
         }
     }
 
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("test.db")
+    }
+
     pub fn blob_dir(&self) -> PathBuf {
         self.dir.path().join("blobs")
     }

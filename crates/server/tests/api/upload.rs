@@ -446,3 +446,30 @@ async fn a_storage_failure_is_500_and_creates_nothing() {
     assert!(!message.contains("no space"), "internal causes stay in the log");
     assert!(app.activity(1).await.is_none());
 }
+
+/// The database fails in the middle of the transaction (after the activity row, at the
+/// language version): 500, and neither a row nor a file remains.
+#[actix_web::test]
+async fn a_database_failure_mid_transaction_leaves_nothing() {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, SqliteConnection};
+    let app = TestApp::new().await;
+    let mut sql = SqliteConnection::establish(app.db_path().to_str().unwrap()).unwrap();
+    sql.batch_execute(
+        "CREATE TRIGGER fail_versions BEFORE INSERT ON language_versions BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;",
+    )
+    .unwrap();
+    let (status, body) = scorm(&app, "", &sample_package("hse-presentation.zip")).await;
+    assert_eq!(status, 500, "{body}");
+    assert!(app.activity(1).await.is_none(), "the activity row was rolled back");
+    assert!(
+        app.stored_files().is_empty(),
+        "the stored files were removed: {:?}",
+        app.stored_files()
+    );
+    assert_eq!(app.spooled_files(), 0);
+
+    sql.batch_execute("DROP TRIGGER fail_versions;").unwrap();
+    let (status, body) = scorm(&app, "", &sample_package("hse-presentation.zip")).await;
+    assert_eq!(status, 201, "the service recovers: {body}");
+}

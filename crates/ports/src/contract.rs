@@ -1,0 +1,334 @@
+//! The contract every implementation of [`TenantDirectory`] and [`ActivityRepository`] must
+//! pass, written once. Each adapter has one test calling [`run_all`] on a fresh, empty store.
+
+use crate::*;
+use chrono::{TimeZone, Utc};
+use curricula_domain::*;
+
+fn now() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
+}
+
+fn code(raw: &str) -> LanguageCode {
+    LanguageCode::parse("language", raw).unwrap()
+}
+
+fn name(raw: &str) -> Name {
+    Name::parse("name", raw).unwrap()
+}
+
+fn scorm(prefix: &str) -> ScormContent {
+    ScormContent {
+        scorm_version: Some("1.2".into()),
+        title: Some("Title".into()),
+        description: Some("About".into()),
+        launch_href: "index.html?x=1".into(),
+        mastery_score: Some(80.0),
+        completion_threshold: None,
+        items: contract_items(),
+        file_count: 3,
+        total_bytes: 1234,
+        package_sha256: "ab".repeat(32),
+        storage_prefix: prefix.into(),
+    }
+}
+
+fn contract_items() -> serde_json::Value {
+    serde_json::json!([{ "identifier": "i", "children": [] }])
+}
+
+/// A tenant with a user and organisation 81, ready for activities.
+pub struct Fixture {
+    /// The tenant.
+    pub tenant: TenantId,
+    /// Its user.
+    pub owner: UserId,
+}
+
+async fn fixture<S: TenantDirectory + ?Sized>(store: &S, tenant_name: &str) -> Fixture {
+    let tenant = store
+        .create_tenant(tenant_name, &code("en-GB"), &[code("is-IS")])
+        .await
+        .unwrap();
+    let owner = store.create_user(tenant.id, "jon.jonsson").await.unwrap();
+    store
+        .create_organisation(tenant.id, "Reykjavík", Some(OrganisationId(81)))
+        .await
+        .unwrap();
+    Fixture {
+        tenant: tenant.id,
+        owner: owner.id,
+    }
+}
+
+fn new_activity(f: &Fixture, kind: ActivityKind, label: &str, placement: Placement) -> NewActivity {
+    NewActivity {
+        tenant: f.tenant,
+        kind,
+        name: name(label),
+        owner: f.owner,
+        organisations: Organisations::All,
+        placement,
+        language: code("en-GB"),
+        scorm: (kind == ActivityKind::Scorm).then(|| scorm(&format!("packages/{}/{label}", f.tenant))),
+        now: now(),
+    }
+}
+
+/// Tenants, languages, keys, users and organisations round-trip; uniqueness is per tenant.
+pub async fn directory_round_trips<S: TenantDirectory + ?Sized>(store: &S) {
+    let t = store
+        .create_tenant("Istak", &code("en-GB"), &[code("is-IS"), code("en-GB")])
+        .await
+        .unwrap();
+    assert_eq!(t.default_language, code("en-GB"));
+    assert_eq!(t.languages.len(), 2, "{:?}", t.languages);
+    assert_eq!(store.tenant(t.id).await.unwrap().as_ref(), Some(&t));
+    store.enable_language(t.id, &code("da-DK")).await.unwrap();
+    store.enable_language(t.id, &code("da-DK")).await.unwrap();
+    assert_eq!(
+        store.tenant(t.id).await.unwrap().unwrap().languages.len(),
+        3,
+        "enabling twice is idempotent"
+    );
+    assert!(store.tenants().await.unwrap().iter().any(|x| x.id == t.id));
+    let missing = TenantId(987_654);
+    assert!(store.tenant(missing).await.unwrap().is_none());
+    assert!(matches!(
+        store.enable_language(missing, &code("da-DK")).await,
+        Err(DirectoryError::TenantNotFound(_))
+    ));
+    assert!(matches!(
+        store.create_user(missing, "x").await,
+        Err(DirectoryError::TenantNotFound(_))
+    ));
+
+    let origin = Origin::parse("https://skoli.istak.is/").unwrap();
+    let hash = KeyHash("11".repeat(32));
+    let key = store
+        .create_api_key(t.id, &hash, Some(origin.clone()), now())
+        .await
+        .unwrap();
+    let found = store.api_key(&hash).await.unwrap().unwrap();
+    assert_eq!((found.id, found.tenant, found.origin), (key.id, t.id, Some(origin)));
+    assert!(store.api_key(&KeyHash("22".repeat(32))).await.unwrap().is_none());
+    assert!(matches!(
+        store.create_api_key(t.id, &hash, None, now()).await,
+        Err(DirectoryError::Duplicate(_))
+    ));
+    assert_eq!(store.api_keys(t.id).await.unwrap().len(), 1);
+
+    let other = store.create_tenant("Other", &code("da-DK"), &[]).await.unwrap();
+    store.create_user(t.id, "anna").await.unwrap();
+    assert!(matches!(
+        store.create_user(t.id, "anna").await,
+        Err(DirectoryError::Duplicate(_))
+    ));
+    store.create_user(other.id, "anna").await.unwrap();
+    assert_eq!(store.user(t.id, "anna").await.unwrap().unwrap().tenant, t.id);
+    assert!(
+        store.user(t.id, "ANNA").await.unwrap().is_none(),
+        "user names match exactly"
+    );
+
+    store
+        .create_organisation(t.id, "A", Some(OrganisationId(81)))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.create_organisation(t.id, "B", Some(OrganisationId(81))).await,
+        Err(DirectoryError::Duplicate(_))
+    ));
+    store
+        .create_organisation(other.id, "A elsewhere", Some(OrganisationId(81)))
+        .await
+        .unwrap();
+    let next = store.create_organisation(t.id, "C", None).await.unwrap();
+    assert_eq!(next.id, OrganisationId(82), "automatic ids follow the highest");
+    assert_eq!(store.organisations(t.id).await.unwrap().len(), 2);
+}
+
+/// A course gets a curriculum with one section; a SCORM activity placed under it becomes the
+/// last entry of its last section, numbered as a nested set.
+pub async fn courses_get_curricula_and_placements<S: TenantDirectory + ActivityRepository + ?Sized>(store: &S) {
+    let f = fixture(store, "Placements").await;
+    let course = store
+        .create_activity(new_activity(&f, ActivityKind::Course, "Course", Placement::TopLevel))
+        .await
+        .unwrap();
+    let records = store
+        .curriculum(f.tenant, course)
+        .await
+        .unwrap()
+        .expect("a course is a path");
+    assert_eq!(records.len(), 1);
+    assert_eq!((records[0].lft, records[0].rgt, records[0].course_id), (1, 2, None));
+
+    let a = store
+        .create_activity(new_activity(&f, ActivityKind::Scorm, "a", Placement::Under(course)))
+        .await
+        .unwrap();
+    let b = store
+        .create_activity(new_activity(&f, ActivityKind::Course, "b", Placement::Under(course)))
+        .await
+        .unwrap();
+    let records = store.curriculum(f.tenant, course).await.unwrap().unwrap();
+    let shape: Vec<_> = records.iter().map(|r| (r.course_id, r.lft, r.rgt)).collect();
+    assert_eq!(shape, vec![(None, 1, 6), (Some(a), 2, 3), (Some(b), 4, 5)]);
+    assert_eq!(records[1].parent_id, Some(records[0].id));
+    assert_eq!(records[1].course_kind, Some(ActivityKind::Scorm));
+    assert_eq!(records[2].course_kind, Some(ActivityKind::Course));
+    assert!(
+        store.curriculum(f.tenant, a).await.unwrap().is_none(),
+        "a SCORM activity is not a path"
+    );
+
+    let stored = store.activity(f.tenant, a).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.kind, stored.parent, stored.name.as_str()),
+        (ActivityKind::Scorm, Some(course), "a")
+    );
+    assert_eq!(stored.versions.len(), 1);
+    assert_eq!(
+        stored.versions[0].scorm.as_ref(),
+        Some(&scorm(&format!("packages/{}/a", f.tenant)))
+    );
+}
+
+/// Every refused creation stores nothing.
+pub async fn refused_creations_store_nothing<S: TenantDirectory + ActivityRepository + ?Sized>(store: &S) {
+    let f = fixture(store, "Refusals").await;
+    let other = fixture(store, "Someone else").await;
+    let scorm_id = store
+        .create_activity(new_activity(&f, ActivityKind::Scorm, "leaf", Placement::TopLevel))
+        .await
+        .unwrap();
+    let foreign = store
+        .create_activity(new_activity(
+            &other,
+            ActivityKind::Course,
+            "theirs",
+            Placement::TopLevel,
+        ))
+        .await
+        .unwrap();
+    let prefixes_before = store.storage_prefixes().await.unwrap();
+
+    let err = store
+        .create_activity(new_activity(
+            &f,
+            ActivityKind::Scorm,
+            "x1",
+            Placement::Under(ActivityId(999_999)),
+        ))
+        .await;
+    assert!(
+        matches!(err, Err(CreateActivityError::ParentNotFound(ActivityId(999_999)))),
+        "{err:?}"
+    );
+    let err = store
+        .create_activity(new_activity(&f, ActivityKind::Scorm, "x2", Placement::Under(foreign)))
+        .await;
+    assert!(
+        matches!(err, Err(CreateActivityError::ParentNotFound(_))),
+        "another tenant's course: {err:?}"
+    );
+    let err = store
+        .create_activity(new_activity(&f, ActivityKind::Scorm, "x3", Placement::Under(scorm_id)))
+        .await;
+    assert!(matches!(err, Err(CreateActivityError::ParentNotACourse(_))), "{err:?}");
+    let mut with_orgs = new_activity(&f, ActivityKind::Scorm, "x4", Placement::TopLevel);
+    with_orgs.organisations = Organisations::Only(vec![OrganisationId(81), OrganisationId(5), OrganisationId(6)]);
+    let err = store.create_activity(with_orgs).await;
+    assert!(
+        matches!(&err, Err(CreateActivityError::UnknownOrganisations(ids)) if ids == &[OrganisationId(5), OrganisationId(6)]),
+        "{err:?}"
+    );
+    assert_eq!(
+        store.storage_prefixes().await.unwrap(),
+        prefixes_before,
+        "no version was stored"
+    );
+    assert!(
+        store
+            .activity(f.tenant, ActivityId(scorm_id.0 + 2))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store.activity(f.tenant, foreign).await.unwrap().is_none(),
+        "tenants never see each other's activities"
+    );
+
+    let mut ok = new_activity(&f, ActivityKind::Scorm, "x5", Placement::TopLevel);
+    ok.organisations = Organisations::Only(vec![OrganisationId(81)]);
+    let id = store.create_activity(ok).await.unwrap();
+    assert_eq!(
+        store.activity(f.tenant, id).await.unwrap().unwrap().organisations,
+        Organisations::Only(vec![OrganisationId(81)])
+    );
+}
+
+/// Language versions: added, visible, unique per activity even under a race.
+pub async fn language_versions_are_unique<S: TenantDirectory + ActivityRepository + ?Sized>(store: &S) {
+    let f = fixture(store, "Languages").await;
+    let id = store
+        .create_activity(new_activity(&f, ActivityKind::Scorm, "multi", Placement::TopLevel))
+        .await
+        .unwrap();
+    let version = |language: &str| NewLanguageVersion {
+        tenant: f.tenant,
+        activity: id,
+        language: code(language),
+        title: name("Kynning"),
+        scorm: Some(scorm(&format!("packages/{}/{language}", f.tenant))),
+        now: now(),
+    };
+    store.add_language_version(version("is-IS")).await.unwrap();
+    let activity = store.activity(f.tenant, id).await.unwrap().unwrap();
+    let languages: Vec<_> = activity
+        .versions
+        .iter()
+        .map(|v| v.language.as_str().to_owned())
+        .collect();
+    assert_eq!(languages, vec!["en-GB", "is-IS"]);
+    assert!(matches!(
+        store.add_language_version(version("is-IS")).await,
+        Err(AddLanguageError::LanguageExists { .. })
+    ));
+    let (a, b) = tokio::join!(
+        store.add_language_version(version("da-DK")),
+        store.add_language_version(version("da-DK"))
+    );
+    assert_eq!(
+        [a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(),
+        1,
+        "exactly one racing add wins"
+    );
+    let mut missing = version("fr-FR");
+    missing.activity = ActivityId(999_999);
+    assert!(matches!(
+        store.add_language_version(missing).await,
+        Err(AddLanguageError::ActivityNotFound(_))
+    ));
+    let mut foreign = version("fr-FR");
+    foreign.tenant = fixture(store, "Not yours").await.tenant;
+    assert!(matches!(
+        store.add_language_version(foreign).await,
+        Err(AddLanguageError::ActivityNotFound(_))
+    ));
+    let prefixes = store.storage_prefixes().await.unwrap();
+    assert!(
+        prefixes.contains(&format!("packages/{}/is-IS", f.tenant)),
+        "{prefixes:?}"
+    );
+}
+
+/// Every check of the suite, on one store.
+pub async fn run_all<S: TenantDirectory + ActivityRepository + ?Sized>(store: &S) {
+    directory_round_trips(store).await;
+    courses_get_curricula_and_placements(store).await;
+    refused_creations_store_nothing(store).await;
+    language_versions_are_unique(store).await;
+}
