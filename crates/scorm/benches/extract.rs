@@ -139,9 +139,9 @@ fn build_package(path: &Path) {
         page.clear();
         let mut n = 0;
         while page.len() < SMALL_BYTES {
-            write!(
+            writeln!(
                 page,
-                "<p id=\"p{i}-{n}\">Lesson {i}, paragraph {n}: safety first, quality always.</p>\n"
+                "<p id=\"p{i}-{n}\">Lesson {i}, paragraph {n}: safety first, quality always.</p>"
             )
             .unwrap();
             n += 1;
