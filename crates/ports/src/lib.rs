@@ -5,9 +5,11 @@ pub mod blob;
 pub mod blob_contract;
 #[cfg(feature = "contract-tests")]
 pub mod contract;
+pub mod curriculum;
 pub mod repo;
 
 pub use blob::*;
+pub use curriculum::*;
 pub use repo::*;
 
 /// A boxed error from an adapter, kept as the `source` of a port error.

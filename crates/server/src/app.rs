@@ -3,8 +3,8 @@
 use crate::settings::Settings;
 use actix_web::{App, HttpResponse, web};
 use anyhow::Context;
-use curricula_ports::{ActivityRepository, BlobStore, Clock, TenantDirectory};
-use curricula_service::{AdminService, IngestSettings, UploadService};
+use curricula_ports::{ActivityRepository, BlobStore, Clock, CurriculumRepository, TenantDirectory};
+use curricula_service::{AdminService, CurriculumService, IngestSettings, UploadService};
 use curricula_store_blob::ObjectBlobStore;
 use curricula_store_sql::SqlStore;
 use std::path::PathBuf;
@@ -12,6 +12,9 @@ use std::sync::Arc;
 
 /// The use cases as the HTTP layer sees them: over trait objects, so tests can swap adapters.
 pub type Uploads = UploadService<dyn TenantDirectory, dyn ActivityRepository, dyn BlobStore>;
+
+/// The v2 use cases, over trait objects.
+pub type Curricula = CurriculumService<dyn TenantDirectory, dyn ActivityRepository, dyn CurriculumRepository>;
 
 /// The wall clock.
 pub struct SystemClock;
@@ -26,6 +29,8 @@ impl Clock for SystemClock {
 pub struct AppState {
     /// Upload use cases.
     pub uploads: Uploads,
+    /// Curriculum Activities API use cases.
+    pub curricula: Curricula,
     /// Largest accepted upload body.
     pub max_body_bytes: u64,
     /// Where uploads are spooled.
@@ -70,6 +75,17 @@ impl Adapters {
         )
     }
 
+    /// The v2 use cases over these adapters.
+    pub fn curricula(&self) -> Curricula {
+        let sql = Arc::new(self.sql.clone());
+        CurriculumService::new(
+            sql.clone() as Arc<dyn TenantDirectory>,
+            sql.clone() as Arc<dyn ActivityRepository>,
+            sql as Arc<dyn CurriculumRepository>,
+            Arc::new(SystemClock),
+        )
+    }
+
     /// The admin use cases over these adapters.
     pub fn admin(&self) -> AdminService<dyn TenantDirectory> {
         AdminService::new(
@@ -86,6 +102,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             // Upload bodies are streamed by the handlers, which enforce their own limit.
             .app_data(web::PayloadConfig::new(usize::MAX))
             .configure(crate::upload_api::routes)
+            .configure(crate::v2::routes)
             .route(
                 "/healthz",
                 web::get().to(|| async { HttpResponse::Ok().json(serde_json::json!({"status": "ok"})) }),

@@ -6,3 +6,4 @@ pub mod params;
 pub mod settings;
 pub mod telemetry;
 pub mod upload_api;
+pub mod v2;

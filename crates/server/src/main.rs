@@ -82,6 +82,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let adapters = Adapters::open(&settings).await?;
     let state = actix_web::web::Data::new(AppState {
         uploads: adapters.uploads(settings.ingest()),
+        curricula: adapters.curricula(),
         max_body_bytes: settings.upload.max_bytes,
         tmp_dir: settings.tmp_dir()?,
     });

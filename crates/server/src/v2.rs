@@ -1,70 +1,66 @@
-//! Shared plumbing of the v2 JSON APIs: the `api_key` (query string or `Authorization:
-//! Bearer`), the error shapes (422 and 404 as arrays of messages, 401), and record rendering.
+//! The Curriculum Activities API (v2): `/api/v2/curriculum_activities`, JSON records, errors as
+//! arrays of messages (422, 404), `api_key` in the query string or `Authorization: Bearer`.
 
+use crate::app::AppState;
+use crate::params::{self, ParamsError};
 use actix_web::http::StatusCode;
-use actix_web::http::header::AUTHORIZATION;
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use curricula_domain::RecordId;
 use curricula_domain::curriculum::CurriculumRecord;
 use curricula_ports::StoreError;
-use serde_json::{Value, json};
+use curricula_service::{Caller, V2Error};
+use serde_json::{Map, Value, json};
 
-/// A v2 failure.
+/// Largest v2 body accepted.
+const MAX_BODY: usize = 256 * 1024;
+
+/// Registers the v2 routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::PayloadConfig::new(MAX_BODY)).service(
+        web::scope("/api/v2/curriculum_activities")
+            .route("", web::get().to(list))
+            .route("", web::post().to(create))
+            .route("/{id}", web::put().to(update))
+            .route("/{id}", web::patch().to(update))
+            .route("/{id}", web::delete().to(destroy))
+            .route("/{id}/update_position", web::put().to(update_position))
+            .route("/{id}/update_position", web::patch().to(update_position)),
+    );
+}
+
+/// A v2 failure as an HTTP response.
 #[derive(Debug, thiserror::Error)]
-pub enum V2Error {
-    /// No key, or an unknown one.
-    #[error("invalid api_key")]
-    Unauthorized,
-    /// The id in the path is not the caller's.
-    #[error("{0}")]
-    NotFound(String),
-    /// The request is refused; one message per problem.
-    #[error("{}", .0.join("; "))]
-    Unprocessable(Vec<String>),
-    /// The database is unreachable.
-    #[error("the database is unavailable")]
-    Unavailable(#[source] StoreError),
-    /// Anything else that is not the caller's fault.
-    #[error("internal error")]
-    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
-}
+#[error(transparent)]
+pub struct ApiError(#[from] V2Error);
 
-impl From<StoreError> for V2Error {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Unavailable(_) => Self::Unavailable(e),
-            other => Self::Internal(Box::new(other)),
-        }
+impl From<ParamsError> for ApiError {
+    fn from(e: ParamsError) -> Self {
+        Self(V2Error::Unprocessable(vec![e.to_string()]))
     }
 }
 
-impl V2Error {
-    /// A 422 with one message.
-    pub fn invalid(message: impl Into<String>) -> Self {
-        Self::Unprocessable(vec![message.into()])
-    }
-}
-
-impl ResponseError for V2Error {
+impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        match &self.0 {
+            V2Error::Unauthorized => StatusCode::UNAUTHORIZED,
+            V2Error::NotFound(_) => StatusCode::NOT_FOUND,
+            V2Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            V2Error::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            V2Error::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        let messages = match self {
-            Self::Unauthorized => vec!["invalid api_key".to_owned()],
-            Self::NotFound(m) => vec![m.clone()],
-            Self::Unprocessable(m) => m.clone(),
-            Self::Unavailable(_) => {
+        let messages = match &self.0 {
+            V2Error::Unauthorized => vec!["invalid api_key".to_owned()],
+            V2Error::NotFound(m) => vec![m.clone()],
+            V2Error::Unprocessable(m) => m.clone(),
+            V2Error::Store(StoreError::Unavailable(_)) => {
                 crate::app::log_server_error(self);
                 vec!["the service is temporarily unavailable; retry later".to_owned()]
             }
-            Self::Internal(_) => {
+            V2Error::Store(_) => {
                 crate::app::log_server_error(self);
                 vec![format!(
                     "unexpected server error at {}; contact support with this timestamp",
@@ -76,14 +72,68 @@ impl ResponseError for V2Error {
     }
 }
 
-/// The API key of a v2 request: `api_key` in the merged parameters, else a Bearer token.
-pub fn api_key(req: &HttpRequest, params: &serde_json::Map<String, Value>) -> Option<String> {
-    if let Some(Value::String(key)) = params.get("api_key") {
-        return Some(key.clone());
-    }
+/// The merged parameters of a request and its authenticated caller.
+async fn read(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<(Map<String, Value>, Caller), ApiError> {
+    let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let params = params::merged(req.query_string(), content_type, body);
+    // Authenticate before reporting anything about the request itself.
+    let key = match &params {
+        Ok(p) => api_key(req, p),
+        Err(_) => bearer(req),
+    };
+    let caller = state.curricula.authenticate(key.as_deref()).await?;
+    crate::telemetry::record_tenant(req, caller.tenant);
+    Ok((params?, caller))
+}
+
+fn bearer(req: &HttpRequest) -> Option<String> {
     let header = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = header.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+}
+
+/// `api_key` from the parameters, else a Bearer token.
+fn api_key(req: &HttpRequest, params: &Map<String, Value>) -> Option<String> {
+    match params.get("api_key") {
+        Some(Value::String(key)) => Some(key.clone()),
+        _ => bearer(req),
+    }
+}
+
+fn record_id(raw: &str) -> Result<RecordId, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .map(RecordId)
+        .ok_or_else(|| ApiError(V2Error::NotFound(format!("curriculum activity {raw} not found"))))
+}
+
+/// The `curriculum_activity` hash; other top-level keys must be known.
+fn attributes(params: &Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
+    let mut problems = Vec::new();
+    for key in params.keys() {
+        if !matches!(key.as_str(), "api_key" | "curriculum_activity" | "id" | "format") {
+            problems.push(format!(
+                "{key} is not a known parameter; attributes go in curriculum_activity"
+            ));
+        }
+    }
+    let attributes = match params.get("curriculum_activity") {
+        Some(Value::Object(map)) => map.clone(),
+        Some(_) => {
+            problems.push("curriculum_activity must be a hash of attributes".into());
+            Map::new()
+        }
+        None => {
+            problems.push("curriculum_activity is required".into());
+            Map::new()
+        }
+    };
+    if problems.is_empty() {
+        Ok(attributes)
+    } else {
+        Err(ApiError(V2Error::Unprocessable(problems)))
+    }
 }
 
 /// A curriculum record as the v2 API shows it.
@@ -114,4 +164,53 @@ pub fn record_json(r: &CurriculumRecord) -> Value {
             "attempts_max": r.attempts_max,
         },
     })
+}
+
+async fn list(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let (params, caller) = read(&req, &body, &state).await?;
+    let records = state.curricula.list(caller, &params).await?;
+    let body: Vec<Value> = records.iter().map(record_json).collect();
+    Ok(HttpResponse::Ok().json(body))
+}
+
+async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let (params, caller) = read(&req, &body, &state).await?;
+    let record = state.curricula.create(caller, &attributes(&params)?).await?;
+    Ok(HttpResponse::Ok().json(record_json(&record)))
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (params, caller) = read(&req, &body, &state).await?;
+    let id = record_id(&path)?;
+    let record = state.curricula.update(caller, id, &attributes(&params)?).await?;
+    Ok(HttpResponse::Ok().json(record_json(&record)))
+}
+
+async fn update_position(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (params, caller) = read(&req, &body, &state).await?;
+    let id = record_id(&path)?;
+    state.curricula.update_position(caller, id, &params).await?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+async fn destroy(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (_, caller) = read(&req, &body, &state).await?;
+    let id = record_id(&path)?;
+    state.curricula.destroy(caller, id).await?;
+    Ok(HttpResponse::Ok().finish())
 }

@@ -2,10 +2,12 @@
 
 pub mod admin;
 pub mod auth;
+pub mod curriculum;
 pub mod ingest;
 pub mod upload;
 
 pub use admin::{AdminError, AdminService, IssuedKey};
 pub use auth::{AuthError, Caller, hash_key};
+pub use curriculum::{CurriculumService, V2Error};
 pub use ingest::{IngestSettings, Package, PackageSource, ReadSeek};
 pub use upload::{AddLanguage, CreateActivity, UploadError, UploadService};

@@ -778,3 +778,82 @@ impl ActivityRepository for SqlStore {
         .map_err(store_only)
     }
 }
+
+fn load_records(
+    c: &mut SqliteConnection,
+    tenant: TenantId,
+    curriculum: Option<ActivityId>,
+) -> QueryResult<Vec<CurriculumRecord>> {
+    let mut query = curriculum_activities::table
+        .left_join(activities::table.on(curriculum_activities::course_id.eq(activities::id.nullable())))
+        .filter(curriculum_activities::account_id.eq(tenant.0))
+        .order((curriculum_activities::curriculum_id, curriculum_activities::lft))
+        .select((RecordRow::as_select(), activities::kind.nullable()))
+        .into_boxed();
+    if let Some(id) = curriculum {
+        query = query.filter(curriculum_activities::curriculum_id.eq(id.0));
+    }
+    let rows: Vec<(RecordRow, Option<String>)> = query.load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(|(row, kind)| row.into_domain(kind.as_deref().map(rows::kind)))
+        .collect())
+}
+
+#[async_trait]
+impl CurriculumRepository for SqlStore {
+    async fn record(&self, tenant: TenantId, id: RecordId) -> Result<Option<CurriculumRecord>, StoreError> {
+        self.run(move |c| {
+            let curriculum: Option<i64> = curriculum_activities::table
+                .filter(
+                    curriculum_activities::id
+                        .eq(id.0)
+                        .and(curriculum_activities::account_id.eq(tenant.0)),
+                )
+                .select(curriculum_activities::curriculum_id)
+                .first(c)
+                .optional()?;
+            let Some(curriculum) = curriculum else { return Ok(None) };
+            Ok(load_records(c, tenant, Some(ActivityId(curriculum)))?
+                .into_iter()
+                .find(|r| r.id == id))
+        })
+        .await
+        .map_err(store_only)
+    }
+
+    async fn records(
+        &self,
+        tenant: TenantId,
+        curriculum: Option<ActivityId>,
+    ) -> Result<Vec<CurriculumRecord>, StoreError> {
+        self.run(move |c| Ok(load_records(c, tenant, curriculum)?))
+            .await
+            .map_err(store_only)
+    }
+
+    async fn change(
+        &self,
+        tenant: TenantId,
+        curriculum: ActivityId,
+        change: CurriculumChange,
+    ) -> Result<(Vec<CurriculumRecord>, Option<RecordId>), ChangeError> {
+        self.write(move |c| {
+            let Some(before) = load_curriculum(c, tenant, curriculum)? else {
+                return Err(TxError::Refused(ChangeError::PathNotFound(curriculum)));
+            };
+            let mut path = Curriculum::from_records(curriculum, tenant, before.clone())
+                .map_err(|e| TxError::Db(DbError::DeserializationError(Box::new(e))))?;
+            let new_id = next_record_id(c)?;
+            let touched = change(&mut path, new_id).map_err(|e| TxError::Refused(ChangeError::Refused(e)))?;
+            let after = path.records();
+            persist(c, &before, &after)?;
+            Ok((after, touched))
+        })
+        .await
+        .map_err(|e| match e {
+            RunError::Store(s) => ChangeError::Store(s),
+            RunError::Refused(r) => r,
+        })
+    }
+}

@@ -67,8 +67,15 @@ impl TestApp {
             Arc::new(SystemClock),
             IngestSettings::default(),
         );
+        let curricula = curricula_service::CurriculumService::new(
+            Arc::new(sql.clone()) as Arc<dyn TenantDirectory>,
+            Arc::new(sql.clone()) as Arc<dyn ActivityRepository>,
+            Arc::new(sql.clone()) as Arc<dyn curricula_ports::CurriculumRepository>,
+            Arc::new(SystemClock),
+        );
         let state = web::Data::new(AppState {
             uploads,
+            curricula,
             max_body_bytes,
             tmp_dir,
         });
@@ -120,6 +127,22 @@ impl TestApp {
     pub async fn post(&self, path: &str, parts: &[Part<'_>]) -> (u16, Value) {
         let (content_type, body) = multipart(parts);
         self.post_raw(path, &content_type, body).await
+    }
+
+    /// Sends a v2 request with a body; returns the status and the JSON body (Null when empty).
+    pub async fn v2(&self, method: &str, uri: &str, content_type: &str, body: &str) -> (u16, Value) {
+        let app = test::init_service(curricula_server::app::app(self.state.clone())).await;
+        let req = test::TestRequest::default()
+            .method(method.parse().unwrap())
+            .uri(uri)
+            .insert_header(("content-type", content_type.to_owned()))
+            .insert_header(("accept", "application/json"))
+            .set_payload(body.to_owned())
+            .to_request();
+        let res: ServiceResponse<_> = app.call(req).await.unwrap();
+        let status = res.status().as_u16();
+        let bytes = test::read_body(res).await;
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {

@@ -1,4 +1,5 @@
 //! HTTP integration tests through the real actix application on SQLite and a blob folder.
 
+mod curriculum;
 mod helpers;
 mod upload;

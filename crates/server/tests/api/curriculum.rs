@@ -1,0 +1,257 @@
+//! The Curriculum Activities API (v2) through the real application.
+
+use crate::helpers::*;
+use serde_json::{Value, json};
+
+const JSON: &str = "application/json";
+
+async fn scorm_in(app: &TestApp, parent: Option<i64>, name: &str) -> i64 {
+    let parent = parent.map(|p| p.to_string()).unwrap_or_default();
+    let (status, body) = app
+        .post(
+            "/api/activityupload/new",
+            &[
+                Part::Text("key", KEY),
+                Part::Text("origin", ORIGIN),
+                Part::Text("activityType", "scorm"),
+                Part::Text("name", name),
+                Part::Text("userName", "jon.jonsson"),
+                Part::Text("parentActivityId", &parent),
+                Part::File("file", &sample_package("hse-presentation.zip")),
+            ],
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    body["activityId"].as_i64().unwrap()
+}
+
+fn shape(records: &Value) -> Vec<(i64, Option<i64>, i64, i64)> {
+    records
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_i64().unwrap(),
+                r["course_id"].as_i64(),
+                r["lft"].as_i64().unwrap(),
+                r["rgt"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_spec_examples_work() {
+    let app = TestApp::new().await;
+    let path = app.course("Path").await;
+    let in_path = scorm_in(&app, Some(path), "First").await;
+    let loose = scorm_in(&app, None, "Loose").await;
+
+    let list = format!("/api/v2/curriculum_activities?api_key={KEY}&curriculum_activity%5Bcurriculum_id%5D={path}");
+    let (status, records) = app.v2("GET", &list, JSON, "").await;
+    assert_eq!(status, 200, "{records}");
+    let section = records[0]["id"].as_i64().unwrap();
+    assert_eq!(
+        shape(&records),
+        vec![(section, None, 1, 4), (section + 1, Some(in_path), 2, 3)]
+    );
+    assert_eq!(records[0]["sequence_attributes"]["control_mode"], "choice");
+    assert_eq!(records[0]["account_id"], app.tenant.0);
+    assert_eq!(records[1]["updated_by"], Value::Null);
+
+    // Add an optional section.
+    let body = format!(
+        r#"{{ "curriculum_activity": {{"curriculum_id": "{path}", "name": "My Section", "sequence_attributes": {{ "control_mode": "optional" }} }} }}"#
+    );
+    let (status, created) = app
+        .v2(
+            "POST",
+            &format!("/api/v2/curriculum_activities?api_key={KEY}"),
+            JSON,
+            &body,
+        )
+        .await;
+    assert_eq!(status, 200, "{created}");
+    assert_eq!(
+        (
+            created["name"].as_str(),
+            created["lft"].as_i64(),
+            created["rgt"].as_i64()
+        ),
+        (Some("My Section"), Some(5), Some(6))
+    );
+    assert_eq!(created["sequence_attributes"]["control_mode"], "optional");
+    let optional = created["id"].as_i64().unwrap();
+
+    // Insert an existing course record into that section.
+    let body = format!(
+        r#"{{ "curriculum_activity": {{"curriculum_id": "{path}", "course_id": "{loose}", "parent_id": {optional} }} }}"#
+    );
+    let (status, entry) = app
+        .v2(
+            "POST",
+            &format!("/api/v2/curriculum_activities?api_key={KEY}"),
+            JSON,
+            &body,
+        )
+        .await;
+    assert_eq!(status, 200, "{entry}");
+    assert_eq!(
+        (entry["name"].as_str(), entry["parent_id"].as_i64()),
+        (Some("Loose"), Some(optional))
+    );
+    let loose_entry = entry["id"].as_i64().unwrap();
+
+    // Rename the first section.
+    let body = r#"{ "curriculum_activity": { "name": "My New Name" } }"#;
+    let (status, renamed) = app
+        .v2(
+            "PUT",
+            &format!("/api/v2/curriculum_activities/{section}?api_key={KEY}"),
+            JSON,
+            body,
+        )
+        .await;
+    assert_eq!((status, renamed["name"].as_str()), (200, Some("My New Name")));
+
+    // Move the optional section above the first one (the spec's body has an unquoted key).
+    let body = format!(r#"{{ "target_id": "{section}", orientation: "above" }}"#);
+    let uri = format!("/api/v2/curriculum_activities/{optional}/update_position?api_key={KEY}");
+    let (status, empty) = app.v2("PUT", &uri, JSON, &body).await;
+    assert_eq!((status, empty), (200, Value::Null));
+    // Move the loose entry below the first one, into the other section.
+    let body = format!(r#"{{ "target_id": "{}", orientation: "below" }}"#, section + 1);
+    let uri = format!("/api/v2/curriculum_activities/{loose_entry}/update_position?api_key={KEY}");
+    assert_eq!(app.v2("PATCH", &uri, JSON, &body).await.0, 200);
+    let (_, records) = app.v2("GET", &list, JSON, "").await;
+    assert_eq!(
+        shape(&records),
+        vec![
+            (optional, None, 1, 2),
+            (section, None, 3, 8),
+            (section + 1, Some(in_path), 4, 5),
+            (loose_entry, Some(loose), 6, 7)
+        ]
+    );
+
+    // Destroy the first section and its entries.
+    let uri = format!("/api/v2/curriculum_activities/{section}?api_key={KEY}");
+    let (status, body) = app.v2("DELETE", &uri, JSON, "").await;
+    assert_eq!(status, 422, "the last non-optional section cannot go: {body}");
+    let (status, _) = app
+        .v2(
+            "PUT",
+            &format!("/api/v2/curriculum_activities/{optional}?api_key={KEY}"),
+            JSON,
+            r#"{"curriculum_activity": {"sequence_attributes": {"control_mode": "flow"}}}"#,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(app.v2("DELETE", &uri, JSON, "").await.0, 200);
+    let (_, records) = app.v2("GET", &list, JSON, "").await;
+    assert_eq!(shape(&records), vec![(optional, None, 1, 2)]);
+}
+
+#[actix_web::test]
+async fn errors_are_arrays_with_the_right_status() {
+    let app = TestApp::new().await;
+    let path = app.course("Path").await;
+    let inner = app.course("Inner").await;
+    let base = "/api/v2/curriculum_activities";
+
+    let (status, body) = app.v2("GET", &format!("{base}?api_key=wrong"), JSON, "").await;
+    assert_eq!((status, body), (401, json!(["invalid api_key"])));
+    assert_eq!(app.v2("GET", base, JSON, "").await.0, 401);
+
+    let (status, body) = app
+        .v2(
+            "GET",
+            &format!("{base}?api_key={KEY}&curriculum_activity[colour]=red"),
+            JSON,
+            "",
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body[0]
+            .as_str()
+            .unwrap()
+            .starts_with("curriculum_activity[colour] is not a filter"),
+        "{body}"
+    );
+
+    let (status, body) = app
+        .v2(
+            "PUT",
+            &format!("{base}/999999?api_key={KEY}"),
+            JSON,
+            r#"{"curriculum_activity": {"name": "x"}}"#,
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+    assert!(body.is_array());
+
+    let create = |attrs: String| format!(r#"{{"curriculum_activity": {attrs}}}"#);
+    let cases = [
+        (
+            // Record 1 is the default section of `path`, the first course created.
+            create(format!(
+                r#"{{"curriculum_id": {path}, "course_id": {inner}, "parent_id": 1}}"#
+            )),
+            "can not be a path",
+        ),
+        (create(r#"{"name": "no path"}"#.into()), "curriculum_id"),
+        (
+            create(r#"{"curriculum_id": 999999, "name": "x"}"#.into()),
+            "curriculum_id 999999",
+        ),
+        (
+            create(format!(r#"{{"curriculum_id": {path}, "name": "x", "colour": "red"}}"#)),
+            "colour",
+        ),
+        (
+            create(format!(r#"{{"curriculum_id": {path}, "name": "{}"}}"#, "x".repeat(256))),
+            "name",
+        ),
+    ];
+    for (body, needle) in cases {
+        let (status, answer) = app.v2("POST", &format!("{base}?api_key={KEY}"), JSON, &body).await;
+        assert_eq!(status, 422, "{body} -> {answer}");
+        let text = answer.to_string();
+        assert!(text.contains(needle), "{text} should mention {needle}");
+    }
+}
+
+#[actix_web::test]
+async fn form_bodies_and_bearer_keys_work() {
+    let app = TestApp::new().await;
+    let path = app.course("Path").await;
+    let (status, record) = app
+        .v2(
+            "POST",
+            "/api/v2/curriculum_activities",
+            "application/x-www-form-urlencoded",
+            &format!("api_key={KEY}&curriculum_activity[curriculum_id]={path}&curriculum_activity[name]=Form+made&curriculum_activity[sequence_attributes][control_mode]=flow"),
+        )
+        .await;
+    assert_eq!(status, 200, "{record}");
+    assert_eq!(
+        (
+            record["name"].as_str(),
+            record["sequence_attributes"]["control_mode"].as_str()
+        ),
+        (Some("Form made"), Some("flow"))
+    );
+
+    let app_state = app.state.clone();
+    let service = actix_web::test::init_service(curricula_server::app::app(app_state)).await;
+    let req = actix_web::test::TestRequest::get()
+        .uri(&format!(
+            "/api/v2/curriculum_activities?curriculum_activity[curriculum_id]={path}"
+        ))
+        .insert_header(("authorization", format!("Bearer {KEY}")))
+        .to_request();
+    let records: Value = actix_web::test::call_and_read_body_json(&service, req).await;
+    assert_eq!(records.as_array().unwrap().len(), 2);
+}
