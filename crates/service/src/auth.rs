@@ -83,7 +83,7 @@ pub async fn authenticate_api<D: TenantDirectory + ?Sized>(directory: &D, key: &
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Utc;
+    use chrono::{TimeZone, Utc};
     use curricula_ports::{ApiKeyRecord, MockTenantDirectory};
 
     fn directory_with(origin: Option<&str>) -> MockTenantDirectory {
@@ -94,7 +94,7 @@ mod tests {
                 id: ApiKeyId(7),
                 tenant: TenantId(3),
                 origin: origin.clone(),
-                created_at: Utc::now(),
+                created_at: Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap(),
             }))
         });
         dir

@@ -465,3 +465,42 @@ async fn a_language_added_by_a_racing_request_is_reported_and_cleaned_up() {
     assert_eq!(err.to_string(), "activityId 11 already has a is-IS language version");
     assert!(blobs.objects.lock().unwrap().is_empty());
 }
+
+/// Rewrites the declared uncompressed size of `name` in the local header and the central
+/// directory, so the header lies about what the data inflates to.
+fn lie_about_size(mut bytes: Vec<u8>, name: &str, size: u32) -> Vec<u8> {
+    for (sig, size_at, name_len_at, name_at) in [(b"PK\x03\x04", 22, 26, 30), (b"PK\x01\x02", 24, 28, 46)] {
+        let mut i = 0;
+        while i + name_at < bytes.len() {
+            if &bytes[i..i + 4] == sig {
+                let len = u16::from_le_bytes([bytes[i + name_len_at], bytes[i + name_len_at + 1]]) as usize;
+                if bytes.get(i + name_at..i + name_at + len) == Some(name.as_bytes()) {
+                    bytes[i + size_at..i + size_at + 4].copy_from_slice(&size.to_le_bytes());
+                }
+            }
+            i += 1;
+        }
+    }
+    bytes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lying_header_is_refused_and_leaves_no_file() {
+    let big = "A".repeat(200_000);
+    let honest = zip_of(&[
+        ("imsmanifest.xml", MANIFEST),
+        ("index.html", "<h1>hi</h1>"),
+        ("media.js", &big),
+    ]);
+    let lying = lie_about_size(honest, "media.js", 1_000);
+    let blobs = Arc::new(MapBlobs::default());
+    let err = service(activities(), blobs.clone())
+        .create_activity(CALLER, create(ActivityKind::Scorm, Some(package(lying))))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().starts_with("SCORM package refused (zip_bomb)"), "{err}");
+    assert!(
+        blobs.objects.lock().unwrap().is_empty(),
+        "files of the refused package were removed"
+    );
+}
