@@ -143,3 +143,16 @@ pub fn log_server_error(error: &(dyn std::error::Error + 'static)) {
     }
     tracing::error!(error = %chain, "request failed: {chain}");
 }
+
+/// The message a 5xx answers with: no internal detail, a timestamp to quote to support (the
+/// cause is in the log, written by [`log_server_error`]).
+pub fn server_error_message(unavailable: bool) -> String {
+    if unavailable {
+        "the service is temporarily unavailable; retry later".to_owned()
+    } else {
+        format!(
+            "unexpected server error at {}; contact support with this timestamp",
+            chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ")
+        )
+    }
+}

@@ -78,14 +78,7 @@ impl ResponseError for UploadApiError {
         let status = self.status_code();
         let message = if status.is_server_error() {
             crate::app::log_server_error(self);
-            if status == StatusCode::SERVICE_UNAVAILABLE {
-                "the service is temporarily unavailable; retry later".to_owned()
-            } else {
-                format!(
-                    "unexpected server error at {}; contact support with this timestamp",
-                    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ")
-                )
-            }
+            crate::app::server_error_message(status == StatusCode::SERVICE_UNAVAILABLE)
         } else {
             self.to_string()
         };

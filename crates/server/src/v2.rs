@@ -56,16 +56,12 @@ impl ResponseError for ApiError {
             V2Error::Unauthorized => vec!["invalid api_key".to_owned()],
             V2Error::NotFound(m) => vec![m.clone()],
             V2Error::Unprocessable(m) => m.clone(),
-            V2Error::Store(StoreError::Unavailable(_)) => {
+            V2Error::Store(e) => {
                 crate::app::log_server_error(self);
-                vec!["the service is temporarily unavailable; retry later".to_owned()]
-            }
-            V2Error::Store(_) => {
-                crate::app::log_server_error(self);
-                vec![format!(
-                    "unexpected server error at {}; contact support with this timestamp",
-                    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ")
-                )]
+                vec![crate::app::server_error_message(matches!(
+                    e,
+                    StoreError::Unavailable(_)
+                ))]
             }
         };
         HttpResponse::build(self.status_code()).json(messages)
