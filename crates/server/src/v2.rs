@@ -164,9 +164,39 @@ pub fn record_json(r: &CurriculumRecord) -> Value {
 
 async fn list(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let (params, caller) = read(&req, &body, &state).await?;
-    let records = state.curricula.list(caller, &params).await?;
-    let body: Vec<Value> = records.iter().map(record_json).collect();
-    Ok(HttpResponse::Ok().json(body))
+    let page = state.curricula.list(caller, &params).await?;
+    let body: Vec<Value> = page.records.iter().map(record_json).collect();
+    let mut response = HttpResponse::Ok();
+    response.insert_header(("X-Total-Count", page.total.to_string()));
+    if page.paginated {
+        response.insert_header(("Link", links(&req, page.page, page.last_page())));
+    }
+    Ok(response.json(body))
+}
+
+/// RFC 8288 links to the first, previous, next and last pages, keeping the other parameters
+/// (the `api_key` is left out: a link must not carry a secret).
+fn links(req: &HttpRequest, page: usize, last: usize) -> String {
+    let others: Vec<&str> = req
+        .query_string()
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("page=") && !p.starts_with("api_key="))
+        .collect();
+    let url = |n: usize| {
+        let mut query = others.clone();
+        let page = format!("page={n}");
+        query.push(&page);
+        format!("<{}?{}>", req.path(), query.join("&"))
+    };
+    let mut out = vec![format!("{}; rel=\"first\"", url(1))];
+    if page > 1 {
+        out.push(format!("{}; rel=\"prev\"", url(page - 1)));
+    }
+    if page < last {
+        out.push(format!("{}; rel=\"next\"", url(page + 1)));
+    }
+    out.push(format!("{}; rel=\"last\"", url(last)));
+    out.join(", ")
 }
 
 async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {

@@ -72,6 +72,30 @@ impl From<ChangeError> for V2Error {
     }
 }
 
+/// One page of a list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListPage {
+    /// The records of the page.
+    pub records: Vec<CurriculumRecord>,
+    /// How many records match, over all pages.
+    pub total: usize,
+    /// The page number (1 when not paginated).
+    pub page: usize,
+    /// Whether the list is paginated (it is not when filtered on one path).
+    pub paginated: bool,
+}
+
+impl ListPage {
+    /// The last page number (at least 1).
+    pub fn last_page(&self) -> usize {
+        if self.paginated {
+            self.total.div_ceil(PAGE_SIZE).max(1)
+        } else {
+            1
+        }
+    }
+}
+
 /// The v2 use cases.
 pub struct CurriculumService<D: ?Sized, A: ?Sized, C: ?Sized> {
     directory: Arc<D>,
@@ -127,7 +151,7 @@ where
     ///
     /// # Errors
     /// 422 for an unknown filter or a malformed value.
-    pub async fn list(&self, caller: Caller, params: &Map<String, Value>) -> Result<Vec<CurriculumRecord>, V2Error> {
+    pub async fn list(&self, caller: Caller, params: &Map<String, Value>) -> Result<ListPage, V2Error> {
         let mut problems = Vec::new();
         for key in params.keys() {
             if !matches!(
@@ -196,14 +220,21 @@ where
             }
             records = kept;
         }
-        if path_filter.is_none() {
+        let total = records.len();
+        let paginated = path_filter.is_none();
+        if paginated {
             records = records
                 .into_iter()
                 .skip((page - 1) * PAGE_SIZE)
                 .take(PAGE_SIZE)
                 .collect();
         }
-        Ok(records)
+        Ok(ListPage {
+            records,
+            total,
+            page: if paginated { page } else { 1 },
+            paginated,
+        })
     }
 
     /// Creates a section or an entry in path `curriculum_id`, appended last.

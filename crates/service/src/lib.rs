@@ -8,6 +8,6 @@ pub mod upload;
 
 pub use admin::{AdminError, AdminService, IssuedKey};
 pub use auth::{AuthError, Caller, hash_key};
-pub use curriculum::{CurriculumService, V2Error};
+pub use curriculum::{CurriculumService, ListPage, V2Error};
 pub use ingest::{IngestSettings, Package, PackageSource, ReadSeek};
 pub use upload::{AddLanguage, CreateActivity, UploadError, UploadService};

@@ -255,3 +255,46 @@ async fn form_bodies_and_bearer_keys_work() {
     let records: Value = actix_web::test::call_and_read_body_json(&service, req).await;
     assert_eq!(records.as_array().unwrap().len(), 2);
 }
+
+#[actix_web::test]
+async fn lists_paginate_by_fifty_with_count_and_links() {
+    let app = TestApp::new().await;
+    for i in 0..60 {
+        app.course(&format!("Path {i}")).await;
+    }
+    let service = actix_web::test::init_service(curricula_server::app::app(app.state.clone())).await;
+    let get = |uri: String| actix_web::test::TestRequest::get().uri(&uri).to_request();
+    let res = actix_web::test::call_service(
+        &service,
+        get(format!("/api/v2/curriculum_activities?api_key={KEY}&page=2")),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers().get("x-total-count").unwrap(), "60");
+    let link = res.headers().get("link").unwrap().to_str().unwrap().to_owned();
+    assert!(link.contains("page=1>; rel=\"prev\""), "{link}");
+    assert!(link.contains("page=2>; rel=\"last\""), "{link}");
+    assert!(!link.contains(KEY), "links never carry the key: {link}");
+    let body: Value = actix_web::test::read_body_json(res).await;
+    assert_eq!(body.as_array().unwrap().len(), 10);
+    let first: Value =
+        actix_web::test::call_and_read_body_json(&service, get(format!("/api/v2/curriculum_activities?api_key={KEY}")))
+            .await;
+    assert_eq!(first.as_array().unwrap().len(), 50);
+    let ids: Vec<i64> = first
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["curriculum_id"].as_i64().unwrap())
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] <= w[1]), "ordered by path");
+    let (status, body) = app
+        .v2(
+            "GET",
+            &format!("/api/v2/curriculum_activities?api_key={KEY}&page=0"),
+            JSON,
+            "",
+        )
+        .await;
+    assert_eq!((status, body), (422, json!(["page must be a positive integer"])));
+}
