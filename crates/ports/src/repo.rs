@@ -279,6 +279,12 @@ pub trait ActivityRepository: Send + Sync {
     /// MUST return `Err` only when the store fails.
     async fn activity(&self, tenant: TenantId, id: ActivityId) -> Result<Option<Activity>, StoreError>;
 
+    /// Every activity of the tenant with its versions, by id.
+    ///
+    /// # Errors
+    /// MUST return `Err` only when the store fails.
+    async fn activities(&self, tenant: TenantId) -> Result<Vec<Activity>, StoreError>;
+
     /// The numbered records of the tenant's path `id` (a course), or `None` when `id` is not a
     /// course of the tenant.
     ///

@@ -4,7 +4,7 @@ use crate::settings::Settings;
 use actix_web::{App, HttpResponse, web};
 use anyhow::Context;
 use curricula_ports::{ActivityRepository, BlobStore, Clock, CurriculumRepository, TenantDirectory};
-use curricula_service::{AdminService, CurriculumService, IngestSettings, UploadService};
+use curricula_service::{ActivityQueries, AdminService, CurriculumService, IngestSettings, UploadService};
 use curricula_store_blob::ObjectBlobStore;
 use curricula_store_sql::SqlStore;
 use std::path::PathBuf;
@@ -31,6 +31,8 @@ pub struct AppState {
     pub uploads: Uploads,
     /// Curriculum Activities API use cases.
     pub curricula: Curricula,
+    /// Activities read API.
+    pub activities: ActivityQueries<dyn ActivityRepository>,
     /// Largest accepted upload body.
     pub max_body_bytes: u64,
     /// Where uploads are spooled.

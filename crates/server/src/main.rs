@@ -83,6 +83,9 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let state = actix_web::web::Data::new(AppState {
         uploads: adapters.uploads(settings.ingest()),
         curricula: adapters.curricula(),
+        activities: curricula_service::ActivityQueries::new(
+            std::sync::Arc::new(adapters.sql.clone()) as std::sync::Arc<dyn curricula_ports::ActivityRepository>
+        ),
         max_body_bytes: settings.upload.max_bytes,
         tmp_dir: settings.tmp_dir()?,
     });

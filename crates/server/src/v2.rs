@@ -6,8 +6,8 @@ use crate::params::{self, ParamsError};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
-use curricula_domain::RecordId;
 use curricula_domain::curriculum::CurriculumRecord;
+use curricula_domain::{Activity, ActivityId, Organisations, RecordId};
 use curricula_ports::StoreError;
 use curricula_service::{Caller, V2Error};
 use serde_json::{Map, Value, json};
@@ -17,16 +17,19 @@ const MAX_BODY: usize = 256 * 1024;
 
 /// Registers the v2 routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::PayloadConfig::new(MAX_BODY)).service(
-        web::scope("/api/v2/curriculum_activities")
-            .route("", web::get().to(list))
-            .route("", web::post().to(create))
-            .route("/{id}", web::put().to(update))
-            .route("/{id}", web::patch().to(update))
-            .route("/{id}", web::delete().to(destroy))
-            .route("/{id}/update_position", web::put().to(update_position))
-            .route("/{id}/update_position", web::patch().to(update_position)),
-    );
+    cfg.app_data(web::PayloadConfig::new(MAX_BODY))
+        .route("/api/v2/activities", web::get().to(list_activities))
+        .route("/api/v2/activities/{id}", web::get().to(show_activity))
+        .service(
+            web::scope("/api/v2/curriculum_activities")
+                .route("", web::get().to(list))
+                .route("", web::post().to(create))
+                .route("/{id}", web::put().to(update))
+                .route("/{id}", web::patch().to(update))
+                .route("/{id}", web::delete().to(destroy))
+                .route("/{id}/update_position", web::put().to(update_position))
+                .route("/{id}/update_position", web::patch().to(update_position)),
+        );
 }
 
 /// A v2 failure as an HTTP response.
@@ -239,4 +242,78 @@ async fn destroy(
     let id = record_id(&path)?;
     state.curricula.destroy(caller, id).await?;
     Ok(HttpResponse::Ok().finish())
+}
+
+/// An activity as the v2 read API shows it.
+pub fn activity_json(a: &Activity) -> Value {
+    let versions: Vec<Value> = a
+        .versions
+        .iter()
+        .map(|v| {
+            json!({
+                "id": v.id,
+                "language": v.language,
+                "title": v.title,
+                "created_at": v.created_at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+                "scorm": v.scorm.as_ref().map(|s| json!({
+                    "scorm_version": s.scorm_version,
+                    "title": s.title,
+                    "description": s.description,
+                    "launch_href": s.launch_href,
+                    "mastery_score": s.mastery_score,
+                    "completion_threshold": s.completion_threshold,
+                    "file_count": s.file_count,
+                    "total_bytes": s.total_bytes,
+                    "package_sha256": s.package_sha256,
+                    "items": s.items,
+                })),
+            })
+        })
+        .collect();
+    json!({
+        "id": a.id,
+        "kind": a.kind,
+        "name": a.name,
+        "owner_id": a.owner,
+        "organisation_ids": match &a.organisations {
+            Organisations::All => Value::Null,
+            Organisations::Only(ids) => json!(ids),
+        },
+        "parent_id": a.parent,
+        "in_catalog": a.in_catalog,
+        "created_at": a.created_at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        "updated_at": a.updated_at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        "language_versions": versions,
+    })
+}
+
+async fn list_activities(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (params, caller) = read(&req, &body, &state).await?;
+    let page = state.activities.list(caller, &params).await?;
+    let last = page.total.div_ceil(curricula_service::curriculum::PAGE_SIZE).max(1);
+    let body: Vec<Value> = page.activities.iter().map(activity_json).collect();
+    Ok(HttpResponse::Ok()
+        .insert_header(("X-Total-Count", page.total.to_string()))
+        .insert_header(("Link", links(&req, page.page, last)))
+        .json(body))
+}
+
+async fn show_activity(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (_, caller) = read(&req, &body, &state).await?;
+    let id = path
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .map(ActivityId)
+        .ok_or_else(|| ApiError(V2Error::NotFound(format!("activity {path} not found"))))?;
+    Ok(HttpResponse::Ok().json(activity_json(&state.activities.get(caller, id).await?)))
 }

@@ -119,7 +119,7 @@ const RECORD_FILTERS: [&str; 11] = [
     "initial_view",
 ];
 /// Filterable attributes of the path (`course[...]`).
-const COURSE_FILTERS: [&str; 3] = ["id", "name", "in_catalog"];
+const COURSE_FILTERS: [&str; 5] = crate::activities::ACTIVITY_FILTERS;
 
 impl<D, A, C> CurriculumService<D, A, C>
 where
@@ -163,16 +163,7 @@ where
         }
         let record_filters = filters(params, "curriculum_activity", &RECORD_FILTERS, &mut problems);
         let course_filters = filters(params, "course", &COURSE_FILTERS, &mut problems);
-        let page = match params.get("page") {
-            None => 1,
-            Some(v) => match as_text(v).and_then(|t| t.trim().parse::<usize>().ok()) {
-                Some(p) if p >= 1 => p,
-                _ => {
-                    problems.push("page must be a positive integer".into());
-                    1
-                }
-            },
-        };
+        let page = page(params, &mut problems);
         let path_filter = match record_filters.iter().find(|(k, _)| k == "curriculum_id") {
             Some((_, v)) => match v.trim().parse::<i64>() {
                 Ok(id) => Some(ActivityId(id)),
@@ -203,13 +194,8 @@ where
                     Some(ok) => *ok,
                     None => {
                         let path = self.activities.activity(caller.tenant, record.curriculum_id).await?;
-                        let ok = path.is_some_and(|p| {
-                            course_filters.iter().all(|(k, v)| match k.as_str() {
-                                "id" => v.trim() == p.id.to_string(),
-                                "name" => v == p.name.as_str(),
-                                _ => parse_bool(v) == Some(p.in_catalog),
-                            })
-                        });
+                        let ok = path
+                            .is_some_and(|p| course_filters.iter().all(|(k, v)| crate::activities::matches(&p, k, v)));
                         keep.insert(record.curriculum_id, ok);
                         ok
                     }
@@ -367,7 +353,8 @@ fn as_text(value: &Value) -> Option<String> {
     }
 }
 
-fn parse_bool(raw: &str) -> Option<bool> {
+/// Reads a boolean the way Rails does (`true`/`1`/`t`/`yes`, `false`/`0`/`f`/`no`).
+pub(crate) fn parse_bool(raw: &str) -> Option<bool> {
     match raw.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "t" | "yes" => Some(true),
         "false" | "0" | "f" | "no" => Some(false),
@@ -375,8 +362,22 @@ fn parse_bool(raw: &str) -> Option<bool> {
     }
 }
 
+/// `page`, from 1.
+pub(crate) fn page(params: &Map<String, Value>, problems: &mut Vec<String>) -> usize {
+    match params.get("page") {
+        None => 1,
+        Some(v) => match as_text(v).and_then(|t| t.trim().parse::<usize>().ok()) {
+            Some(p) if p >= 1 => p,
+            _ => {
+                problems.push("page must be a positive integer".into());
+                1
+            }
+        },
+    }
+}
+
 /// The `(attribute, value)` filters under `params[group]`, checking names against `known`.
-fn filters(
+pub(crate) fn filters(
     params: &Map<String, Value>,
     group: &str,
     known: &[&str],

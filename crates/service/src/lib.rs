@@ -1,11 +1,13 @@
 #![doc = include_str!("../README.md")]
 
+pub mod activities;
 pub mod admin;
 pub mod auth;
 pub mod curriculum;
 pub mod ingest;
 pub mod upload;
 
+pub use activities::{ActivityPage, ActivityQueries};
 pub use admin::{AdminError, AdminService, IssuedKey};
 pub use auth::{AuthError, Caller, hash_key};
 pub use curriculum::{CurriculumService, ListPage, V2Error};

@@ -759,6 +759,23 @@ impl ActivityRepository for SqlStore {
             .map_err(store_only)
     }
 
+    async fn activities(&self, tenant: TenantId) -> Result<Vec<Activity>, StoreError> {
+        self.run(move |c| {
+            let ids: Vec<i64> = activities::table
+                .filter(activities::tenant_id.eq(tenant.0))
+                .order(activities::id)
+                .select(activities::id)
+                .load(c)?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                out.extend(load_activity(c, tenant, ActivityId(id))?);
+            }
+            Ok(out)
+        })
+        .await
+        .map_err(store_only)
+    }
+
     async fn curriculum(&self, tenant: TenantId, id: ActivityId) -> Result<Option<Vec<CurriculumRecord>>, StoreError> {
         self.run(move |c| Ok(load_curriculum(c, tenant, id)?))
             .await

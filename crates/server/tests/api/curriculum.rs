@@ -298,3 +298,54 @@ async fn lists_paginate_by_fifty_with_count_and_links() {
         .await;
     assert_eq!((status, body), (422, json!(["page must be a positive integer"])));
 }
+
+#[actix_web::test]
+async fn the_activities_read_api_shows_uploads_and_their_versions() {
+    let app = TestApp::new().await;
+    let path = app.course("Path").await;
+    let scorm = scorm_in(&app, Some(path), "First").await;
+    let (status, list) = app
+        .v2(
+            "GET",
+            &format!("/api/v2/activities?api_key={KEY}&activity[kind]=scorm"),
+            JSON,
+            "",
+        )
+        .await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["id"], scorm);
+    let (status, one) = app
+        .v2("GET", &format!("/api/v2/activities/{scorm}?api_key={KEY}"), JSON, "")
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (one["kind"].as_str(), one["parent_id"].as_i64()),
+        (Some("scorm"), Some(path))
+    );
+    let version = &one["language_versions"][0];
+    assert_eq!(version["language"], "en-GB");
+    assert_eq!(version["scorm"]["launch_href"], "index.html");
+    assert_eq!(version["scorm"]["scorm_version"], "1.2");
+    assert_eq!(version["scorm"]["mastery_score"], 80.0);
+    assert!(version["scorm"]["items"].is_array());
+    assert_eq!(
+        app.v2("GET", &format!("/api/v2/activities/999999?api_key={KEY}"), JSON, "")
+            .await
+            .0,
+        404
+    );
+    let (status, body) = app
+        .v2(
+            "GET",
+            &format!("/api/v2/activities?api_key={KEY}&activity[colour]=red"),
+            JSON,
+            "",
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    // course[...] filters of the curriculum list take the same attributes.
+    let uri = format!("/api/v2/curriculum_activities?api_key={KEY}&course[kind]=course&course[id]={path}");
+    let (status, records) = app.v2("GET", &uri, JSON, "").await;
+    assert_eq!((status, records.as_array().map(Vec::len)), (200, Some(2)));
+}

@@ -76,6 +76,7 @@ impl TestApp {
         let state = web::Data::new(AppState {
             uploads,
             curricula,
+            activities: curricula_service::ActivityQueries::new(Arc::new(sql.clone()) as Arc<dyn ActivityRepository>),
             max_body_bytes,
             tmp_dir,
         });
