@@ -349,3 +349,158 @@ async fn the_activities_read_api_shows_uploads_and_their_versions() {
     let (status, records) = app.v2("GET", &uri, JSON, "").await;
     assert_eq!((status, records.as_array().map(Vec::len)), (200, Some(2)));
 }
+
+/// A small deterministic generator (xorshift), so a failing sequence can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+/// The tree a List returns is a consistent nested set: gap-free 1..2n, sections in order
+/// enclosing exactly their entries, no activity twice, a non-optional section.
+fn assert_consistent(records: &[Value]) {
+    let mut bounds: Vec<i64> = records
+        .iter()
+        .flat_map(|r| [r["lft"].as_i64().unwrap(), r["rgt"].as_i64().unwrap()])
+        .collect();
+    bounds.sort_unstable();
+    assert_eq!(
+        bounds,
+        (1..=bounds.len() as i64).collect::<Vec<_>>(),
+        "gap-free numbering"
+    );
+    let mut expected = 1;
+    let mut current: Option<&Value> = None;
+    let mut courses = std::collections::HashSet::new();
+    for r in records {
+        let (lft, rgt) = (r["lft"].as_i64().unwrap(), r["rgt"].as_i64().unwrap());
+        if r["course_id"].is_null() {
+            if let Some(section) = current {
+                assert_eq!(
+                    section["rgt"].as_i64().unwrap(),
+                    expected,
+                    "section closes after its entries"
+                );
+                expected += 1;
+            }
+            assert_eq!(lft, expected);
+            expected += 1;
+            current = Some(r);
+        } else {
+            let section = current.expect("an entry follows a section");
+            assert_eq!(
+                r["parent_id"], section["id"],
+                "entries sit in the section enclosing them"
+            );
+            assert_eq!((lft, rgt), (expected, expected + 1));
+            expected += 2;
+            assert!(
+                courses.insert(r["course_id"].as_i64().unwrap()),
+                "an activity appears once"
+            );
+        }
+    }
+    if let Some(section) = current {
+        assert_eq!(section["rgt"].as_i64().unwrap(), expected);
+    }
+    assert!(
+        records
+            .iter()
+            .any(|r| r["course_id"].is_null() && r["sequence_attributes"]["control_mode"] != "optional"),
+        "a path keeps a non-optional section"
+    );
+}
+
+#[actix_web::test]
+async fn a_long_random_sequence_keeps_the_tree_consistent() {
+    let app = TestApp::new().await;
+    let path = app.course("Random path").await;
+    let mut activities = Vec::new();
+    for i in 0..6 {
+        activities.push(scorm_in(&app, None, &format!("Package {i}")).await);
+    }
+    activities.push(app.course("A path, refused as course_id").await);
+    let list = format!("/api/v2/curriculum_activities?api_key={KEY}&curriculum_activity[curriculum_id]={path}");
+    let base = "/api/v2/curriculum_activities";
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let (mut accepted, mut refused) = (0, 0);
+    let (_, mut before) = app.v2("GET", &list, JSON, "").await;
+    for step in 0..250 {
+        let records = before.as_array().unwrap().clone();
+        let mut ids: Vec<i64> = records.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+        ids.push(999_999);
+        let id = *rng.pick(&ids);
+        let modes = ["flow", "choice", "optional"];
+        let (method, uri, body) = match rng.below(6) {
+            0 => (
+                "POST",
+                format!("{base}?api_key={KEY}"),
+                format!(
+                    r#"{{"curriculum_activity": {{"curriculum_id": {path}, "name": "S{step}", "sequence_attributes": {{"control_mode": "{}"}}}}}}"#,
+                    rng.pick(&modes)
+                ),
+            ),
+            1 => (
+                "POST",
+                format!("{base}?api_key={KEY}"),
+                format!(
+                    r#"{{"curriculum_activity": {{"curriculum_id": {path}, "course_id": {}, "parent_id": {id}}}}}"#,
+                    rng.pick(&activities)
+                ),
+            ),
+            2 => (
+                "PATCH",
+                format!("{base}/{id}?api_key={KEY}"),
+                format!(
+                    r#"{{"curriculum_activity": {{"sequence_attributes": {{"control_mode": "{}", "completions_min": {}}}}}}}"#,
+                    rng.pick(&modes),
+                    rng.below(3)
+                ),
+            ),
+            3 | 4 => (
+                "PUT",
+                format!("{base}/{id}/update_position?api_key={KEY}"),
+                format!(
+                    r#"{{"target_id": {}, "orientation": "{}"}}"#,
+                    rng.pick(&ids),
+                    rng.pick(&["above", "below", "inside"])
+                ),
+            ),
+            _ => ("DELETE", format!("{base}/{id}?api_key={KEY}"), String::new()),
+        };
+        let (status, answer) = app.v2(method, &uri, JSON, &body).await;
+        assert!(
+            matches!(status, 200 | 404 | 422),
+            "step {step}: {method} {uri} {body} -> {status} {answer}"
+        );
+        let (_, after) = app.v2("GET", &list, JSON, "").await;
+        assert_consistent(after.as_array().unwrap());
+        if status == 200 {
+            accepted += 1;
+        } else {
+            refused += 1;
+            assert!(answer.is_array(), "errors are arrays");
+            assert_eq!(
+                after, before,
+                "step {step}: a refused {method} {uri} {body} changed the path ({answer})"
+            );
+        }
+        before = after;
+    }
+    assert!(
+        accepted > 40 && refused > 40,
+        "the sequence exercises both: {accepted} accepted, {refused} refused"
+    );
+}
