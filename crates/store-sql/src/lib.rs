@@ -551,26 +551,46 @@ fn load_curriculum(
     ))
 }
 
-/// Writes the difference between two numbered record lists of one path.
+/// Writes the difference between two numbered record lists of one path: deletes in one
+/// statement, inserts, attribute changes row by row (one or two per command), and the
+/// renumbering of every other row as set-based updates (one statement per 500 rows).
 fn persist(c: &mut SqliteConnection, before: &[CurriculumRecord], after: &[CurriculumRecord]) -> QueryResult<()> {
     let changes = diff(before, after);
-    for id in &changes.deleted {
-        diesel::delete(curriculum_activities::table.find(id.0)).execute(c)?;
+    if !changes.deleted.is_empty() {
+        let ids: Vec<i64> = changes.deleted.iter().map(|id| id.0).collect();
+        diesel::delete(curriculum_activities::table.filter(curriculum_activities::id.eq_any(ids))).execute(c)?;
     }
     // Sections before entries, so an entry's section exists when it is inserted.
     let mut inserted = changes.inserted;
     inserted.sort_by_key(|r| r.parent_id.is_some());
     for record in &inserted {
-        diesel::insert_into(curriculum_activities::table)
-            .values(RecordRow::from(record))
-            .execute(c)?;
+        diesel::insert_into(curriculum_activities::table).values(RecordRow::from(record)).execute(c)?;
     }
-    for record in &changes.updated {
-        diesel::update(curriculum_activities::table.find(record.id.0))
-            .set(RecordRow::from(record))
-            .execute(c)?;
+    let old: std::collections::HashMap<RecordId, &CurriculumRecord> = before.iter().map(|r| (r.id, r)).collect();
+    let (renumbered, changed): (Vec<&CurriculumRecord>, Vec<&CurriculumRecord>) =
+        changes.updated.iter().partition(|r| old.get(&r.id).is_some_and(|o| only_bounds_differ(o, r)));
+    for record in changed {
+        diesel::update(curriculum_activities::table.find(record.id.0)).set(RecordRow::from(record)).execute(c)?;
+    }
+    for chunk in renumbered.chunks(500) {
+        // Only integers are formatted into the statement.
+        let values: Vec<String> = chunk.iter().map(|r| format!("({},{},{})", r.id.0, r.lft, r.rgt)).collect();
+        diesel::sql_query(format!(
+            "UPDATE curriculum_activities SET lft = v.column2, rgt = v.column3 \
+             FROM (VALUES {}) AS v WHERE curriculum_activities.id = v.column1",
+            values.join(",")
+        ))
+        .execute(c)?;
     }
     Ok(())
+}
+
+/// Whether `new` differs from `old` only by its nested-set bounds.
+fn only_bounds_differ(old: &CurriculumRecord, new: &CurriculumRecord) -> bool {
+    let mut moved = old.clone();
+    moved.lft = new.lft;
+    moved.rgt = new.rgt;
+    moved == *new
 }
 
 fn next_record_id(c: &mut SqliteConnection) -> QueryResult<RecordId> {
