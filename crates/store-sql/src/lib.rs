@@ -564,17 +564,26 @@ fn persist(c: &mut SqliteConnection, before: &[CurriculumRecord], after: &[Curri
     let mut inserted = changes.inserted;
     inserted.sort_by_key(|r| r.parent_id.is_some());
     for record in &inserted {
-        diesel::insert_into(curriculum_activities::table).values(RecordRow::from(record)).execute(c)?;
+        diesel::insert_into(curriculum_activities::table)
+            .values(RecordRow::from(record))
+            .execute(c)?;
     }
     let old: std::collections::HashMap<RecordId, &CurriculumRecord> = before.iter().map(|r| (r.id, r)).collect();
-    let (renumbered, changed): (Vec<&CurriculumRecord>, Vec<&CurriculumRecord>) =
-        changes.updated.iter().partition(|r| old.get(&r.id).is_some_and(|o| only_bounds_differ(o, r)));
+    let (renumbered, changed): (Vec<&CurriculumRecord>, Vec<&CurriculumRecord>) = changes
+        .updated
+        .iter()
+        .partition(|r| old.get(&r.id).is_some_and(|o| only_bounds_differ(o, r)));
     for record in changed {
-        diesel::update(curriculum_activities::table.find(record.id.0)).set(RecordRow::from(record)).execute(c)?;
+        diesel::update(curriculum_activities::table.find(record.id.0))
+            .set(RecordRow::from(record))
+            .execute(c)?;
     }
     for chunk in renumbered.chunks(500) {
         // Only integers are formatted into the statement.
-        let values: Vec<String> = chunk.iter().map(|r| format!("({},{},{})", r.id.0, r.lft, r.rgt)).collect();
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|r| format!("({},{},{})", r.id.0, r.lft, r.rgt))
+            .collect();
         diesel::sql_query(format!(
             "UPDATE curriculum_activities SET lft = v.column2, rgt = v.column3 \
              FROM (VALUES {}) AS v WHERE curriculum_activities.id = v.column1",
@@ -841,19 +850,17 @@ fn load_records(
 impl CurriculumRepository for SqlStore {
     async fn record(&self, tenant: TenantId, id: RecordId) -> Result<Option<CurriculumRecord>, StoreError> {
         self.run(move |c| {
-            let curriculum: Option<i64> = curriculum_activities::table
+            let row: Option<(RecordRow, Option<String>)> = curriculum_activities::table
+                .left_join(activities::table.on(curriculum_activities::course_id.eq(activities::id.nullable())))
                 .filter(
                     curriculum_activities::id
                         .eq(id.0)
                         .and(curriculum_activities::account_id.eq(tenant.0)),
                 )
-                .select(curriculum_activities::curriculum_id)
+                .select((RecordRow::as_select(), activities::kind.nullable()))
                 .first(c)
                 .optional()?;
-            let Some(curriculum) = curriculum else { return Ok(None) };
-            Ok(load_records(c, tenant, Some(ActivityId(curriculum)))?
-                .into_iter()
-                .find(|r| r.id == id))
+            Ok(row.map(|(row, kind)| row.into_domain(kind.as_deref().map(rows::kind))))
         })
         .await
         .map_err(store_only)
