@@ -78,7 +78,10 @@ async fn read(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<(Map<S
     // Authenticate before reporting anything about the request itself.
     let key = match &params {
         Ok(p) => api_key(req, p),
-        Err(_) => bearer(req),
+        // A malformed body must not hide the key in the query string.
+        Err(_) => params::merged(req.query_string(), None, b"")
+            .ok()
+            .and_then(|q| api_key(req, &q)),
     };
     let caller = state.curricula.authenticate(key.as_deref()).await?;
     crate::telemetry::record_tenant(req, caller.tenant);

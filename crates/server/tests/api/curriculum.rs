@@ -504,3 +504,22 @@ async fn a_long_random_sequence_keeps_the_tree_consistent() {
         "the sequence exercises both: {accepted} accepted, {refused} refused"
     );
 }
+
+#[actix_web::test]
+async fn a_malformed_body_is_a_422_for_an_authenticated_caller() {
+    let app = TestApp::new().await;
+    let uri = format!("/api/v2/curriculum_activities?api_key={KEY}");
+    let (status, body) = app.v2("POST", &uri, JSON, "{oops").await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body[0]
+            .as_str()
+            .unwrap()
+            .starts_with("the request body is not valid JSON"),
+        "{body}"
+    );
+    let (status, _) = app
+        .v2("POST", "/api/v2/curriculum_activities?api_key=wrong", JSON, "{oops")
+        .await;
+    assert_eq!(status, 401, "an unknown key learns nothing about its body");
+}
