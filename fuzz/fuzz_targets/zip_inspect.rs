@@ -12,6 +12,6 @@ fuzz_target!(|data: &[u8]| {
         bomb_max_ratio: 50,
     };
     if let Ok(inspection) = curricula_scorm::inspect(Cursor::new(data), &limits) {
-        let _ = curricula_scorm::extract(|| Ok(Cursor::new(data)), &inspection, &limits, 2, &curricula_scorm::NullSink);
+        let _ = curricula_scorm::extract(|| Ok(Cursor::new(data)), &inspection, 2, &curricula_scorm::NullSink);
     }
 });

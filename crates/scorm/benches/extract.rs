@@ -105,8 +105,7 @@ fn child(package: &Path, dir: &Path) {
         store: &store,
         prefix: BlobKey::new("packages/1/bench").unwrap(),
     };
-    let stats =
-        curricula_scorm::extract(|| std::fs::File::open(package), &inspection, &limits, THREADS, &sink).unwrap();
+    let stats = curricula_scorm::extract(|| std::fs::File::open(package), &inspection, THREADS, &sink).unwrap();
     let elapsed = started.elapsed().as_secs_f64();
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let peak = status

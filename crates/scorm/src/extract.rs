@@ -1,7 +1,7 @@
 //! Parallel, bounded extraction: every file is decompressed by one of several workers and
 //! handed to an [`EntrySink`] through a reader that stops at the declared size.
 
-use crate::{FileEntry, Inspection, Limits, Refusal, RefusalKind};
+use crate::{FileEntry, Inspection, Refusal, RefusalKind};
 use std::io::{self, Read, Seek};
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -86,7 +86,8 @@ pub struct ExtractStats {
 
 /// Decompresses every file of `inspection` with `threads` workers (each opening its own
 /// reader with `open`) into `sink`. Memory is bounded by the workers' buffers whatever the
-/// package size; the first failure stops the other workers.
+/// package size; the first failure stops the other workers. The package's limits were
+/// applied by [`crate::inspect`]; here every entry is held to its declared size and CRC.
 ///
 /// # Errors
 /// `Refused(zip_bomb)` when an entry's bytes differ from its header, `Sink` when the sink
@@ -94,7 +95,6 @@ pub struct ExtractStats {
 pub fn extract<R, F>(
     open: F,
     inspection: &Inspection,
-    _limits: &Limits,
     threads: usize,
     sink: &dyn EntrySink,
 ) -> Result<ExtractStats, ExtractError>

@@ -54,7 +54,7 @@ fn every_corpus_package_reads_as_expected() {
         // The acceptance decision of the upload path: inspect, launchable, every entry verified.
         let decision = inspected.clone().and_then(|i| {
             i.ensure_launchable()?;
-            curricula_scorm::extract(|| File::open(&path), &i, &limits, 2, &NullSink).map_err(|e| match e {
+            curricula_scorm::extract(|| File::open(&path), &i, 2, &NullSink).map_err(|e| match e {
                 curricula_scorm::ExtractError::Refused(r) => r,
                 other => panic!("{name}: {other}"),
             })?;

@@ -162,14 +162,7 @@ fn a_lying_header_is_stopped_at_the_declared_size() {
     let lying = lie_about_size(honest, "big.js", 1_000);
     let inspection = inspect(Cursor::new(lying.clone()), &Limits::default()).expect("the directory looks fine");
     let sink = Recording::default();
-    let err = curricula_scorm::extract(
-        || Ok(Cursor::new(lying.clone())),
-        &inspection,
-        &Limits::default(),
-        2,
-        &sink,
-    )
-    .unwrap_err();
+    let err = curricula_scorm::extract(|| Ok(Cursor::new(lying.clone())), &inspection, 2, &sink).unwrap_err();
     let ExtractError::Refused(refusal) = err else {
         panic!("{err:?}")
     };
@@ -198,14 +191,7 @@ fn a_wrong_crc_is_refused() {
         i += 1;
     }
     let inspection = inspect(Cursor::new(bytes.clone()), &Limits::default()).unwrap();
-    let err = curricula_scorm::extract(
-        || Ok(Cursor::new(bytes.clone())),
-        &inspection,
-        &Limits::default(),
-        1,
-        &NullSink,
-    )
-    .unwrap_err();
+    let err = curricula_scorm::extract(|| Ok(Cursor::new(bytes.clone())), &inspection, 1, &NullSink).unwrap_err();
     assert!(
         matches!(err, ExtractError::Refused(ref r) if r.kind == RefusalKind::ZipBomb),
         "{err:?}"

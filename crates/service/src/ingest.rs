@@ -150,15 +150,13 @@ fn unpack<B: BlobStore + ?Sized>(
 ) -> Result<Inspection, IngestError> {
     let inspection = curricula_scorm::inspect(source.open().map_err(IngestError::Io)?, &settings.limits)?;
     inspection.ensure_launchable()?;
-    curricula_scorm::extract(|| source.open(), &inspection, &settings.limits, settings.threads, sink).map_err(|e| {
-        match e {
-            ExtractError::Refused(r) => IngestError::Refused(r),
-            ExtractError::Sink(e) => match e.downcast::<BlobError>() {
-                Ok(blob) => IngestError::Storage(blob),
-                Err(e) => IngestError::Storage(BlobError::Backend(Box::new(e))),
-            },
-            ExtractError::Io(e) => IngestError::Io(e),
-        }
+    curricula_scorm::extract(|| source.open(), &inspection, settings.threads, sink).map_err(|e| match e {
+        ExtractError::Refused(r) => IngestError::Refused(r),
+        ExtractError::Sink(e) => match e.downcast::<BlobError>() {
+            Ok(blob) => IngestError::Storage(blob),
+            Err(e) => IngestError::Storage(BlobError::Backend(Box::new(e))),
+        },
+        ExtractError::Io(e) => IngestError::Io(e),
     })?;
     Ok(inspection)
 }
