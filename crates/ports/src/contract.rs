@@ -3,6 +3,7 @@
 
 use crate::*;
 use chrono::{TimeZone, Utc};
+use curricula_domain::curriculum::{self, CurriculumError, CurriculumErrors, CurriculumRecord};
 use curricula_domain::*;
 
 fn now() -> chrono::DateTime<Utc> {
@@ -325,10 +326,204 @@ pub async fn language_versions_are_unique<S: TenantDirectory + ActivityRepositor
     );
 }
 
+/// A change that appends `activity` to the path's last section.
+fn append(activity: ActivityId, label: &str) -> CurriculumChange {
+    let label = label.to_owned();
+    Box::new(move |path, id| {
+        let entry = path
+            .append_to_last_section(id, activity, ActivityKind::Scorm, label, now())
+            .map_err(CurriculumErrors::from)?;
+        Ok(Some(entry.id))
+    })
+}
+
+/// Whether `records` are numbered gap-free from 1 with every entry inside its section.
+fn assert_consistent(records: &[CurriculumRecord]) {
+    let mut bounds: Vec<i32> = records.iter().flat_map(|r| [r.lft, r.rgt]).collect();
+    bounds.sort_unstable();
+    let expected: Vec<i32> = (1..=i32::try_from(bounds.len()).unwrap()).collect();
+    assert_eq!(bounds, expected, "gap-free numbering: {records:?}");
+    for entry in records.iter().filter(|r| r.parent_id.is_some()) {
+        let section = records
+            .iter()
+            .find(|s| Some(s.id) == entry.parent_id)
+            .expect("its section");
+        assert!(
+            section.lft < entry.lft && entry.rgt < section.rgt,
+            "{entry:?} inside {section:?}"
+        );
+    }
+}
+
+/// Paths change atomically: writes renumber gap-free, a refusal writes nothing, a
+/// section's entries go with it, another tenant's path and records are invisible, and
+/// concurrent changes of one path serialise.
+pub async fn curricula_change_atomically<S>(store: &S)
+where
+    S: TenantDirectory + ActivityRepository + CurriculumRepository + ?Sized,
+{
+    let f = fixture(store, "Paths").await;
+    let path = store
+        .create_activity(new_activity(&f, ActivityKind::Course, "Path", Placement::TopLevel))
+        .await
+        .unwrap();
+    let mut members = Vec::new();
+    for i in 0..12 {
+        let label = format!("Member {i}");
+        members.push(
+            store
+                .create_activity(new_activity(&f, ActivityKind::Scorm, &label, Placement::TopLevel))
+                .await
+                .unwrap(),
+        );
+    }
+    let (records, first) = store.change(f.tenant, path, append(members[0], "First")).await.unwrap();
+    assert_consistent(&records);
+    let first = first.unwrap();
+    assert_eq!(store.records(f.tenant, Some(path)).await.unwrap(), records);
+
+    // Eight writers at once on one path: all land, numbering stays consistent.
+    let writers = members[1..9]
+        .iter()
+        .enumerate()
+        .map(|(i, m)| store.change(f.tenant, path, append(*m, &format!("Concurrent {i}"))));
+    for result in futures::future::join_all(writers).await {
+        result.unwrap();
+    }
+    let records = store.records(f.tenant, Some(path)).await.unwrap();
+    assert_eq!(records.len(), 1 + 9, "one section and nine entries: {records:?}");
+    assert_consistent(&records);
+
+    // A refused change writes nothing, even after it changed the loaded path.
+    let ghost = members[9];
+    let refused: CurriculumChange = Box::new(move |path, id| {
+        path.append_to_last_section(id, ghost, ActivityKind::Scorm, "Ghost".into(), now())
+            .map_err(CurriculumErrors::from)?;
+        Err(CurriculumErrors(vec![CurriculumError::invalid(
+            "name",
+            "is refused by the test",
+        )]))
+    });
+    assert!(matches!(
+        store.change(f.tenant, path, refused).await,
+        Err(ChangeError::Refused(_))
+    ));
+    assert_eq!(store.records(f.tenant, Some(path)).await.unwrap(), records);
+    // The same activity twice in one path is refused.
+    assert!(matches!(
+        store.change(f.tenant, path, append(members[0], "Again")).await,
+        Err(ChangeError::Refused(_))
+    ));
+
+    // Moving the first entry last renumbers every row.
+    let last = records.last().unwrap().id;
+    let moved: CurriculumChange = Box::new(move |path, _| {
+        path.move_record(first, last, curriculum::Orientation::Below, now())?;
+        Ok(Some(first))
+    });
+    let (after, _) = store.change(f.tenant, path, moved).await.unwrap();
+    assert_consistent(&after);
+    assert_eq!(after.last().unwrap().id, first);
+    assert_eq!(store.records(f.tenant, Some(path)).await.unwrap(), after);
+    assert_eq!(store.record(f.tenant, first).await.unwrap().as_ref(), after.last());
+
+    // A second section; destroying the first takes its entries with it.
+    let input = curriculum::RecordInput::from_json(
+        serde_json::json!({ "curriculum_id": path.0, "name": "Second", "sequence_attributes": { "control_mode": "flow" } })
+            .as_object()
+            .unwrap(),
+    )
+    .unwrap();
+    let section: CurriculumChange = Box::new(move |path, id| Ok(Some(path.create_section(id, &input, now())?.id)));
+    let (_, second) = store.change(f.tenant, path, section).await.unwrap();
+    store
+        .change(f.tenant, path, append(members[10], "In second"))
+        .await
+        .unwrap();
+    let first_section = after[0].id;
+    let destroy: CurriculumChange = Box::new(move |path, _| {
+        path.destroy(first_section, now())?;
+        Ok(None)
+    });
+    let (left, _) = store.change(f.tenant, path, destroy).await.unwrap();
+    assert_consistent(&left);
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert_eq!(left[0].id, second.unwrap());
+    assert!(
+        store.record(f.tenant, first).await.unwrap().is_none(),
+        "entries go with their section"
+    );
+    assert_eq!(store.records(f.tenant, Some(path)).await.unwrap(), left);
+
+    // Another tenant sees nothing of it and cannot change it.
+    let other = fixture(store, "Other paths").await;
+    assert!(store.record(other.tenant, first_section).await.unwrap().is_none());
+    assert!(store.record(other.tenant, left[0].id).await.unwrap().is_none());
+    assert!(store.records(other.tenant, Some(path)).await.unwrap().is_empty());
+    assert!(store.records(other.tenant, None).await.unwrap().is_empty());
+    assert!(store.curriculum(other.tenant, path).await.unwrap().is_none());
+    assert!(matches!(
+        store.change(other.tenant, path, append(members[11], "Intruder")).await,
+        Err(ChangeError::PathNotFound(_))
+    ));
+    // A SCORM activity is not a path.
+    assert!(matches!(
+        store
+            .change(f.tenant, members[11], append(members[10], "Not a path"))
+            .await,
+        Err(ChangeError::PathNotFound(_))
+    ));
+    assert_eq!(store.records(f.tenant, Some(path)).await.unwrap(), left);
+}
+
+/// Two handles on one database (two instances of the service) never act on a stale copy of
+/// a path, whatever either keeps in memory.
+pub async fn instances_share_paths<S>(a: &S, b: &S)
+where
+    S: TenantDirectory + ActivityRepository + CurriculumRepository + ?Sized,
+{
+    let f = fixture(a, "Two instances").await;
+    let path = a
+        .create_activity(new_activity(&f, ActivityKind::Course, "Shared", Placement::TopLevel))
+        .await
+        .unwrap();
+    let mut members = Vec::new();
+    for i in 0..6 {
+        let label = format!("Shared member {i}");
+        members.push(
+            a.create_activity(new_activity(&f, ActivityKind::Scorm, &label, Placement::TopLevel))
+                .await
+                .unwrap(),
+        );
+    }
+    for (i, member) in members.iter().enumerate() {
+        let (writer, reader) = if i % 2 == 0 { (a, b) } else { (b, a) };
+        let (written, _) = writer
+            .change(f.tenant, path, append(*member, &format!("E{i}")))
+            .await
+            .unwrap();
+        assert_consistent(&written);
+        assert_eq!(written.len(), i + 2);
+        assert_eq!(reader.curriculum(f.tenant, path).await.unwrap().unwrap(), written);
+    }
+    // An upload placed under the path by one instance is seen by the other's next change.
+    let placed = b
+        .create_activity(new_activity(&f, ActivityKind::Scorm, "Placed", Placement::Under(path)))
+        .await
+        .unwrap();
+    let (records, _) = a.change(f.tenant, path, Box::new(|_, _| Ok(None))).await.unwrap();
+    assert!(records.iter().any(|r| r.course_id == Some(placed)), "{records:?}");
+    assert_consistent(&records);
+}
+
 /// Every check of the suite, on one store.
-pub async fn run_all<S: TenantDirectory + ActivityRepository + ?Sized>(store: &S) {
+pub async fn run_all<S>(store: &S)
+where
+    S: TenantDirectory + ActivityRepository + CurriculumRepository + ?Sized,
+{
     directory_round_trips(store).await;
     courses_get_curricula_and_placements(store).await;
     refused_creations_store_nothing(store).await;
     language_versions_are_unique(store).await;
+    curricula_change_atomically(store).await;
 }

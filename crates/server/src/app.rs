@@ -6,7 +6,7 @@ use anyhow::Context;
 use curricula_ports::{ActivityRepository, BlobStore, Clock, CurriculumRepository, TenantDirectory};
 use curricula_service::{ActivityQueries, AdminService, CurriculumService, IngestSettings, UploadService};
 use curricula_store_blob::ObjectBlobStore;
-use curricula_store_sql::SqlStore;
+use curricula_store_sql::Database;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -42,8 +42,14 @@ pub struct AppState {
 /// The adapters behind a running service.
 #[derive(Clone)]
 pub struct Adapters {
-    /// The relational store (directory and activities).
-    pub sql: SqlStore,
+    /// The relational store (SQLite or Postgres).
+    pub db: Database,
+    /// The tenant directory over it.
+    pub directory: Arc<dyn TenantDirectory>,
+    /// The activity repository over it.
+    pub activities: Arc<dyn ActivityRepository>,
+    /// The curriculum repository over it.
+    pub curricula: Arc<dyn CurriculumRepository>,
     /// The blob store.
     pub blobs: Arc<dyn BlobStore>,
 }
@@ -54,23 +60,30 @@ impl Adapters {
     /// # Errors
     /// When either cannot be opened; the message never contains the database URL.
     pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
-        let sql = SqlStore::connect(&settings.database.url, settings.database.pool_size)
+        let db = Database::connect(&settings.database.url, settings.database.pool_size)
             .await
             .context("opening the database")?;
-        sql.migrate().await.context("applying database migrations")?;
+        db.migrate().await.context("applying database migrations")?;
         let blobs = ObjectBlobStore::open(&settings.storage_url()?).context("opening the blob store")?;
-        Ok(Self {
-            sql,
-            blobs: Arc::new(blobs),
-        })
+        Ok(Self::new(db, Arc::new(blobs)))
+    }
+
+    /// The adapters over an open database and blob store.
+    pub fn new(db: Database, blobs: Arc<dyn BlobStore>) -> Self {
+        Self {
+            directory: db.directory(),
+            activities: db.activities(),
+            curricula: db.curricula(),
+            db,
+            blobs,
+        }
     }
 
     /// The upload use cases over these adapters.
     pub fn uploads(&self, ingest: IngestSettings) -> Uploads {
-        let sql = Arc::new(self.sql.clone());
         UploadService::new(
-            sql.clone() as Arc<dyn TenantDirectory>,
-            sql as Arc<dyn ActivityRepository>,
+            Arc::clone(&self.directory),
+            Arc::clone(&self.activities),
             Arc::clone(&self.blobs),
             Arc::new(SystemClock),
             ingest,
@@ -79,21 +92,22 @@ impl Adapters {
 
     /// The v2 use cases over these adapters.
     pub fn curricula(&self) -> Curricula {
-        let sql = Arc::new(self.sql.clone());
         CurriculumService::new(
-            sql.clone() as Arc<dyn TenantDirectory>,
-            sql.clone() as Arc<dyn ActivityRepository>,
-            sql as Arc<dyn CurriculumRepository>,
+            Arc::clone(&self.directory),
+            Arc::clone(&self.activities),
+            Arc::clone(&self.curricula),
             Arc::new(SystemClock),
         )
     }
 
+    /// The activities read API over these adapters.
+    pub fn activity_queries(&self) -> ActivityQueries<dyn ActivityRepository> {
+        ActivityQueries::new(Arc::clone(&self.activities))
+    }
+
     /// The admin use cases over these adapters.
     pub fn admin(&self) -> AdminService<dyn TenantDirectory> {
-        AdminService::new(
-            Arc::new(self.sql.clone()) as Arc<dyn TenantDirectory>,
-            Arc::new(SystemClock),
-        )
+        AdminService::new(Arc::clone(&self.directory), Arc::new(SystemClock))
     }
 }
 

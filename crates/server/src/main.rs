@@ -80,12 +80,11 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     std::fs::create_dir_all("var").context("creating ./var")?;
     let adapters = Adapters::open(&settings).await?;
+    tracing::info!(database = adapters.db.backend(), "database ready");
     let state = actix_web::web::Data::new(AppState {
         uploads: adapters.uploads(settings.ingest()),
         curricula: adapters.curricula(),
-        activities: curricula_service::ActivityQueries::new(
-            std::sync::Arc::new(adapters.sql.clone()) as std::sync::Arc<dyn curricula_ports::ActivityRepository>
-        ),
+        activities: adapters.activity_queries(),
         max_body_bytes: settings.upload.max_bytes,
         tmp_dir: settings.tmp_dir()?,
     });

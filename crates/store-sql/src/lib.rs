@@ -1,47 +1,114 @@
 #![doc = include_str!("../README.md")]
 
+mod cache;
+mod pg;
+mod plan;
 mod rows;
 mod schema;
+mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
 
-use async_trait::async_trait;
+pub use pg::PgStore;
+pub use sqlite::SqliteStore;
+
 use chrono::{DateTime, Utc};
-use curricula_domain::curriculum::{Curriculum, CurriculumRecord, diff};
-use curricula_domain::*;
-use curricula_ports::*;
-use diesel::prelude::*;
+use curricula_domain::ActivityKind;
+use curricula_domain::curriculum::CurriculumRecord;
+use curricula_ports::{ActivityRepository, CurriculumRepository, StoreError, TenantDirectory};
 use diesel::result::{DatabaseErrorKind, Error as DbError};
-use diesel::sqlite::SqliteConnection;
-use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
-use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-use diesel_async::{AsyncConnection, SimpleAsyncConnection};
-use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use rows::*;
-use schema::*;
+use std::sync::Arc;
 
-const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
-
-/// Set on every connection: integrity, concurrency (WAL, wait instead of failing when busy).
-const PRAGMAS: &str =
-    "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;";
-
-type Conn = SyncConnectionWrapper<SqliteConnection>;
+/// Records of recently used paths kept in memory by default, over all paths.
+pub const DEFAULT_PATH_CACHE_RECORDS: usize = 20_000;
 
 /// Why the database could not be opened. Messages never contain the URL.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     /// The URL's scheme is not one this build supports.
-    #[error("database url scheme not supported (use sqlite://path/to/file.db)")]
+    #[error("database url scheme not supported (use sqlite://path/to/file.db or postgres://user@host/db)")]
     Unsupported,
     /// The database cannot be reached or created.
     #[error("cannot open the database: {0}")]
     Open(String),
 }
 
-/// The repositories on SQLite. Cheap to clone (a pool handle).
+/// The relational store named by a URL: SQLite (`sqlite://…`) or Postgres (`postgres://…`).
 #[derive(Clone)]
-pub struct SqlStore {
-    pool: Pool<Conn>,
+pub enum Database {
+    /// The embedded default.
+    Sqlite(SqliteStore),
+    /// Production.
+    Postgres(PgStore),
+}
+
+impl Database {
+    /// Opens the database named by `url` with a pool of `pool_size` connections and checks
+    /// that a connection can be made.
+    ///
+    /// # Errors
+    /// `Unsupported` for another scheme, `Open` when it cannot be reached or created.
+    pub async fn connect(url: &str, pool_size: usize) -> Result<Self, ConnectError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(PgStore::connect(url, pool_size).await?))
+        } else {
+            Ok(Self::Sqlite(SqliteStore::connect(url, pool_size).await?))
+        }
+    }
+
+    /// Applies pending migrations (safe when several instances start at once).
+    ///
+    /// # Errors
+    /// When a migration fails.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(s) => s.migrate().await,
+            Self::Postgres(s) => s.migrate().await,
+        }
+    }
+
+    /// Whether a connection can be used right now.
+    ///
+    /// # Errors
+    /// `Unavailable` when it cannot.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(s) => s.ping().await,
+            Self::Postgres(s) => s.ping().await,
+        }
+    }
+
+    /// The backend's name, for logs (`sqlite` or `postgres`).
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+
+    /// The tenant directory over this database.
+    pub fn directory(&self) -> Arc<dyn TenantDirectory> {
+        match self {
+            Self::Sqlite(s) => Arc::new(s.clone()),
+            Self::Postgres(s) => Arc::new(s.clone()),
+        }
+    }
+
+    /// The activity repository over this database.
+    pub fn activities(&self) -> Arc<dyn ActivityRepository> {
+        match self {
+            Self::Sqlite(s) => Arc::new(s.clone()),
+            Self::Postgres(s) => Arc::new(s.clone()),
+        }
+    }
+
+    /// The curriculum repository over this database.
+    pub fn curricula(&self) -> Arc<dyn CurriculumRepository> {
+        match self {
+            Self::Sqlite(s) => Arc::new(s.clone()),
+            Self::Postgres(s) => Arc::new(s.clone()),
+        }
+    }
 }
 
 /// A failure inside a transaction: the database's, or the operation's own refusal.
@@ -56,12 +123,21 @@ impl<E> From<DbError> for TxError<E> {
     }
 }
 
+/// Maps a database error to the port's: a lost connection or a busy database is
+/// `Unavailable` (503, retry later), anything else `Backend`.
 fn store_error(e: DbError) -> StoreError {
-    match &e {
-        DbError::DatabaseError(DatabaseErrorKind::Unknown, info) if info.message().contains("locked") => {
-            StoreError::Unavailable(Box::new(e))
+    let unavailable = match &e {
+        DbError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) | DbError::BrokenTransactionManager => true,
+        DbError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            let message = info.message();
+            message.contains("locked") || message.contains("connection") || message.contains("terminating")
         }
-        _ => StoreError::Backend(Box::new(e)),
+        _ => false,
+    };
+    if unavailable {
+        StoreError::Unavailable(Box::new(e))
+    } else {
+        StoreError::Backend(Box::new(e))
     }
 }
 
@@ -73,103 +149,24 @@ fn now_naive(now: DateTime<Utc>) -> chrono::NaiveDateTime {
     now.naive_utc()
 }
 
-impl SqlStore {
-    /// Opens (creating when missing) the SQLite database named by `url`
-    /// (`sqlite://path/to/file.db`) with a pool of `pool_size` connections, and checks that a
-    /// connection can be made.
-    ///
-    /// # Errors
-    /// `Unsupported` for another scheme, `Open` when the file cannot be opened or created.
-    pub async fn connect(url: &str, pool_size: usize) -> Result<Self, ConnectError> {
-        let path = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-            .ok_or(ConnectError::Unsupported)?
-            .to_owned();
-        if let Some(parent) = std::path::Path::new(&path)
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| ConnectError::Open(format!("creating {}: {e}", parent.display())))?;
-        }
-        let mut config = ManagerConfig::default();
-        config.custom_setup = Box::new(|url| {
-            let url = url.to_owned();
-            Box::pin(async move {
-                let mut conn = Conn::establish(&url).await?;
-                conn.batch_execute(PRAGMAS)
-                    .await
-                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                Ok(conn)
-            })
-        });
-        let manager = AsyncDieselConnectionManager::<Conn>::new_with_config(path, config);
-        let pool = Pool::builder(manager)
-            .max_size(pool_size.max(1))
-            .build()
-            .map_err(|e| ConnectError::Open(e.to_string()))?;
-        let store = Self { pool };
-        store
-            .run(|c| Ok::<_, TxError<()>>(diesel::sql_query("SELECT 1").execute(c)?))
-            .await
-            .map_err(|e| ConnectError::Open(e.to_string()))?;
-        Ok(store)
-    }
-
-    /// Applies pending migrations.
-    ///
-    /// # Errors
-    /// When a migration fails.
-    pub async fn migrate(&self) -> Result<(), StoreError> {
-        self.run(|c| {
-            c.run_pending_migrations(MIGRATIONS)
-                .map(drop)
-                .map_err(|e| TxError::Refused(StoreError::Backend(e)))
-        })
-        .await
-        .map_err(|e| match e {
-            RunError::Store(s) | RunError::Refused(s) => s,
-        })
-    }
-
-    /// Runs `f` on a pooled connection on a blocking thread.
-    async fn run<R, E, F>(&self, f: F) -> Result<R, RunError<E>>
-    where
-        F: FnOnce(&mut SqliteConnection) -> Result<R, TxError<E>> + Send + 'static,
-        R: Send + 'static,
-        E: Send + 'static,
-    {
-        let mut conn = self
-            .pool
-            .get()
-            .await
-            .map_err(|e| RunError::Store(StoreError::Unavailable(Box::new(e))))?;
-        let outcome = conn
-            .spawn_blocking(move |c| Ok(f(c)))
-            .await
-            .map_err(|e| RunError::Store(store_error(e)))?;
-        outcome.map_err(|e| match e {
-            TxError::Db(db) => RunError::Store(store_error(db)),
-            TxError::Refused(r) => RunError::Refused(r),
-        })
-    }
-
-    /// Runs `f` in an `IMMEDIATE` transaction (writers queue instead of failing).
-    async fn write<R, E, F>(&self, f: F) -> Result<R, RunError<E>>
-    where
-        F: FnOnce(&mut SqliteConnection) -> Result<R, TxError<E>> + Send + 'static,
-        R: Send + 'static,
-        E: Send + 'static,
-    {
-        self.run(move |c| c.immediate_transaction(f)).await
-    }
+/// Stored data that does not make sense (a corrupt path): a backend failure, never a panic.
+fn corrupt(e: impl std::error::Error + Send + Sync + 'static) -> DbError {
+    DbError::DeserializationError(Box::new(e))
 }
 
-/// The outcome of [`SqlStore::run`] when it is not a success.
+/// The outcome of running an operation when it is not a success.
 enum RunError<E> {
     Store(StoreError),
     Refused(E),
+}
+
+impl<E> From<TxError<E>> for RunError<E> {
+    fn from(e: TxError<E>) -> Self {
+        match e {
+            TxError::Db(db) => Self::Store(store_error(db)),
+            TxError::Refused(r) => Self::Refused(r),
+        }
+    }
 }
 
 impl<E> std::fmt::Display for RunError<E> {
@@ -204,700 +201,21 @@ fn store_only(e: RunError<std::convert::Infallible>) -> StoreError {
     }
 }
 
-fn load_tenant(c: &mut SqliteConnection, id: i64) -> QueryResult<Option<Tenant>> {
-    let Some((id, name, default_language)) = tenants::table
-        .find(id)
-        .select((tenants::id, tenants::name, tenants::default_language))
-        .first::<(i64, String, String)>(c)
-        .optional()?
-    else {
-        return Ok(None);
-    };
-    let mut codes: Vec<String> = tenant_languages::table
-        .filter(tenant_languages::tenant_id.eq(id))
-        .select(tenant_languages::code)
-        .load(c)?;
-    codes.sort_by_key(|code| (code != &default_language, code.clone()));
-    let parse =
-        |code: &str| LanguageCode::parse("language", code).map_err(|e| DbError::DeserializationError(Box::new(e)));
-    Ok(Some(Tenant {
-        id: TenantId(id),
-        name,
-        default_language: parse(&default_language)?,
-        languages: codes.iter().map(|c| parse(c)).collect::<QueryResult<_>>()?,
-    }))
-}
-
-fn tenant_exists(c: &mut SqliteConnection, tenant: TenantId) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(tenants::table.find(tenant.0))).get_result(c)
-}
-
-fn key_record(row: (i64, i64, Option<String>, chrono::NaiveDateTime)) -> ApiKeyRecord {
-    ApiKeyRecord {
-        id: ApiKeyId(row.0),
-        tenant: TenantId(row.1),
-        origin: row.2.as_deref().and_then(|o| Origin::parse(o).ok()),
-        created_at: rows::utc(row.3),
+fn change_error(e: RunError<curricula_ports::ChangeError>) -> curricula_ports::ChangeError {
+    match e {
+        RunError::Store(s) => curricula_ports::ChangeError::Store(s),
+        RunError::Refused(r) => r,
     }
 }
 
-#[async_trait]
-impl TenantDirectory for SqlStore {
-    async fn create_tenant(
-        &self,
-        name: &str,
-        default_language: &LanguageCode,
-        languages: &[LanguageCode],
-    ) -> Result<Tenant, DirectoryError> {
-        let name = name.to_owned();
-        let default = default_language.as_str().to_owned();
-        let mut codes: Vec<String> = languages.iter().map(|l| l.as_str().to_owned()).collect();
-        if !codes.contains(&default) {
-            codes.push(default.clone());
-        }
-        codes.sort();
-        codes.dedup();
-        self.write(move |c| {
-            let id: i64 = diesel::insert_into(tenants::table)
-                .values((
-                    tenants::name.eq(&name),
-                    tenants::default_language.eq(&default),
-                    tenants::created_at.eq(Utc::now().naive_utc()),
-                ))
-                .returning(tenants::id)
-                .get_result(c)?;
-            for code in &codes {
-                diesel::insert_into(tenant_languages::table)
-                    .values((tenant_languages::tenant_id.eq(id), tenant_languages::code.eq(code)))
-                    .execute(c)?;
-            }
-            Ok::<_, TxError<DirectoryError>>(load_tenant(c, id)?.expect("just inserted"))
-        })
-        .await
-        .map_err(flat)
-    }
-
-    async fn tenant(&self, id: TenantId) -> Result<Option<Tenant>, StoreError> {
-        self.run(move |c| Ok(load_tenant(c, id.0)?)).await.map_err(store_only)
-    }
-
-    async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
-        self.run(|c| {
-            let ids: Vec<i64> = tenants::table.select(tenants::id).order(tenants::id).load(c)?;
-            let mut out = Vec::with_capacity(ids.len());
-            for id in ids {
-                out.extend(load_tenant(c, id)?);
-            }
-            Ok(out)
-        })
-        .await
-        .map_err(store_only)
-    }
-
-    async fn enable_language(&self, tenant: TenantId, code: &LanguageCode) -> Result<(), DirectoryError> {
-        let code = code.as_str().to_owned();
-        self.write(move |c| {
-            if !tenant_exists(c, tenant)? {
-                return Err(TxError::Refused(DirectoryError::TenantNotFound(tenant)));
-            }
-            diesel::insert_or_ignore_into(tenant_languages::table)
-                .values((
-                    tenant_languages::tenant_id.eq(tenant.0),
-                    tenant_languages::code.eq(&code),
-                ))
-                .execute(c)?;
-            Ok(())
-        })
-        .await
-        .map_err(flat)
-    }
-
-    async fn create_api_key(
-        &self,
-        tenant: TenantId,
-        hash: &KeyHash,
-        origin: Option<Origin>,
-        now: DateTime<Utc>,
-    ) -> Result<ApiKeyRecord, DirectoryError> {
-        let hash = hash.0.clone();
-        let origin = origin.map(|o| o.as_str().to_owned());
-        self.write(move |c| {
-            if !tenant_exists(c, tenant)? {
-                return Err(TxError::Refused(DirectoryError::TenantNotFound(tenant)));
-            }
-            let row = diesel::insert_into(api_keys::table)
-                .values((
-                    api_keys::tenant_id.eq(tenant.0),
-                    api_keys::key_hash.eq(&hash),
-                    api_keys::origin.eq(&origin),
-                    api_keys::created_at.eq(now_naive(now)),
-                ))
-                .returning((
-                    api_keys::id,
-                    api_keys::tenant_id,
-                    api_keys::origin,
-                    api_keys::created_at,
-                ))
-                .get_result(c)
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        TxError::Refused(DirectoryError::Duplicate("this key".into()))
-                    } else {
-                        TxError::Db(e)
-                    }
-                })?;
-            Ok(key_record(row))
-        })
-        .await
-        .map_err(flat)
-    }
-
-    async fn api_key(&self, hash: &KeyHash) -> Result<Option<ApiKeyRecord>, StoreError> {
-        let hash = hash.0.clone();
-        self.run(move |c| {
-            Ok(api_keys::table
-                .filter(api_keys::key_hash.eq(&hash))
-                .select((
-                    api_keys::id,
-                    api_keys::tenant_id,
-                    api_keys::origin,
-                    api_keys::created_at,
-                ))
-                .first(c)
-                .optional()?
-                .map(key_record))
-        })
-        .await
-        .map_err(store_only)
-    }
-
-    async fn api_keys(&self, tenant: TenantId) -> Result<Vec<ApiKeyRecord>, StoreError> {
-        self.run(move |c| {
-            let rows = api_keys::table
-                .filter(api_keys::tenant_id.eq(tenant.0))
-                .order(api_keys::id)
-                .select((
-                    api_keys::id,
-                    api_keys::tenant_id,
-                    api_keys::origin,
-                    api_keys::created_at,
-                ))
-                .load(c)?;
-            Ok(rows.into_iter().map(key_record).collect())
-        })
-        .await
-        .map_err(store_only)
-    }
-
-    async fn create_user(&self, tenant: TenantId, username: &str) -> Result<User, DirectoryError> {
-        let username = username.to_owned();
-        self.write(move |c| {
-            if !tenant_exists(c, tenant)? {
-                return Err(TxError::Refused(DirectoryError::TenantNotFound(tenant)));
-            }
-            let id: i64 = diesel::insert_into(users::table)
-                .values((users::tenant_id.eq(tenant.0), users::username.eq(&username)))
-                .returning(users::id)
-                .get_result(c)
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        TxError::Refused(DirectoryError::Duplicate(format!("user {username}")))
-                    } else {
-                        TxError::Db(e)
-                    }
-                })?;
-            Ok(User {
-                id: UserId(id),
-                tenant,
-                username,
-            })
-        })
-        .await
-        .map_err(flat)
-    }
-
-    async fn user(&self, tenant: TenantId, username: &str) -> Result<Option<User>, StoreError> {
-        let username = username.to_owned();
-        self.run(move |c| {
-            let id: Option<i64> = users::table
-                .filter(users::tenant_id.eq(tenant.0).and(users::username.eq(&username)))
-                .select(users::id)
-                .first(c)
-                .optional()?;
-            Ok(id.map(|id| User {
-                id: UserId(id),
-                tenant,
-                username,
-            }))
-        })
-        .await
-        .map_err(store_only)
-    }
-
-    async fn users(&self, tenant: TenantId) -> Result<Vec<User>, StoreError> {
-        self.run(move |c| {
-            let rows: Vec<(i64, String)> = users::table
-                .filter(users::tenant_id.eq(tenant.0))
-                .order(users::id)
-                .select((users::id, users::username))
-                .load(c)?;
-            Ok(rows
-                .into_iter()
-                .map(|(id, username)| User {
-                    id: UserId(id),
-                    tenant,
-                    username,
-                })
-                .collect())
-        })
-        .await
-        .map_err(store_only)
-    }
-
-    async fn create_organisation(
-        &self,
-        tenant: TenantId,
-        name: &str,
-        id: Option<OrganisationId>,
-    ) -> Result<Organisation, DirectoryError> {
-        let name = name.to_owned();
-        self.write(move |c| {
-            if !tenant_exists(c, tenant)? {
-                return Err(TxError::Refused(DirectoryError::TenantNotFound(tenant)));
-            }
-            let id = match id {
-                Some(id) => id.0,
-                None => {
-                    let max: Option<i64> = organisations::table
-                        .filter(organisations::tenant_id.eq(tenant.0))
-                        .select(diesel::dsl::max(organisations::id))
-                        .first(c)?;
-                    max.unwrap_or(0) + 1
-                }
-            };
-            diesel::insert_into(organisations::table)
-                .values((
-                    organisations::tenant_id.eq(tenant.0),
-                    organisations::id.eq(id),
-                    organisations::name.eq(&name),
-                ))
-                .execute(c)
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        TxError::Refused(DirectoryError::Duplicate(format!("organisation {id}")))
-                    } else {
-                        TxError::Db(e)
-                    }
-                })?;
-            Ok(Organisation {
-                id: OrganisationId(id),
-                tenant,
-                name,
-            })
-        })
-        .await
-        .map_err(flat)
-    }
-
-    async fn organisations(&self, tenant: TenantId) -> Result<Vec<Organisation>, StoreError> {
-        self.run(move |c| {
-            let rows: Vec<(i64, String)> = organisations::table
-                .filter(organisations::tenant_id.eq(tenant.0))
-                .order(organisations::id)
-                .select((organisations::id, organisations::name))
-                .load(c)?;
-            Ok(rows
-                .into_iter()
-                .map(|(id, name)| Organisation {
-                    id: OrganisationId(id),
-                    tenant,
-                    name,
-                })
-                .collect())
-        })
-        .await
-        .map_err(store_only)
-    }
-}
-
-/// The numbered records of path `id`, with each entry's activity kind.
-fn load_curriculum(
-    c: &mut SqliteConnection,
-    tenant: TenantId,
-    id: ActivityId,
-) -> QueryResult<Option<Vec<CurriculumRecord>>> {
-    let is_course: bool = diesel::select(diesel::dsl::exists(
-        activities::table.filter(
-            activities::id
-                .eq(id.0)
-                .and(activities::tenant_id.eq(tenant.0))
-                .and(activities::kind.eq("course")),
-        ),
-    ))
-    .get_result(c)?;
-    if !is_course {
-        return Ok(None);
-    }
-    let rows: Vec<(RecordRow, Option<String>)> = curriculum_activities::table
-        .left_join(activities::table.on(curriculum_activities::course_id.eq(activities::id.nullable())))
-        .filter(curriculum_activities::curriculum_id.eq(id.0))
-        .order(curriculum_activities::lft)
-        .select((RecordRow::as_select(), activities::kind.nullable()))
-        .load(c)?;
-    Ok(Some(
-        rows.into_iter()
-            .map(|(row, kind)| row.into_domain(kind.as_deref().map(rows::kind)))
-            .collect(),
-    ))
-}
-
-/// Writes the difference between two numbered record lists of one path: deletes in one
-/// statement, inserts, attribute changes row by row (one or two per command), and the
-/// renumbering of every other row as set-based updates (one statement per 500 rows).
-fn persist(c: &mut SqliteConnection, before: &[CurriculumRecord], after: &[CurriculumRecord]) -> QueryResult<()> {
-    let changes = diff(before, after);
-    if !changes.deleted.is_empty() {
-        let ids: Vec<i64> = changes.deleted.iter().map(|id| id.0).collect();
-        diesel::delete(curriculum_activities::table.filter(curriculum_activities::id.eq_any(ids))).execute(c)?;
-    }
-    // Sections before entries, so an entry's section exists when it is inserted.
-    let mut inserted = changes.inserted;
-    inserted.sort_by_key(|r| r.parent_id.is_some());
-    for record in &inserted {
-        diesel::insert_into(curriculum_activities::table)
-            .values(RecordRow::from(record))
-            .execute(c)?;
-    }
-    let old: std::collections::HashMap<RecordId, &CurriculumRecord> = before.iter().map(|r| (r.id, r)).collect();
-    let (renumbered, changed): (Vec<&CurriculumRecord>, Vec<&CurriculumRecord>) = changes
-        .updated
-        .iter()
-        .partition(|r| old.get(&r.id).is_some_and(|o| only_bounds_differ(o, r)));
-    for record in changed {
-        diesel::update(curriculum_activities::table.find(record.id.0))
-            .set(RecordRow::from(record))
-            .execute(c)?;
-    }
-    for chunk in renumbered.chunks(500) {
-        // Only integers are formatted into the statement.
-        let values: Vec<String> = chunk
-            .iter()
-            .map(|r| format!("({},{},{})", r.id.0, r.lft, r.rgt))
-            .collect();
-        diesel::sql_query(format!(
-            "UPDATE curriculum_activities SET lft = v.column2, rgt = v.column3 \
-             FROM (VALUES {}) AS v WHERE curriculum_activities.id = v.column1",
-            values.join(",")
-        ))
-        .execute(c)?;
-    }
-    Ok(())
-}
-
-/// Whether `new` differs from `old` only by its nested-set bounds.
-fn only_bounds_differ(old: &CurriculumRecord, new: &CurriculumRecord) -> bool {
-    let mut moved = old.clone();
-    moved.lft = new.lft;
-    moved.rgt = new.rgt;
-    moved == *new
-}
-
-fn next_record_id(c: &mut SqliteConnection) -> QueryResult<RecordId> {
-    let max: Option<i64> = curriculum_activities::table
-        .select(diesel::dsl::max(curriculum_activities::id))
-        .first(c)?;
-    Ok(RecordId(max.unwrap_or(0) + 1))
-}
-
-fn load_activity(c: &mut SqliteConnection, tenant: TenantId, id: ActivityId) -> QueryResult<Option<Activity>> {
-    let Some(row) = activities::table
-        .filter(activities::id.eq(id.0).and(activities::tenant_id.eq(tenant.0)))
-        .select(ActivityRow::as_select())
-        .first(c)
-        .optional()?
-    else {
-        return Ok(None);
-    };
-    let versions: Vec<VersionRow> = language_versions::table
-        .filter(language_versions::activity_id.eq(id.0))
-        .order(language_versions::id)
-        .select(VersionRow::as_select())
-        .load(c)?;
-    let organisations = if row.all_organisations {
-        Organisations::All
-    } else {
-        let ids: Vec<i64> = activity_organisations::table
-            .filter(activity_organisations::activity_id.eq(id.0))
-            .order(activity_organisations::organisation_id)
-            .select(activity_organisations::organisation_id)
-            .load(c)?;
-        Organisations::Only(ids.into_iter().map(OrganisationId).collect())
-    };
-    let corrupt = |e: String| DbError::DeserializationError(e.into());
-    Ok(Some(Activity {
-        id: ActivityId(row.id),
-        tenant: TenantId(row.tenant_id),
-        kind: rows::kind(&row.kind),
-        name: Name::parse("name", &row.name).map_err(|e| corrupt(e.to_string()))?,
-        owner: UserId(row.owner_id),
-        organisations,
-        parent: row.parent_id.map(ActivityId),
-        in_catalog: row.in_catalog,
-        created_at: rows::utc(row.created_at),
-        updated_at: rows::utc(row.updated_at),
-        versions: versions
-            .into_iter()
-            .map(VersionRow::into_domain)
-            .collect::<Result<_, _>>()
-            .map_err(corrupt)?,
-    }))
-}
-
-#[async_trait]
-impl ActivityRepository for SqlStore {
-    async fn create_activity(&self, new: NewActivity) -> Result<ActivityId, CreateActivityError> {
-        self.write(move |c| {
-            let parent = match new.placement {
-                Placement::TopLevel => None,
-                Placement::Under(parent) => {
-                    let kind: Option<String> = activities::table
-                        .filter(activities::id.eq(parent.0).and(activities::tenant_id.eq(new.tenant.0)))
-                        .select(activities::kind)
-                        .first(c)
-                        .optional()?;
-                    match kind.as_deref() {
-                        None => return Err(TxError::Refused(CreateActivityError::ParentNotFound(parent))),
-                        Some("course") => Some(parent),
-                        Some(_) => return Err(TxError::Refused(CreateActivityError::ParentNotACourse(parent))),
-                    }
-                }
-            };
-            if let Organisations::Only(ids) = &new.organisations {
-                let known: Vec<i64> = organisations::table
-                    .filter(organisations::tenant_id.eq(new.tenant.0))
-                    .select(organisations::id)
-                    .load(c)?;
-                let missing: Vec<OrganisationId> = ids.iter().filter(|id| !known.contains(&id.0)).copied().collect();
-                if !missing.is_empty() {
-                    return Err(TxError::Refused(CreateActivityError::UnknownOrganisations(missing)));
-                }
-            }
-            let now = now_naive(new.now);
-            let id: i64 = diesel::insert_into(activities::table)
-                .values(NewActivityRow {
-                    tenant_id: new.tenant.0,
-                    kind: new.kind.as_str(),
-                    name: new.name.as_str(),
-                    owner_id: new.owner.0,
-                    all_organisations: new.organisations == Organisations::All,
-                    parent_id: parent.map(|p| p.0),
-                    in_catalog: true,
-                    created_at: now,
-                    updated_at: now,
-                })
-                .returning(activities::id)
-                .get_result(c)?;
-            let activity = ActivityId(id);
-            if let Organisations::Only(ids) = &new.organisations {
-                for org in ids {
-                    diesel::insert_into(activity_organisations::table)
-                        .values((
-                            activity_organisations::activity_id.eq(id),
-                            activity_organisations::tenant_id.eq(new.tenant.0),
-                            activity_organisations::organisation_id.eq(org.0),
-                        ))
-                        .execute(c)?;
-                }
-            }
-            diesel::insert_into(language_versions::table)
-                .values(VersionRow::new(
-                    activity,
-                    &new.language,
-                    &new.name,
-                    new.scorm.as_ref(),
-                    now,
-                ))
-                .execute(c)?;
-            if new.kind == ActivityKind::Course {
-                let section = next_record_id(c)?;
-                let curriculum = Curriculum::for_new_course(activity, new.tenant, section, new.now);
-                persist(c, &[], &curriculum.records())?;
-            }
-            if let Some(parent) = parent {
-                let before = load_curriculum(c, new.tenant, parent)?.unwrap_or_default();
-                let mut curriculum = Curriculum::from_records(parent, new.tenant, before.clone())
-                    .map_err(|e| TxError::Db(DbError::DeserializationError(Box::new(e))))?;
-                let entry = next_record_id(c)?;
-                curriculum
-                    .append_to_last_section(entry, activity, new.kind, new.name.as_str().to_owned(), new.now)
-                    .map_err(|e| TxError::Db(DbError::DeserializationError(Box::new(e))))?;
-                persist(c, &before, &curriculum.records())?;
-            }
-            Ok(activity)
-        })
-        .await
-        .map_err(flat)
-    }
-
-    async fn add_language_version(&self, new: NewLanguageVersion) -> Result<LanguageVersionId, AddLanguageError> {
-        self.write(move |c| {
-            let exists: bool = diesel::select(diesel::dsl::exists(
-                activities::table.filter(
-                    activities::id
-                        .eq(new.activity.0)
-                        .and(activities::tenant_id.eq(new.tenant.0)),
-                ),
-            ))
-            .get_result(c)?;
-            if !exists {
-                return Err(TxError::Refused(AddLanguageError::ActivityNotFound(new.activity)));
-            }
-            let now = now_naive(new.now);
-            let id: i64 = diesel::insert_into(language_versions::table)
-                .values(VersionRow::new(
-                    new.activity,
-                    &new.language,
-                    &new.title,
-                    new.scorm.as_ref(),
-                    now,
-                ))
-                .returning(language_versions::id)
-                .get_result(c)
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        TxError::Refused(AddLanguageError::LanguageExists {
-                            activity: new.activity,
-                            language: new.language.clone(),
-                        })
-                    } else {
-                        TxError::Db(e)
-                    }
-                })?;
-            diesel::update(activities::table.find(new.activity.0))
-                .set(activities::updated_at.eq(now))
-                .execute(c)?;
-            Ok(LanguageVersionId(id))
-        })
-        .await
-        .map_err(flat)
-    }
-
-    async fn activity(&self, tenant: TenantId, id: ActivityId) -> Result<Option<Activity>, StoreError> {
-        self.run(move |c| Ok(load_activity(c, tenant, id)?))
-            .await
-            .map_err(store_only)
-    }
-
-    async fn activities(&self, tenant: TenantId) -> Result<Vec<Activity>, StoreError> {
-        self.run(move |c| {
-            let ids: Vec<i64> = activities::table
-                .filter(activities::tenant_id.eq(tenant.0))
-                .order(activities::id)
-                .select(activities::id)
-                .load(c)?;
-            let mut out = Vec::with_capacity(ids.len());
-            for id in ids {
-                out.extend(load_activity(c, tenant, ActivityId(id))?);
-            }
-            Ok(out)
-        })
-        .await
-        .map_err(store_only)
-    }
-
-    async fn curriculum(&self, tenant: TenantId, id: ActivityId) -> Result<Option<Vec<CurriculumRecord>>, StoreError> {
-        self.run(move |c| Ok(load_curriculum(c, tenant, id)?))
-            .await
-            .map_err(store_only)
-    }
-
-    async fn storage_prefixes(&self) -> Result<Vec<String>, StoreError> {
-        self.run(|c| {
-            let prefixes: Vec<Option<String>> = language_versions::table
-                .select(language_versions::storage_prefix)
-                .filter(language_versions::storage_prefix.is_not_null())
-                .order(language_versions::storage_prefix)
-                .load(c)?;
-            Ok(prefixes.into_iter().flatten().collect())
-        })
-        .await
-        .map_err(store_only)
-    }
-}
-
-fn load_records(
-    c: &mut SqliteConnection,
-    tenant: TenantId,
-    curriculum: Option<ActivityId>,
-) -> QueryResult<Vec<CurriculumRecord>> {
-    let mut query = curriculum_activities::table
-        .left_join(activities::table.on(curriculum_activities::course_id.eq(activities::id.nullable())))
-        .filter(curriculum_activities::account_id.eq(tenant.0))
-        .order((curriculum_activities::curriculum_id, curriculum_activities::lft))
-        .select((RecordRow::as_select(), activities::kind.nullable()))
-        .into_boxed();
-    if let Some(id) = curriculum {
-        query = query.filter(curriculum_activities::curriculum_id.eq(id.0));
-    }
-    let rows: Vec<(RecordRow, Option<String>)> = query.load(c)?;
-    Ok(rows
-        .into_iter()
+/// Rows of `curriculum_activities` joined with their entry's activity kind, as domain records.
+fn into_records(rows: Vec<(rows::RecordRow, Option<String>)>) -> Vec<CurriculumRecord> {
+    rows.into_iter()
         .map(|(row, kind)| row.into_domain(kind.as_deref().map(rows::kind)))
-        .collect())
+        .collect()
 }
 
-#[async_trait]
-impl CurriculumRepository for SqlStore {
-    async fn record(&self, tenant: TenantId, id: RecordId) -> Result<Option<CurriculumRecord>, StoreError> {
-        self.run(move |c| {
-            let row: Option<(RecordRow, Option<String>)> = curriculum_activities::table
-                .left_join(activities::table.on(curriculum_activities::course_id.eq(activities::id.nullable())))
-                .filter(
-                    curriculum_activities::id
-                        .eq(id.0)
-                        .and(curriculum_activities::account_id.eq(tenant.0)),
-                )
-                .select((RecordRow::as_select(), activities::kind.nullable()))
-                .first(c)
-                .optional()?;
-            Ok(row.map(|(row, kind)| row.into_domain(kind.as_deref().map(rows::kind))))
-        })
-        .await
-        .map_err(store_only)
-    }
-
-    async fn records(
-        &self,
-        tenant: TenantId,
-        curriculum: Option<ActivityId>,
-    ) -> Result<Vec<CurriculumRecord>, StoreError> {
-        self.run(move |c| Ok(load_records(c, tenant, curriculum)?))
-            .await
-            .map_err(store_only)
-    }
-
-    async fn change(
-        &self,
-        tenant: TenantId,
-        curriculum: ActivityId,
-        change: CurriculumChange,
-    ) -> Result<(Vec<CurriculumRecord>, Option<RecordId>), ChangeError> {
-        self.write(move |c| {
-            let Some(before) = load_curriculum(c, tenant, curriculum)? else {
-                return Err(TxError::Refused(ChangeError::PathNotFound(curriculum)));
-            };
-            let mut path = Curriculum::from_records(curriculum, tenant, before.clone())
-                .map_err(|e| TxError::Db(DbError::DeserializationError(Box::new(e))))?;
-            let new_id = next_record_id(c)?;
-            let touched = change(&mut path, new_id).map_err(|e| TxError::Refused(ChangeError::Refused(e)))?;
-            let after = path.records();
-            persist(c, &before, &after)?;
-            Ok((after, touched))
-        })
-        .await
-        .map_err(|e| match e {
-            RunError::Store(s) => ChangeError::Store(s),
-            RunError::Refused(r) => r,
-        })
-    }
+/// The kind of a stored activity row.
+fn is_course(kind: &str) -> bool {
+    rows::kind(kind) == ActivityKind::Course
 }

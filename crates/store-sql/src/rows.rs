@@ -4,6 +4,7 @@ use crate::schema::*;
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use curricula_domain::curriculum::{ControlMode, CurriculumRecord, InitialView};
 use curricula_domain::*;
+use curricula_ports::ApiKeyRecord;
 use diesel::prelude::*;
 
 pub(crate) fn utc(t: NaiveDateTime) -> chrono::DateTime<Utc> {
@@ -235,5 +236,68 @@ pub(crate) fn kind(raw: &str) -> ActivityKind {
         ActivityKind::Course
     } else {
         ActivityKind::Scorm
+    }
+}
+
+/// An API key row `(id, tenant_id, origin, created_at)` as the port's record.
+pub(crate) fn key_record(row: (i64, i64, Option<String>, NaiveDateTime)) -> ApiKeyRecord {
+    ApiKeyRecord {
+        id: ApiKeyId(row.0),
+        tenant: TenantId(row.1),
+        origin: row.2.as_deref().and_then(|o| Origin::parse(o).ok()),
+        created_at: utc(row.3),
+    }
+}
+
+/// A tenant from its row and enabled language codes (the default first, then by code).
+pub(crate) fn tenant(
+    (id, name, default_language): (i64, String, String),
+    mut codes: Vec<String>,
+) -> QueryResult<Tenant> {
+    codes.sort_by_key(|code| (code != &default_language, code.clone()));
+    let parse = |code: &str| LanguageCode::parse("language", code).map_err(crate::corrupt);
+    Ok(Tenant {
+        id: TenantId(id),
+        name,
+        default_language: parse(&default_language)?,
+        languages: codes.iter().map(|c| parse(c)).collect::<QueryResult<_>>()?,
+    })
+}
+
+/// An activity from its row, language versions and organisation ids.
+pub(crate) fn activity(
+    row: ActivityRow,
+    versions: Vec<VersionRow>,
+    organisation_ids: Vec<i64>,
+) -> QueryResult<Activity> {
+    let corrupt = |e: String| diesel::result::Error::DeserializationError(e.into());
+    Ok(Activity {
+        id: ActivityId(row.id),
+        tenant: TenantId(row.tenant_id),
+        kind: kind(&row.kind),
+        name: Name::parse("name", &row.name).map_err(|e| corrupt(e.to_string()))?,
+        owner: UserId(row.owner_id),
+        organisations: if row.all_organisations {
+            Organisations::All
+        } else {
+            Organisations::Only(organisation_ids.into_iter().map(OrganisationId).collect())
+        },
+        parent: row.parent_id.map(ActivityId),
+        in_catalog: row.in_catalog,
+        created_at: utc(row.created_at),
+        updated_at: utc(row.updated_at),
+        versions: versions
+            .into_iter()
+            .map(VersionRow::into_domain)
+            .collect::<Result<_, _>>()
+            .map_err(corrupt)?,
+    })
+}
+
+/// The organisations of `wanted` that are not among the tenant's `known` ids.
+pub(crate) fn known_organisations_missing(wanted: &Organisations, known: &[i64]) -> Vec<OrganisationId> {
+    match wanted {
+        Organisations::All => Vec::new(),
+        Organisations::Only(ids) => ids.iter().filter(|id| !known.contains(&id.0)).copied().collect(),
     }
 }

@@ -1,4 +1,8 @@
 //! Tables, as the migrations under `migrations/` create them.
+//!
+//! One description serves both backends. Postgres columns are `timestamptz` where this says
+//! `Timestamp`: every Postgres connection sets `TimeZone` to UTC, so the naive UTC values
+//! written and read here are exact instants.
 
 diesel::table! {
     tenants (id) {
@@ -54,6 +58,7 @@ diesel::table! {
         in_catalog -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        curriculum_version -> BigInt,
     }
 }
 

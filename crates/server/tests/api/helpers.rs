@@ -8,7 +8,7 @@ use curricula_ports::{ActivityRepository, BlobStore, TenantDirectory};
 use curricula_server::app::{AppState, SystemClock};
 use curricula_service::{AdminService, IngestSettings, UploadService};
 use curricula_store_blob::ObjectBlobStore;
-use curricula_store_sql::SqlStore;
+use curricula_store_sql::SqliteStore;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,7 +24,7 @@ pub enum Part<'a> {
 
 pub struct TestApp {
     pub dir: tempfile::TempDir,
-    pub sql: SqlStore,
+    pub sql: SqliteStore,
     pub state: web::Data<AppState>,
     pub tenant: TenantId,
 }
@@ -38,7 +38,7 @@ impl TestApp {
     pub async fn with(max_body_bytes: u64, blobs: Option<Arc<dyn BlobStore>>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
-        let sql = SqlStore::connect(&url, 4).await.unwrap();
+        let sql = SqliteStore::connect(&url, 4).await.unwrap();
         sql.migrate().await.unwrap();
         let blobs = blobs.unwrap_or_else(|| {
             let url = format!("file://{}", dir.path().join("blobs").display());

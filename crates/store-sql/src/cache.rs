@@ -1,0 +1,139 @@
+//! The records of recently used paths, each kept with the path's version: every write of a
+//! path bumps `activities.curriculum_version` inside its transaction, so a copy whose version
+//! differs from the row's is never used, whichever instance wrote last.
+
+use curricula_domain::curriculum::CurriculumRecord;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// A bounded map from path id to its records at a version.
+pub(crate) struct PathCache {
+    inner: Mutex<Inner>,
+    /// Most records kept, over all paths.
+    capacity: usize,
+}
+
+#[derive(Default)]
+struct Inner {
+    paths: HashMap<i64, Cached>,
+    records: usize,
+    tick: u64,
+}
+
+struct Cached {
+    version: i64,
+    records: Arc<Vec<CurriculumRecord>>,
+    used: u64,
+}
+
+impl PathCache {
+    /// A cache holding at most `capacity` records (0 turns it off).
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self {
+            inner: Mutex::new(Inner::default()),
+            capacity,
+        }
+    }
+
+    /// Path `path`'s records if they are cached at `version`.
+    pub(crate) fn get(&self, path: i64, version: i64) -> Option<Arc<Vec<CurriculumRecord>>> {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner.tick += 1;
+        let tick = inner.tick;
+        let cached = inner.paths.get_mut(&path).filter(|c| c.version == version)?;
+        cached.used = tick;
+        Some(Arc::clone(&cached.records))
+    }
+
+    /// Keeps `records` as path `path` at `version`, evicting the least recently used paths
+    /// beyond the capacity.
+    pub(crate) fn put(&self, path: i64, version: i64, records: Arc<Vec<CurriculumRecord>>) {
+        if records.len() > self.capacity {
+            self.forget(path);
+            return;
+        }
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner.tick += 1;
+        let used = inner.tick;
+        let added = records.len();
+        if let Some(old) = inner.paths.insert(path, Cached { version, records, used }) {
+            inner.records -= old.records.len();
+        }
+        inner.records += added;
+        while inner.records > self.capacity {
+            let Some(oldest) = inner.paths.iter().min_by_key(|(_, c)| c.used).map(|(id, _)| *id) else {
+                break;
+            };
+            if let Some(evicted) = inner.paths.remove(&oldest) {
+                inner.records -= evicted.records.len();
+            }
+        }
+    }
+
+    /// Drops path `path`.
+    pub(crate) fn forget(&self, path: i64) {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(old) = inner.paths.remove(&path) {
+            inner.records -= old.records.len();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn records(n: usize) -> Arc<Vec<CurriculumRecord>> {
+        let template = CurriculumRecord {
+            id: curricula_domain::RecordId(1),
+            curriculum_id: curricula_domain::ActivityId(1),
+            account_id: curricula_domain::TenantId(1),
+            parent_id: None,
+            course_id: None,
+            course_kind: None,
+            name: "S".into(),
+            lft: 1,
+            rgt: 2,
+            updated_by: None,
+            updated_on: chrono::DateTime::UNIX_EPOCH,
+            due_days: None,
+            weight: None,
+            exempt_if_mastered: None,
+            description: None,
+            lock_until: None,
+            code: None,
+            initial_view: None,
+            required_for_specified_control_mode: None,
+            skip_interstitial_page: None,
+            control_mode: None,
+            completions_min: None,
+            attempts_max: None,
+        };
+        Arc::new(vec![template; n])
+    }
+
+    #[test]
+    fn a_copy_at_another_version_is_never_returned() {
+        let cache = PathCache::new(100);
+        cache.put(7, 3, records(2));
+        assert!(cache.get(7, 3).is_some());
+        assert!(cache.get(7, 4).is_none());
+        assert!(cache.get(8, 3).is_none());
+        cache.forget(7);
+        assert!(cache.get(7, 3).is_none());
+    }
+
+    #[test]
+    fn the_least_recently_used_paths_go_first() {
+        let cache = PathCache::new(10);
+        cache.put(1, 0, records(4));
+        cache.put(2, 0, records(4));
+        assert!(cache.get(1, 0).is_some());
+        cache.put(3, 0, records(4));
+        assert!(cache.get(2, 0).is_none(), "path 2 was used least recently");
+        assert!(cache.get(1, 0).is_some() && cache.get(3, 0).is_some());
+        cache.put(4, 0, records(11));
+        assert!(cache.get(4, 0).is_none(), "larger than the whole cache");
+        assert_eq!(cache.inner.lock().unwrap().records, 8);
+    }
+}

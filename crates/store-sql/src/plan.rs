@@ -1,0 +1,143 @@
+//! What to write so that one path's stored records become the new ones: a pure plan, the same
+//! for every backend, with the renumbering as set-based statements.
+
+use crate::rows::RecordRow;
+use curricula_domain::ActivityId;
+use curricula_domain::curriculum::{CurriculumRecord, diff};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+/// Above this many shifted ranges the renumbering is written as absolute values instead.
+const MAX_RANGES: usize = 32;
+/// Rows per absolute-value statement.
+const VALUES_CHUNK: usize = 500;
+
+/// The writes that turn `before` into `after`, in the order they must run: deletes, the
+/// renumbering (against the old bounds), changed rows, then inserts (sections first).
+#[derive(Default)]
+pub(crate) struct WritePlan {
+    /// Ids of removed records.
+    pub deleted: Vec<i64>,
+    /// Renumbering statements; only integers are formatted into them.
+    pub renumber: Vec<String>,
+    /// Rows whose attributes changed (full new values).
+    pub changed: Vec<RecordRow>,
+    /// New rows, sections before entries.
+    pub inserted: Vec<RecordRow>,
+}
+
+/// Consecutive rows (in old `lft` order) that move by the same amounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Range {
+    from_lft: i32,
+    to_lft: i32,
+    d_lft: i32,
+    d_rgt: i32,
+}
+
+impl WritePlan {
+    /// The plan for path `curriculum`, from its stored records to `after`.
+    pub(crate) fn new(curriculum: ActivityId, before: &[CurriculumRecord], after: &[CurriculumRecord]) -> Self {
+        let changes = diff(before, after);
+        let old: HashMap<_, &CurriculumRecord> = before.iter().map(|r| (r.id, r)).collect();
+        let mut moved: HashMap<_, (i32, i32)> = HashMap::new();
+        let mut changed = Vec::new();
+        for record in &changes.updated {
+            match old.get(&record.id) {
+                Some(o) if only_bounds_differ(o, record) => {
+                    moved.insert(record.id, (record.lft - o.lft, record.rgt - o.rgt));
+                }
+                _ => changed.push(RecordRow::from(record)),
+            }
+        }
+        let mut inserted = changes.inserted;
+        inserted.sort_by_key(|r| (r.parent_id.is_some(), r.lft));
+        let mut in_order: Vec<&CurriculumRecord> = before.iter().collect();
+        in_order.sort_by_key(|r| r.lft);
+        let mut ranges: Vec<Range> = Vec::new();
+        let mut extending = false;
+        for record in in_order {
+            let Some(&(d_lft, d_rgt)) = moved.get(&record.id) else {
+                extending = false;
+                continue;
+            };
+            match ranges.last_mut() {
+                Some(range) if extending && range.d_lft == d_lft && range.d_rgt == d_rgt => range.to_lft = record.lft,
+                _ => ranges.push(Range {
+                    from_lft: record.lft,
+                    to_lft: record.lft,
+                    d_lft,
+                    d_rgt,
+                }),
+            }
+            extending = true;
+        }
+        let renumber = if ranges.len() <= MAX_RANGES {
+            shift_statement(curriculum, &ranges).into_iter().collect()
+        } else {
+            let absolute: Vec<&CurriculumRecord> = after.iter().filter(|r| moved.contains_key(&r.id)).collect();
+            absolute.chunks(VALUES_CHUNK).map(values_statement).collect()
+        };
+        Self {
+            deleted: changes.deleted.iter().map(|id| id.0).collect(),
+            renumber,
+            changed,
+            inserted: inserted.iter().map(RecordRow::from).collect(),
+        }
+    }
+}
+
+/// One `UPDATE` shifting every range at once: each row's new bounds are computed from its old
+/// `lft`, so ranges cannot catch rows another range has just moved.
+fn shift_statement(curriculum: ActivityId, ranges: &[Range]) -> Option<String> {
+    if ranges.is_empty() {
+        return None;
+    }
+    let case = |pick: fn(&Range) -> i32| {
+        let mut sql = String::from("CASE");
+        for r in ranges {
+            let _ = write!(
+                sql,
+                " WHEN lft BETWEEN {} AND {} THEN {}",
+                r.from_lft,
+                r.to_lft,
+                pick(r)
+            );
+        }
+        sql.push_str(" ELSE 0 END");
+        sql
+    };
+    let within: Vec<String> = ranges
+        .iter()
+        .map(|r| format!("lft BETWEEN {} AND {}", r.from_lft, r.to_lft))
+        .collect();
+    Some(format!(
+        "UPDATE curriculum_activities SET lft = lft + {}, rgt = rgt + {} WHERE curriculum_id = {} AND ({})",
+        case(|r| r.d_lft),
+        case(|r| r.d_rgt),
+        curriculum.0,
+        within.join(" OR ")
+    ))
+}
+
+/// Absolute new bounds for many scattered rows (SQLite and Postgres both name a `VALUES`
+/// list's columns `column1`, `column2`, …).
+fn values_statement(records: &[&CurriculumRecord]) -> String {
+    let values: Vec<String> = records
+        .iter()
+        .map(|r| format!("({},{},{})", r.id.0, r.lft, r.rgt))
+        .collect();
+    format!(
+        "UPDATE curriculum_activities SET lft = v.column2, rgt = v.column3 \
+         FROM (VALUES {}) AS v WHERE curriculum_activities.id = v.column1",
+        values.join(",")
+    )
+}
+
+/// Whether `new` differs from `old` only by its nested-set bounds.
+fn only_bounds_differ(old: &CurriculumRecord, new: &CurriculumRecord) -> bool {
+    let mut moved = old.clone();
+    moved.lft = new.lft;
+    moved.rgt = new.rgt;
+    moved == *new
+}

@@ -1,0 +1,64 @@
+//! The repository contract suite on every backend: a fresh SQLite file, and a fresh Postgres
+//! database when `TEST_DATABASE_URL` is set (required in CI); failures that must be errors.
+
+use curricula_store_sql::testing::TestDatabase;
+use curricula_store_sql::{ConnectError, Database, PgStore, SqliteStore};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_passes_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("contract.db").display());
+    let store = SqliteStore::connect(&url, 4).await.unwrap();
+    store.migrate().await.unwrap();
+    store.migrate().await.unwrap();
+    curricula_ports::contract::run_all(&store).await;
+    // A second handle on the same file is a second instance of the service.
+    let other = SqliteStore::connect(&url, 4).await.unwrap();
+    curricula_ports::contract::instances_share_paths(&store, &other).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_passes_contract() {
+    let Some(db) = TestDatabase::create().await else { return };
+    let store = PgStore::connect(db.url(), 8).await.unwrap();
+    // Instances starting at once migrate one at a time.
+    let other = PgStore::connect(db.url(), 8).await.unwrap();
+    let (a, b) = tokio::join!(store.migrate(), other.migrate());
+    a.unwrap();
+    b.unwrap();
+    store.migrate().await.unwrap();
+    curricula_ports::contract::run_all(&store).await;
+    curricula_ports::contract::instances_share_paths(&store, &other).await;
+}
+
+#[tokio::test]
+async fn unusable_databases_are_errors_not_panics() {
+    assert!(matches!(
+        SqliteStore::connect("mysql://u:secret@h/db", 2).await,
+        Err(ConnectError::Unsupported)
+    ));
+    // Nothing listens there: a clear error, without the password.
+    let err = Database::connect("postgres://u:secret@127.0.0.1:9/db", 2)
+        .await
+        .err()
+        .expect("an error");
+    assert!(matches!(err, ConnectError::Open(_)), "{err}");
+    assert!(!err.to_string().contains("secret"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    // A folder where a file is: the database cannot be created.
+    let err = SqliteStore::connect(&format!("sqlite://{}/db.sqlite", file.display()), 2)
+        .await
+        .err()
+        .expect("an error");
+    assert!(!err.to_string().contains("secret"));
+    // Not a database at all.
+    let garbage = dir.path().join("garbage.db");
+    std::fs::write(&garbage, vec![0xAB; 4096]).unwrap();
+    let result = match SqliteStore::connect(&format!("sqlite://{}", garbage.display()), 2).await {
+        Ok(store) => store.migrate().await.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    assert!(result.is_err(), "a corrupt file is an error");
+}

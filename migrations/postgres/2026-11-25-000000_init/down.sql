@@ -1,0 +1,9 @@
+DROP TABLE curriculum_activities;
+DROP TABLE language_versions;
+DROP TABLE activity_organisations;
+DROP TABLE activities;
+DROP TABLE organisations;
+DROP TABLE users;
+DROP TABLE api_keys;
+DROP TABLE tenant_languages;
+DROP TABLE tenants;
