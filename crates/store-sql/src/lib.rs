@@ -126,18 +126,26 @@ impl<E> From<DbError> for TxError<E> {
 /// Maps a database error to the port's: a lost connection or a busy database is
 /// `Unavailable` (503, retry later), anything else `Backend`.
 fn store_error(e: DbError) -> StoreError {
-    let unavailable = match &e {
-        DbError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) | DbError::BrokenTransactionManager => true,
-        DbError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
-            let message = info.message();
-            message.contains("locked") || message.contains("connection") || message.contains("terminating")
-        }
-        _ => false,
-    };
-    if unavailable {
+    if is_unavailable(&e) {
         StoreError::Unavailable(Box::new(e))
     } else {
         StoreError::Backend(Box::new(e))
+    }
+}
+
+/// Whether `e` says the database cannot be used right now (rather than that it refused).
+fn is_unavailable(e: &DbError) -> bool {
+    match e {
+        DbError::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _)
+        | DbError::BrokenTransactionManager => true,
+        DbError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            let message = info.message();
+            // SQLite's busy database; Postgres's "terminating connection due to administrator
+            // command" and other lost sessions.
+            message.contains("locked") || message.contains("connection") || message.contains("shutting down")
+        }
+        DbError::RollbackErrorOnCommit { commit_error, .. } => is_unavailable(commit_error),
+        _ => false,
     }
 }
 
