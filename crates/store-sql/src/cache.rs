@@ -2,11 +2,19 @@
 //! path bumps `activities.curriculum_version` inside its transaction, so a copy whose version
 //! differs from the row's is never used, whichever instance wrote last.
 
-use curricula_domain::curriculum::CurriculumRecord;
+use curricula_domain::curriculum::{Curriculum, CurriculumRecord};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// A bounded map from path id to its records at a version.
+/// A path as loaded and checked: its aggregate and its stored records.
+pub(crate) struct LoadedPath {
+    /// The aggregate, ready for a change.
+    pub curriculum: Curriculum,
+    /// Its records, numbered as stored.
+    pub records: Vec<CurriculumRecord>,
+}
+
+/// A bounded map from path id to its loaded form at a version.
 pub(crate) struct PathCache {
     inner: Mutex<Inner>,
     /// Most records kept, over all paths.
@@ -22,7 +30,7 @@ struct Inner {
 
 struct Cached {
     version: i64,
-    records: Arc<Vec<CurriculumRecord>>,
+    path: Arc<LoadedPath>,
     used: u64,
 }
 
@@ -35,29 +43,34 @@ impl PathCache {
         }
     }
 
-    /// Path `path`'s records if they are cached at `version`.
-    pub(crate) fn get(&self, path: i64, version: i64) -> Option<Arc<Vec<CurriculumRecord>>> {
+    /// Path `path` if it is cached at `version`.
+    pub(crate) fn get(&self, path: i64, version: i64) -> Option<Arc<LoadedPath>> {
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         inner.tick += 1;
         let tick = inner.tick;
         let cached = inner.paths.get_mut(&path).filter(|c| c.version == version)?;
         cached.used = tick;
-        Some(Arc::clone(&cached.records))
+        Some(Arc::clone(&cached.path))
     }
 
-    /// Keeps `records` as path `path` at `version`, evicting the least recently used paths
+    /// Keeps `loaded` as path `path` at `version`, evicting the least recently used paths
     /// beyond the capacity.
-    pub(crate) fn put(&self, path: i64, version: i64, records: Arc<Vec<CurriculumRecord>>) {
-        if records.len() > self.capacity {
+    pub(crate) fn put(&self, path: i64, version: i64, loaded: Arc<LoadedPath>) {
+        let added = loaded.records.len();
+        if added > self.capacity {
             self.forget(path);
             return;
         }
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         inner.tick += 1;
         let used = inner.tick;
-        let added = records.len();
-        if let Some(old) = inner.paths.insert(path, Cached { version, records, used }) {
-            inner.records -= old.records.len();
+        let cached = Cached {
+            version,
+            path: loaded,
+            used,
+        };
+        if let Some(old) = inner.paths.insert(path, cached) {
+            inner.records -= old.path.records.len();
         }
         inner.records += added;
         while inner.records > self.capacity {
@@ -65,7 +78,7 @@ impl PathCache {
                 break;
             };
             if let Some(evicted) = inner.paths.remove(&oldest) {
-                inner.records -= evicted.records.len();
+                inner.records -= evicted.path.records.len();
             }
         }
     }
@@ -74,7 +87,7 @@ impl PathCache {
     pub(crate) fn forget(&self, path: i64) {
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(old) = inner.paths.remove(&path) {
-            inner.records -= old.records.len();
+            inner.records -= old.path.records.len();
         }
     }
 }
@@ -83,7 +96,7 @@ impl PathCache {
 mod tests {
     use super::*;
 
-    fn records(n: usize) -> Arc<Vec<CurriculumRecord>> {
+    fn records(n: usize) -> Arc<LoadedPath> {
         let template = CurriculumRecord {
             id: curricula_domain::RecordId(1),
             curriculum_id: curricula_domain::ActivityId(1),
@@ -109,7 +122,15 @@ mod tests {
             completions_min: None,
             attempts_max: None,
         };
-        Arc::new(vec![template; n])
+        Arc::new(LoadedPath {
+            curriculum: Curriculum::for_new_course(
+                curricula_domain::ActivityId(1),
+                curricula_domain::TenantId(1),
+                curricula_domain::RecordId(1),
+                chrono::DateTime::UNIX_EPOCH,
+            ),
+            records: vec![template; n],
+        })
     }
 
     #[test]

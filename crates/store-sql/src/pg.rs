@@ -2,7 +2,7 @@
 //! every write one transaction, a path's writers serialised by a row lock on its course
 //! (`SELECT … FOR UPDATE`), so several instances on one database never interleave on a path.
 
-use crate::cache::PathCache;
+use crate::cache::{LoadedPath, PathCache};
 use crate::plan::WritePlan;
 use crate::rows::{self, *};
 use crate::schema::*;
@@ -467,7 +467,7 @@ impl TenantDirectory for PgStore {
     }
 }
 
-/// Path `id`'s numbered records (from the cache when its version is current) and version, or
+/// Path `id`, loaded and checked (from the cache when its version is current), and version, or
 /// `None` when `id` is not a course of the tenant. With `lock`, the course row is locked until
 /// the transaction ends: the path's writers run one at a time, on every instance.
 async fn load_curriculum(
@@ -476,7 +476,7 @@ async fn load_curriculum(
     tenant: TenantId,
     id: ActivityId,
     lock: bool,
-) -> QueryResult<Option<(Arc<Vec<CurriculumRecord>>, i64)>> {
+) -> QueryResult<Option<(Arc<LoadedPath>, i64)>> {
     let query = activities::table
         .filter(activities::id.eq(id.0).and(activities::tenant_id.eq(tenant.0)))
         .select((activities::kind, activities::curriculum_version));
@@ -488,8 +488,8 @@ async fn load_curriculum(
     let Some((_, version)) = path.filter(|(kind, _)| is_course(kind)) else {
         return Ok(None);
     };
-    if let Some(records) = paths.get(id.0, version) {
-        return Ok(Some((records, version)));
+    if let Some(loaded) = paths.get(id.0, version) {
+        return Ok(Some((loaded, version)));
     }
     let rows = curriculum_activities::table
         .left_join(activities::table.on(curriculum_activities::course_id.eq(activities::id.nullable())))
@@ -498,9 +498,11 @@ async fn load_curriculum(
         .select((RecordRow::as_select(), activities::kind.nullable()))
         .load(c)
         .await?;
-    let records = Arc::new(into_records(rows));
-    paths.put(id.0, version, Arc::clone(&records));
-    Ok(Some((records, version)))
+    let records = into_records(rows);
+    let curriculum = Curriculum::from_records(id, tenant, records.clone()).map_err(corrupt)?;
+    let loaded = Arc::new(LoadedPath { curriculum, records });
+    paths.put(id.0, version, Arc::clone(&loaded));
+    Ok(Some((loaded, version)))
 }
 
 /// Writes path `curriculum`'s change from `before` to `after` and bumps its version; returns
@@ -660,15 +662,15 @@ impl ActivityRepository for PgStore {
                 persist(c, activity, &[], &curriculum.records()).await?;
             }
             if let Some(parent) = parent {
-                let (before, _) = load_curriculum(c, &paths, new.tenant, parent, false)
+                let (loaded, _) = load_curriculum(c, &paths, new.tenant, parent, false)
                     .await?
-                    .unwrap_or_default();
-                let mut curriculum = Curriculum::from_records(parent, new.tenant, before.to_vec()).map_err(corrupt)?;
+                    .ok_or(diesel::result::Error::NotFound)?;
+                let mut curriculum = loaded.curriculum.clone();
                 let entry = next_record_id(c).await?;
                 curriculum
                     .append_to_last_section(entry, activity, new.kind, new.name.as_str().to_owned(), new.now)
                     .map_err(corrupt)?;
-                persist(c, parent, &before, &curriculum.records()).await?;
+                persist(c, parent, &loaded.records, &curriculum.records()).await?;
             }
             Ok(activity)
         })
@@ -738,7 +740,7 @@ impl ActivityRepository for PgStore {
         read!(self, |c| {
             Ok(load_curriculum(c, &self.paths, tenant, id, false)
                 .await?
-                .map(|(records, _)| records.to_vec()))
+                .map(|(loaded, _)| loaded.records.clone()))
         })
     }
 
@@ -800,20 +802,24 @@ impl CurriculumRepository for PgStore {
         change: CurriculumChange,
     ) -> Result<(Vec<CurriculumRecord>, Option<RecordId>), ChangeError> {
         let paths = Arc::clone(&self.paths);
-        let (after, version, touched) = transaction!(self, |c| {
-            let Some((before, _)) = load_curriculum(c, &paths, tenant, curriculum, true).await? else {
+        let (path, after, version, touched) = transaction!(self, |c| {
+            let Some((loaded, _)) = load_curriculum(c, &paths, tenant, curriculum, true).await? else {
                 return Err(TxError::Refused(ChangeError::PathNotFound(curriculum)));
             };
-            let mut path = Curriculum::from_records(curriculum, tenant, before.to_vec()).map_err(corrupt)?;
+            let mut path = loaded.curriculum.clone();
             let new_id = next_record_id(c).await?;
             let touched = change(&mut path, new_id).map_err(|e| TxError::Refused(ChangeError::Refused(e)))?;
             let after = path.records();
-            let version = persist(c, curriculum, &before, &after).await?;
-            Ok((after, version, touched))
+            let version = persist(c, curriculum, &loaded.records, &after).await?;
+            Ok((path, after, version, touched))
         })
         .map_err(change_error)?;
-        let after = Arc::new(after);
-        self.paths.put(curriculum.0, version, Arc::clone(&after));
-        Ok((Arc::unwrap_or_clone(after), touched))
+        let records = after.clone();
+        let loaded = LoadedPath {
+            curriculum: path,
+            records,
+        };
+        self.paths.put(curriculum.0, version, Arc::new(loaded));
+        Ok((after, touched))
     }
 }

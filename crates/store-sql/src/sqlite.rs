@@ -2,7 +2,7 @@
 //! connections run on blocking threads, every write an `IMMEDIATE` transaction (writers queue
 //! on the database lock instead of failing).
 
-use crate::cache::PathCache;
+use crate::cache::{LoadedPath, PathCache};
 use crate::plan::WritePlan;
 use crate::rows::{self, *};
 use crate::schema::*;
@@ -442,14 +442,14 @@ impl TenantDirectory for SqliteStore {
     }
 }
 
-/// Path `id`'s numbered records (from the cache when its version is current) and its version,
+/// Path `id`, loaded and checked (from the cache when its version is current), and its version,
 /// or `None` when `id` is not a course of the tenant.
 fn load_curriculum(
     c: &mut SqliteConnection,
     paths: &PathCache,
     tenant: TenantId,
     id: ActivityId,
-) -> QueryResult<Option<(Arc<Vec<CurriculumRecord>>, i64)>> {
+) -> QueryResult<Option<(Arc<LoadedPath>, i64)>> {
     let path: Option<(String, i64)> = activities::table
         .filter(activities::id.eq(id.0).and(activities::tenant_id.eq(tenant.0)))
         .select((activities::kind, activities::curriculum_version))
@@ -458,8 +458,8 @@ fn load_curriculum(
     let Some((_, version)) = path.filter(|(kind, _)| is_course(kind)) else {
         return Ok(None);
     };
-    if let Some(records) = paths.get(id.0, version) {
-        return Ok(Some((records, version)));
+    if let Some(loaded) = paths.get(id.0, version) {
+        return Ok(Some((loaded, version)));
     }
     let rows = curriculum_activities::table
         .left_join(activities::table.on(curriculum_activities::course_id.eq(activities::id.nullable())))
@@ -467,9 +467,11 @@ fn load_curriculum(
         .order(curriculum_activities::lft)
         .select((RecordRow::as_select(), activities::kind.nullable()))
         .load(c)?;
-    let records = Arc::new(into_records(rows));
-    paths.put(id.0, version, Arc::clone(&records));
-    Ok(Some((records, version)))
+    let records = into_records(rows);
+    let curriculum = Curriculum::from_records(id, tenant, records.clone()).map_err(corrupt)?;
+    let loaded = Arc::new(LoadedPath { curriculum, records });
+    paths.put(id.0, version, Arc::clone(&loaded));
+    Ok(Some((loaded, version)))
 }
 
 /// Writes path `curriculum`'s change from `before` to `after` and bumps its version; returns
@@ -605,13 +607,14 @@ impl ActivityRepository for SqliteStore {
                 persist(c, activity, &[], &curriculum.records())?;
             }
             if let Some(parent) = parent {
-                let (before, _) = load_curriculum(c, &paths, new.tenant, parent)?.unwrap_or_default();
-                let mut curriculum = Curriculum::from_records(parent, new.tenant, before.to_vec()).map_err(corrupt)?;
+                let (loaded, _) =
+                    load_curriculum(c, &paths, new.tenant, parent)?.ok_or(diesel::result::Error::NotFound)?;
+                let mut curriculum = loaded.curriculum.clone();
                 let entry = next_record_id(c)?;
                 curriculum
                     .append_to_last_section(entry, activity, new.kind, new.name.as_str().to_owned(), new.now)
                     .map_err(corrupt)?;
-                persist(c, parent, &before, &curriculum.records())?;
+                persist(c, parent, &loaded.records, &curriculum.records())?;
             }
             Ok(activity)
         })
@@ -687,7 +690,7 @@ impl ActivityRepository for SqliteStore {
 
     async fn curriculum(&self, tenant: TenantId, id: ActivityId) -> Result<Option<Vec<CurriculumRecord>>, StoreError> {
         let paths = Arc::clone(&self.paths);
-        self.run(move |c| Ok(load_curriculum(c, &paths, tenant, id)?.map(|(records, _)| records.to_vec())))
+        self.run(move |c| Ok(load_curriculum(c, &paths, tenant, id)?.map(|(loaded, _)| loaded.records.clone())))
             .await
             .map_err(store_only)
     }
@@ -760,22 +763,26 @@ impl CurriculumRepository for SqliteStore {
         change: CurriculumChange,
     ) -> Result<(Vec<CurriculumRecord>, Option<RecordId>), ChangeError> {
         let paths = Arc::clone(&self.paths);
-        let (after, version, touched) = self
+        let (path, after, version, touched) = self
             .write(move |c| {
-                let Some((before, _)) = load_curriculum(c, &paths, tenant, curriculum)? else {
+                let Some((loaded, _)) = load_curriculum(c, &paths, tenant, curriculum)? else {
                     return Err(TxError::Refused(ChangeError::PathNotFound(curriculum)));
                 };
-                let mut path = Curriculum::from_records(curriculum, tenant, before.to_vec()).map_err(corrupt)?;
+                let mut path = loaded.curriculum.clone();
                 let new_id = next_record_id(c)?;
                 let touched = change(&mut path, new_id).map_err(|e| TxError::Refused(ChangeError::Refused(e)))?;
                 let after = path.records();
-                let version = persist(c, curriculum, &before, &after)?;
-                Ok((after, version, touched))
+                let version = persist(c, curriculum, &loaded.records, &after)?;
+                Ok((path, after, version, touched))
             })
             .await
             .map_err(change_error)?;
-        let after = Arc::new(after);
-        self.paths.put(curriculum.0, version, Arc::clone(&after));
-        Ok((Arc::unwrap_or_clone(after), touched))
+        let records = after.clone();
+        let loaded = LoadedPath {
+            curriculum: path,
+            records,
+        };
+        self.paths.put(curriculum.0, version, Arc::new(loaded));
+        Ok((after, touched))
     }
 }

@@ -110,8 +110,10 @@ CREATE TABLE curriculum_activities (
     attempts_max integer,
     CHECK ((parent_id IS NULL) = (course_id IS NULL))
 );
-CREATE INDEX curriculum_activities_path ON curriculum_activities (curriculum_id, lft);
-CREATE INDEX curriculum_activities_account ON curriculum_activities (account_id, curriculum_id, lft);
+-- lft/rgt are in no index: renumbering a path then rewrites rows as heap-only (HOT) updates,
+-- and a path's rows (found by curriculum_id) are sorted in memory.
+CREATE INDEX curriculum_activities_path ON curriculum_activities (curriculum_id);
+CREATE INDEX curriculum_activities_account ON curriculum_activities (account_id, curriculum_id);
 CREATE INDEX curriculum_activities_parent ON curriculum_activities (parent_id) WHERE parent_id IS NOT NULL;
 CREATE INDEX curriculum_activities_course ON curriculum_activities (course_id) WHERE course_id IS NOT NULL;
 CREATE UNIQUE INDEX curriculum_activities_once ON curriculum_activities (curriculum_id, course_id)
