@@ -105,16 +105,36 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             .app_data(web::PayloadConfig::new(usize::MAX))
             .configure(crate::upload_api::routes)
             .configure(crate::v2::routes)
-            .route(
-                "/healthz",
-                web::get().to(|| async { HttpResponse::Ok().json(serde_json::json!({"status": "ok"})) }),
-            )
+            .configure(crate::ops::routes)
+            .configure(crate::openapi::routes)
             .default_service(web::to(not_found));
     }
 }
 
-async fn not_found() -> HttpResponse {
-    HttpResponse::NotFound().json(serde_json::json!({ "errorMessage": "no such endpoint" }))
+/// 404 for an unknown path, 405 for a known path with another method (v2 paths answer with an
+/// array of messages, the others with `{"errorMessage"}`).
+async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
+    let known = req.resource_map().has_resource(req.path());
+    let (mut response, message) = if known {
+        (
+            HttpResponse::MethodNotAllowed(),
+            format!("{} is not allowed on {}", req.method(), req.path()),
+        )
+    } else {
+        (HttpResponse::NotFound(), "no such endpoint".to_owned())
+    };
+    if known
+        && let Some(pattern) = req.resource_map().match_pattern(req.path())
+        && let Some(item) = crate::openapi::document()["paths"][pattern.as_str()].as_object()
+    {
+        let methods: Vec<String> = item.keys().map(|m| m.to_uppercase()).collect();
+        response.insert_header((actix_web::http::header::ALLOW, methods.join(", ")));
+    }
+    if req.path().starts_with("/api/v2/") {
+        response.json(vec![message])
+    } else {
+        response.json(serde_json::json!({ "errorMessage": message }))
+    }
 }
 
 /// Builds the application for `state`.

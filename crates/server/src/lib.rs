@@ -2,6 +2,9 @@
 
 pub mod admin_cli;
 pub mod app;
+pub mod docs_page;
+pub mod openapi;
+pub mod ops;
 pub mod params;
 pub mod settings;
 pub mod telemetry;

@@ -248,6 +248,22 @@ async fn authenticate(state: &AppState, form: &UploadForm) -> Result<curricula_s
     Ok(state.uploads.authenticate(key, origin).await?)
 }
 
+/// Creates a SCORM activity or a course (the API text's `/new`).
+///
+/// Fields are checked in this order: `key` and `origin`, authentication, then the others.
+/// With `parentActivityId` the new activity becomes the last entry of that course's last section.
+#[utoipa::path(
+    post, path = "/api/activityupload/new", tag = "Activity Upload API",
+    request_body(content = crate::openapi::NewActivityForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Created", body = crate::openapi::ActivityCreated),
+        (status = 400, description = "A field is missing, repeated or malformed, refers to nothing of the tenant, or the package is refused (the message names the field or the refusal kind)", body = crate::openapi::UploadErrorBody),
+        (status = 401, description = "The key is unknown, not bound to an origin, or bound to another origin", body = crate::openapi::UploadErrorBody),
+        (status = 413, description = "The body is larger than `upload.max_bytes`", body = crate::openapi::UploadErrorBody),
+        (status = 500, description = "Unexpected failure; the message carries a timestamp to quote to support", body = crate::openapi::UploadErrorBody),
+        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::UploadErrorBody),
+    )
+)]
 async fn new_activity(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -272,6 +288,19 @@ async fn new_activity(
     Ok(HttpResponse::Created().json(serde_json::json!({ "activityId": id.0 })))
 }
 
+/// Adds a language version to an activity (the API text's `/addlanguage`).
+#[utoipa::path(
+    post, path = "/api/activityupload/addlanguage", tag = "Activity Upload API",
+    request_body(content = crate::openapi::AddLanguageForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "The language version was added", body = crate::openapi::ActivityCreated),
+        (status = 400, description = "A field is missing, repeated or malformed, refers to nothing of the tenant, or the package is refused (the message names the field or the refusal kind)", body = crate::openapi::UploadErrorBody),
+        (status = 401, description = "The key is unknown, not bound to an origin, or bound to another origin", body = crate::openapi::UploadErrorBody),
+        (status = 413, description = "The body is larger than `upload.max_bytes`", body = crate::openapi::UploadErrorBody),
+        (status = 500, description = "Unexpected failure; the message carries a timestamp to quote to support", body = crate::openapi::UploadErrorBody),
+        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::UploadErrorBody),
+    )
+)]
 async fn add_language(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -289,3 +318,8 @@ async fn add_language(
     let id = state.uploads.add_language(caller, command).await?;
     Ok(HttpResponse::Created().json(serde_json::json!({ "activityId": id.0 })))
 }
+
+/// The OpenAPI description of these routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(new_activity, add_language))]
+pub struct ApiDoc;

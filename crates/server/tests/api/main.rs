@@ -2,4 +2,5 @@
 
 mod curriculum;
 mod helpers;
+mod openapi;
 mod upload;
