@@ -327,6 +327,7 @@ pub async fn language_versions_are_unique<S: TenantDirectory + ActivityRepositor
 
 /// Every check of the suite, on one store.
 pub async fn run_all<S: TenantDirectory + ActivityRepository + ?Sized>(store: &S) {
+    store.ping().await.expect("ping answers on a healthy store");
     directory_round_trips(store).await;
     courses_get_curricula_and_placements(store).await;
     refused_creations_store_nothing(store).await;

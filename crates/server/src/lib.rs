@@ -3,6 +3,7 @@
 pub mod admin_cli;
 pub mod app;
 pub mod docs_page;
+pub mod metrics;
 pub mod openapi;
 pub mod ops;
 pub mod params;

@@ -90,6 +90,7 @@ pub async fn access_log(
                 actix_web::body::BodySize::Sized(n) => Some(n),
                 _ => None,
             };
+            crate::metrics::metrics().observe_request(&method, &route, status, latency_ms / 1000.0);
             tracing::info!(
                 http.method = %method, http.path = %path, http.query = %query, http.route = %route,
                 http.status = status, latency_ms, bytes, tenant,

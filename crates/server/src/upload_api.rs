@@ -76,6 +76,19 @@ impl ResponseError for UploadApiError {
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
+        let metrics = crate::metrics::metrics();
+        if let Self::Upload(UploadError::Package(refusal)) = self {
+            metrics.record_refusal(refusal.kind.as_str());
+        }
+        if status.is_server_error() {
+            metrics.record_server_error(match self {
+                Self::Upload(UploadError::Store(StoreError::Unavailable(_))) => "database_unavailable",
+                Self::Upload(UploadError::Store(_)) => "database",
+                Self::Upload(UploadError::Storage(_)) => "blob_store",
+                Self::Spool(_) => "spool",
+                _ => "other",
+            });
+        }
         let message = if status.is_server_error() {
             crate::app::log_server_error(self);
             crate::app::server_error_message(status == StatusCode::SERVICE_UNAVAILABLE)
@@ -234,6 +247,28 @@ async fn spool(field: &mut actix_multipart::Field, state: &AppState) -> Result<P
     })
 }
 
+/// Runs an upload use case; when it carries a package, counts its bytes and times the ingest.
+async fn timed_ingest(
+    endpoint: &str,
+    package_bytes: Option<u64>,
+    use_case: impl std::future::Future<Output = Result<ActivityId, UploadError>>,
+) -> Result<ActivityId, UploadError> {
+    let Some(bytes) = package_bytes else {
+        return use_case.await;
+    };
+    let metrics = crate::metrics::metrics();
+    metrics.record_upload_bytes(bytes);
+    let started = std::time::Instant::now();
+    let result = use_case.await;
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(UploadError::Package(_)) => "refused",
+        Err(_) => "error",
+    };
+    metrics.observe_ingest(endpoint, outcome, started.elapsed().as_secs_f64());
+    result
+}
+
 fn parse_id(form: &UploadForm, field: &'static str) -> Result<ActivityId, InvalidField> {
     let raw = form.required(field)?.trim();
     match raw.parse::<i64>() {
@@ -284,7 +319,12 @@ async fn new_activity(
         placement: Placement::parse(form.optional("parentActivityId"))?,
         package: form.file.clone(),
     };
-    let id = state.uploads.create_activity(caller, command).await?;
+    let id = timed_ingest(
+        "new",
+        command.package.as_ref().map(|p| p.size),
+        state.uploads.create_activity(caller, command),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(serde_json::json!({ "activityId": id.0 })))
 }
 
@@ -315,7 +355,12 @@ async fn add_language(
         name: Name::parse("name", form.required("name")?)?,
         package: form.file.clone(),
     };
-    let id = state.uploads.add_language(caller, command).await?;
+    let id = timed_ingest(
+        "addlanguage",
+        command.package.as_ref().map(|p| p.size),
+        state.uploads.add_language(caller, command),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(serde_json::json!({ "activityId": id.0 })))
 }
 

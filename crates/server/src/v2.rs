@@ -61,6 +61,10 @@ impl ResponseError for ApiError {
             V2Error::Unprocessable(m) => m.clone(),
             V2Error::Store(e) => {
                 crate::app::log_server_error(self);
+                crate::metrics::metrics().record_server_error(match e {
+                    StoreError::Unavailable(_) => "database_unavailable",
+                    StoreError::Backend(_) => "database",
+                });
                 vec![crate::app::server_error_message(matches!(
                     e,
                     StoreError::Unavailable(_)

@@ -277,6 +277,15 @@ impl TenantDirectory for SqlStore {
         .map_err(flat)
     }
 
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.run(|c| {
+            diesel::sql_query("SELECT 1").execute(c)?;
+            Ok(())
+        })
+        .await
+        .map_err(store_only)
+    }
+
     async fn tenant(&self, id: TenantId) -> Result<Option<Tenant>, StoreError> {
         self.run(move |c| Ok(load_tenant(c, id.0)?)).await.map_err(store_only)
     }

@@ -3,4 +3,5 @@
 mod curriculum;
 mod helpers;
 mod openapi;
+mod ops;
 mod upload;
