@@ -2,6 +2,7 @@
 
 pub mod admin_cli;
 pub mod app;
+pub mod client_cli;
 pub mod docs_page;
 pub mod metrics;
 pub mod openapi;
