@@ -137,6 +137,34 @@ async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
     }
 }
 
+/// Gives an error that actix answered itself (a v2 body over its limit) the error shape of the
+/// API the path belongs to, instead of actix's plain text.
+fn json_error_body<B>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    let is_json = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return Ok(actix_web::middleware::ErrorHandlerResponse::Response(
+            res.map_into_left_body(),
+        ));
+    }
+    let status = res.status();
+    let message = "the request body is larger than the limit of this endpoint".to_owned();
+    let (req, _) = res.into_parts();
+    let response = if req.path().starts_with("/api/v2/") {
+        HttpResponse::build(status).json(vec![message])
+    } else {
+        HttpResponse::build(status).json(serde_json::json!({ "errorMessage": message }))
+    };
+    Ok(actix_web::middleware::ErrorHandlerResponse::Response(
+        actix_web::dev::ServiceResponse::new(req, response).map_into_right_body(),
+    ))
+}
+
 /// Builds the application for `state`.
 pub fn app(
     state: web::Data<AppState>,
@@ -150,6 +178,10 @@ pub fn app(
     >,
 > {
     App::new()
+        .wrap(
+            actix_web::middleware::ErrorHandlers::new()
+                .handler(actix_web::http::StatusCode::PAYLOAD_TOO_LARGE, json_error_body),
+        )
         .wrap(actix_web::middleware::from_fn(crate::telemetry::access_log))
         .configure(configure(state))
 }

@@ -143,7 +143,10 @@ mod tests {
             "api_key=[redacted]&page=2&KEY=[redacted]"
         );
         assert_eq!(redact_query(""), "");
-        assert_eq!(redact_query("api%5Fkey=s3cret&%6Bey=x"), "api%5Fkey=[redacted]&%6Bey=[redacted]");
+        assert_eq!(
+            redact_query("api%5Fkey=s3cret&%6Bey=x"),
+            "api%5Fkey=[redacted]&%6Bey=[redacted]"
+        );
         assert_eq!(redact_query("page=%zz"), "page=%zz");
         assert_eq!(
             redact_query("curriculum_activity%5Bcurriculum_id%5D=11"),

@@ -234,6 +234,7 @@ fn links(req: &HttpRequest, page: usize, last: usize) -> String {
         (status = 200, description = "The created record", body = crate::openapi::CurriculumActivity),
         (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
         (status = 422, description = "Refused: each message names the parameter or attribute", body = crate::openapi::V2Errors),
+        (status = 413, description = "The body is larger than 256 KiB", body = crate::openapi::V2Errors),
         (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
         (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::V2Errors),
     )
@@ -257,6 +258,7 @@ async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) 
         (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
         (status = 404, description = "The id in the path is not a record of the tenant", body = crate::openapi::V2Errors),
         (status = 422, description = "Refused: each message names the parameter or attribute", body = crate::openapi::V2Errors),
+        (status = 413, description = "The body is larger than 256 KiB", body = crate::openapi::V2Errors),
         (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
         (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::V2Errors),
     )
@@ -284,6 +286,7 @@ async fn update(
         (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
         (status = 404, description = "The id in the path is not a record of the tenant", body = crate::openapi::V2Errors),
         (status = 422, description = "Refused: each message names the parameter or attribute", body = crate::openapi::V2Errors),
+        (status = 413, description = "The body is larger than 256 KiB", body = crate::openapi::V2Errors),
         (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
         (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::V2Errors),
     )

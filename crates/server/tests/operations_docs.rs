@@ -79,14 +79,20 @@ fn settings_fields() -> BTreeSet<String> {
 #[test]
 fn every_configuration_key_is_documented_with_its_environment_variable() {
     let keys = default_keys();
-    assert!(keys.contains("server.bind") && keys.contains("scorm.bomb_max_ratio"), "{keys:?}");
+    assert!(
+        keys.contains("server.bind") && keys.contains("scorm.bomb_max_ratio"),
+        "{keys:?}"
+    );
     for key in &keys {
         let env = format!("CURRICULA__{}", key.replace('.', "__").to_uppercase());
         let row = OPERATIONS
             .lines()
             .find(|l| l.starts_with(&format!("| `{key}` |")))
             .unwrap_or_else(|| panic!("docs/OPERATIONS.md has no row for `{key}`"));
-        assert!(row.contains(&format!("`{env}`")), "the row of {key} does not name {env}");
+        assert!(
+            row.contains(&format!("`{env}`")),
+            "the row of {key} does not name {env}"
+        );
     }
 }
 

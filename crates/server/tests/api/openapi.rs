@@ -242,3 +242,17 @@ async fn a_huge_page_number_is_an_empty_page() {
         assert_eq!((status, body), (200, serde_json::json!([])), "{path}");
     }
 }
+
+/// actix answers an oversized v2 body itself; the answer still has the v2 error shape.
+#[actix_web::test]
+async fn an_oversized_v2_body_is_413_with_an_array() {
+    let t = TestApp::new().await;
+    let body = format!(r#"{{"curriculum_activity": {{"name": "{}"}}}}"#, "a".repeat(300 * 1024));
+    let uri = format!("/api/v2/curriculum_activities?api_key={}", crate::helpers::KEY);
+    let (status, body) = t.v2("POST", &uri, "application/json", &body).await;
+    assert_eq!(status, 413);
+    assert_eq!(
+        body,
+        serde_json::json!(["the request body is larger than the limit of this endpoint"])
+    );
+}
