@@ -166,8 +166,12 @@ fn operation(out: &mut String, method: &str, path: &str, op: &Value) {
         }
         if let Some(content) = body.get("content").and_then(Value::as_object) {
             for (media, c) in content {
-                let schema = c.get("schema").map(type_name).unwrap_or_default();
-                let _ = write!(out, "<p><code>{}</code>: {schema}</p>", esc(media));
+                let schema = c.get("schema").cloned().unwrap_or_default();
+                let _ = write!(out, "<p><code>{}</code>: {}</p>", esc(media), type_name(&schema));
+                // An inline object (the form-encoded variants) is shown field by field.
+                if schema.get("properties").is_some() {
+                    out.push_str(&properties_table(&schema));
+                }
             }
         }
     }
