@@ -116,14 +116,14 @@ async fn metrics_count_requests_by_route_pattern_uploads_refusals_and_errors() {
     let (status, text) = get(&t, "/metrics").await;
     assert_eq!(status, 200);
     let delta = |name: &str| sample(&text, name) - sample(&before, name);
-    assert_eq!(
-        delta(r#"curricula_http_requests_total{method="POST",route="/api/activityupload/new",status="201"}"#),
-        2.0,
+    // The registry is the process's: tests running alongside may add to it, never subtract.
+    assert!(
+        delta(r#"curricula_http_requests_total{method="POST",route="/api/activityupload/new",status="201"}"#) >= 2.0,
         "the course and the package\n{text}"
     );
-    assert_eq!(
-        delta(r#"curricula_http_requests_total{method="PUT",route="/api/v2/curriculum_activities/{id}",status="404"}"#),
-        1.0,
+    assert!(
+        delta(r#"curricula_http_requests_total{method="PUT",route="/api/v2/curriculum_activities/{id}",status="404"}"#)
+            >= 1.0,
         "the route pattern, not the raw path"
     );
     assert!(
