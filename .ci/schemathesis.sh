@@ -8,7 +8,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="$(realpath "${1:-${CARGO_TARGET_DIR:-$root/target}/debug/curricula}")"
 max_examples="${ST_MAX_EXAMPLES:-25}"
 
-command -v st >/dev/null || pip install -q schemathesis openapi-spec-validator >/dev/null
+command -v st >/dev/null || pip install -q "schemathesis==4.32.5" openapi-spec-validator >/dev/null
 python3 -c "import openapi_spec_validator" 2>/dev/null || pip install -q openapi-spec-validator >/dev/null
 
 work="$(mktemp -d)"
