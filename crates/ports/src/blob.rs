@@ -82,6 +82,15 @@ pub enum BlobError {
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait BlobStore: Send + Sync {
+    /// A cheap request to the store, for readiness probes. The default lists an empty folder;
+    /// adapters may do something cheaper.
+    ///
+    /// # Errors
+    /// MUST return `Backend` when the store cannot be reached.
+    async fn check(&self) -> Result<(), BlobError> {
+        self.list(&BlobKey::new(".readyz")?).await.map(|_| ())
+    }
+
     /// Stores everything `contents` yields under `key`, streamed in bounded memory, replacing
     /// any object there; returns the bytes written. Runs on a blocking thread (package
     /// extraction calls it from its worker threads), never inside an async task.

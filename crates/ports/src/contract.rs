@@ -521,6 +521,9 @@ pub async fn run_all<S>(store: &S)
 where
     S: TenantDirectory + ActivityRepository + CurriculumRepository + ?Sized,
 {
+    TenantDirectory::ping(store)
+        .await
+        .expect("ping answers on a healthy store");
     directory_round_trips(store).await;
     courses_get_curricula_and_placements(store).await;
     refused_creations_store_nothing(store).await;

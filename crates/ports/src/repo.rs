@@ -85,6 +85,15 @@ pub enum DirectoryError {
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait TenantDirectory: Send + Sync {
+    /// A cheap round trip to the backing store, for readiness probes. The default looks up
+    /// tenant 0 (which never exists); adapters may do something cheaper.
+    ///
+    /// # Errors
+    /// MUST return an error when the store cannot be reached.
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.tenant(TenantId(0)).await.map(|_| ())
+    }
+
     /// Creates a tenant whose enabled languages are `languages` plus `default_language`.
     ///
     /// # Errors

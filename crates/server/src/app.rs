@@ -119,16 +119,64 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             .app_data(web::PayloadConfig::new(usize::MAX))
             .configure(crate::upload_api::routes)
             .configure(crate::v2::routes)
-            .route(
-                "/healthz",
-                web::get().to(|| async { HttpResponse::Ok().json(serde_json::json!({"status": "ok"})) }),
-            )
+            .configure(crate::ops::routes)
+            .configure(crate::openapi::routes)
             .default_service(web::to(not_found));
     }
 }
 
-async fn not_found() -> HttpResponse {
-    HttpResponse::NotFound().json(serde_json::json!({ "errorMessage": "no such endpoint" }))
+/// 404 for an unknown path, 405 for a known path with another method (v2 paths answer with an
+/// array of messages, the others with `{"errorMessage"}`).
+async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
+    let known = req.resource_map().has_resource(req.path());
+    let (mut response, message) = if known {
+        (
+            HttpResponse::MethodNotAllowed(),
+            format!("{} is not allowed on {}", req.method(), req.path()),
+        )
+    } else {
+        (HttpResponse::NotFound(), "no such endpoint".to_owned())
+    };
+    if known
+        && let Some(pattern) = req.resource_map().match_pattern(req.path())
+        && let Some(item) = crate::openapi::document()["paths"][pattern.as_str()].as_object()
+    {
+        let methods: Vec<String> = item.keys().map(|m| m.to_uppercase()).collect();
+        response.insert_header((actix_web::http::header::ALLOW, methods.join(", ")));
+    }
+    if req.path().starts_with("/api/v2/") {
+        response.json(vec![message])
+    } else {
+        response.json(serde_json::json!({ "errorMessage": message }))
+    }
+}
+
+/// Gives an error that actix answered itself (a v2 body over its limit) the error shape of the
+/// API the path belongs to, instead of actix's plain text.
+fn json_error_body<B>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    let is_json = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return Ok(actix_web::middleware::ErrorHandlerResponse::Response(
+            res.map_into_left_body(),
+        ));
+    }
+    let status = res.status();
+    let message = "the request body is larger than the limit of this endpoint".to_owned();
+    let (req, _) = res.into_parts();
+    let response = if req.path().starts_with("/api/v2/") {
+        HttpResponse::build(status).json(vec![message])
+    } else {
+        HttpResponse::build(status).json(serde_json::json!({ "errorMessage": message }))
+    };
+    Ok(actix_web::middleware::ErrorHandlerResponse::Response(
+        actix_web::dev::ServiceResponse::new(req, response).map_into_right_body(),
+    ))
 }
 
 /// Builds the application for `state`.
@@ -144,6 +192,10 @@ pub fn app(
     >,
 > {
     App::new()
+        .wrap(
+            actix_web::middleware::ErrorHandlers::new()
+                .handler(actix_web::http::StatusCode::PAYLOAD_TOO_LARGE, json_error_body),
+        )
         .wrap(actix_web::middleware::from_fn(crate::telemetry::access_log))
         .configure(configure(state))
 }

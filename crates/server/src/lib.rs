@@ -2,6 +2,11 @@
 
 pub mod admin_cli;
 pub mod app;
+pub mod client_cli;
+pub mod docs_page;
+pub mod metrics;
+pub mod openapi;
+pub mod ops;
 pub mod params;
 pub mod settings;
 pub mod telemetry;

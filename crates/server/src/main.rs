@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use curricula_server::app::{self, Adapters, AppState};
 use curricula_server::settings::Settings;
-use curricula_server::{admin_cli, telemetry};
+use curricula_server::{admin_cli, client_cli, telemetry};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -32,12 +32,28 @@ enum Command {
         /// The .zip package.
         package: PathBuf,
     },
+    /// Upload a SCORM package to a running service (checked locally first); prints the activity id.
+    Upload(client_cli::UploadArgs),
+    /// Print a path's sections and entries, with their settings, from a running service.
+    Tree(client_cli::TreeArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Command::Inspect { package } = &cli.command {
-        return inspect(package);
+    let client = match &cli.command {
+        Command::Inspect { package } => return inspect(package),
+        Command::Upload(args) => Some(client_cli::upload(args)),
+        Command::Tree(args) => Some(client_cli::tree(args)),
+        _ => None,
+    };
+    if let Some(result) = client {
+        return match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
     }
     let settings = match Settings::load(cli.config.as_deref()) {
         Ok(s) => s,
@@ -59,7 +75,7 @@ fn main() -> ExitCode {
             Command::Serve => serve(settings).await,
             Command::Migrate => migrate(settings).await,
             Command::Admin(args) => admin_cli::run(args, &settings).await,
-            Command::Inspect { .. } => unreachable!("handled above"),
+            Command::Inspect { .. } | Command::Upload(_) | Command::Tree(_) => unreachable!("handled above"),
         }
     });
     match result {

@@ -35,7 +35,8 @@ pub fn redact_query(query: &str) -> String {
         .split('&')
         .map(|pair| {
             let name = pair.split('=').next().unwrap_or_default();
-            let decoded = name.to_ascii_lowercase();
+            // `api%5Fkey` and `api+key`-style spellings are compared decoded.
+            let decoded = percent_decode(name).to_ascii_lowercase();
             if SECRET_PARAMS.iter().any(|s| decoded == *s) {
                 format!("{name}=[redacted]")
             } else {
@@ -44,6 +45,29 @@ pub fn redact_query(query: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// `%XX` escapes decoded (invalid ones kept as they are).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(hi), Some(lo)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The tenant a request acted for, when it authenticated.
@@ -90,6 +114,7 @@ pub async fn access_log(
                 actix_web::body::BodySize::Sized(n) => Some(n),
                 _ => None,
             };
+            crate::metrics::metrics().observe_request(&method, &route, status, latency_ms / 1000.0);
             tracing::info!(
                 http.method = %method, http.path = %path, http.query = %query, http.route = %route,
                 http.status = status, latency_ms, bytes, tenant,
@@ -118,6 +143,11 @@ mod tests {
             "api_key=[redacted]&page=2&KEY=[redacted]"
         );
         assert_eq!(redact_query(""), "");
+        assert_eq!(
+            redact_query("api%5Fkey=s3cret&%6Bey=x"),
+            "api%5Fkey=[redacted]&%6Bey=[redacted]"
+        );
+        assert_eq!(redact_query("page=%zz"), "page=%zz");
         assert_eq!(
             redact_query("curriculum_activity%5Bcurriculum_id%5D=11"),
             "curriculum_activity%5Bcurriculum_id%5D=11"

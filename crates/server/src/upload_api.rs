@@ -76,6 +76,19 @@ impl ResponseError for UploadApiError {
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
+        let metrics = crate::metrics::metrics();
+        if let Self::Upload(UploadError::Package(refusal)) = self {
+            metrics.record_refusal(refusal.kind.as_str());
+        }
+        if status.is_server_error() {
+            metrics.record_server_error(match self {
+                Self::Upload(UploadError::Store(StoreError::Unavailable(_))) => "database_unavailable",
+                Self::Upload(UploadError::Store(_)) => "database",
+                Self::Upload(UploadError::Storage(_)) => "blob_store",
+                Self::Spool(_) => "spool",
+                _ => "other",
+            });
+        }
         let message = if status.is_server_error() {
             crate::app::log_server_error(self);
             crate::app::server_error_message(status == StatusCode::SERVICE_UNAVAILABLE)
@@ -234,6 +247,28 @@ async fn spool(field: &mut actix_multipart::Field, state: &AppState) -> Result<P
     })
 }
 
+/// Runs an upload use case; when it carries a package, counts its bytes and times the ingest.
+async fn timed_ingest(
+    endpoint: &str,
+    package_bytes: Option<u64>,
+    use_case: impl std::future::Future<Output = Result<ActivityId, UploadError>>,
+) -> Result<ActivityId, UploadError> {
+    let Some(bytes) = package_bytes else {
+        return use_case.await;
+    };
+    let metrics = crate::metrics::metrics();
+    metrics.record_upload_bytes(bytes);
+    let started = std::time::Instant::now();
+    let result = use_case.await;
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(UploadError::Package(_)) => "refused",
+        Err(_) => "error",
+    };
+    metrics.observe_ingest(endpoint, outcome, started.elapsed().as_secs_f64());
+    result
+}
+
 fn parse_id(form: &UploadForm, field: &'static str) -> Result<ActivityId, InvalidField> {
     let raw = form.required(field)?.trim();
     match raw.parse::<i64>() {
@@ -248,6 +283,22 @@ async fn authenticate(state: &AppState, form: &UploadForm) -> Result<curricula_s
     Ok(state.uploads.authenticate(key, origin).await?)
 }
 
+/// Creates a SCORM activity or a course (the API text's `/new`).
+///
+/// Fields are checked in this order: `key` and `origin`, authentication, then the others.
+/// With `parentActivityId` the new activity becomes the last entry of that course's last section.
+#[utoipa::path(
+    post, path = "/api/activityupload/new", tag = "Activity Upload API",
+    request_body(content = crate::openapi::NewActivityForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Created", body = crate::openapi::ActivityCreated),
+        (status = 400, description = "A field is missing, repeated or malformed, refers to nothing of the tenant, or the package is refused (the message names the field or the refusal kind)", body = crate::openapi::UploadErrorBody),
+        (status = 401, description = "The key is unknown, not bound to an origin, or bound to another origin", body = crate::openapi::UploadErrorBody),
+        (status = 413, description = "The body is larger than `upload.max_bytes`", body = crate::openapi::UploadErrorBody),
+        (status = 500, description = "Unexpected failure; the message carries a timestamp to quote to support", body = crate::openapi::UploadErrorBody),
+        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::UploadErrorBody),
+    )
+)]
 async fn new_activity(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -268,10 +319,28 @@ async fn new_activity(
         placement: Placement::parse(form.optional("parentActivityId"))?,
         package: form.file.clone(),
     };
-    let id = state.uploads.create_activity(caller, command).await?;
+    let id = timed_ingest(
+        "new",
+        command.package.as_ref().map(|p| p.size),
+        state.uploads.create_activity(caller, command),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(serde_json::json!({ "activityId": id.0 })))
 }
 
+/// Adds a language version to an activity (the API text's `/addlanguage`).
+#[utoipa::path(
+    post, path = "/api/activityupload/addlanguage", tag = "Activity Upload API",
+    request_body(content = crate::openapi::AddLanguageForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "The language version was added", body = crate::openapi::ActivityCreated),
+        (status = 400, description = "A field is missing, repeated or malformed, refers to nothing of the tenant, or the package is refused (the message names the field or the refusal kind)", body = crate::openapi::UploadErrorBody),
+        (status = 401, description = "The key is unknown, not bound to an origin, or bound to another origin", body = crate::openapi::UploadErrorBody),
+        (status = 413, description = "The body is larger than `upload.max_bytes`", body = crate::openapi::UploadErrorBody),
+        (status = 500, description = "Unexpected failure; the message carries a timestamp to quote to support", body = crate::openapi::UploadErrorBody),
+        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::UploadErrorBody),
+    )
+)]
 async fn add_language(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -286,6 +355,16 @@ async fn add_language(
         name: Name::parse("name", form.required("name")?)?,
         package: form.file.clone(),
     };
-    let id = state.uploads.add_language(caller, command).await?;
+    let id = timed_ingest(
+        "addlanguage",
+        command.package.as_ref().map(|p| p.size),
+        state.uploads.add_language(caller, command),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(serde_json::json!({ "activityId": id.0 })))
 }
+
+/// The OpenAPI description of these routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(new_activity, add_language))]
+pub struct ApiDoc;

@@ -61,6 +61,10 @@ impl ResponseError for ApiError {
             V2Error::Unprocessable(m) => m.clone(),
             V2Error::Store(e) => {
                 crate::app::log_server_error(self);
+                crate::metrics::metrics().record_server_error(match e {
+                    StoreError::Unavailable(_) => "database_unavailable",
+                    StoreError::Backend(_) => "database",
+                });
                 vec![crate::app::server_error_message(matches!(
                     e,
                     StoreError::Unavailable(_)
@@ -168,6 +172,22 @@ pub fn record_json(r: &CurriculumRecord) -> Value {
     })
 }
 
+/// List: the records of the tenant, 50 per page, or every record of one path.
+///
+/// Headers `X-Total-Count` and (when paginated) `Link` accompany the plain array. An unknown parameter or filter is a 422.
+#[utoipa::path(
+    get, path = "/api/v2/curriculum_activities", tag = "Curriculum Activities API", operation_id = "list_curriculum_activities",
+    security(("api_key" = []), ("bearer" = [])),
+    params(("page" = Option<i64>, Query, minimum = 1, description = "Page number (50 per page); ignored with `curriculum_activity[curriculum_id]`"), ("curriculum_activity[id]" = Option<String>, Query, description = "Exact match"), ("curriculum_activity[name]" = Option<String>, Query, description = "Exact match"), ("curriculum_activity[parent_id]" = Option<String>, Query, description = "Exact match"), ("curriculum_activity[lft]" = Option<String>, Query, description = "Exact match"), ("curriculum_activity[rgt]" = Option<String>, Query, description = "Exact match"), ("curriculum_activity[curriculum_id]" = Option<String>, Query, description = "Only the records of this path (no pagination)"), ("curriculum_activity[course_id]" = Option<String>, Query, description = "Exact match"), ("curriculum_activity[updated_by]" = Option<String>, Query, description = "Exact match"), ("curriculum_activity[updated_on]" = Option<String>, Query, description = "`YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS`, or a range `a,b`"), ("curriculum_activity[lock_until]" = Option<String>, Query, description = "`YYYY-MM-DD`, or a range `a,b`; empty = none"), ("curriculum_activity[initial_view]" = Option<String>, Query, description = "Exact match"), ("course[id]" = Option<String>, Query, description = "Filter on the path itself"), ("course[name]" = Option<String>, Query, description = "Filter on the path itself"), ("course[kind]" = Option<String>, Query, description = "Filter on the path itself"), ("course[in_catalog]" = Option<String>, Query, description = "Filter on the path itself"), ("course[parent_id]" = Option<String>, Query, description = "Filter on the path itself")),
+    responses(
+        (status = 200, description = "The records, ordered by path then `lft`", body = Vec<crate::openapi::CurriculumActivity>,
+            headers(("X-Total-Count" = i64, description = "Records matching over all pages"), ("Link" = String, description = "RFC 8288 page links"))),
+        (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
+        (status = 422, description = "Refused: each message names the parameter or attribute", body = crate::openapi::V2Errors),
+        (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
+        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::V2Errors),
+    )
+)]
 async fn list(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let (params, caller) = read(&req, &body, &state).await?;
     let page = state.curricula.list(caller, &params).await?;
@@ -205,12 +225,44 @@ fn links(req: &HttpRequest, page: usize, last: usize) -> String {
     out.join(", ")
 }
 
+/// Create: a section (no `course_id`), appended as the path's last section, or an entry, appended to its section.
+#[utoipa::path(
+    post, path = "/api/v2/curriculum_activities", tag = "Curriculum Activities API", operation_id = "create_curriculum_activity",
+    security(("api_key" = []), ("bearer" = [])),
+    request_body(description = "JSON, or form-encoded with Rails-style keys (`curriculum_activity[name]`); query parameters are merged in", content = crate::openapi::CurriculumActivityBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The created record", body = crate::openapi::CurriculumActivity),
+        (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
+        (status = 422, description = "Refused: each message names the parameter or attribute", body = crate::openapi::V2Errors),
+        (status = 413, description = "The body is larger than 256 KiB", body = crate::openapi::V2Errors),
+        (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
+        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::V2Errors),
+    )
+)]
 async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let (params, caller) = read(&req, &body, &state).await?;
     let record = state.curricula.create(caller, &attributes(&params)?).await?;
     Ok(HttpResponse::Ok().json(record_json(&record)))
 }
 
+/// Update: the attributes of a record (PUT and PATCH are the same).
+///
+/// `curriculum_id`, `course_id` and `parent_id` cannot change; a section stays a section.
+#[utoipa::path(
+    method(put, patch), path = "/api/v2/curriculum_activities/{id}", tag = "Curriculum Activities API", operation_id = "update_curriculum_activity",
+    security(("api_key" = []), ("bearer" = [])),
+    params(("id" = i64, Path, description = "The CurriculumActivity record id")),
+    request_body(description = "JSON, or form-encoded with Rails-style keys (`curriculum_activity[name]`); query parameters are merged in", content = crate::openapi::CurriculumActivityBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The updated record", body = crate::openapi::CurriculumActivity),
+        (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
+        (status = 404, description = "The id in the path is not a record of the tenant", body = crate::openapi::V2Errors),
+        (status = 422, description = "Refused: each message names the parameter or attribute", body = crate::openapi::V2Errors),
+        (status = 413, description = "The body is larger than 256 KiB", body = crate::openapi::V2Errors),
+        (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
+        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::V2Errors),
+    )
+)]
 async fn update(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -223,6 +275,22 @@ async fn update(
     Ok(HttpResponse::Ok().json(record_json(&record)))
 }
 
+/// Update Position: moves a record above or below another of the same path, or an entry inside an empty section.
+#[utoipa::path(
+    method(put, patch), path = "/api/v2/curriculum_activities/{id}/update_position", tag = "Curriculum Activities API", operation_id = "update_curriculum_activity_position",
+    security(("api_key" = []), ("bearer" = [])),
+    params(("id" = i64, Path, description = "The CurriculumActivity record id")),
+    request_body(description = "JSON (bare keys accepted, as in the API text's example) or form-encoded", content = crate::openapi::UpdatePositionBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Moved; empty body"),
+        (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
+        (status = 404, description = "The id in the path is not a record of the tenant", body = crate::openapi::V2Errors),
+        (status = 422, description = "Refused: each message names the parameter or attribute", body = crate::openapi::V2Errors),
+        (status = 413, description = "The body is larger than 256 KiB", body = crate::openapi::V2Errors),
+        (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
+        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::V2Errors),
+    )
+)]
 async fn update_position(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -235,6 +303,20 @@ async fn update_position(
     Ok(HttpResponse::Ok().finish())
 }
 
+/// Destroy: a record, and with a section every entry in it.
+#[utoipa::path(
+    delete, path = "/api/v2/curriculum_activities/{id}", tag = "Curriculum Activities API", operation_id = "destroy_curriculum_activity",
+    security(("api_key" = []), ("bearer" = [])),
+    params(("id" = i64, Path, description = "The CurriculumActivity record id")),
+    responses(
+        (status = 200, description = "Destroyed; empty body"),
+        (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
+        (status = 404, description = "The id in the path is not a record of the tenant", body = crate::openapi::V2Errors),
+        (status = 422, description = "Refused: each message names the parameter or attribute", body = crate::openapi::V2Errors),
+        (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
+        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::V2Errors),
+    )
+)]
 async fn destroy(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -290,6 +372,20 @@ pub fn activity_json(a: &Activity) -> Value {
     })
 }
 
+/// The tenant's activities with their language versions, 50 per page.
+#[utoipa::path(
+    get, path = "/api/v2/activities", tag = "Activities read API", operation_id = "list_activities",
+    security(("api_key" = []), ("bearer" = [])),
+    params(("page" = Option<i64>, Query, minimum = 1, description = "Page number (50 per page)"), ("activity[id]" = Option<String>, Query, description = "Exact match"), ("activity[name]" = Option<String>, Query, description = "Exact match"), ("activity[kind]" = Option<String>, Query, description = "Exact match"), ("activity[in_catalog]" = Option<String>, Query, description = "Exact match"), ("activity[parent_id]" = Option<String>, Query, description = "Exact match")),
+    responses(
+        (status = 200, description = "The activities", body = Vec<crate::openapi::ActivityRecord>,
+            headers(("X-Total-Count" = i64, description = "Activities matching over all pages"), ("Link" = String, description = "RFC 8288 page links"))),
+        (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
+        (status = 422, description = "Refused: each message names the parameter or attribute", body = crate::openapi::V2Errors),
+        (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
+        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::V2Errors),
+    )
+)]
 async fn list_activities(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -305,6 +401,20 @@ async fn list_activities(
         .json(body))
 }
 
+/// One activity of the tenant with its language versions.
+#[utoipa::path(
+    get, path = "/api/v2/activities/{id}", tag = "Activities read API", operation_id = "show_activity",
+    security(("api_key" = []), ("bearer" = [])),
+    params(("id" = i64, Path, description = "The activity id")),
+    responses(
+        (status = 200, description = "The activity", body = crate::openapi::ActivityRecord),
+        (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
+        (status = 404, description = "The id in the path is not a record of the tenant", body = crate::openapi::V2Errors),
+        (status = 422, description = "Refused: a malformed query or body", body = crate::openapi::V2Errors),
+        (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
+        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::V2Errors),
+    )
+)]
 async fn show_activity(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -320,3 +430,8 @@ async fn show_activity(
         .ok_or_else(|| ApiError(V2Error::NotFound(format!("activity {path} not found"))))?;
     Ok(HttpResponse::Ok().json(activity_json(&state.activities.get(caller, id).await?)))
 }
+
+/// The OpenAPI description of these routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, create, update, update_position, destroy, list_activities, show_activity))]
+pub struct ApiDoc;

@@ -65,7 +65,11 @@ impl<A: ActivityRepository + ?Sized> ActivityQueries<A> {
         let mut all = self.activities.activities(caller.tenant).await?;
         all.retain(|a| filters.iter().all(|(k, v)| matches(a, k, v)));
         let total = all.len();
-        let activities = all.into_iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE).collect();
+        let activities = all
+            .into_iter()
+            .skip((page - 1).saturating_mul(PAGE_SIZE))
+            .take(PAGE_SIZE)
+            .collect();
         Ok(ActivityPage {
             activities,
             total,

@@ -211,7 +211,7 @@ where
         if paginated {
             records = records
                 .into_iter()
-                .skip((page - 1) * PAGE_SIZE)
+                .skip((page - 1).saturating_mul(PAGE_SIZE))
                 .take(PAGE_SIZE)
                 .collect();
         }

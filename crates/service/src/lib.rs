@@ -12,4 +12,4 @@ pub use admin::{AdminError, AdminService, IssuedKey};
 pub use auth::{AuthError, Caller, hash_key};
 pub use curriculum::{CurriculumService, ListPage, V2Error};
 pub use ingest::{IngestSettings, Package, PackageSource, ReadSeek};
-pub use upload::{AddLanguage, CreateActivity, UploadError, UploadService};
+pub use upload::{AddLanguage, CreateActivity, Readiness, UploadError, UploadService};

@@ -114,6 +114,22 @@ impl From<IngestError> for UploadError {
     }
 }
 
+/// What a readiness probe found: `Err` holds the failure's message (its top level only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readiness {
+    /// The database (the tenant directory's store).
+    pub database: Result<(), String>,
+    /// The blob store.
+    pub blob_store: Result<(), String>,
+}
+
+impl Readiness {
+    /// Both answered.
+    pub fn is_ready(&self) -> bool {
+        self.database.is_ok() && self.blob_store.is_ok()
+    }
+}
+
 /// The upload use cases over a tenant directory `D`, an activity repository `A` and a blob
 /// store `B`.
 pub struct UploadService<D: ?Sized, A: ?Sized, B: ?Sized> {
@@ -142,6 +158,16 @@ where
     A: ActivityRepository + ?Sized,
     B: BlobStore + ?Sized + 'static,
 {
+    /// Whether the database and the blob store answer, each checked with one cheap request.
+    pub async fn readiness(&self) -> Readiness {
+        let database = self.directory.ping().await;
+        let blob_store = self.blobs.check().await;
+        Readiness {
+            database: database.map_err(|e| e.to_string()),
+            blob_store: blob_store.map_err(|e| e.to_string()),
+        }
+    }
+
     /// Wires the use cases.
     pub fn new(
         directory: Arc<D>,

@@ -504,3 +504,32 @@ async fn a_lying_header_is_refused_and_leaves_no_file() {
         "files of the refused package were removed"
     );
 }
+
+#[tokio::test]
+async fn readiness_names_the_dependency_that_does_not_answer() {
+    let mut dir = MockTenantDirectory::new();
+    dir.expect_ping()
+        .returning(|| Err(StoreError::Unavailable("connection refused".into())));
+    let uploads = UploadService::new(
+        Arc::new(dir),
+        Arc::new(MockActivityRepository::new()),
+        Arc::new(MapBlobs::default()),
+        Arc::new(FixedClock),
+        IngestSettings::default(),
+    );
+    let readiness = uploads.readiness().await;
+    assert!(!readiness.is_ready());
+    assert_eq!(readiness.database, Err("the database is unavailable".to_owned()));
+    assert_eq!(readiness.blob_store, Ok(()), "the default check lists an empty folder");
+
+    let mut dir = MockTenantDirectory::new();
+    dir.expect_ping().returning(|| Ok(()));
+    let uploads = UploadService::new(
+        Arc::new(dir),
+        Arc::new(MockActivityRepository::new()),
+        Arc::new(MapBlobs::default()),
+        Arc::new(FixedClock),
+        IngestSettings::default(),
+    );
+    assert!(uploads.readiness().await.is_ready());
+}

@@ -171,6 +171,14 @@ impl BlobStore for ObjectBlobStore {
         Ok(())
     }
 
+    async fn check(&self) -> Result<(), BlobError> {
+        // One HEAD request; "not found" proves the store answered.
+        match self.store.head(&object_store::path::Path::from(".readyz")).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
     async fn get(&self, key: &BlobKey) -> Result<Bytes, BlobError> {
         let result = self.store.get(&path(key)).await.map_err(backend)?;
         result.bytes().await.map_err(backend)

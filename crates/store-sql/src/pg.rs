@@ -210,6 +210,10 @@ fn unique_or<E>(refusal: impl FnOnce() -> E) -> impl FnOnce(DbError) -> TxError<
 
 #[async_trait]
 impl TenantDirectory for PgStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        PgStore::ping(self).await
+    }
+
     async fn create_tenant(
         &self,
         name: &str,

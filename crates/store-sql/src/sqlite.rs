@@ -165,6 +165,10 @@ fn tenant_exists(c: &mut SqliteConnection, tenant: TenantId) -> QueryResult<bool
 
 #[async_trait]
 impl TenantDirectory for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        SqliteStore::ping(self).await
+    }
+
     async fn create_tenant(
         &self,
         name: &str,

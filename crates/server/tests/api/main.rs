@@ -2,4 +2,6 @@
 
 mod curriculum;
 mod helpers;
+mod openapi;
+mod ops;
 mod upload;

@@ -1,0 +1,448 @@
+//! The client commands of the `curricula` binary: `upload` (a package, checked locally first,
+//! streamed with a progress bar) and `tree` (a path's sections and entries).
+//!
+//! They talk to a running service over HTTP with a small blocking client (`ureq`, plain HTTP
+//! or whatever TLS the proxy in front terminates); they need no configuration file.
+
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::Value;
+use std::fmt::Write as _;
+use std::io::{Cursor, IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+/// `curricula upload`: create a SCORM activity (optionally in a new or existing course), or add a
+/// language version to an activity.
+#[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("placement").args(["course", "parent"])))]
+pub struct UploadArgs {
+    /// Base URL of the service, e.g. http://localhost:8080.
+    #[arg(long, env = "CURRICULA_SERVER")]
+    pub server: String,
+    /// Upload key bound to `--origin` (prefer the environment variable: it stays out of `ps`).
+    #[arg(long, env = "CURRICULA_KEY", hide_env_values = true)]
+    pub key: String,
+    /// The origin the key is bound to.
+    #[arg(long)]
+    pub origin: String,
+    /// The owning user (required unless adding a language).
+    #[arg(long, required_unless_present = "language")]
+    pub user: Option<String>,
+    /// Create a course with this name first and put the package in it.
+    #[arg(long, conflicts_with = "language")]
+    pub course: Option<String>,
+    /// Put the package in this existing course.
+    #[arg(long, conflicts_with = "language")]
+    pub parent: Option<i64>,
+    /// Add a language version (culture code, e.g. is-IS) to `--activity` instead of creating one.
+    #[arg(long, requires = "activity")]
+    pub language: Option<String>,
+    /// The activity that gets the language version.
+    #[arg(long, requires = "language")]
+    pub activity: Option<i64>,
+    /// Name of the activity or language version (default: the package's title).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Organisation ids, comma-separated (default: all).
+    #[arg(long)]
+    pub organisations: Option<String>,
+    /// The SCORM package (.zip).
+    pub package: PathBuf,
+}
+
+/// `curricula tree`: print a path's sections and entries with their settings.
+#[derive(clap::Args, Debug)]
+pub struct TreeArgs {
+    /// Base URL of the service, e.g. http://localhost:8080.
+    #[arg(long, env = "CURRICULA_SERVER")]
+    pub server: String,
+    /// Any API key of the tenant (sent as `Authorization: Bearer`, never in the URL).
+    #[arg(long, env = "CURRICULA_API_KEY", hide_env_values = true)]
+    pub api_key: String,
+    /// The path (a course activity id).
+    #[arg(long)]
+    pub curriculum: i64,
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::new_with_config(ureq::config::Config::builder().http_status_as_error(false).build())
+}
+
+fn base(server: &str) -> String {
+    server.trim_end_matches('/').to_owned()
+}
+
+/// Reads a response: its status and its body as JSON (a string value when not JSON).
+fn read_response(mut response: ureq::http::Response<ureq::Body>) -> anyhow::Result<(u16, Value)> {
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().context("reading the response")?;
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Ok((status, body))
+}
+
+/// The message of an upload API error body.
+fn upload_error(status: u16, body: &Value) -> anyhow::Error {
+    let message = body["errorMessage"]
+        .as_str()
+        .map_or_else(|| body.to_string(), str::to_owned);
+    anyhow::anyhow!("the server answered {status}: {message}")
+}
+
+/// The streamed multipart body: the text parts and the file part's header, the file, the end.
+type FileBody<R> = std::io::Chain<std::io::Chain<Cursor<Vec<u8>>, R>, Cursor<Vec<u8>>>;
+
+/// A multipart body: text fields, then at most one file part streamed from disk.
+struct Multipart {
+    boundary: String,
+    head: Vec<u8>,
+}
+
+impl Multipart {
+    fn new() -> Self {
+        let mut random = [0u8; 12];
+        let _ = getrandom::fill(&mut random);
+        let boundary = format!(
+            "curricula-{}",
+            random.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
+        Self {
+            boundary,
+            head: Vec::new(),
+        }
+    }
+
+    fn text(&mut self, name: &str, value: &str) {
+        self.head.extend_from_slice(
+            format!(
+                "--{}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n",
+                self.boundary
+            )
+            .as_bytes(),
+        );
+    }
+
+    fn content_type(&self) -> String {
+        format!("multipart/form-data; boundary={}", self.boundary)
+    }
+
+    /// The body without a file.
+    fn finish(mut self) -> (String, Vec<u8>) {
+        self.head
+            .extend_from_slice(format!("--{}--\r\n", self.boundary).as_bytes());
+        (self.content_type(), self.head)
+    }
+
+    /// The body with `file` as the `file` part: the length, and a reader that streams it.
+    fn with_file<R: Read>(mut self, file_name: &str, file: R, file_len: u64) -> (String, u64, FileBody<R>) {
+        let file_name = file_name.replace(['"', '\r', '\n'], "_");
+        self.head.extend_from_slice(
+            format!(
+                "--{}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/zip\r\n\r\n",
+                self.boundary
+            )
+            .as_bytes(),
+        );
+        let tail = format!("\r\n--{}--\r\n", self.boundary).into_bytes();
+        let len = self.head.len() as u64 + file_len + tail.len() as u64;
+        let content_type = self.content_type();
+        let reader = Cursor::new(self.head).chain(file).chain(Cursor::new(tail));
+        (content_type, len, reader)
+    }
+}
+
+/// Inspects `package` as the server will; returns its title.
+///
+/// # Errors
+/// When the package is refused (the kind and the message, as the server would say).
+pub fn check_package(package: &Path) -> anyhow::Result<String> {
+    let limits = curricula_scorm::Limits::default();
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(4);
+    let inspection = curricula_scorm::inspect_and_verify(|| std::fs::File::open(package), &limits, threads)
+        .map_err(|r| anyhow::anyhow!("package refused locally ({}): {}", r.kind.as_str(), r.message))?;
+    inspection
+        .ensure_launchable()
+        .map_err(|r| anyhow::anyhow!("package refused locally ({}): {}", r.kind.as_str(), r.message))?;
+    let title = serde_json::to_value(&inspection)
+        .ok()
+        .and_then(|v| v["title"].as_str().map(str::to_owned))
+        .filter(|t| !t.trim().is_empty());
+    Ok(title.unwrap_or_else(|| {
+        package
+            .file_stem()
+            .map_or_else(|| "package".to_owned(), |s| s.to_string_lossy().into_owned())
+    }))
+}
+
+fn progress_bar(len: u64) -> ProgressBar {
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(len), target);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+/// Runs `curricula upload`; prints the activity id on stdout.
+///
+/// # Errors
+/// When the package is refused locally, the server cannot be reached, or it refuses the upload.
+pub fn upload(args: &UploadArgs) -> anyhow::Result<()> {
+    let title = check_package(&args.package)?;
+    let name = args.name.clone().unwrap_or(title);
+    let server = base(&args.server);
+    let agent = agent();
+    let mut parent = args.parent;
+    if let Some(course) = &args.course {
+        let mut form = Multipart::new();
+        for (field, value) in [
+            ("key", args.key.as_str()),
+            ("origin", &args.origin),
+            ("activityType", "course"),
+            ("name", course),
+            ("userName", args.user.as_deref().unwrap_or_default()),
+        ] {
+            form.text(field, value);
+        }
+        let (content_type, body) = form.finish();
+        let response = agent
+            .post(&format!("{server}/api/activityupload/new"))
+            .header("content-type", &content_type)
+            .send(&body[..])
+            .with_context(|| format!("sending the course to {server}"))?;
+        let (status, body) = read_response(response)?;
+        if status != 201 {
+            return Err(upload_error(status, &body).context("creating the course"));
+        }
+        let id = body["activityId"]
+            .as_i64()
+            .context("the server did not return an activityId")?;
+        eprintln!("created course {id} ({course})");
+        parent = Some(id);
+    }
+    let mut form = Multipart::new();
+    form.text("key", &args.key);
+    form.text("origin", &args.origin);
+    form.text("name", &name);
+    let endpoint = match (&args.language, args.activity) {
+        (Some(language), Some(activity)) => {
+            form.text("activityId", &activity.to_string());
+            form.text("languageId", language);
+            "addlanguage"
+        }
+        _ => {
+            form.text("activityType", "scorm");
+            form.text("userName", args.user.as_deref().unwrap_or_default());
+            if let Some(parent) = parent {
+                form.text("parentActivityId", &parent.to_string());
+            }
+            if let Some(organisations) = &args.organisations {
+                form.text("organisationIds", organisations);
+            }
+            "new"
+        }
+    };
+    let file = std::fs::File::open(&args.package).with_context(|| format!("opening {}", args.package.display()))?;
+    let file_len = file.metadata().map(|m| m.len()).unwrap_or_default();
+    let file_name = args
+        .package
+        .file_name()
+        .map_or_else(|| "package.zip".to_owned(), |n| n.to_string_lossy().into_owned());
+    let (content_type, len, reader) = form.with_file(&file_name, file, file_len);
+    let bar = progress_bar(len);
+    let response = agent
+        .post(&format!("{server}/api/activityupload/{endpoint}"))
+        .header("content-type", &content_type)
+        .header("content-length", &len.to_string())
+        .send(ureq::SendBody::from_owned_reader(bar.wrap_read(reader)))
+        .with_context(|| format!("uploading to {server}"));
+    bar.finish_and_clear();
+    let (status, body) = read_response(response?)?;
+    if status != 201 {
+        bail!(upload_error(status, &body));
+    }
+    let id = body["activityId"]
+        .as_i64()
+        .context("the server did not return an activityId")?;
+    println!("{id}");
+    Ok(())
+}
+
+/// Attributes that place a record rather than configure it.
+const STRUCTURAL: [&str; 10] = [
+    "id",
+    "name",
+    "parent_id",
+    "lft",
+    "rgt",
+    "curriculum_id",
+    "course_id",
+    "account_id",
+    "updated_by",
+    "updated_on",
+];
+
+/// `key=value` for every setting of `record` that is set.
+fn settings(record: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(map) = record.as_object() else { return out };
+    for (key, value) in map {
+        if STRUCTURAL.contains(&key.as_str()) || value.is_null() {
+            continue;
+        }
+        if let Some(nested) = value.as_object() {
+            for (k, v) in nested {
+                if !v.is_null() {
+                    out.push(format!("{k}={}", plain(v)));
+                }
+            }
+        } else {
+            out.push(format!("{key}={}", plain(value)));
+        }
+    }
+    out
+}
+
+fn plain(value: &Value) -> String {
+    value.as_str().map_or_else(|| value.to_string(), str::to_owned)
+}
+
+/// Renders the records of one path as a tree: sections in order, each with its entries.
+pub fn render_tree(curriculum: i64, title: Option<&str>, records: &[Value]) -> String {
+    let mut records: Vec<&Value> = records.iter().collect();
+    records.sort_by_key(|r| r["lft"].as_i64().unwrap_or_default());
+    let mut out = match title {
+        Some(title) => format!("path {curriculum}: {title}\n"),
+        None => format!("path {curriculum}\n"),
+    };
+    let sections: Vec<&Value> = records.iter().copied().filter(|r| r["course_id"].is_null()).collect();
+    if sections.is_empty() {
+        out.push_str("(no sections)\n");
+    }
+    for (i, section) in sections.iter().enumerate() {
+        let last_section = i + 1 == sections.len();
+        let (branch, indent) = if last_section {
+            ("└── ", "    ")
+        } else {
+            ("├── ", "│   ")
+        };
+        let mut line = format!(
+            "{branch}{} [section {}]",
+            section["name"].as_str().unwrap_or("(unnamed)"),
+            section["id"]
+        );
+        let s = settings(section);
+        if !s.is_empty() {
+            let _ = write!(line, " {}", s.join(" "));
+        }
+        out.push_str(&line);
+        out.push('\n');
+        let entries: Vec<&Value> = records
+            .iter()
+            .copied()
+            .filter(|r| !r["course_id"].is_null() && r["parent_id"] == section["id"])
+            .collect();
+        for (j, entry) in entries.iter().enumerate() {
+            let branch = if j + 1 == entries.len() {
+                "└── "
+            } else {
+                "├── "
+            };
+            let mut line = format!(
+                "{indent}{branch}{} [entry {}, activity {}]",
+                entry["name"].as_str().unwrap_or("(unnamed)"),
+                entry["id"],
+                entry["course_id"]
+            );
+            let s = settings(entry);
+            if !s.is_empty() {
+                let _ = write!(line, " {}", s.join(" "));
+            }
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Runs `curricula tree`; prints the tree on stdout.
+///
+/// # Errors
+/// When the server cannot be reached or refuses the request.
+pub fn tree(args: &TreeArgs) -> anyhow::Result<()> {
+    let server = base(&args.server);
+    let agent = agent();
+    let bearer = format!("Bearer {}", args.api_key);
+    let url = format!(
+        "{server}/api/v2/curriculum_activities?curriculum_activity%5Bcurriculum_id%5D={}",
+        args.curriculum
+    );
+    let response = agent
+        .get(&url)
+        .header("authorization", &bearer)
+        .header("accept", "application/json")
+        .call()
+        .with_context(|| format!("reading path {} from {server}", args.curriculum))?;
+    let (status, body) = read_response(response)?;
+    if status != 200 {
+        bail!("the server answered {status}: {body}");
+    }
+    let records = body.as_array().cloned().unwrap_or_default();
+    let title = agent
+        .get(&format!("{server}/api/v2/activities/{}", args.curriculum))
+        .header("authorization", &bearer)
+        .call()
+        .ok()
+        .and_then(|r| read_response(r).ok())
+        .filter(|(status, _)| *status == 200)
+        .and_then(|(_, a)| a["name"].as_str().map(str::to_owned));
+    if records.is_empty() && title.is_none() {
+        bail!("path {} was not found", args.curriculum);
+    }
+    print!("{}", render_tree(args.curriculum, title.as_deref(), &records));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_tree_lists_sections_in_order_with_their_entries_and_settings() {
+        let records = [
+            json!({"id": 3, "name": "Optional", "parent_id": null, "lft": 5, "rgt": 6, "course_id": null,
+                   "sequence_attributes": {"control_mode": "optional", "completions_min": null, "attempts_max": null}}),
+            json!({"id": 1, "name": "Section 1", "parent_id": null, "lft": 1, "rgt": 4, "course_id": null,
+                   "lock_until": "2027-01-01", "sequence_attributes": {"control_mode": "choice"}}),
+            json!({"id": 2, "name": "Fire drill", "parent_id": 1, "lft": 2, "rgt": 3, "course_id": 7, "weight": 1,
+                   "sequence_attributes": {"control_mode": null, "attempts_max": 2}}),
+        ];
+        let tree = render_tree(1, Some("HSE"), &records);
+        assert_eq!(
+            tree,
+            "path 1: HSE\n\
+             ├── Section 1 [section 1] lock_until=2027-01-01 control_mode=choice\n\
+             │   └── Fire drill [entry 2, activity 7] attempts_max=2 weight=1\n\
+             └── Optional [section 3] control_mode=optional\n"
+        );
+    }
+
+    #[test]
+    fn a_multipart_body_declares_its_exact_length() {
+        let mut form = Multipart::new();
+        form.text("key", "k");
+        let (_, len, mut reader) = form.with_file("a\".zip", Cursor::new(vec![1u8; 10]), 10);
+        let mut body = Vec::new();
+        reader.read_to_end(&mut body).unwrap();
+        assert_eq!(body.len() as u64, len);
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.contains("filename=\"a_.zip\""));
+        assert!(text.ends_with("--\r\n"));
+    }
+}

@@ -1,0 +1,71 @@
+//! Operational endpoints: `/healthz` (the process answers), `/readyz` (the database and the
+//! blob store answer) and `/metrics` (Prometheus text).
+
+use crate::app::AppState;
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+/// Registers the operational routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics));
+}
+
+/// Liveness: the process answers; checks nothing else.
+#[utoipa::path(
+    get, path = "/healthz", tag = "Operations",
+    responses((status = 200, description = "Alive", body = crate::openapi::Alive))
+)]
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+/// Readiness: one cheap request to the database and one to the blob store.
+///
+/// 503 names the dependency that did not answer; the cause is logged, not returned.
+#[utoipa::path(
+    get, path = "/readyz", tag = "Operations",
+    responses(
+        (status = 200, description = "Both dependencies answered", body = crate::openapi::Readiness,
+            example = json!({"status": "ok", "database": "ok", "blob_store": "ok"})),
+        (status = 503, description = "At least one dependency did not answer", body = crate::openapi::Readiness,
+            example = json!({"status": "unavailable", "database": "unavailable", "blob_store": "ok"})),
+    )
+)]
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let readiness = state.uploads.readiness().await;
+    let word = |name: &str, r: &Result<(), String>| match r {
+        Ok(()) => "ok",
+        Err(e) => {
+            tracing::warn!(dependency = name, error = %e, "readiness check failed: {name}: {e}");
+            "unavailable"
+        }
+    };
+    let body = json!({
+        "status": if readiness.is_ready() { "ok" } else { "unavailable" },
+        "database": word("database", &readiness.database),
+        "blob_store": word("blob_store", &readiness.blob_store),
+    });
+    if readiness.is_ready() {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(
+    get, path = "/metrics", tag = "Operations",
+    responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain", body = String))
+)]
+async fn metrics() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(prometheus::TEXT_FORMAT)
+        .body(crate::metrics::metrics().render())
+}
+
+/// The OpenAPI description of these routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(healthz, readyz, metrics))]
+pub struct ApiDoc;
