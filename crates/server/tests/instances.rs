@@ -230,7 +230,7 @@ fn two_instances_on_one_database_never_corrupt_a_path() {
         for client in 0..8u64 {
             let (ledger, package) = (&ledger, &package);
             scope.spawn(move || {
-                let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (client + 1) * 0x1234_5678);
+                let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((client + 1) * 0x1234_5678));
                 for step in 0..40 {
                     if Instant::now() > deadline {
                         break;
