@@ -377,10 +377,15 @@ where
                 .unwrap(),
         );
     }
-    let (records, first) = store.change(f.tenant, path, append(members[0], "First")).await.unwrap();
+    let first = store
+        .change(f.tenant, path, append(members[0], "First"))
+        .await
+        .unwrap()
+        .unwrap();
+    let records = store.records(f.tenant, Some(path)).await.unwrap();
     assert_consistent(&records);
-    let first = first.unwrap();
-    assert_eq!(store.records(f.tenant, Some(path)).await.unwrap(), records);
+    assert_eq!(records.last(), Some(&first));
+    let first = first.id;
 
     // Eight writers at once on one path: all land, numbering stays consistent.
     let writers = members[1..9]
@@ -421,8 +426,10 @@ where
         path.move_record(first, last, curriculum::Orientation::Below, now())?;
         Ok(Some(first))
     });
-    let (after, _) = store.change(f.tenant, path, moved).await.unwrap();
+    let moved = store.change(f.tenant, path, moved).await.unwrap();
+    let after = store.records(f.tenant, Some(path)).await.unwrap();
     assert_consistent(&after);
+    assert_eq!(after.last(), moved.as_ref());
     assert_eq!(after.last().unwrap().id, first);
     assert_eq!(store.records(f.tenant, Some(path)).await.unwrap(), after);
     assert_eq!(store.record(f.tenant, first).await.unwrap().as_ref(), after.last());
@@ -435,7 +442,7 @@ where
     )
     .unwrap();
     let section: CurriculumChange = Box::new(move |path, id| Ok(Some(path.create_section(id, &input, now())?.id)));
-    let (_, second) = store.change(f.tenant, path, section).await.unwrap();
+    let second = store.change(f.tenant, path, section).await.unwrap().map(|r| r.id);
     store
         .change(f.tenant, path, append(members[10], "In second"))
         .await
@@ -445,7 +452,8 @@ where
         path.destroy(first_section, now())?;
         Ok(None)
     });
-    let (left, _) = store.change(f.tenant, path, destroy).await.unwrap();
+    assert_eq!(store.change(f.tenant, path, destroy).await.unwrap(), None);
+    let left = store.records(f.tenant, Some(path)).await.unwrap();
     assert_consistent(&left);
     assert_eq!(left.len(), 2, "{left:?}");
     assert_eq!(left[0].id, second.unwrap());
@@ -498,10 +506,12 @@ where
     }
     for (i, member) in members.iter().enumerate() {
         let (writer, reader) = if i % 2 == 0 { (a, b) } else { (b, a) };
-        let (written, _) = writer
+        writer
             .change(f.tenant, path, append(*member, &format!("E{i}")))
             .await
             .unwrap();
+        // The writer's own cached copy is current too.
+        let written = writer.curriculum(f.tenant, path).await.unwrap().unwrap();
         assert_consistent(&written);
         assert_eq!(written.len(), i + 2);
         assert_eq!(reader.curriculum(f.tenant, path).await.unwrap().unwrap(), written);
@@ -511,7 +521,8 @@ where
         .create_activity(new_activity(&f, ActivityKind::Scorm, "Placed", Placement::Under(path)))
         .await
         .unwrap();
-    let (records, _) = a.change(f.tenant, path, Box::new(|_, _| Ok(None))).await.unwrap();
+    a.change(f.tenant, path, Box::new(|_, _| Ok(None))).await.unwrap();
+    let records = a.records(f.tenant, Some(path)).await.unwrap();
     assert!(records.iter().any(|r| r.course_id == Some(placed)), "{records:?}");
     assert_consistent(&records);
 }

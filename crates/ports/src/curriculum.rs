@@ -45,7 +45,7 @@ pub trait CurriculumRepository: Send + Sync {
     ) -> Result<Vec<CurriculumRecord>, StoreError>;
 
     /// Loads path `curriculum` with its writers excluded, applies `change`, writes the
-    /// difference, and returns the path's records afterwards with the id `change` returned.
+    /// difference, and returns the record whose id `change` returned, as numbered afterwards.
     ///
     /// # Errors
     /// MUST return `PathNotFound` when `curriculum` is not a course of the tenant and
@@ -56,5 +56,5 @@ pub trait CurriculumRepository: Send + Sync {
         tenant: TenantId,
         curriculum: ActivityId,
         change: CurriculumChange,
-    ) -> Result<(Vec<CurriculumRecord>, Option<RecordId>), ChangeError>;
+    ) -> Result<Option<CurriculumRecord>, ChangeError>;
 }

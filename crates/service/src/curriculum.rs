@@ -241,7 +241,7 @@ where
             None => None,
         };
         let now = self.clock.now();
-        let (records, id) = self
+        let record = self
             .curricula
             .change(
                 caller.tenant,
@@ -249,7 +249,7 @@ where
                 Box::new(move |path, new_id| path.create(new_id, &input, course.as_ref(), now).map(|r| Some(r.id))),
             )
             .await?;
-        find(records, id)
+        found(record)
     }
 
     /// Updates record `id`'s attributes.
@@ -265,7 +265,7 @@ where
         let input = RecordInput::from_json(attributes)?;
         let curriculum = self.path_of(caller, id).await?;
         let now = self.clock.now();
-        let (records, _) = self
+        let record = self
             .curricula
             .change(
                 caller.tenant,
@@ -273,7 +273,7 @@ where
                 Box::new(move |path, _| path.update(id, &input, now).map(|r| Some(r.id))),
             )
             .await?;
-        find(records, Some(id))
+        found(record)
     }
 
     /// Moves record `id` above, below or inside `target_id`.
@@ -336,8 +336,8 @@ where
     }
 }
 
-fn find(records: Vec<CurriculumRecord>, id: Option<RecordId>) -> Result<CurriculumRecord, V2Error> {
-    records.into_iter().find(|r| Some(r.id) == id).ok_or_else(|| {
+fn found(record: Option<CurriculumRecord>) -> Result<CurriculumRecord, V2Error> {
+    record.ok_or_else(|| {
         V2Error::Store(StoreError::Backend(
             "the changed record was not found after the change".into(),
         ))

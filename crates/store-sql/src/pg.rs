@@ -804,7 +804,7 @@ impl CurriculumRepository for PgStore {
         tenant: TenantId,
         curriculum: ActivityId,
         change: CurriculumChange,
-    ) -> Result<(Vec<CurriculumRecord>, Option<RecordId>), ChangeError> {
+    ) -> Result<Option<CurriculumRecord>, ChangeError> {
         let paths = Arc::clone(&self.paths);
         let (path, after, version, touched) = transaction!(self, |c| {
             let Some((loaded, _)) = load_curriculum(c, &paths, tenant, curriculum, true).await? else {
@@ -818,12 +818,12 @@ impl CurriculumRepository for PgStore {
             Ok((path, after, version, touched))
         })
         .map_err(change_error)?;
-        let records = after.clone();
+        let touched = touched.and_then(|id| after.iter().find(|r| r.id == id).cloned());
         let loaded = LoadedPath {
             curriculum: path,
-            records,
+            records: after,
         };
         self.paths.put(curriculum.0, version, Arc::new(loaded));
-        Ok((after, touched))
+        Ok(touched)
     }
 }

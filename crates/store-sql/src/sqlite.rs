@@ -765,7 +765,7 @@ impl CurriculumRepository for SqliteStore {
         tenant: TenantId,
         curriculum: ActivityId,
         change: CurriculumChange,
-    ) -> Result<(Vec<CurriculumRecord>, Option<RecordId>), ChangeError> {
+    ) -> Result<Option<CurriculumRecord>, ChangeError> {
         let paths = Arc::clone(&self.paths);
         let (path, after, version, touched) = self
             .write(move |c| {
@@ -781,12 +781,12 @@ impl CurriculumRepository for SqliteStore {
             })
             .await
             .map_err(change_error)?;
-        let records = after.clone();
+        let touched = touched.and_then(|id| after.iter().find(|r| r.id == id).cloned());
         let loaded = LoadedPath {
             curriculum: path,
-            records,
+            records: after,
         };
         self.paths.put(curriculum.0, version, Arc::new(loaded));
-        Ok((after, touched))
+        Ok(touched)
     }
 }
