@@ -37,6 +37,8 @@ pub struct AppState {
     pub max_body_bytes: u64,
     /// Where uploads are spooled.
     pub tmp_dir: PathBuf,
+    /// Launch URLs and content delivery.
+    pub content: crate::content::ContentState,
 }
 
 /// The adapters behind a running service.
@@ -58,7 +60,8 @@ impl Adapters {
             .await
             .context("opening the database")?;
         sql.migrate().await.context("applying database migrations")?;
-        let blobs = ObjectBlobStore::open(&settings.storage_url()?).context("opening the blob store")?;
+        let blobs = ObjectBlobStore::open_with(&settings.storage_url()?, &settings.storage.s3())
+            .context("opening the blob store")?;
         Ok(Self {
             sql,
             blobs: Arc::new(blobs),
@@ -105,6 +108,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             .app_data(web::PayloadConfig::new(usize::MAX))
             .configure(crate::upload_api::routes)
             .configure(crate::v2::routes)
+            .configure(crate::content::routes)
             .route(
                 "/healthz",
                 web::get().to(|| async { HttpResponse::Ok().json(serde_json::json!({"status": "ok"})) }),

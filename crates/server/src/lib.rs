@@ -2,8 +2,10 @@
 
 pub mod admin_cli;
 pub mod app;
+pub mod content;
 pub mod params;
 pub mod settings;
+pub mod sweep;
 pub mod telemetry;
 pub mod upload_api;
 pub mod v2;
