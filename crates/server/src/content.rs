@@ -350,6 +350,9 @@ async fn serve(content: &ContentState, req: &HttpRequest, key: &BlobKey, file: &
     file_headers(&mut response, file, &etag, info);
     let length = bytes.as_ref().map_or(info.size, |r| r.end - r.start);
     if req.method() == Method::HEAD {
+        // The HTTP/1 encoder writes the length from the body size; the header serves other
+        // transports (and tests through the service).
+        response.insert_header((header::CONTENT_LENGTH, length));
         return response.body(HeadBody(length));
     }
     if length == 0 {

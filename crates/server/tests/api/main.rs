@@ -2,4 +2,5 @@
 
 mod curriculum;
 mod helpers;
+mod launch;
 mod upload;
