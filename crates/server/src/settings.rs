@@ -108,7 +108,7 @@ pub struct ContentSettings {
     /// The HMAC secret of content URLs; empty = a random one per start (URLs then do not
     /// survive a restart and do not work across instances). Never logged.
     pub secret: String,
-    /// How long a launch URL works, in seconds.
+    /// How long a launch URL works, in seconds (1 second to a year).
     pub url_lifetime_seconds: u64,
     /// Scheme and host launch URLs start with (e.g. `https://content.example.com`); empty =
     /// the host the launch request was sent to.

@@ -69,7 +69,10 @@ pub fn folders(objects: &[BlobMeta]) -> Vec<Folder> {
 /// The rule: a folder is an orphan when no version references it and its newest object is
 /// older than `now - grace` (a folder still being written has recent objects).
 pub fn is_orphan(folder: &Folder, referenced: &HashSet<String>, now: DateTime<Utc>, grace: Duration) -> bool {
-    !referenced.contains(&folder.prefix) && folder.newest < now - grace
+    !referenced.contains(&folder.prefix)
+        && now
+            .checked_sub_signed(grace)
+            .is_some_and(|cutoff| folder.newest < cutoff)
 }
 
 /// The sweep use case over an activity repository `A` and a blob store `B`.
@@ -87,8 +90,8 @@ where
 {
     /// Wires the sweep; folders written to within `grace_seconds` are never removed.
     pub fn new(activities: Arc<A>, blobs: Arc<B>, clock: Arc<dyn Clock>, grace_seconds: u64) -> Self {
-        let grace = Duration::try_seconds(i64::try_from(grace_seconds).unwrap_or(i64::MAX / 1000))
-            .unwrap_or(Duration::days(3650));
+        // Beyond a century nothing is ever old enough; clamping keeps the arithmetic in range.
+        let grace = Duration::seconds(i64::try_from(grace_seconds.min(100 * 366 * 24 * 3600)).unwrap_or(0));
         Self {
             activities,
             blobs,

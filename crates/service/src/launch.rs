@@ -19,6 +19,8 @@ use std::sync::Arc;
 const TOKEN_VERSION: u8 = 1;
 /// Length of the HMAC-SHA256 tag at the end of a token.
 const TAG_LEN: usize = 32;
+/// The longest a token may live: a year.
+pub const MAX_LIFETIME_SECONDS: u64 = 366 * 24 * 3600;
 /// Domain separation: a tag made for something else with the same secret never verifies here.
 const CONTEXT: &[u8] = b"curricula content token v1\0";
 
@@ -52,12 +54,13 @@ impl std::fmt::Debug for ContentSigner {
 }
 
 impl ContentSigner {
-    /// A signer with `secret` whose tokens live `lifetime_seconds` (at least one second).
+    /// A signer with `secret` whose tokens live `lifetime_seconds`, clamped to between one
+    /// second and [`MAX_LIFETIME_SECONDS`].
     pub fn new(secret: &[u8], lifetime_seconds: u64) -> Self {
-        let seconds = i64::try_from(lifetime_seconds.max(1)).unwrap_or(i64::MAX / 1000);
+        let seconds = lifetime_seconds.clamp(1, MAX_LIFETIME_SECONDS);
         Self {
             secret: secret.to_vec(),
-            lifetime: Duration::try_seconds(seconds).unwrap_or(Duration::days(365)),
+            lifetime: Duration::seconds(i64::try_from(seconds).unwrap_or(1)),
         }
     }
 
@@ -80,7 +83,9 @@ impl ContentSigner {
     /// A token for the folder `prefix`, valid from `now` for the signer's lifetime, and
     /// when it expires.
     pub fn sign(&self, prefix: &BlobKey, now: DateTime<Utc>) -> (String, DateTime<Utc>) {
-        let expires = now + self.lifetime;
+        let expires = now
+            .checked_add_signed(self.lifetime)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
         let mut payload = Vec::with_capacity(1 + 8 + prefix.as_str().len() + TAG_LEN);
         payload.push(TOKEN_VERSION);
         payload.extend_from_slice(&expires.timestamp().to_be_bytes());
@@ -288,6 +293,14 @@ mod tests {
             signer.verify(&URL_SAFE_NO_PAD.encode(raw), at(10)),
             Err(TokenError::Malformed)
         );
+    }
+
+    #[test]
+    fn lifetimes_are_clamped() {
+        let (_, expires) = ContentSigner::new(b"s", u64::MAX).sign(&folder(), at(10));
+        assert_eq!(expires, at(10) + Duration::seconds(MAX_LIFETIME_SECONDS as i64));
+        let (_, expires) = ContentSigner::new(b"s", 0).sign(&folder(), at(10));
+        assert_eq!(expires, at(10) + Duration::seconds(1));
     }
 
     #[test]
