@@ -251,6 +251,17 @@ async fn launch_picks_the_language_version_and_refuses_what_cannot_launch() {
     .await;
     assert_eq!(bearer.status, 200);
 
+    // Another tenant's key does not even learn that the activity exists.
+    let admin = curricula_service::AdminService::new(
+        Arc::new(app.sql.clone()) as Arc<dyn curricula_ports::TenantDirectory>,
+        Arc::new(curricula_server::app::SystemClock),
+    );
+    let other = admin.create_tenant("Other", "en-GB", &[]).await.unwrap().id;
+    admin.create_key(other, None, Some("other-tenant-key")).await.unwrap();
+    let stranger = launch(format!("{id}/launch?api_key=other-tenant-key")).await;
+    assert_eq!(stranger.status, 404);
+    assert_eq!(stranger.json(), serde_json::json!([format!("activity {id} not found")]));
+
     let missing = launch(format!("999/launch?api_key={KEY}")).await;
     assert_eq!(missing.status, 404);
     assert_eq!(missing.json(), serde_json::json!(["activity 999 not found"]));
