@@ -12,7 +12,8 @@ use curricula_domain::curriculum::CurriculumErrors;
 use curricula_domain::{ActivityId, ActivityKind, LanguageCode, Name, Organisations, Placement, TenantId, UserId};
 use curricula_ports::NewActivity;
 use curricula_server::app::{Adapters, AppState};
-use curricula_service::{AdminService, IngestSettings};
+use curricula_server::settings::Settings;
+use curricula_service::AdminService;
 use curricula_store_blob::ObjectBlobStore;
 use curricula_store_sql::Database;
 use curricula_store_sql::testing::TestDatabase;
@@ -118,15 +119,10 @@ async fn measure(db: Database) -> Figures {
     let tenant = admin.create_tenant("Bench", "en-GB", &[]).await.unwrap().id;
     let owner = admin.create_user(tenant, "bench").await.unwrap().id;
     admin.create_key(tenant, Some(ORIGIN), Some(KEY)).await.unwrap();
-    let tmp_dir = dir.path().join("tmp");
-    std::fs::create_dir_all(&tmp_dir).unwrap();
-    let state = web::Data::new(AppState {
-        uploads: adapters.uploads(IngestSettings::default()),
-        curricula: adapters.curricula(),
-        activities: adapters.activity_queries(),
-        max_body_bytes: 500_000_000,
-        tmp_dir,
-    });
+    let mut settings = Settings::load(None).unwrap();
+    settings.upload.tmp_dir = dir.path().join("tmp").display().to_string();
+    settings.content.secret = "bench-content-secret".into();
+    let state = web::Data::new(AppState::new(&adapters, &settings).unwrap());
     let app = test::init_service(curricula_server::app::app(state)).await;
 
     let package = std::fs::read(concat!(

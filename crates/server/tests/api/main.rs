@@ -2,6 +2,7 @@
 
 mod curriculum;
 mod helpers;
+mod launch;
 mod openapi;
 mod ops;
 mod upload;

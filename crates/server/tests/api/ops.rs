@@ -4,7 +4,7 @@ use crate::helpers::{KEY, ORIGIN, Part, TestApp};
 use actix_web::test;
 use async_trait::async_trait;
 use bytes::Bytes;
-use curricula_ports::{BlobError, BlobKey, BlobMeta, BlobStore};
+use curricula_ports::{BlobError, BlobInfo, BlobKey, BlobMeta, BlobStore, BlobStream};
 use serde_json::{Value, json};
 use std::io::Read;
 use std::sync::Arc;
@@ -21,6 +21,12 @@ impl BlobStore for Unreachable {
         Err(BlobError::Backend("connection refused".into()))
     }
     async fn get(&self, _: &BlobKey) -> Result<Bytes, BlobError> {
+        Err(BlobError::Backend("connection refused".into()))
+    }
+    async fn head(&self, _: &BlobKey) -> Result<BlobInfo, BlobError> {
+        Err(BlobError::Backend("connection refused".into()))
+    }
+    async fn get_stream(&self, _: &BlobKey, _: Option<std::ops::Range<u64>>) -> Result<BlobStream, BlobError> {
         Err(BlobError::Backend("connection refused".into()))
     }
     async fn list(&self, _: &BlobKey) -> Result<Vec<BlobMeta>, BlobError> {
