@@ -78,8 +78,8 @@ impl ContentState {
 /// Registers the launch and content routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v2/activities/{id}/launch", web::get().to(launch))
-        .route("/content/{tail:.*}", web::get().to(content))
-        .route("/content/{tail:.*}", web::head().to(content));
+        .route("/content/{token}/{path:.*}", web::get().to(content))
+        .route("/content/{token}/{path:.*}", web::head().to(content_head));
 }
 
 /// Characters escaped when a manifest's launch href is put in a URL: controls, space and
@@ -96,6 +96,41 @@ const HREF: &AsciiSet = &CONTROLS
     .add(b'\\')
     .add(b'^');
 
+/// A launch URL, as `GET /api/v2/activities/{id}/launch` answers it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct LaunchBody {
+    /// The activity.
+    activity_id: i64,
+    /// The language version launched.
+    language: String,
+    /// Absolute, signed URL of the launch page; relative links inside the package work under it.
+    launch_url: String,
+    /// When the URL stops working (RFC 3339).
+    expires_at: String,
+}
+
+/// The OpenAPI description of these routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(launch, content, content_head), components(schemas(LaunchBody)))]
+pub struct ApiDoc;
+
+#[utoipa::path(
+    get, path = "/api/v2/activities/{id}/launch", tag = "Activities read API", operation_id = "launch_activity",
+    security(("api_key" = []), ("bearer" = [])),
+    params(
+        ("id" = i64, Path, description = "The activity id"),
+        ("language" = Option<String>, Query, description = "Culture code of the language version; default: the tenant's default language when the activity has it, else its first version"),
+    ),
+    responses(
+        (status = 200, description = "The signed, expiring launch URL", body = LaunchBody),
+        (status = 401, description = "Missing or unknown key", body = crate::openapi::V2Errors),
+        (status = 404, description = "Not an activity of your account", body = crate::openapi::V2Errors),
+        (status = 422, description = "Unknown language for this activity, a course (nothing to launch), or an unknown parameter", body = crate::openapi::V2Errors),
+        (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
+        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::V2Errors),
+    )
+)]
 async fn launch(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -175,7 +210,48 @@ fn split_content_path(path: &str) -> Option<(&str, &str)> {
     path.strip_prefix(CONTENT_PATH)?.split_once('/')
 }
 
+#[utoipa::path(
+    get, path = "/content/{token}/{path}", tag = "Content delivery", operation_id = "get_content",
+    params(
+        ("token" = String, Path, description = "The signed token of a launch URL: it grants one language version's folder until it expires"),
+        ("path" = String, Path, description = "A file of the package, relative to its root (may contain `/`)"),
+        ("Range" = Option<String>, Header, description = "`bytes=a-b`, `a-` or `-n`"),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer"),
+    ),
+    responses(
+        (status = 200, description = "The file, streamed, with its Content-Type, ETag and Last-Modified", content_type = "application/octet-stream"),
+        (status = 206, description = "The requested byte range, with Content-Range", content_type = "application/octet-stream"),
+        (status = 304, description = "Not modified (If-None-Match matched)"),
+        (status = 400, description = "The path tries to leave the folder", body = crate::openapi::UploadErrorBody),
+        (status = 403, description = "The token is invalid or has expired", body = crate::openapi::UploadErrorBody),
+        (status = 404, description = "No such file in the package", body = crate::openapi::UploadErrorBody),
+        (status = 416, description = "The range lies outside the file (Content-Range: bytes */size)"),
+        (status = 503, description = "The blob store is unreachable", body = crate::openapi::UploadErrorBody),
+    )
+)]
 async fn content(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    deliver(state, req).await
+}
+
+#[utoipa::path(
+    head, path = "/content/{token}/{path}", tag = "Content delivery", operation_id = "head_content",
+    params(
+        ("token" = String, Path, description = "The signed token of a launch URL"),
+        ("path" = String, Path, description = "A file of the package, relative to its root"),
+    ),
+    responses(
+        (status = 200, description = "The headers a GET would answer (Content-Type, Content-Length, ETag), without reading the file"),
+        (status = 400, description = "The path tries to leave the folder"),
+        (status = 403, description = "The token is invalid or has expired"),
+        (status = 404, description = "No such file in the package"),
+    )
+)]
+async fn content_head(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    deliver(state, req).await
+}
+
+/// GET and HEAD of a package file (the method decides whether a body is sent).
+async fn deliver(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     // The raw path, not the router's decoded match: `%2F` and `%2e%2e` must be seen as sent.
     let Some((token, raw_file)) = split_content_path(req.uri().path()) else {
         return refuse(StatusCode::NOT_FOUND, "no such file");

@@ -393,6 +393,7 @@ pub fn document() -> &'static Value {
         doc.merge(crate::upload_api::ApiDoc::openapi());
         doc.merge(crate::v2::ApiDoc::openapi());
         doc.merge(crate::ops::ApiDoc::openapi());
+        doc.merge(crate::content::ApiDoc::openapi());
         let mut value = serde_json::to_value(&doc).unwrap_or_else(|_| json!({}));
         finish(&mut value);
         value
