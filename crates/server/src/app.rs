@@ -39,6 +39,8 @@ pub struct AppState {
     pub tmp_dir: PathBuf,
     /// Launch URLs and content delivery.
     pub content: crate::content::ContentState,
+    /// The database, for its pool figures in `/metrics` (`None` in tests over other stores).
+    pub database: Option<Database>,
 }
 
 impl AppState {
@@ -60,6 +62,7 @@ impl AppState {
                 Arc::new(SystemClock),
                 &settings.content,
             )?,
+            database: Some(adapters.db.clone()),
         })
     }
 }

@@ -108,6 +108,11 @@ impl PgStore {
         .map_err(|e| StoreError::Backend(Box::new(e)))?
     }
 
+    /// The pool's figures.
+    pub(crate) fn pool_status(&self) -> deadpool::Status {
+        self.pool.status()
+    }
+
     /// Whether a connection can be used right now.
     ///
     /// # Errors

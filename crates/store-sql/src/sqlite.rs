@@ -132,6 +132,11 @@ impl SqliteStore {
         .map_err(store_only)
     }
 
+    /// The pool's figures.
+    pub(crate) fn pool_status(&self) -> deadpool::Status {
+        self.pool.status()
+    }
+
     /// Whether a connection can be used right now.
     ///
     /// # Errors

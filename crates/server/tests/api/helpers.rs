@@ -95,6 +95,7 @@ impl TestApp {
                 },
             )
             .unwrap(),
+            database: Some(curricula_store_sql::Database::Sqlite(sql.clone())),
         });
         Self {
             dir,

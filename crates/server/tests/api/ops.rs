@@ -121,6 +121,13 @@ async fn metrics_count_requests_by_route_pattern_uploads_refusals_and_errors() {
     assert_eq!(status, 404);
     let (status, text) = get(&t, "/metrics").await;
     assert_eq!(status, 200);
+    // The test app's pool: 4 connections at most, at least one opened by now.
+    assert_eq!(
+        sample(&text, r#"curricula_db_pool_connections{state="max"}"#),
+        4.0,
+        "{text}"
+    );
+    assert!(sample(&text, r#"curricula_db_pool_connections{state="open"}"#) >= 1.0);
     let delta = |name: &str| sample(&text, name) - sample(&before, name);
     // The registry is the process's: tests running alongside may add to it, never subtract.
     assert!(
