@@ -380,6 +380,7 @@ impl Modify for SecuritySchemes {
         (name = "Activity Upload API", description = "Multipart uploads of SCORM packages and courses. Errors are `{\"errorMessage\": \"...\"}`."),
         (name = "Curriculum Activities API", description = "The sections and entries of a path (v2). Errors are arrays of messages."),
         (name = "Activities read API", description = "What the tenant uploaded (v2)."),
+        (name = "Content delivery", description = "The files of a launched language version, under its signed launch URL (no key: the token is the grant)."),
         (name = "Operations", description = "Health, metrics and this description."),
     )
 )]
