@@ -474,6 +474,46 @@ where
         store.change(other.tenant, path, append(members[11], "Intruder")).await,
         Err(ChangeError::PathNotFound(_))
     ));
+    // Two paths placed in each other at once (as the upload API may): neither waits on the
+    // other's lock for its foreign-key checks, so both land.
+    let a = store
+        .create_activity(new_activity(&f, ActivityKind::Course, "Path A", Placement::TopLevel))
+        .await
+        .unwrap();
+    let b = store
+        .create_activity(new_activity(&f, ActivityKind::Course, "Path B", Placement::TopLevel))
+        .await
+        .unwrap();
+    let nest = |inner: ActivityId| -> CurriculumChange {
+        Box::new(move |path, id| {
+            let entry = path
+                .append_to_last_section(id, inner, ActivityKind::Course, "Nested".into(), now())
+                .map_err(CurriculumErrors::from)?;
+            Ok(Some(entry.id))
+        })
+    };
+    for _ in 0..5 {
+        let (x, y) = tokio::join!(store.change(f.tenant, a, nest(b)), store.change(f.tenant, b, nest(a)));
+        assert!(x.is_ok() || matches!(x, Err(ChangeError::Refused(_))), "{x:?}");
+        assert!(y.is_ok() || matches!(y, Err(ChangeError::Refused(_))), "{y:?}");
+    }
+    assert!(
+        store
+            .records(f.tenant, Some(a))
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.course_id == Some(b))
+    );
+    assert!(
+        store
+            .records(f.tenant, Some(b))
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.course_id == Some(a))
+    );
+
     // A SCORM activity is not a path.
     assert!(matches!(
         store

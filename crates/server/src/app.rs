@@ -20,8 +20,10 @@ pub type Curricula = CurriculumService<dyn TenantDirectory, dyn ActivityReposito
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    /// Now, to the microsecond: what both databases store, so a value kept in memory and the
+    /// same value read back are equal.
     fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        chrono::Utc::now()
+        chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6)
     }
 }
 

@@ -53,8 +53,8 @@ impl PathCache {
         Some(Arc::clone(&cached.path))
     }
 
-    /// Keeps `loaded` as path `path` at `version`, evicting the least recently used paths
-    /// beyond the capacity.
+    /// Keeps `loaded` as path `path` at `version` (unless a newer version is kept already),
+    /// evicting the least recently used paths beyond the capacity.
     pub(crate) fn put(&self, path: i64, version: i64, loaded: Arc<LoadedPath>) {
         let added = loaded.records.len();
         if added > self.capacity {
@@ -62,6 +62,9 @@ impl PathCache {
             return;
         }
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        if inner.paths.get(&path).is_some_and(|kept| kept.version > version) {
+            return;
+        }
         inner.tick += 1;
         let used = inner.tick;
         let cached = Cached {
@@ -140,6 +143,8 @@ mod tests {
         assert!(cache.get(7, 3).is_some());
         assert!(cache.get(7, 4).is_none());
         assert!(cache.get(8, 3).is_none());
+        cache.put(7, 2, records(2));
+        assert!(cache.get(7, 3).is_some(), "an older version never replaces a newer one");
         cache.forget(7);
         assert!(cache.get(7, 3).is_none());
     }

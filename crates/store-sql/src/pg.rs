@@ -420,7 +420,7 @@ impl TenantDirectory for PgStore {
             let locked: Option<i64> = tenants::table
                 .find(tenant.0)
                 .select(tenants::id)
-                .for_update()
+                .for_no_key_update()
                 .first(c)
                 .await
                 .optional()?;
@@ -478,7 +478,9 @@ impl TenantDirectory for PgStore {
 
 /// Path `id`, loaded and checked (from the cache when its version is current), and version, or
 /// `None` when `id` is not a course of the tenant. With `lock`, the course row is locked until
-/// the transaction ends: the path's writers run one at a time, on every instance.
+/// the transaction ends (`FOR NO KEY UPDATE`: the path's writers run one at a time, on every
+/// instance, while foreign-key checks against the course — placing it in another path, adding
+/// a language — do not wait and cannot deadlock with it).
 async fn load_curriculum(
     c: &mut Conn,
     paths: &PathCache,
@@ -490,7 +492,7 @@ async fn load_curriculum(
         .filter(activities::id.eq(id.0).and(activities::tenant_id.eq(tenant.0)))
         .select((activities::kind, activities::curriculum_version));
     let path: Option<(String, i64)> = if lock {
-        query.for_update().first(c).await.optional()?
+        query.for_no_key_update().first(c).await.optional()?
     } else {
         query.first(c).await.optional()?
     };
@@ -525,15 +527,25 @@ async fn persist(
     for statement in &plan.renumber {
         diesel::sql_query(statement).execute(c).await?;
     }
-    for row in &plan.changed {
-        diesel::update(curriculum_activities::table.find(row.id))
-            .set(row)
+    if !plan.new_sections.is_empty() {
+        diesel::insert_into(curriculum_activities::table)
+            .values(&plan.new_sections)
             .execute(c)
             .await?;
     }
-    if !plan.inserted.is_empty() {
+    for row in &plan.changed {
+        let updated = diesel::update(curriculum_activities::table.find(row.id))
+            .set(row)
+            .execute(c)
+            .await?;
+        if updated != 1 {
+            // The plan and the table disagree: write nothing rather than something wrong.
+            return Err(DbError::NotFound);
+        }
+    }
+    if !plan.new_entries.is_empty() {
         diesel::insert_into(curriculum_activities::table)
-            .values(&plan.inserted)
+            .values(&plan.new_entries)
             .execute(c)
             .await?;
     }
@@ -594,7 +606,7 @@ impl ActivityRepository for PgStore {
                     let kind: Option<String> = activities::table
                         .filter(activities::id.eq(parent.0).and(activities::tenant_id.eq(new.tenant.0)))
                         .select(activities::kind)
-                        .for_update()
+                        .for_no_key_update()
                         .first(c)
                         .await
                         .optional()?;

@@ -13,17 +13,20 @@ const MAX_RANGES: usize = 32;
 const VALUES_CHUNK: usize = 500;
 
 /// The writes that turn `before` into `after`, in the order they must run: deletes, the
-/// renumbering (against the old bounds), changed rows, then inserts (sections first).
+/// renumbering (against the old bounds), new sections, changed rows (which may now name a new
+/// section), then new entries.
 #[derive(Default)]
 pub(crate) struct WritePlan {
     /// Ids of removed records.
     pub deleted: Vec<i64>,
     /// Renumbering statements; only integers are formatted into them.
     pub renumber: Vec<String>,
-    /// Rows whose attributes changed (full new values).
+    /// New sections.
+    pub new_sections: Vec<RecordRow>,
+    /// Rows whose attributes changed (full new values); each must exist.
     pub changed: Vec<RecordRow>,
-    /// New rows, sections before entries.
-    pub inserted: Vec<RecordRow>,
+    /// New entries.
+    pub new_entries: Vec<RecordRow>,
 }
 
 /// Consecutive rows (in old `lft` order) that move by the same amounts.
@@ -50,8 +53,8 @@ impl WritePlan {
                 _ => changed.push(RecordRow::from(record)),
             }
         }
-        let mut inserted = changes.inserted;
-        inserted.sort_by_key(|r| (r.parent_id.is_some(), r.lft));
+        let (new_entries, new_sections): (Vec<_>, Vec<_>) =
+            changes.inserted.iter().partition(|r| r.parent_id.is_some());
         let mut in_order: Vec<&CurriculumRecord> = before.iter().collect();
         in_order.sort_by_key(|r| r.lft);
         let mut ranges: Vec<Range> = Vec::new();
@@ -81,8 +84,9 @@ impl WritePlan {
         Self {
             deleted: changes.deleted.iter().map(|id| id.0).collect(),
             renumber,
+            new_sections: new_sections.into_iter().map(RecordRow::from).collect(),
             changed,
-            inserted: inserted.iter().map(RecordRow::from).collect(),
+            new_entries: new_entries.into_iter().map(RecordRow::from).collect(),
         }
     }
 }

@@ -16,6 +16,7 @@ use curricula_domain::curriculum::{Curriculum, CurriculumRecord};
 use curricula_domain::*;
 use curricula_ports::*;
 use diesel::prelude::*;
+use diesel::result::Error as DbError;
 use diesel::sqlite::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
@@ -505,14 +506,23 @@ fn persist(
     for statement in &plan.renumber {
         diesel::sql_query(statement).execute(c)?;
     }
-    for row in &plan.changed {
-        diesel::update(curriculum_activities::table.find(row.id))
-            .set(row)
+    if !plan.new_sections.is_empty() {
+        diesel::insert_into(curriculum_activities::table)
+            .values(&plan.new_sections)
             .execute(c)?;
     }
-    if !plan.inserted.is_empty() {
+    for row in &plan.changed {
+        let updated = diesel::update(curriculum_activities::table.find(row.id))
+            .set(row)
+            .execute(c)?;
+        if updated != 1 {
+            // The plan and the table disagree: write nothing rather than something wrong.
+            return Err(DbError::NotFound);
+        }
+    }
+    if !plan.new_entries.is_empty() {
         diesel::insert_into(curriculum_activities::table)
-            .values(&plan.inserted)
+            .values(&plan.new_entries)
             .execute(c)?;
     }
     diesel::update(activities::table.find(curriculum.0))
@@ -521,11 +531,20 @@ fn persist(
         .get_result(c)
 }
 
+/// The id the next new record takes: above every id the table ever held (`AUTOINCREMENT`
+/// keeps the highest in `sqlite_sequence`), so a destroyed record's id is never given again.
 fn next_record_id(c: &mut SqliteConnection) -> QueryResult<RecordId> {
-    let max: Option<i64> = curriculum_activities::table
-        .select(diesel::dsl::max(curriculum_activities::id))
-        .first(c)?;
-    Ok(RecordId(max.unwrap_or(0) + 1))
+    #[derive(QueryableByName)]
+    struct Highest {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    let highest: Highest = diesel::sql_query(
+        "SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'curriculum_activities'), 0), \
+         COALESCE((SELECT max(id) FROM curriculum_activities), 0)) AS id",
+    )
+    .get_result(c)?;
+    Ok(RecordId(highest.id + 1))
 }
 
 fn load_activity(c: &mut SqliteConnection, tenant: TenantId, id: ActivityId) -> QueryResult<Option<Activity>> {
