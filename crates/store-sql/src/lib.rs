@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod cache;
+mod idempotency;
 mod pg;
 mod plan;
 mod rows;

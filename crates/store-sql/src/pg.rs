@@ -827,3 +827,5 @@ impl CurriculumRepository for PgStore {
         Ok(touched)
     }
 }
+
+mod idempotency;

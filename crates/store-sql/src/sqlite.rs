@@ -790,3 +790,5 @@ impl CurriculumRepository for SqliteStore {
         Ok(touched)
     }
 }
+
+mod idempotency;

@@ -1,0 +1,89 @@
+//! [`IdempotencyStore`] on Postgres: the primary key `(tenant_id, idempotency_key)` decides
+//! which of two racing requests reserves a key (`INSERT … ON CONFLICT DO NOTHING` waits for
+//! the other's transaction, then reads what it stored).
+
+use super::{Conn, PgStore};
+use crate::idempotency::{KeyRow, classify, idempotency_keys as k};
+use crate::{RunError, TxError, now_naive, store_only};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use curricula_domain::TenantId;
+use curricula_ports::{IdempotencyStore, Reservation, StoreError, StoredResponse};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use std::convert::Infallible;
+
+#[async_trait]
+impl IdempotencyStore for PgStore {
+    async fn reserve(
+        &self,
+        tenant: TenantId,
+        key: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Reservation, StoreError> {
+        let key = key.to_owned();
+        let fingerprint = fingerprint.to_owned();
+        let result: Result<Reservation, RunError<Infallible>> = transaction!(self, |c| {
+            let mine = k::tenant_id.eq(tenant.0).and(k::idempotency_key.eq(&key));
+            diesel::delete(k::table.filter(mine).filter(k::expires_at.le(now_naive(now))))
+                .execute(c)
+                .await?;
+            let inserted = diesel::insert_into(k::table)
+                .values((
+                    k::tenant_id.eq(tenant.0),
+                    k::idempotency_key.eq(&key),
+                    k::fingerprint.eq(&fingerprint),
+                    k::created_at.eq(now_naive(now)),
+                    k::expires_at.eq(now_naive(expires_at)),
+                ))
+                .on_conflict_do_nothing()
+                .execute(c)
+                .await?;
+            if inserted == 1 {
+                return Ok::<_, TxError<Infallible>>(Reservation::Reserved);
+            }
+            let row: KeyRow = k::table
+                .filter(mine)
+                .select((k::fingerprint, k::status, k::body))
+                .first(c)
+                .await?;
+            Ok(classify(row, &fingerprint))
+        });
+        result.map_err(store_only)
+    }
+
+    async fn complete(&self, tenant: TenantId, key: &str, response: &StoredResponse) -> Result<(), StoreError> {
+        let status = i32::from(response.status);
+        read!(self, |c| {
+            diesel::update(k::table.filter(k::tenant_id.eq(tenant.0).and(k::idempotency_key.eq(key))))
+                .set((k::status.eq(status), k::body.eq(&response.body)))
+                .execute(c)
+                .await?;
+            Ok(())
+        })
+    }
+
+    async fn release(&self, tenant: TenantId, key: &str) -> Result<(), StoreError> {
+        read!(self, |c| {
+            diesel::delete(
+                k::table
+                    .filter(k::tenant_id.eq(tenant.0).and(k::idempotency_key.eq(key)))
+                    .filter(k::status.is_null()),
+            )
+            .execute(c)
+            .await?;
+            Ok(())
+        })
+    }
+
+    async fn purge_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        read!(self, |c| {
+            let n = diesel::delete(k::table.filter(k::expires_at.le(now_naive(now))))
+                .execute(c)
+                .await?;
+            Ok(n as u64)
+        })
+    }
+}
