@@ -4,6 +4,7 @@ pub mod admin_cli;
 pub mod app;
 pub mod client_cli;
 pub mod docs_page;
+pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;

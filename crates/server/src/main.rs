@@ -103,6 +103,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         activities: adapters.activity_queries(),
         max_body_bytes: settings.upload.max_bytes,
         tmp_dir: settings.tmp_dir()?,
+        idempotency: adapters.idempotency(settings.idempotency.retention()),
     });
     let mut server = actix_web::HttpServer::new(move || app::app(state.clone()))
         .shutdown_timeout(settings.server.shutdown_grace_seconds)

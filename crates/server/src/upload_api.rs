@@ -5,13 +5,16 @@
 //! soon as it crosses the configured limit.
 
 use crate::app::AppState;
+use crate::idempotency::{Api, guard};
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use curricula_domain::{ActivityId, ActivityKind, InvalidField, LanguageCode, Name, Organisations, Placement};
 use curricula_ports::StoreError;
-use curricula_service::{AddLanguage, CreateActivity, Package, PackageSource, ReadSeek, UploadError};
+use curricula_service::{
+    AddLanguage, Caller, CreateActivity, Fingerprint, Package, PackageSource, ReadSeek, UploadError,
+};
 use futures::{Stream, StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -277,6 +280,23 @@ fn parse_id(form: &UploadForm, field: &'static str) -> Result<ActivityId, Invali
     }
 }
 
+/// The fingerprint of an upload request for `Idempotency-Key`: the endpoint, every field but
+/// the credentials (`key`, `origin`), by name, and the file's SHA-256.
+fn form_fingerprint(operation: &str, form: &UploadForm) -> String {
+    let mut fields: Vec<(&String, &String)> = form
+        .fields
+        .iter()
+        .filter(|(name, _)| !matches!(name.as_str(), "key" | "origin"))
+        .collect();
+    fields.sort();
+    let mut fingerprint = Fingerprint::new(operation);
+    for (name, value) in fields {
+        fingerprint = fingerprint.part(name).part(value);
+    }
+    let file = form.file.as_ref().map_or("no file", |f| f.sha256.as_str());
+    fingerprint.part("file").part(file).finish()
+}
+
 async fn authenticate(state: &AppState, form: &UploadForm) -> Result<curricula_service::Caller, UploadApiError> {
     let key = form.required("key")?;
     let origin = form.required("origin")?;
@@ -307,6 +327,16 @@ async fn new_activity(
     let form = read_form(&req, payload, &state).await?;
     let caller = authenticate(&state, &form).await?;
     crate::telemetry::record_tenant(&req, caller.tenant);
+    let fingerprint = form_fingerprint("POST /api/activityupload/new", &form);
+    let work = async {
+        create(&state, caller, &form)
+            .await
+            .unwrap_or_else(|e| e.error_response())
+    };
+    Ok(guard(&state, &req, Api::Upload, caller, fingerprint, work).await)
+}
+
+async fn create(state: &AppState, caller: Caller, form: &UploadForm) -> Result<HttpResponse, UploadApiError> {
     let user_name = form.required("userName")?.trim();
     if user_name.is_empty() {
         return Err(InvalidField::new("userName", "must not be empty").into());
@@ -349,8 +379,14 @@ async fn add_language(
     let form = read_form(&req, payload, &state).await?;
     let caller = authenticate(&state, &form).await?;
     crate::telemetry::record_tenant(&req, caller.tenant);
+    let fingerprint = form_fingerprint("POST /api/activityupload/addlanguage", &form);
+    let work = async { add(&state, caller, &form).await.unwrap_or_else(|e| e.error_response()) };
+    Ok(guard(&state, &req, Api::Upload, caller, fingerprint, work).await)
+}
+
+async fn add(state: &AppState, caller: Caller, form: &UploadForm) -> Result<HttpResponse, UploadApiError> {
     let command = AddLanguage {
-        activity: parse_id(&form, "activityId")?,
+        activity: parse_id(form, "activityId")?,
         language: LanguageCode::parse("languageId", form.required("languageId")?)?,
         name: Name::parse("name", form.required("name")?)?,
         package: form.file.clone(),

@@ -92,6 +92,19 @@ async fn read(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<(Map<S
     Ok((params?, caller))
 }
 
+/// Runs a write under the request's `Idempotency-Key`, if any (see [`crate::idempotency`]).
+async fn guarded(
+    state: &AppState,
+    req: &HttpRequest,
+    body: &[u8],
+    caller: Caller,
+    work: impl std::future::Future<Output = Result<HttpResponse, ApiError>>,
+) -> HttpResponse {
+    let fingerprint = crate::idempotency::v2_fingerprint(req, body);
+    let work = async { work.await.unwrap_or_else(|e| e.error_response()) };
+    crate::idempotency::guard(state, req, crate::idempotency::Api::V2, caller, fingerprint, work).await
+}
+
 fn bearer(req: &HttpRequest) -> Option<String> {
     let header = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = header.split_once(' ')?;
@@ -241,8 +254,11 @@ fn links(req: &HttpRequest, page: usize, last: usize) -> String {
 )]
 async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let (params, caller) = read(&req, &body, &state).await?;
-    let record = state.curricula.create(caller, &attributes(&params)?).await?;
-    Ok(HttpResponse::Ok().json(record_json(&record)))
+    let work = async {
+        let record = state.curricula.create(caller, &attributes(&params)?).await?;
+        Ok(HttpResponse::Ok().json(record_json(&record)))
+    };
+    Ok(guarded(&state, &req, &body, caller, work).await)
 }
 
 /// Update: the attributes of a record (PUT and PATCH are the same).
@@ -270,9 +286,12 @@ async fn update(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (params, caller) = read(&req, &body, &state).await?;
-    let id = record_id(&path)?;
-    let record = state.curricula.update(caller, id, &attributes(&params)?).await?;
-    Ok(HttpResponse::Ok().json(record_json(&record)))
+    let work = async {
+        let id = record_id(&path)?;
+        let record = state.curricula.update(caller, id, &attributes(&params)?).await?;
+        Ok(HttpResponse::Ok().json(record_json(&record)))
+    };
+    Ok(guarded(&state, &req, &body, caller, work).await)
 }
 
 /// Update Position: moves a record above or below another of the same path, or an entry inside an empty section.
@@ -298,9 +317,12 @@ async fn update_position(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (params, caller) = read(&req, &body, &state).await?;
-    let id = record_id(&path)?;
-    state.curricula.update_position(caller, id, &params).await?;
-    Ok(HttpResponse::Ok().finish())
+    let work = async {
+        let id = record_id(&path)?;
+        state.curricula.update_position(caller, id, &params).await?;
+        Ok(HttpResponse::Ok().finish())
+    };
+    Ok(guarded(&state, &req, &body, caller, work).await)
 }
 
 /// Destroy: a record, and with a section every entry in it.
@@ -324,9 +346,12 @@ async fn destroy(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (_, caller) = read(&req, &body, &state).await?;
-    let id = record_id(&path)?;
-    state.curricula.destroy(caller, id).await?;
-    Ok(HttpResponse::Ok().finish())
+    let work = async {
+        let id = record_id(&path)?;
+        state.curricula.destroy(caller, id).await?;
+        Ok(HttpResponse::Ok().finish())
+    };
+    Ok(guarded(&state, &req, &body, caller, work).await)
 }
 
 /// An activity as the v2 read API shows it.

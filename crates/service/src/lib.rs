@@ -4,6 +4,7 @@ pub mod activities;
 pub mod admin;
 pub mod auth;
 pub mod curriculum;
+pub mod idempotency;
 pub mod ingest;
 pub mod upload;
 
@@ -11,5 +12,6 @@ pub use activities::{ActivityPage, ActivityQueries};
 pub use admin::{AdminError, AdminService, IssuedKey};
 pub use auth::{AuthError, Caller, hash_key};
 pub use curriculum::{CurriculumService, ListPage, V2Error};
+pub use idempotency::{Begin, Fingerprint, IDEMPOTENCY_HEADER, IdempotencyKey, IdempotencyService};
 pub use ingest::{IngestSettings, Package, PackageSource, ReadSeek};
 pub use upload::{AddLanguage, CreateActivity, Readiness, UploadError, UploadService};

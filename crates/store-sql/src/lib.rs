@@ -103,6 +103,14 @@ impl Database {
         }
     }
 
+    /// The idempotency-key store over this database.
+    pub fn idempotency(&self) -> Arc<dyn curricula_ports::IdempotencyStore> {
+        match self {
+            Self::Sqlite(s) => Arc::new(s.clone()),
+            Self::Postgres(s) => Arc::new(s.clone()),
+        }
+    }
+
     /// The curriculum repository over this database.
     pub fn curricula(&self) -> Arc<dyn CurriculumRepository> {
         match self {

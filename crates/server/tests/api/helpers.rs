@@ -79,6 +79,11 @@ impl TestApp {
             activities: curricula_service::ActivityQueries::new(Arc::new(sql.clone()) as Arc<dyn ActivityRepository>),
             max_body_bytes,
             tmp_dir,
+            idempotency: curricula_service::IdempotencyService::new(
+                Arc::new(sql.clone()) as Arc<dyn curricula_ports::IdempotencyStore>,
+                Arc::new(SystemClock),
+                std::time::Duration::from_secs(24 * 3600),
+            ),
         });
         Self {
             dir,

@@ -2,6 +2,7 @@
 
 mod curriculum;
 mod helpers;
+mod idempotency;
 mod openapi;
 mod ops;
 mod upload;

@@ -1,0 +1,224 @@
+//! `Idempotency-Key` on both APIs: replay, refused reuse, racing duplicates, tenant scope.
+
+use crate::helpers::*;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::test;
+use curricula_ports::ActivityRepository;
+use serde_json::Value;
+
+const NEW: &str = "/api/activityupload/new";
+const ADD: &str = "/api/activityupload/addlanguage";
+const JSON: &str = "application/json";
+
+/// A request with optional `Idempotency-Key`; returns status, JSON body and whether it was replayed.
+async fn send(
+    app: &TestApp,
+    method: &str,
+    uri: &str,
+    content_type: &str,
+    body: Vec<u8>,
+    key: Option<&str>,
+) -> (u16, Value, bool) {
+    let service = test::init_service(curricula_server::app::app(app.state.clone())).await;
+    let mut req = test::TestRequest::default()
+        .method(method.parse().unwrap())
+        .uri(uri)
+        .insert_header(("content-type", content_type.to_owned()))
+        .set_payload(body);
+    if let Some(key) = key {
+        req = req.insert_header(("Idempotency-Key", key.to_owned()));
+    }
+    let res: ServiceResponse<_> = service.call(req.to_request()).await.unwrap();
+    let status = res.status().as_u16();
+    let replayed = res.headers().get("Idempotent-Replayed").is_some();
+    let bytes = test::read_body(res).await;
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null), replayed)
+}
+
+async fn upload(app: &TestApp, path: &str, parts: &[Part<'_>], key: Option<&str>) -> (u16, Value, bool) {
+    let (content_type, body) = multipart(parts);
+    send(app, "POST", path, &content_type, body, key).await
+}
+
+fn scorm_parts<'a>(name: &'a str, file: &'a [u8]) -> Vec<Part<'a>> {
+    vec![
+        Part::Text("key", KEY),
+        Part::Text("origin", ORIGIN),
+        Part::Text("activityType", "scorm"),
+        Part::Text("name", name),
+        Part::Text("userName", "jon.jonsson"),
+        Part::Text("organisationIds", "81"),
+        Part::File("file", file),
+    ]
+}
+
+async fn activity_count(app: &TestApp) -> usize {
+    app.sql.activities(app.tenant).await.unwrap().len()
+}
+
+#[actix_web::test]
+async fn a_retry_with_the_same_key_returns_the_same_activity_and_creates_nothing() {
+    let app = TestApp::new().await;
+    let package = sample_package("hse-presentation.zip");
+    let parts = scorm_parts("HSE", &package);
+    let (status, first, replayed) = upload(&app, NEW, &parts, Some("retry-1")).await;
+    assert_eq!(status, 201, "{first}");
+    assert!(!replayed);
+    let files = app.stored_files();
+    let count = activity_count(&app).await;
+
+    let (status, again, replayed) = upload(&app, NEW, &parts, Some("retry-1")).await;
+    assert_eq!((status, &again), (201, &first), "same status, same body");
+    assert!(replayed, "a replay says so");
+    assert_eq!(activity_count(&app).await, count, "no second activity");
+    assert_eq!(app.stored_files(), files, "no second copy of the package");
+
+    // Without a key, the seed behaviour: a second activity.
+    let (status, other, _) = upload(&app, NEW, &parts, None).await;
+    assert_eq!(status, 201);
+    assert_ne!(other["activityId"], first["activityId"]);
+
+    // A refusal is kept too: the same bad request gets the same 400, nothing runs again.
+    let bad = [
+        Part::Text("key", KEY),
+        Part::Text("origin", ORIGIN),
+        Part::Text("activityType", "course"),
+        Part::Text("name", "C"),
+        Part::Text("userName", "nobody"),
+    ];
+    let (status, refused, _) = upload(&app, NEW, &bad, Some("bad-1")).await;
+    assert_eq!(status, 400, "{refused}");
+    let (status, again, replayed) = upload(&app, NEW, &bad, Some("bad-1")).await;
+    assert_eq!((status, again, replayed), (400, refused, true));
+}
+
+#[actix_web::test]
+async fn reusing_a_key_for_another_request_is_refused() {
+    let app = TestApp::new().await;
+    let package = sample_package("hse-presentation.zip");
+    let (status, _, _) = upload(&app, NEW, &scorm_parts("HSE", &package), Some("k")).await;
+    assert_eq!(status, 201);
+    let count = activity_count(&app).await;
+
+    // Another name.
+    let (status, body, _) = upload(&app, NEW, &scorm_parts("Other", &package), Some("k")).await;
+    assert_eq!(status, 400, "{body}");
+    let message = body["errorMessage"].as_str().unwrap();
+    assert!(
+        message.contains("Idempotency-Key") && message.contains("different request"),
+        "{message}"
+    );
+    // Another file.
+    let other = sample_package("hse-presentation-is.zip");
+    let (status, _, _) = upload(&app, NEW, &scorm_parts("HSE", &other), Some("k")).await;
+    assert_eq!(status, 400);
+    // Another endpoint.
+    let add = [
+        Part::Text("key", KEY),
+        Part::Text("origin", ORIGIN),
+        Part::Text("activityId", "1"),
+        Part::Text("languageId", "is-IS"),
+        Part::Text("name", "HSE"),
+        Part::File("file", &package),
+    ];
+    let (status, _, _) = upload(&app, ADD, &add, Some("k")).await;
+    assert_eq!(status, 400);
+    assert_eq!(activity_count(&app).await, count, "nothing ran");
+
+    // A malformed key names the header.
+    let (status, body, _) = upload(&app, NEW, &scorm_parts("HSE", &package), Some("has space")).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["errorMessage"].as_str().unwrap().contains("Idempotency-Key"),
+        "{body}"
+    );
+}
+
+#[actix_web::test]
+async fn racing_duplicates_with_one_key_create_one_activity() {
+    let app = TestApp::new().await;
+    let package = sample_package("hse-presentation.zip");
+    let parts = scorm_parts("HSE", &package);
+    let before = activity_count(&app).await;
+    let requests: Vec<_> = (0..4).map(|_| upload(&app, NEW, &parts, Some("race"))).collect();
+    let answers = futures::future::join_all(requests).await;
+    let created: Vec<&Value> = answers
+        .iter()
+        .filter(|(status, _, _)| *status == 201)
+        .map(|(_, body, _)| body)
+        .collect();
+    assert!(!created.is_empty(), "{answers:?}");
+    for (status, body, _) in &answers {
+        assert!(matches!(status, 201 | 409), "{status} {body}");
+        if *status == 409 {
+            assert!(body["errorMessage"].as_str().unwrap().contains("in progress"), "{body}");
+        }
+    }
+    assert!(created.iter().all(|b| *b == created[0]), "one activityId: {answers:?}");
+    assert_eq!(activity_count(&app).await, before + 1, "one activity");
+    // Once the first finished, a retry gets its answer.
+    let (status, body, replayed) = upload(&app, NEW, &parts, Some("race")).await;
+    assert_eq!((status, &body, replayed), (201, created[0], true));
+}
+
+#[actix_web::test]
+async fn v2_writes_replay_and_refuse_reuse_with_422() {
+    let app = TestApp::new().await;
+    let path = app.course("Path").await;
+    let uri = format!("/api/v2/curriculum_activities?api_key={KEY}");
+    let body = format!(r#"{{ "curriculum_activity": {{ "curriculum_id": "{path}", "name": "S" }} }}"#);
+    let (status, first, _) = send(&app, "POST", &uri, JSON, body.clone().into_bytes(), Some("v2-1")).await;
+    assert_eq!(status, 200, "{first}");
+    let (status, again, replayed) = send(&app, "POST", &uri, JSON, body.clone().into_bytes(), Some("v2-1")).await;
+    assert_eq!((status, &again, replayed), (200, &first, true));
+    let records = app
+        .sql
+        .curriculum(app.tenant, curricula_domain::ActivityId(path))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(records.len(), 2, "the default section and one new one: {records:?}");
+
+    let other = format!(r#"{{ "curriculum_activity": {{ "curriculum_id": "{path}", "name": "T" }} }}"#);
+    let (status, refused, _) = send(&app, "POST", &uri, JSON, other.into_bytes(), Some("v2-1")).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused[0].as_str().unwrap().contains("Idempotency-Key"), "{refused}");
+
+    // DELETE: the retry gets the first 200, not a 404.
+    let id = first["id"].as_i64().unwrap();
+    let uri = format!("/api/v2/curriculum_activities/{id}?api_key={KEY}");
+    let (status, _, _) = send(&app, "DELETE", &uri, JSON, Vec::new(), Some("del-1")).await;
+    assert_eq!(status, 200);
+    let (status, _, replayed) = send(&app, "DELETE", &uri, JSON, Vec::new(), Some("del-1")).await;
+    assert_eq!((status, replayed), (200, true));
+    let (status, _, _) = send(&app, "DELETE", &uri, JSON, Vec::new(), Some("del-2")).await;
+    assert_eq!(status, 404, "a new key runs again");
+}
+
+#[actix_web::test]
+async fn keys_are_scoped_per_tenant() {
+    let app = TestApp::new().await;
+    let admin = curricula_service::AdminService::new(
+        std::sync::Arc::new(app.sql.clone()) as std::sync::Arc<dyn curricula_ports::TenantDirectory>,
+        std::sync::Arc::new(curricula_server::app::SystemClock),
+    );
+    let other = admin.create_tenant("Other", "en-GB", &[]).await.unwrap().id;
+    admin.create_user(other, "jon.jonsson").await.unwrap();
+    let other_key = "other-tenant-key-0123";
+    admin.create_key(other, Some(ORIGIN), Some(other_key)).await.unwrap();
+    let course = |key: &'static str| {
+        [
+            Part::Text("key", key),
+            Part::Text("origin", ORIGIN),
+            Part::Text("activityType", "course"),
+            Part::Text("name", "C"),
+            Part::Text("userName", "jon.jonsson"),
+        ]
+    };
+    let (status, mine, _) = upload(&app, NEW, &course(KEY), Some("shared")).await;
+    assert_eq!(status, 201);
+    let (status, theirs, replayed) = upload(&app, NEW, &course(other_key), Some("shared")).await;
+    assert_eq!(status, 201, "{theirs}");
+    assert!(!replayed, "another tenant's key of the same name is another key");
+    assert_ne!(mine["activityId"], theirs["activityId"]);
+}
