@@ -3,7 +3,7 @@
 
 use crate::*;
 use chrono::{Duration, TimeZone, Utc};
-use curricula_domain::LanguageCode;
+use curricula_domain::{ActivityKind, LanguageCode, Name, Organisations, Placement, TenantId, UserId};
 use std::sync::Arc;
 
 fn code(raw: &str) -> LanguageCode {
@@ -98,4 +98,47 @@ where
         }
     }
     assert_eq!(reserved, 1, "one racer reserves the key");
+}
+
+/// `external_id` is unique per tenant, refused with `ExternalIdTaken` (nothing stored), and
+/// found again by `activity_by_external_id`.
+pub async fn external_ids_are_unique_per_tenant<S>(store: &S)
+where
+    S: TenantDirectory + ActivityRepository + ?Sized,
+{
+    let now = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+    let mut tenants = Vec::new();
+    for name in ["Ext A", "Ext B"] {
+        let tenant = store.create_tenant(name, &code("en-GB"), &[]).await.unwrap().id;
+        let owner = store.create_user(tenant, "owner").await.unwrap().id;
+        tenants.push((tenant, owner));
+    }
+    let new = |(tenant, owner): (TenantId, UserId), external_id: Option<&str>| NewActivity {
+        tenant,
+        kind: ActivityKind::Course,
+        name: Name::parse("name", "Course").unwrap(),
+        owner,
+        organisations: Organisations::All,
+        placement: Placement::TopLevel,
+        language: code("en-GB"),
+        scorm: None,
+        external_id: external_id.map(str::to_owned),
+        now,
+    };
+    let (a, b) = (tenants[0], tenants[1]);
+    let first = store.create_activity(new(a, Some("crm-1"))).await.unwrap();
+    assert_eq!(store.activity_by_external_id(a.0, "crm-1").await.unwrap(), Some(first));
+    assert_eq!(store.activity_by_external_id(a.0, "crm-2").await.unwrap(), None);
+    assert_eq!(store.activity_by_external_id(b.0, "crm-1").await.unwrap(), None);
+    let before = store.activities(a.0).await.unwrap().len();
+    match store.create_activity(new(a, Some("crm-1"))).await {
+        Err(CreateActivityError::ExternalIdTaken(id)) => assert_eq!(id, "crm-1"),
+        other => panic!("expected ExternalIdTaken, got {other:?}"),
+    }
+    assert_eq!(store.activities(a.0).await.unwrap().len(), before, "nothing stored");
+    // Per tenant, and absent ids never clash.
+    let other = store.create_activity(new(b, Some("crm-1"))).await.unwrap();
+    assert_eq!(store.activity_by_external_id(b.0, "crm-1").await.unwrap(), Some(other));
+    store.create_activity(new(a, None)).await.unwrap();
+    store.create_activity(new(a, None)).await.unwrap();
 }

@@ -272,6 +272,24 @@ async fn timed_ingest(
     result
 }
 
+/// `externalId`: optional; when sent, 1 to 255 characters without control characters.
+fn external_id(form: &UploadForm) -> Result<Option<String>, InvalidField> {
+    let Some(raw) = form.optional("externalId") else {
+        return Ok(None);
+    };
+    let id = raw.trim();
+    if id.is_empty() {
+        return Err(InvalidField::new("externalId", "must not be empty when sent"));
+    }
+    if id.chars().count() > 255 {
+        return Err(InvalidField::new("externalId", "is longer than 255 characters"));
+    }
+    if id.chars().any(char::is_control) {
+        return Err(InvalidField::new("externalId", "must not contain control characters"));
+    }
+    Ok(Some(id.to_owned()))
+}
+
 fn parse_id(form: &UploadForm, field: &'static str) -> Result<ActivityId, InvalidField> {
     let raw = form.required(field)?.trim();
     match raw.parse::<i64>() {
@@ -348,6 +366,7 @@ async fn create(state: &AppState, caller: Caller, form: &UploadForm) -> Result<H
         organisations: Organisations::parse(form.optional("organisationIds"))?,
         placement: Placement::parse(form.optional("parentActivityId"))?,
         package: form.file.clone(),
+        external_id: external_id(form)?,
     };
     let id = timed_ingest(
         "new",

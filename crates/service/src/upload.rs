@@ -27,6 +27,8 @@ pub struct CreateActivity {
     pub placement: Placement,
     /// `file`, when sent.
     pub package: Option<Package>,
+    /// `externalId`: the partner's own id, unique per tenant.
+    pub external_id: Option<String>,
 }
 
 /// `POST /api/activityupload/addlanguage`, parsed.
@@ -64,6 +66,14 @@ pub enum UploadError {
     /// `parentActivityId` names a SCORM activity.
     #[error("parentActivityId {0} is not a course; a SCORM activity cannot contain other activities")]
     ParentNotACourse(ActivityId),
+    /// `externalId` is another activity's.
+    #[error("externalId {external_id:?} is already used by activityId {activity} in your tenant")]
+    ExternalIdTaken {
+        /// The id sent.
+        external_id: String,
+        /// The activity that has it.
+        activity: ActivityId,
+    },
     /// `activityId` names no activity of the tenant.
     #[error("activityId {0} was not found in your tenant")]
     ActivityNotFound(ActivityId),
@@ -228,6 +238,7 @@ where
                 Some(_) => {}
             }
         }
+        self.check_external_id(caller, req.external_id.as_deref()).await?;
         let scorm = match req.kind {
             ActivityKind::Scorm => {
                 let package = req.package.as_ref().ok_or(UploadError::MissingFile)?;
@@ -245,6 +256,7 @@ where
             placement: req.placement,
             language: tenant.default_language,
             scorm: scorm.clone(),
+            external_id: req.external_id.clone(),
             now: self.clock.now(),
         };
         match self.activities.create_activity(new).await {
@@ -258,6 +270,15 @@ where
                     CreateActivityError::ParentNotFound(id) => UploadError::ParentNotFound(id),
                     CreateActivityError::ParentNotACourse(id) => UploadError::ParentNotACourse(id),
                     CreateActivityError::UnknownOrganisations(ids) => UploadError::UnknownOrganisations(ids),
+                    // Another request took it since the check: name the winner.
+                    CreateActivityError::ExternalIdTaken(external_id) => {
+                        match self.check_external_id(caller, Some(&external_id)).await {
+                            Err(e) => e,
+                            Ok(()) => UploadError::Store(StoreError::Backend(
+                                format!("externalId {external_id:?} was taken, then freed").into(),
+                            )),
+                        }
+                    }
                     CreateActivityError::Store(e) => UploadError::Store(e),
                 })
             }
@@ -316,6 +337,22 @@ where
                     AddLanguageError::Store(e) => UploadError::Store(e),
                 })
             }
+        }
+    }
+
+    /// Refuses an `externalId` another activity of the tenant has, naming that activity.
+    async fn check_external_id(&self, caller: Caller, external_id: Option<&str>) -> Result<(), UploadError> {
+        let Some(external_id) = external_id else { return Ok(()) };
+        match self
+            .activities
+            .activity_by_external_id(caller.tenant, external_id)
+            .await?
+        {
+            Some(activity) => Err(UploadError::ExternalIdTaken {
+                external_id: external_id.to_owned(),
+                activity,
+            }),
+            None => Ok(()),
         }
     }
 

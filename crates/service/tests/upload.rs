@@ -205,6 +205,7 @@ fn service(
 
 fn create(kind: ActivityKind, package: Option<Package>) -> CreateActivity {
     CreateActivity {
+        external_id: None,
         kind,
         name: Name::parse("name", "HSE").unwrap(),
         user_name: "jon.jonsson".into(),
@@ -268,6 +269,7 @@ async fn caller_errors_store_nothing() {
     let cases: Vec<(CreateActivity, &str)> = vec![
         (
             CreateActivity {
+                external_id: None,
                 user_name: "nobody".into(),
                 ..create(ActivityKind::Scorm, Some(good_package()))
             },
@@ -275,6 +277,7 @@ async fn caller_errors_store_nothing() {
         ),
         (
             CreateActivity {
+                external_id: None,
                 organisations: Organisations::Only(vec![OrganisationId(81), OrganisationId(7), OrganisationId(9)]),
                 ..create(ActivityKind::Scorm, Some(good_package()))
             },
@@ -282,6 +285,7 @@ async fn caller_errors_store_nothing() {
         ),
         (
             CreateActivity {
+                external_id: None,
                 placement: Placement::Under(ActivityId(99)),
                 ..create(ActivityKind::Scorm, Some(good_package()))
             },
@@ -289,6 +293,7 @@ async fn caller_errors_store_nothing() {
         ),
         (
             CreateActivity {
+                external_id: None,
                 placement: Placement::Under(ActivityId(11)),
                 ..create(ActivityKind::Course, None)
             },
@@ -372,6 +377,7 @@ async fn a_parent_that_changed_meanwhile_is_reported_and_cleaned_up() {
         .returning(|_| Err(CreateActivityError::ParentNotACourse(ActivityId(10))));
     let blobs = Arc::new(MapBlobs::default());
     let request = CreateActivity {
+        external_id: None,
         placement: Placement::Under(ActivityId(10)),
         ..create(ActivityKind::Scorm, Some(good_package()))
     };

@@ -34,3 +34,15 @@ pub(crate) fn classify(row: KeyRow, fingerprint: &str) -> Reservation {
         None => Reservation::InProgress,
     }
 }
+
+/// The `external_id` column of `activities` (added by the retry-safe-creation migration),
+/// described apart from `schema.rs` so that only the code using it sees it.
+pub(crate) mod external {
+    diesel::table! {
+        activities (id) {
+            id -> BigInt,
+            tenant_id -> BigInt,
+            external_id -> Nullable<Text>,
+        }
+    }
+}

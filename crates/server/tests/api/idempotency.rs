@@ -222,3 +222,46 @@ async fn keys_are_scoped_per_tenant() {
     assert!(!replayed, "another tenant's key of the same name is another key");
     assert_ne!(mine["activityId"], theirs["activityId"]);
 }
+
+#[actix_web::test]
+async fn a_second_new_with_the_same_external_id_names_the_existing_activity() {
+    let app = TestApp::new().await;
+    let course = |external_id: &'static str| {
+        [
+            Part::Text("key", KEY),
+            Part::Text("origin", ORIGIN),
+            Part::Text("activityType", "course"),
+            Part::Text("name", "C"),
+            Part::Text("userName", "jon.jonsson"),
+            Part::Text("externalId", external_id),
+        ]
+    };
+    let (status, first, _) = upload(&app, NEW, &course("crm-42"), None).await;
+    assert_eq!(status, 201, "{first}");
+    let id = first["activityId"].as_i64().unwrap();
+    let count = activity_count(&app).await;
+    let (status, body, _) = upload(&app, NEW, &course("crm-42"), None).await;
+    assert_eq!(status, 400, "{body}");
+    let message = body["errorMessage"].as_str().unwrap();
+    assert!(
+        message.contains("externalId") && message.contains(&format!("activityId {id}")),
+        "{message}"
+    );
+    assert_eq!(activity_count(&app).await, count, "nothing created");
+    // A SCORM upload with a taken externalId stores no file.
+    let package = sample_package("hse-presentation.zip");
+    let mut parts = scorm_parts("HSE", &package);
+    parts.push(Part::Text("externalId", "crm-42"));
+    let files = app.stored_files();
+    let (status, _, _) = upload(&app, NEW, &parts, None).await;
+    assert_eq!(status, 400);
+    assert_eq!(app.stored_files(), files);
+    // Another id is fine; an empty one names the field.
+    assert_eq!(upload(&app, NEW, &course("crm-43"), None).await.0, 201);
+    let (status, body, _) = upload(&app, NEW, &course("  "), None).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["errorMessage"].as_str().unwrap().starts_with("externalId"),
+        "{body}"
+    );
+}

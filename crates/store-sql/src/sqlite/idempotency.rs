@@ -2,13 +2,14 @@
 //! of one key are serialised by the database lock.
 
 use super::SqliteStore;
-use crate::idempotency::{KeyRow, classify, idempotency_keys as k};
-use crate::{TxError, now_naive, store_only};
+use crate::idempotency::{KeyRow, classify, external::activities as ext, idempotency_keys as k};
+use crate::{TxError, is_unique_violation, now_naive, store_only};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use curricula_domain::TenantId;
-use curricula_ports::{IdempotencyStore, Reservation, StoreError, StoredResponse};
+use curricula_domain::{ActivityId, TenantId};
+use curricula_ports::{CreateActivityError, IdempotencyStore, Reservation, StoreError, StoredResponse};
 use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
 use std::convert::Infallible;
 
 #[async_trait]
@@ -86,4 +87,45 @@ impl IdempotencyStore for SqliteStore {
         .await
         .map_err(store_only)
     }
+}
+
+/// Sets the `external_id` of a just-created activity; a taken one refuses the creation.
+pub(super) fn set_external_id(
+    c: &mut SqliteConnection,
+    tenant: TenantId,
+    activity: ActivityId,
+    external_id: Option<&str>,
+) -> Result<(), TxError<CreateActivityError>> {
+    let Some(external_id) = external_id else { return Ok(()) };
+    diesel::update(ext::table.filter(ext::id.eq(activity.0).and(ext::tenant_id.eq(tenant.0))))
+        .set(ext::external_id.eq(external_id))
+        .execute(c)
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                TxError::Refused(CreateActivityError::ExternalIdTaken(external_id.to_owned()))
+            } else {
+                TxError::Db(e)
+            }
+        })?;
+    Ok(())
+}
+
+/// The tenant's activity with `external_id`.
+pub(super) async fn activity_by_external_id(
+    store: &SqliteStore,
+    tenant: TenantId,
+    external_id: &str,
+) -> Result<Option<ActivityId>, StoreError> {
+    let external_id = external_id.to_owned();
+    store
+        .run(move |c| {
+            let id: Option<i64> = ext::table
+                .filter(ext::tenant_id.eq(tenant.0).and(ext::external_id.eq(&external_id)))
+                .select(ext::id)
+                .first(c)
+                .optional()?;
+            Ok::<_, TxError<Infallible>>(id.map(ActivityId))
+        })
+        .await
+        .map_err(store_only)
 }

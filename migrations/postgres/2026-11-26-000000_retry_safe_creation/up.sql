@@ -11,3 +11,7 @@ CREATE TABLE idempotency_keys (
     PRIMARY KEY (tenant_id, idempotency_key)
 );
 CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);
+
+-- A partner's own id for an activity (`externalId` on /new), unique per tenant.
+ALTER TABLE activities ADD COLUMN external_id text;
+CREATE UNIQUE INDEX activities_external_id ON activities (tenant_id, external_id) WHERE external_id IS NOT NULL;
