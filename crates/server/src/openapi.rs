@@ -52,6 +52,10 @@ pub struct NewActivityForm {
     /// A course of the tenant to append the activity to; absent, empty, `0` or `-1` = top level.
     #[schema(example = "1")]
     pub parent_activity_id: Option<String>,
+    /// The partner's own id for the activity (1–255 characters, trimmed), unique per tenant; a
+    /// taken one is a 400 naming the activity that has it.
+    #[schema(example = "crm-4711", min_length = 1, max_length = 255)]
+    pub external_id: Option<String>,
     /// The SCORM package (`.zip`); required for `scorm`, ignored for `course`.
     #[schema(value_type = Option<String>, format = Binary, content_media_type = "application/zip")]
     pub file: Option<Vec<u8>>,

@@ -327,11 +327,13 @@ async fn authenticate(state: &AppState, form: &UploadForm) -> Result<curricula_s
 /// With `parentActivityId` the new activity becomes the last entry of that course's last section.
 #[utoipa::path(
     post, path = "/api/activityupload/new", tag = "Activity Upload API",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md")),
     request_body(content = crate::openapi::NewActivityForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "Created", body = crate::openapi::ActivityCreated),
         (status = 400, description = "A field is missing, repeated or malformed, refers to nothing of the tenant, or the package is refused (the message names the field or the refusal kind)", body = crate::openapi::UploadErrorBody),
         (status = 401, description = "The key is unknown, not bound to an origin, or bound to another origin", body = crate::openapi::UploadErrorBody),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::openapi::UploadErrorBody),
         (status = 413, description = "The body is larger than `upload.max_bytes`", body = crate::openapi::UploadErrorBody),
         (status = 500, description = "Unexpected failure; the message carries a timestamp to quote to support", body = crate::openapi::UploadErrorBody),
         (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::UploadErrorBody),
@@ -380,11 +382,13 @@ async fn create(state: &AppState, caller: Caller, form: &UploadForm) -> Result<H
 /// Adds a language version to an activity (the API text's `/addlanguage`).
 #[utoipa::path(
     post, path = "/api/activityupload/addlanguage", tag = "Activity Upload API",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md")),
     request_body(content = crate::openapi::AddLanguageForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "The language version was added", body = crate::openapi::ActivityCreated),
         (status = 400, description = "A field is missing, repeated or malformed, refers to nothing of the tenant, or the package is refused (the message names the field or the refusal kind)", body = crate::openapi::UploadErrorBody),
         (status = 401, description = "The key is unknown, not bound to an origin, or bound to another origin", body = crate::openapi::UploadErrorBody),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::openapi::UploadErrorBody),
         (status = 413, description = "The body is larger than `upload.max_bytes`", body = crate::openapi::UploadErrorBody),
         (status = 500, description = "Unexpected failure; the message carries a timestamp to quote to support", body = crate::openapi::UploadErrorBody),
         (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::UploadErrorBody),

@@ -242,10 +242,12 @@ fn links(req: &HttpRequest, page: usize, last: usize) -> String {
 #[utoipa::path(
     post, path = "/api/v2/curriculum_activities", tag = "Curriculum Activities API", operation_id = "create_curriculum_activity",
     security(("api_key" = []), ("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md")),
     request_body(description = "JSON, or form-encoded with Rails-style keys (`curriculum_activity[name]`); query parameters are merged in", content = crate::openapi::CurriculumActivityBody, content_type = "application/json"),
     responses(
         (status = 200, description = "The created record", body = crate::openapi::CurriculumActivity),
         (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::openapi::V2Errors),
         (status = 422, description = "Refused: each message names the parameter or attribute", body = crate::openapi::V2Errors),
         (status = 413, description = "The body is larger than 256 KiB", body = crate::openapi::V2Errors),
         (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
@@ -267,12 +269,13 @@ async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) 
 #[utoipa::path(
     method(put, patch), path = "/api/v2/curriculum_activities/{id}", tag = "Curriculum Activities API", operation_id = "update_curriculum_activity",
     security(("api_key" = []), ("bearer" = [])),
-    params(("id" = i64, Path, description = "The CurriculumActivity record id")),
+    params(("id" = i64, Path, description = "The CurriculumActivity record id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md")),
     request_body(description = "JSON, or form-encoded with Rails-style keys (`curriculum_activity[name]`); query parameters are merged in", content = crate::openapi::CurriculumActivityBody, content_type = "application/json"),
     responses(
         (status = 200, description = "The updated record", body = crate::openapi::CurriculumActivity),
         (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
         (status = 404, description = "The id in the path is not a record of the tenant", body = crate::openapi::V2Errors),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::openapi::V2Errors),
         (status = 422, description = "Refused: each message names the parameter or attribute", body = crate::openapi::V2Errors),
         (status = 413, description = "The body is larger than 256 KiB", body = crate::openapi::V2Errors),
         (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
@@ -298,12 +301,13 @@ async fn update(
 #[utoipa::path(
     method(put, patch), path = "/api/v2/curriculum_activities/{id}/update_position", tag = "Curriculum Activities API", operation_id = "update_curriculum_activity_position",
     security(("api_key" = []), ("bearer" = [])),
-    params(("id" = i64, Path, description = "The CurriculumActivity record id")),
+    params(("id" = i64, Path, description = "The CurriculumActivity record id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md")),
     request_body(description = "JSON (bare keys accepted, as in the API text's example) or form-encoded", content = crate::openapi::UpdatePositionBody, content_type = "application/json"),
     responses(
         (status = 200, description = "Moved; empty body"),
         (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
         (status = 404, description = "The id in the path is not a record of the tenant", body = crate::openapi::V2Errors),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::openapi::V2Errors),
         (status = 422, description = "Refused: each message names the parameter or attribute", body = crate::openapi::V2Errors),
         (status = 413, description = "The body is larger than 256 KiB", body = crate::openapi::V2Errors),
         (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
@@ -329,11 +333,12 @@ async fn update_position(
 #[utoipa::path(
     delete, path = "/api/v2/curriculum_activities/{id}", tag = "Curriculum Activities API", operation_id = "destroy_curriculum_activity",
     security(("api_key" = []), ("bearer" = [])),
-    params(("id" = i64, Path, description = "The CurriculumActivity record id")),
+    params(("id" = i64, Path, description = "The CurriculumActivity record id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md")),
     responses(
         (status = 200, description = "Destroyed; empty body"),
         (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
         (status = 404, description = "The id in the path is not a record of the tenant", body = crate::openapi::V2Errors),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::openapi::V2Errors),
         (status = 422, description = "Refused: each message names the parameter or attribute", body = crate::openapi::V2Errors),
         (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
         (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::V2Errors),
