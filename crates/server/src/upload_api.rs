@@ -25,6 +25,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use tokio::io::AsyncWriteExt;
 
+mod validate;
+
 /// Longest text field accepted.
 const MAX_FIELD_BYTES: usize = 64 * 1024;
 /// Most parts accepted in one request.
@@ -35,7 +37,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/activityupload")
             .route("/new", web::post().to(new_activity))
-            .route("/addlanguage", web::post().to(add_language)),
+            .route("/addlanguage", web::post().to(add_language))
+            .route("/validate", web::post().to(validate::validate)),
     );
 }
 
@@ -78,9 +81,18 @@ impl ResponseError for UploadApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        self.respond(true)
+    }
+}
+
+impl UploadApiError {
+    /// The error response; `count_refusal` = false for a dry run, which counts nothing.
+    fn respond(&self, count_refusal: bool) -> HttpResponse {
         let status = self.status_code();
         let metrics = crate::metrics::metrics();
-        if let Self::Upload(UploadError::Package(refusal)) = self {
+        if let Self::Upload(UploadError::Package(refusal)) = self
+            && count_refusal
+        {
             metrics.record_refusal(refusal.kind.as_str());
         }
         if status.is_server_error() {
@@ -356,12 +368,13 @@ async fn new_activity(
     Ok(guard(&state, &req, Api::Upload, caller, fingerprint, work).await)
 }
 
-async fn create(state: &AppState, caller: Caller, form: &UploadForm) -> Result<HttpResponse, UploadApiError> {
+/// The fields of `/new` (also checked by `/validate`).
+fn create_command(form: &UploadForm) -> Result<CreateActivity, UploadApiError> {
     let user_name = form.required("userName")?.trim();
     if user_name.is_empty() {
         return Err(InvalidField::new("userName", "must not be empty").into());
     }
-    let command = CreateActivity {
+    Ok(CreateActivity {
         kind: ActivityKind::parse(form.required("activityType")?)?,
         name: Name::parse("name", form.required("name")?)?,
         user_name: user_name.to_owned(),
@@ -369,7 +382,21 @@ async fn create(state: &AppState, caller: Caller, form: &UploadForm) -> Result<H
         placement: Placement::parse(form.optional("parentActivityId"))?,
         package: form.file.clone(),
         external_id: external_id(form)?,
-    };
+    })
+}
+
+/// The fields of `/addlanguage` (also checked by `/validate`).
+fn add_command(form: &UploadForm) -> Result<AddLanguage, UploadApiError> {
+    Ok(AddLanguage {
+        activity: parse_id(form, "activityId")?,
+        language: LanguageCode::parse("languageId", form.required("languageId")?)?,
+        name: Name::parse("name", form.required("name")?)?,
+        package: form.file.clone(),
+    })
+}
+
+async fn create(state: &AppState, caller: Caller, form: &UploadForm) -> Result<HttpResponse, UploadApiError> {
+    let command = create_command(form)?;
     let id = timed_ingest(
         "new",
         command.package.as_ref().map(|p| p.size),
@@ -408,12 +435,7 @@ async fn add_language(
 }
 
 async fn add(state: &AppState, caller: Caller, form: &UploadForm) -> Result<HttpResponse, UploadApiError> {
-    let command = AddLanguage {
-        activity: parse_id(form, "activityId")?,
-        language: LanguageCode::parse("languageId", form.required("languageId")?)?,
-        name: Name::parse("name", form.required("name")?)?,
-        package: form.file.clone(),
-    };
+    let command = add_command(form)?;
     let id = timed_ingest(
         "addlanguage",
         command.package.as_ref().map(|p| p.size),
@@ -425,5 +447,5 @@ async fn add(state: &AppState, caller: Caller, form: &UploadForm) -> Result<Http
 
 /// The OpenAPI description of these routes.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(new_activity, add_language))]
+#[openapi(paths(new_activity, add_language, validate::validate))]
 pub struct ApiDoc;

@@ -14,4 +14,6 @@ pub use auth::{AuthError, Caller, hash_key};
 pub use curriculum::{CurriculumService, ListPage, V2Error};
 pub use idempotency::{Begin, Fingerprint, IDEMPOTENCY_HEADER, IdempotencyKey, IdempotencyService};
 pub use ingest::{IngestSettings, Package, PackageSource, ReadSeek};
-pub use upload::{AddLanguage, CreateActivity, Readiness, UploadError, UploadService};
+pub use upload::{
+    AddLanguage, Check, CreateActivity, PackageReport, Readiness, UploadError, UploadService, Validation,
+};

@@ -6,3 +6,4 @@ mod idempotency;
 mod openapi;
 mod ops;
 mod upload;
+mod validate;
