@@ -265,3 +265,118 @@ async fn a_second_new_with_the_same_external_id_names_the_existing_activity() {
         "{body}"
     );
 }
+
+/// The application over a fresh Postgres database (None when Postgres is not configured).
+async fn postgres_app() -> Option<(
+    curricula_store_sql::testing::TestDatabase,
+    tempfile::TempDir,
+    curricula_store_sql::PgStore,
+    actix_web::web::Data<curricula_server::app::AppState>,
+    curricula_domain::TenantId,
+)> {
+    use curricula_ports::{BlobStore, CurriculumRepository, IdempotencyStore, TenantDirectory};
+    use curricula_server::app::SystemClock;
+    use std::sync::Arc;
+    let db = curricula_store_sql::testing::TestDatabase::create().await?;
+    let pg = curricula_store_sql::PgStore::connect(db.url(), 8).await.unwrap();
+    pg.migrate().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let blobs: Arc<dyn BlobStore> = Arc::new(
+        curricula_store_blob::ObjectBlobStore::open(&format!("file://{}", dir.path().join("blobs").display())).unwrap(),
+    );
+    let directory: Arc<dyn TenantDirectory> = Arc::new(pg.clone());
+    let activities: Arc<dyn ActivityRepository> = Arc::new(pg.clone());
+    let admin = curricula_service::AdminService::new(Arc::clone(&directory), Arc::new(SystemClock));
+    let tenant = admin
+        .create_tenant("Istak", "en-GB", &["is-IS".into()])
+        .await
+        .unwrap()
+        .id;
+    admin.create_user(tenant, "jon.jonsson").await.unwrap();
+    admin.create_organisation(tenant, "Reykjavík", Some(81)).await.unwrap();
+    admin.create_key(tenant, Some(ORIGIN), Some(KEY)).await.unwrap();
+    let tmp_dir = dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp_dir).unwrap();
+    let state = actix_web::web::Data::new(curricula_server::app::AppState {
+        uploads: curricula_service::UploadService::new(
+            Arc::clone(&directory),
+            Arc::clone(&activities),
+            blobs,
+            Arc::new(SystemClock),
+            curricula_service::IngestSettings::default(),
+        ),
+        curricula: curricula_service::CurriculumService::new(
+            Arc::clone(&directory),
+            Arc::clone(&activities),
+            Arc::new(pg.clone()) as Arc<dyn CurriculumRepository>,
+            Arc::new(SystemClock),
+        ),
+        activities: curricula_service::ActivityQueries::new(Arc::clone(&activities)),
+        max_body_bytes: 500_000_000,
+        tmp_dir,
+        idempotency: curricula_service::IdempotencyService::new(
+            Arc::new(pg.clone()) as Arc<dyn IdempotencyStore>,
+            Arc::new(SystemClock),
+            std::time::Duration::from_secs(24 * 3600),
+        ),
+    });
+    Some((db, dir, pg, state, tenant))
+}
+
+#[actix_web::test]
+async fn on_postgres_racing_duplicates_create_one_activity_and_retries_replay() {
+    let Some((_db, _dir, pg, state, tenant)) = postgres_app().await else {
+        return;
+    };
+    let service = test::init_service(curricula_server::app::app(state)).await;
+    let package = sample_package("hse-presentation.zip");
+    let parts = scorm_parts("HSE", &package);
+    let (content_type, body) = multipart(&parts);
+    let request = |key: &str, body: Vec<u8>| {
+        test::TestRequest::post()
+            .uri(NEW)
+            .insert_header(("content-type", content_type.clone()))
+            .insert_header(("Idempotency-Key", key.to_owned()))
+            .set_payload(body)
+            .to_request()
+    };
+    let calls: Vec<_> = (0..4).map(|_| service.call(request("pg-race", body.clone()))).collect();
+    let mut answers = Vec::new();
+    for res in futures::future::join_all(calls).await {
+        let res = res.unwrap();
+        let status = res.status().as_u16();
+        answers.push((
+            status,
+            serde_json::from_slice::<Value>(&test::read_body(res).await).unwrap(),
+        ));
+    }
+    let created: Vec<&Value> = answers.iter().filter(|(s, _)| *s == 201).map(|(_, b)| b).collect();
+    assert!(!created.is_empty(), "{answers:?}");
+    assert!(answers.iter().all(|(s, _)| matches!(s, 201 | 409)), "{answers:?}");
+    assert!(created.iter().all(|b| *b == created[0]), "{answers:?}");
+    assert_eq!(pg.activities(tenant).await.unwrap().len(), 1, "one activity");
+
+    let res = service.call(request("pg-race", body.clone())).await.unwrap();
+    assert_eq!(res.status().as_u16(), 201);
+    assert!(res.headers().get("Idempotent-Replayed").is_some());
+    assert_eq!(
+        &serde_json::from_slice::<Value>(&test::read_body(res).await).unwrap(),
+        created[0]
+    );
+
+    // Another request under the key is refused.
+    let (content_type, other) = multipart(&scorm_parts("Other", &package));
+    let res = service
+        .call(
+            test::TestRequest::post()
+                .uri(NEW)
+                .insert_header(("content-type", content_type))
+                .insert_header(("Idempotency-Key", "pg-race"))
+                .set_payload(other)
+                .to_request(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+    assert_eq!(pg.activities(tenant).await.unwrap().len(), 1);
+}
