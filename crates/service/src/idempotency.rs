@@ -208,3 +208,97 @@ mod tests {
         assert_eq!(a.len(), 64);
     }
 }
+
+#[cfg(test)]
+mod service_tests {
+    use super::*;
+    use async_trait::async_trait;
+    use curricula_domain::{ApiKeyId, TenantId};
+
+    /// Records calls; every reservation succeeds.
+    #[derive(Default)]
+    struct Recording {
+        calls: Mutex<Vec<String>>,
+    }
+
+    #[async_trait]
+    impl IdempotencyStore for Recording {
+        async fn reserve(
+            &self,
+            _: TenantId,
+            key: &str,
+            _: &str,
+            now: DateTime<Utc>,
+            expires_at: DateTime<Utc>,
+        ) -> Result<Reservation, StoreError> {
+            let hours = (expires_at - now).num_hours();
+            self.calls.lock().unwrap().push(format!("reserve {key} {hours}h"));
+            Ok(Reservation::Reserved)
+        }
+        async fn complete(&self, _: TenantId, key: &str, r: &StoredResponse) -> Result<(), StoreError> {
+            self.calls.lock().unwrap().push(format!("complete {key} {}", r.status));
+            Ok(())
+        }
+        async fn release(&self, _: TenantId, key: &str) -> Result<(), StoreError> {
+            self.calls.lock().unwrap().push(format!("release {key}"));
+            Ok(())
+        }
+        async fn purge_expired(&self, _: DateTime<Utc>) -> Result<u64, StoreError> {
+            self.calls.lock().unwrap().push("purge".into());
+            Ok(0)
+        }
+    }
+
+    struct SetClock(Mutex<DateTime<Utc>>);
+
+    impl Clock for SetClock {
+        fn now(&self) -> DateTime<Utc> {
+            *self.0.lock().unwrap()
+        }
+    }
+
+    #[tokio::test]
+    async fn reserves_for_the_retention_purges_now_and_then_and_finishes() {
+        use chrono::TimeZone;
+        let store = Arc::new(Recording::default());
+        let start = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+        let clock = Arc::new(SetClock(Mutex::new(start)));
+        let service = IdempotencyService::new(
+            Arc::clone(&store),
+            Arc::clone(&clock) as Arc<dyn Clock>,
+            std::time::Duration::from_secs(48 * 3600),
+        );
+        let caller = Caller {
+            tenant: TenantId(1),
+            key: ApiKeyId(1),
+        };
+        let key = IdempotencyKey::parse("k").unwrap();
+        assert_eq!(service.begin(caller, &key, "f").await.unwrap(), Begin::Run);
+        assert_eq!(service.begin(caller, &key, "f").await.unwrap(), Begin::Run);
+        *clock.0.lock().unwrap() = start + Duration::minutes(PURGE_EVERY_MINUTES);
+        service.begin(caller, &key, "f").await.unwrap();
+        service
+            .finish(
+                caller,
+                &key,
+                Some(StoredResponse {
+                    status: 201,
+                    body: "{}".into(),
+                }),
+            )
+            .await;
+        service.finish(caller, &key, None).await;
+        assert_eq!(
+            *store.calls.lock().unwrap(),
+            [
+                "purge",
+                "reserve k 48h",
+                "reserve k 48h",
+                "purge",
+                "reserve k 48h",
+                "complete k 201",
+                "release k"
+            ]
+        );
+    }
+}

@@ -380,3 +380,28 @@ async fn on_postgres_racing_duplicates_create_one_activity_and_retries_replay() 
     assert_eq!(res.status().as_u16(), 400);
     assert_eq!(pg.activities(tenant).await.unwrap().len(), 1);
 }
+
+/// A server error is not kept: the key is freed, and the retry runs (and succeeds) once the
+/// database is healthy again.
+#[actix_web::test]
+async fn after_a_server_error_the_retry_runs_again() {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, SqliteConnection};
+    let app = TestApp::new().await;
+    let mut sql = SqliteConnection::establish(app.db_path().to_str().unwrap()).unwrap();
+    sql.batch_execute(
+        "CREATE TRIGGER fail_versions BEFORE INSERT ON language_versions BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;",
+    )
+    .unwrap();
+    let package = sample_package("hse-presentation.zip");
+    let parts = scorm_parts("HSE", &package);
+    let (status, body, _) = upload(&app, NEW, &parts, Some("after-500")).await;
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(activity_count(&app).await, 0);
+
+    sql.batch_execute("DROP TRIGGER fail_versions;").unwrap();
+    let (status, body, replayed) = upload(&app, NEW, &parts, Some("after-500")).await;
+    assert_eq!(status, 201, "{body}");
+    assert!(!replayed, "the 500 was not kept");
+    assert_eq!(activity_count(&app).await, 1);
+}
