@@ -50,18 +50,18 @@ impl Api {
     }
 }
 
-/// The fingerprint of a v2 write: method, path, query string, content type and body digest.
-pub fn v2_fingerprint(req: &HttpRequest, body: &[u8]) -> String {
-    let content_type = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let digest: String = Sha256::digest(body).iter().map(|b| format!("{b:02x}")).collect();
+/// The fingerprint of a v2 write: method, path, and the merged parameters (query string and
+/// body, however encoded) without the credential `api_key`, in canonical JSON.
+pub fn v2_fingerprint(req: &HttpRequest, params: &serde_json::Map<String, serde_json::Value>) -> String {
+    let mut params = params.clone();
+    params.remove("api_key");
+    let canonical = serde_json::Value::Object(params).to_string();
+    let digest: String = Sha256::digest(canonical.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     Fingerprint::new(req.method().as_str())
         .part(req.path())
-        .part(req.query_string())
-        .part(content_type)
         .part(&digest)
         .finish()
 }

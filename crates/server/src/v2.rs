@@ -96,11 +96,11 @@ async fn read(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<(Map<S
 async fn guarded(
     state: &AppState,
     req: &HttpRequest,
-    body: &[u8],
+    params: &Map<String, Value>,
     caller: Caller,
     work: impl std::future::Future<Output = Result<HttpResponse, ApiError>>,
 ) -> HttpResponse {
-    let fingerprint = crate::idempotency::v2_fingerprint(req, body);
+    let fingerprint = crate::idempotency::v2_fingerprint(req, params);
     let work = async { work.await.unwrap_or_else(|e| e.error_response()) };
     crate::idempotency::guard(state, req, crate::idempotency::Api::V2, caller, fingerprint, work).await
 }
@@ -260,7 +260,7 @@ async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) 
         let record = state.curricula.create(caller, &attributes(&params)?).await?;
         Ok(HttpResponse::Ok().json(record_json(&record)))
     };
-    Ok(guarded(&state, &req, &body, caller, work).await)
+    Ok(guarded(&state, &req, &params, caller, work).await)
 }
 
 /// Update: the attributes of a record (PUT and PATCH are the same).
@@ -294,7 +294,7 @@ async fn update(
         let record = state.curricula.update(caller, id, &attributes(&params)?).await?;
         Ok(HttpResponse::Ok().json(record_json(&record)))
     };
-    Ok(guarded(&state, &req, &body, caller, work).await)
+    Ok(guarded(&state, &req, &params, caller, work).await)
 }
 
 /// Update Position: moves a record above or below another of the same path, or an entry inside an empty section.
@@ -326,7 +326,7 @@ async fn update_position(
         state.curricula.update_position(caller, id, &params).await?;
         Ok(HttpResponse::Ok().finish())
     };
-    Ok(guarded(&state, &req, &body, caller, work).await)
+    Ok(guarded(&state, &req, &params, caller, work).await)
 }
 
 /// Destroy: a record, and with a section every entry in it.
@@ -350,13 +350,13 @@ async fn destroy(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, caller) = read(&req, &body, &state).await?;
+    let (params, caller) = read(&req, &body, &state).await?;
     let work = async {
         let id = record_id(&path)?;
         state.curricula.destroy(caller, id).await?;
         Ok(HttpResponse::Ok().finish())
     };
-    Ok(guarded(&state, &req, &body, caller, work).await)
+    Ok(guarded(&state, &req, &params, caller, work).await)
 }
 
 /// An activity as the v2 read API shows it.

@@ -171,6 +171,18 @@ async fn v2_writes_replay_and_refuse_reuse_with_422() {
     assert_eq!(status, 200, "{first}");
     let (status, again, replayed) = send(&app, "POST", &uri, JSON, body.clone().into_bytes(), Some("v2-1")).await;
     assert_eq!((status, &again, replayed), (200, &first, true));
+    // The same request with the key moved to `Authorization` is the same request.
+    let service = test::init_service(curricula_server::app::app(app.state.clone())).await;
+    let req = test::TestRequest::post()
+        .uri("/api/v2/curriculum_activities")
+        .insert_header(("content-type", JSON))
+        .insert_header(("Authorization", format!("Bearer {KEY}")))
+        .insert_header(("Idempotency-Key", "v2-1"))
+        .set_payload(body.clone())
+        .to_request();
+    let res: ServiceResponse<_> = service.call(req).await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(res.headers().get("Idempotent-Replayed").is_some());
     let records = app
         .sql
         .curriculum(app.tenant, curricula_domain::ActivityId(path))
