@@ -3,8 +3,11 @@
 use crate::BoxError;
 use async_trait::async_trait;
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use futures::stream::BoxStream;
 use std::fmt;
 use std::io::Read;
+use std::ops::Range;
 
 /// A `/`-separated object key with no empty, `.` or `..` segment, no backslash and no NUL.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -59,7 +62,24 @@ pub struct BlobMeta {
     pub key: BlobKey,
     /// Its size in bytes.
     pub size: u64,
+    /// When it was last written.
+    pub modified: DateTime<Utc>,
 }
+
+/// What [`BlobStore::head`] tells about one object without reading it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobInfo {
+    /// Its size in bytes.
+    pub size: u64,
+    /// When it was last written.
+    pub modified: DateTime<Utc>,
+    /// An opaque version tag from the store (changes when the object is replaced), if the
+    /// store has one.
+    pub version: Option<String>,
+}
+
+/// The contents of an object (or a byte range of it), as it is read from the store.
+pub type BlobStream = BoxStream<'static, Result<Bytes, BlobError>>;
 
 /// Why a blob-store call failed.
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +130,20 @@ pub trait BlobStore: Send + Sync {
     /// # Errors
     /// MUST return `NotFound` when there is none.
     async fn get(&self, key: &BlobKey) -> Result<Bytes, BlobError>;
+
+    /// Size, modification time and version tag of the object at `key`.
+    ///
+    /// # Errors
+    /// MUST return `NotFound` when there is none.
+    async fn head(&self, key: &BlobKey) -> Result<BlobInfo, BlobError>;
+
+    /// The object at `key` (or the bytes `range` of it) as a stream of chunks, so that a large
+    /// object is never held in memory whole.
+    ///
+    /// # Errors
+    /// MUST return `NotFound` when there is none, and an error (never a panic) when `range`
+    /// does not lie within the object; callers check ranges against [`BlobStore::head`].
+    async fn get_stream(&self, key: &BlobKey, range: Option<Range<u64>>) -> Result<BlobStream, BlobError>;
 
     /// Every object whose key starts with `prefix/`, in key order.
     ///

@@ -5,6 +5,7 @@
 
 use crate::{BlobError, BlobKey, BlobStore};
 use bytes::Bytes;
+use futures::TryStreamExt;
 use std::io::Read;
 use std::sync::Arc;
 
@@ -145,6 +146,55 @@ pub async fn prefixes_are_folders(store: Arc<dyn BlobStore>, root: &str) {
     );
 }
 
+/// Reads a whole stream of `key` (or of `range` of it).
+async fn read_stream(store: &Arc<dyn BlobStore>, k: &BlobKey, range: Option<std::ops::Range<u64>>) -> Vec<u8> {
+    let chunks: Vec<Bytes> = store
+        .get_stream(k, range)
+        .await
+        .expect("get_stream")
+        .try_collect()
+        .await
+        .expect("stream");
+    chunks.concat()
+}
+
+/// `head` reports size, time and a stable version; `get_stream` yields the whole object or
+/// exactly the bytes of a range; a missing object is `NotFound` for both.
+pub async fn heads_and_ranges(store: Arc<dyn BlobStore>, root: &str) {
+    let data: Vec<u8> = (0..(3 * 1024 * 1024 + 7)).map(|i: usize| (i % 253) as u8).collect();
+    let size = data.len() as u64;
+    let k = key(&format!("{root}/hr/media/clip.mp4"));
+    put_blocking(&store, k.clone(), data.clone()).await.unwrap();
+
+    let info = store.head(&k).await.unwrap();
+    assert_eq!(info.size, size);
+    assert_eq!(store.head(&k).await.unwrap().version, info.version, "version is stable");
+    let listed = store.list(&key(&format!("{root}/hr"))).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    let drift = (listed[0].modified - info.modified).num_seconds().abs();
+    assert!(drift <= 2, "list and head disagree on the time: {listed:?} {info:?}");
+
+    assert!(read_stream(&store, &k, None).await == data, "whole stream differs");
+    for range in [0..1, 10..20, 1_000_000..2_500_000, size - 5..size, 0..size] {
+        let got = read_stream(&store, &k, Some(range.clone())).await;
+        assert!(
+            got == data[range.start as usize..range.end as usize],
+            "range {range:?} differs"
+        );
+    }
+    assert!(
+        store.get_stream(&k, Some(size + 10..size + 20)).await.is_err(),
+        "a range past the end is an error"
+    );
+
+    let missing = key(&format!("{root}/hr/none.mp4"));
+    assert!(matches!(store.head(&missing).await, Err(BlobError::NotFound(_))));
+    assert!(matches!(
+        store.get_stream(&missing, None).await,
+        Err(BlobError::NotFound(_))
+    ));
+}
+
 /// Every check of the suite, each under its own folder of `root`.
 pub async fn run_all(store: Arc<dyn BlobStore>, root: &str) {
     store.check().await.expect("check answers on a healthy store");
@@ -152,5 +202,6 @@ pub async fn run_all(store: Arc<dyn BlobStore>, root: &str) {
     odd_names_round_trip(Arc::clone(&store), root).await;
     missing_is_not_found(Arc::clone(&store), root).await;
     failing_source_leaves_nothing(Arc::clone(&store), root).await;
+    heads_and_ranges(Arc::clone(&store), root).await;
     prefixes_are_folders(store, root).await;
 }

@@ -44,6 +44,35 @@ pub struct AppState {
     pub tmp_dir: PathBuf,
     /// Retry safety (`Idempotency-Key`).
     pub idempotency: Idempotency,
+    /// Launch URLs and content delivery.
+    pub content: crate::content::ContentState,
+    /// The database, for its pool figures in `/metrics` (`None` in tests over other stores).
+    pub database: Option<Database>,
+}
+
+impl AppState {
+    /// The state of a service over `adapters`, configured by `settings`.
+    ///
+    /// # Errors
+    /// When the spool folder cannot be created or the content settings are invalid.
+    pub fn new(adapters: &Adapters, settings: &Settings) -> anyhow::Result<Self> {
+        Ok(Self {
+            uploads: adapters.uploads(settings.ingest()),
+            curricula: adapters.curricula(),
+            activities: adapters.activity_queries(),
+            max_body_bytes: settings.upload.max_bytes,
+            tmp_dir: settings.tmp_dir()?,
+            idempotency: adapters.idempotency(settings.idempotency.retention()),
+            content: crate::content::ContentState::new(
+                Arc::clone(&adapters.directory),
+                Arc::clone(&adapters.activities),
+                Arc::clone(&adapters.blobs),
+                Arc::new(SystemClock),
+                &settings.content,
+            )?,
+            database: Some(adapters.db.clone()),
+        })
+    }
 }
 
 /// The adapters behind a running service.
@@ -71,7 +100,8 @@ impl Adapters {
             .await
             .context("opening the database")?;
         db.migrate().await.context("applying database migrations")?;
-        let blobs = ObjectBlobStore::open(&settings.storage_url()?).context("opening the blob store")?;
+        let blobs = ObjectBlobStore::open_with(&settings.storage_url()?, &settings.storage.s3())
+            .context("opening the blob store")?;
         Ok(Self::new(db, Arc::new(blobs)))
     }
 
@@ -133,6 +163,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             .configure(crate::v2::routes)
             .configure(crate::ops::routes)
             .configure(crate::openapi::routes)
+            .configure(crate::content::routes)
             .default_service(web::to(not_found));
     }
 }

@@ -220,7 +220,7 @@ pub fn render(doc: &Value) -> String {
     for tag in &tag_names {
         let mut ops = Vec::new();
         for (path, item) in &paths {
-            for method in ["get", "post", "put", "patch", "delete"] {
+            for method in ["get", "head", "post", "put", "patch", "delete"] {
                 let Some(op) = item.get(method) else { continue };
                 let op_tags: Vec<&str> = op
                     .get("tags")

@@ -3,6 +3,7 @@
 pub mod admin_cli;
 pub mod app;
 pub mod client_cli;
+pub mod content;
 pub mod docs_page;
 pub mod idempotency;
 pub mod metrics;
@@ -10,6 +11,7 @@ pub mod openapi;
 pub mod ops;
 pub mod params;
 pub mod settings;
+pub mod sweep;
 pub mod telemetry;
 pub mod upload_api;
 pub mod v2;

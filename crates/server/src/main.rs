@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use curricula_server::app::{self, Adapters, AppState};
 use curricula_server::settings::Settings;
-use curricula_server::{admin_cli, client_cli, telemetry};
+use curricula_server::{admin_cli, client_cli, sweep, telemetry};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -27,6 +27,12 @@ enum Command {
     Migrate,
     /// Administer tenants, keys, users, organisations and languages.
     Admin(admin_cli::AdminArgs),
+    /// Remove package folders no language version references (older than gc.grace_seconds).
+    Gc {
+        /// Only report what would be removed.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Inspect a SCORM package and print what it is, as JSON (exit 1 when refused).
     Inspect {
         /// The .zip package.
@@ -75,6 +81,7 @@ fn main() -> ExitCode {
             Command::Serve => serve(settings).await,
             Command::Migrate => migrate(settings).await,
             Command::Admin(args) => admin_cli::run(args, &settings).await,
+            Command::Gc { dry_run } => gc(settings, dry_run).await,
             Command::Inspect { .. } | Command::Upload(_) | Command::Tree(_) => unreachable!("handled above"),
         }
     });
@@ -93,18 +100,22 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn gc(settings: Settings, dry_run: bool) -> anyhow::Result<()> {
+    let adapters = Adapters::open(&settings).await?;
+    let report = sweep::sweeper(&adapters, &settings.gc).sweep(dry_run).await?;
+    for prefix in &report.orphans {
+        println!("{}{prefix}", if dry_run { "would remove " } else { "removed " });
+    }
+    eprintln!("{}", sweep::summary(&report, dry_run));
+    Ok(())
+}
+
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     std::fs::create_dir_all("var").context("creating ./var")?;
     let adapters = Adapters::open(&settings).await?;
     tracing::info!(database = adapters.db.backend(), "database ready");
-    let state = actix_web::web::Data::new(AppState {
-        uploads: adapters.uploads(settings.ingest()),
-        curricula: adapters.curricula(),
-        activities: adapters.activity_queries(),
-        max_body_bytes: settings.upload.max_bytes,
-        tmp_dir: settings.tmp_dir()?,
-        idempotency: adapters.idempotency(settings.idempotency.retention()),
-    });
+    let state = actix_web::web::Data::new(AppState::new(&adapters, &settings)?);
+    sweep::spawn_periodic(sweep::sweeper(&adapters, &settings.gc), &settings.gc);
     let mut server = actix_web::HttpServer::new(move || app::app(state.clone()))
         .shutdown_timeout(settings.server.shutdown_grace_seconds)
         .bind(&settings.server.bind)

@@ -4,7 +4,8 @@
 //! raw path), the status code, the refusal kind, the error source.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder, exponential_buckets,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    exponential_buckets,
 };
 use std::sync::OnceLock;
 
@@ -17,6 +18,7 @@ pub struct Metrics {
     ingest: HistogramVec,
     refused: IntCounterVec,
     errors: IntCounterVec,
+    pool: IntGaugeVec,
 }
 
 /// The process's metrics.
@@ -76,6 +78,15 @@ impl Metrics {
         let _ = registry.register(Box::new(ingest.clone()));
         let _ = registry.register(Box::new(refused.clone()));
         let _ = registry.register(Box::new(errors.clone()));
+        let pool = IntGaugeVec::new(
+            Opts::new(
+                "db_pool_connections",
+                "Database pool connections by state: max, open, idle, waiting (requests waiting for one)",
+            ),
+            &["state"],
+        )
+        .expect("valid metric options");
+        let _ = registry.register(Box::new(pool.clone()));
         Self {
             registry,
             requests,
@@ -84,6 +95,21 @@ impl Metrics {
             ingest,
             refused,
             errors,
+            pool,
+        }
+    }
+
+    /// Sets the database pool gauges (read at every scrape).
+    pub fn set_pool(&self, status: curricula_store_sql::PoolStatus) {
+        for (state, value) in [
+            ("max", status.max),
+            ("open", status.open),
+            ("idle", status.idle),
+            ("waiting", status.waiting),
+        ] {
+            self.pool
+                .with_label_values(&[state])
+                .set(i64::try_from(value).unwrap_or(i64::MAX));
         }
     }
 

@@ -476,6 +476,7 @@ impl Modify for SecuritySchemes {
         (name = "Activity Upload API", description = "Multipart uploads of SCORM packages and courses. Errors are `{\"errorMessage\": \"...\"}`."),
         (name = "Curriculum Activities API", description = "The sections and entries of a path (v2). Errors are arrays of messages."),
         (name = "Activities read API", description = "What the tenant uploaded (v2)."),
+        (name = "Content delivery", description = "The files of a launched language version, under its signed launch URL (no key: the token is the grant)."),
         (name = "Operations", description = "Health, metrics and this description."),
     )
 )]
@@ -489,6 +490,7 @@ pub fn document() -> &'static Value {
         doc.merge(crate::upload_api::ApiDoc::openapi());
         doc.merge(crate::v2::ApiDoc::openapi());
         doc.merge(crate::ops::ApiDoc::openapi());
+        doc.merge(crate::content::ApiDoc::openapi());
         let mut value = serde_json::to_value(&doc).unwrap_or_else(|_| json!({}));
         finish(&mut value);
         value

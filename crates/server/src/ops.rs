@@ -59,10 +59,14 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     get, path = "/metrics", tag = "Operations",
     responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain", body = String))
 )]
-async fn metrics() -> HttpResponse {
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let metrics = crate::metrics::metrics();
+    if let Some(database) = &state.database {
+        metrics.set_pool(database.pool_status());
+    }
     HttpResponse::Ok()
         .content_type(prometheus::TEXT_FORMAT)
-        .body(crate::metrics::metrics().render())
+        .body(metrics.render())
 }
 
 /// The OpenAPI description of these routes.

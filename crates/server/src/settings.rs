@@ -19,6 +19,10 @@ pub struct Settings {
     pub scorm: curricula_scorm::Limits,
     /// Logging.
     pub log: LogSettings,
+    /// Content delivery (launch URLs).
+    pub content: ContentSettings,
+    /// The blob sweep.
+    pub gc: GcSettings,
     /// `Idempotency-Key` handling.
     #[serde(default)]
     pub idempotency: IdempotencySettings,
@@ -64,11 +68,94 @@ pub struct DatabaseSettings {
     pub pool_size: usize,
 }
 
-/// Blob-store settings.
-#[derive(Debug, Clone, Deserialize)]
+/// Blob-store settings. The S3 fields apply to `s3://` URLs; an empty or absent one falls
+/// back to the standard `AWS_*` environment variables.
+#[derive(Clone, Deserialize)]
 pub struct StorageSettings {
-    /// `file:///abs/path` or `memory://`; empty = `./var/blobs`.
+    /// `file:///abs/path`, `s3://bucket/prefix` or `memory://`; empty = `./var/blobs`.
     pub url: String,
+    /// S3 endpoint (e.g. `http://127.0.0.1:9000` for an S3-compatible server).
+    #[serde(default)]
+    pub endpoint: String,
+    /// S3 region.
+    #[serde(default)]
+    pub region: String,
+    /// S3 access key id.
+    #[serde(default)]
+    pub access_key_id: String,
+    /// S3 secret access key (never logged).
+    #[serde(default)]
+    pub secret_access_key: String,
+    /// Path-style requests (`virtual_hosted_style_request = false`), which most S3-compatible
+    /// servers need.
+    #[serde(default)]
+    pub path_style: Option<bool>,
+    /// Allow a plain `http://` endpoint.
+    #[serde(default)]
+    pub allow_http: Option<bool>,
+}
+
+impl std::fmt::Debug for StorageSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StorageSettings")
+            .field("url", &self.url)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<redacted>")
+            .field("path_style", &self.path_style)
+            .field("allow_http", &self.allow_http)
+            .finish()
+    }
+}
+
+impl StorageSettings {
+    /// The S3 options these settings give (empty fields left to the environment).
+    pub fn s3(&self) -> curricula_store_blob::S3Options {
+        let some = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+        curricula_store_blob::S3Options {
+            endpoint: some(&self.endpoint),
+            region: some(&self.region),
+            access_key_id: some(&self.access_key_id),
+            secret_access_key: some(&self.secret_access_key),
+            session_token: None,
+            path_style: self.path_style,
+            allow_http: self.allow_http,
+        }
+    }
+}
+
+/// Content delivery: signed, expiring launch URLs.
+#[derive(Clone, Deserialize)]
+pub struct ContentSettings {
+    /// The HMAC secret of content URLs; empty = a random one per start (URLs then do not
+    /// survive a restart and do not work across instances). Never logged.
+    pub secret: String,
+    /// How long a launch URL works, in seconds (1 second to a year).
+    pub url_lifetime_seconds: u64,
+    /// Scheme and host launch URLs start with (e.g. `https://content.example.com`); empty =
+    /// the host the launch request was sent to.
+    pub public_base_url: String,
+}
+
+impl std::fmt::Debug for ContentSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContentSettings")
+            .field("secret", &"<redacted>")
+            .field("url_lifetime_seconds", &self.url_lifetime_seconds)
+            .field("public_base_url", &self.public_base_url)
+            .finish()
+    }
+}
+
+/// The blob sweep (`curricula gc`, and periodically in `serve`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct GcSettings {
+    /// Seconds between sweeps in `serve`; 0 = no periodic sweep.
+    pub interval_seconds: u64,
+    /// Folders written to more recently than this are never removed (an upload may be in
+    /// flight).
+    pub grace_seconds: u64,
 }
 
 /// Upload settings.

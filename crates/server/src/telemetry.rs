@@ -70,6 +70,18 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// `path` with the token of a content URL (`/content/{token}/...`) replaced by `[token]`: a
+/// token grants a package folder until it expires, so it is a secret too.
+pub fn redact_path(path: &str) -> String {
+    match path.strip_prefix(crate::content::CONTENT_PATH) {
+        Some(rest) => {
+            let file = rest.split_once('/').map_or("", |(_, file)| file);
+            format!("{}[token]/{file}", crate::content::CONTENT_PATH)
+        }
+        None => path.to_owned(),
+    }
+}
+
 /// The tenant a request acted for, when it authenticated.
 #[derive(Clone, Copy)]
 struct RequestTenant(TenantId);
@@ -98,7 +110,7 @@ pub async fn access_log(
         .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map_or_else(request_id, str::to_owned);
     let method = req.method().to_string();
-    let path = req.path().to_owned();
+    let path = redact_path(req.path());
     let query = redact_query(req.query_string());
     let span = tracing::info_span!("request", request_id = %id);
     let started = Instant::now();
@@ -134,7 +146,17 @@ pub async fn access_log(
 
 #[cfg(test)]
 mod tests {
-    use super::redact_query;
+    use super::{redact_path, redact_query};
+
+    #[test]
+    fn content_tokens_are_redacted() {
+        assert_eq!(
+            redact_path("/content/abc_-123/media/a.mp4"),
+            "/content/[token]/media/a.mp4"
+        );
+        assert_eq!(redact_path("/content/abc"), "/content/[token]/");
+        assert_eq!(redact_path("/api/v2/activities"), "/api/v2/activities");
+    }
 
     #[test]
     fn secrets_in_queries_are_redacted() {

@@ -76,7 +76,11 @@ impl ResponseError for ApiError {
 }
 
 /// The merged parameters of a request and its authenticated caller.
-async fn read(req: &HttpRequest, body: &[u8], state: &AppState) -> Result<(Map<String, Value>, Caller), ApiError> {
+pub(crate) async fn read(
+    req: &HttpRequest,
+    body: &[u8],
+    state: &AppState,
+) -> Result<(Map<String, Value>, Caller), ApiError> {
     let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
     let params = params::merged(req.query_string(), content_type, body);
     // Authenticate before reporting anything about the request itself.

@@ -19,6 +19,17 @@ fn default_keys() -> BTreeSet<String> {
             keys.insert(format!("{section}.{key}"));
         }
     }
+    // Optional keys without a default are shown commented out: `# key = example`.
+    let mut section = String::new();
+    for line in DEFAULTS.lines() {
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name.to_owned();
+        } else if let Some((key, _)) = line.strip_prefix("# ").and_then(|l| l.split_once(" = "))
+            && key.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+        {
+            keys.insert(format!("{section}.{key}"));
+        }
+    }
     keys
 }
 

@@ -11,6 +11,7 @@ use curricula_service::{
 };
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Write};
+use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -53,6 +54,25 @@ impl BlobStore for MapBlobs {
             .map(|v| Bytes::from(v.clone()))
             .ok_or_else(|| BlobError::NotFound(key.to_string()))
     }
+    async fn head(&self, key: &BlobKey) -> Result<BlobInfo, BlobError> {
+        let objects = self.objects.lock().unwrap();
+        let v = objects
+            .get(key.as_str())
+            .ok_or_else(|| BlobError::NotFound(key.to_string()))?;
+        Ok(BlobInfo {
+            size: v.len() as u64,
+            modified: Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap(),
+            version: None,
+        })
+    }
+    async fn get_stream(&self, key: &BlobKey, range: Option<Range<u64>>) -> Result<BlobStream, BlobError> {
+        let all = self.get(key).await?;
+        let part = match range {
+            Some(r) => all.slice(r.start as usize..r.end as usize),
+            None => all,
+        };
+        Ok(Box::pin(futures::stream::once(async move { Ok(part) })))
+    }
     async fn list(&self, prefix: &BlobKey) -> Result<Vec<BlobMeta>, BlobError> {
         let start = format!("{prefix}/");
         let objects = self.objects.lock().unwrap();
@@ -62,6 +82,7 @@ impl BlobStore for MapBlobs {
             .map(|(k, v)| BlobMeta {
                 key: BlobKey::new(k.clone()).unwrap(),
                 size: v.len() as u64,
+                modified: Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap(),
             })
             .collect())
     }

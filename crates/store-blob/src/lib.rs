@@ -2,13 +2,18 @@
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use curricula_ports::{BlobError, BlobKey, BlobMeta, BlobStore};
+use curricula_ports::{BlobError, BlobInfo, BlobKey, BlobMeta, BlobStore, BlobStream};
 use futures::{StreamExt, TryStreamExt};
+use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
-use object_store::{Attribute, Attributes, ObjectStore, ObjectStoreExt, PutOptions, PutPayload, WriteMultipart};
+use object_store::prefix::PrefixStore;
+use object_store::{
+    Attribute, Attributes, GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutOptions, PutPayload, WriteMultipart,
+};
 use std::io::Read;
+use std::ops::Range;
 use std::sync::Arc;
 use tokio::runtime::Handle;
 
@@ -21,11 +26,51 @@ const PARTS_IN_FLIGHT: usize = 2;
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
     /// The URL is not one this build understands.
-    #[error("storage url {0:?} is not supported (use file:///absolute/path or memory://)")]
+    #[error("storage url {0:?} is not supported (use file:///absolute/path, s3://bucket/prefix or memory://)")]
     Unsupported(String),
     /// The store could not be set up (e.g. the folder cannot be created).
     #[error("opening the blob store failed: {0}")]
     Setup(String),
+}
+
+/// How to reach an S3-compatible server. Every field left empty (`None`) falls back to the
+/// standard `AWS_*` environment (`AWS_ENDPOINT`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_ALLOW_HTTP`, ...), then to
+/// `object_store`'s defaults (AWS itself, credentials from the instance or web identity).
+#[derive(Clone, Default)]
+pub struct S3Options {
+    /// Endpoint of an S3-compatible server, e.g. `http://127.0.0.1:9000`; `None` = AWS.
+    pub endpoint: Option<String>,
+    /// Region, e.g. `eu-west-1`.
+    pub region: Option<String>,
+    /// Access key id.
+    pub access_key_id: Option<String>,
+    /// Secret access key (never logged or printed).
+    pub secret_access_key: Option<String>,
+    /// Session token of temporary credentials (never logged or printed).
+    pub session_token: Option<String>,
+    /// `true` = path-style requests (`endpoint/bucket/key`, what most S3-compatible servers
+    /// need), `false` = virtual-hosted style (`bucket.endpoint/key`).
+    pub path_style: Option<bool>,
+    /// Allow a plain `http://` endpoint.
+    pub allow_http: Option<bool>,
+}
+
+impl std::fmt::Debug for S3Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Options")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field(
+                "secret_access_key",
+                &self.secret_access_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("session_token", &self.session_token.as_ref().map(|_| "<redacted>"))
+            .field("path_style", &self.path_style)
+            .field("allow_http", &self.allow_http)
+            .finish()
+    }
 }
 
 /// The blob-store port over any `object_store` backend.
@@ -45,12 +90,22 @@ impl std::fmt::Debug for ObjectBlobStore {
 }
 
 impl ObjectBlobStore {
-    /// Opens the store named by `url`: `file:///absolute/folder` (created when missing) or
-    /// `memory://`. Must be called inside a Tokio runtime, which later uploads run on.
+    /// Opens the store named by `url`: `file:///absolute/folder` (created when missing),
+    /// `s3://bucket/optional/prefix` (configured from the `AWS_*` environment) or `memory://`.
+    /// Must be called inside a Tokio runtime, which later uploads run on.
     ///
     /// # Errors
     /// `Unsupported` for another scheme, `Setup` when the folder cannot be created.
     pub fn open(url: &str) -> Result<Self, OpenError> {
+        Self::open_with(url, &S3Options::default())
+    }
+
+    /// Like [`ObjectBlobStore::open`], with S3 settings that override the environment.
+    ///
+    /// # Errors
+    /// `Unsupported` for another scheme, `Setup` when the folder cannot be created or the S3
+    /// settings are incomplete (no bucket, a malformed endpoint).
+    pub fn open_with(url: &str, s3: &S3Options) -> Result<Self, OpenError> {
         let parsed = url::Url::parse(url).map_err(|_| OpenError::Unsupported(url.to_owned()))?;
         match parsed.scheme() {
             "file" => {
@@ -64,6 +119,44 @@ impl ObjectBlobStore {
                 Ok(Self::new(Arc::new(local), false))
             }
             "memory" => Ok(Self::memory()),
+            "s3" => {
+                let bucket = parsed
+                    .host_str()
+                    .filter(|b| !b.is_empty())
+                    .ok_or_else(|| OpenError::Setup(format!("storage url {url:?} names no bucket")))?;
+                let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+                let set = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+                if let Some(endpoint) = set(&s3.endpoint) {
+                    builder = builder.with_endpoint(endpoint);
+                }
+                if let Some(region) = set(&s3.region) {
+                    builder = builder.with_region(region);
+                }
+                if let Some(id) = set(&s3.access_key_id) {
+                    builder = builder.with_access_key_id(id);
+                }
+                if let Some(secret) = set(&s3.secret_access_key) {
+                    builder = builder.with_secret_access_key(secret);
+                }
+                if let Some(token) = set(&s3.session_token) {
+                    builder = builder.with_token(token);
+                }
+                if let Some(path_style) = s3.path_style {
+                    builder = builder.with_virtual_hosted_style_request(!path_style);
+                }
+                if let Some(allow_http) = s3.allow_http {
+                    builder = builder.with_allow_http(allow_http);
+                }
+                // The builder's errors name the missing or malformed setting, never a secret.
+                let store = builder.build().map_err(|e| OpenError::Setup(e.to_string()))?;
+                let prefix: Vec<&str> = parsed.path().split('/').filter(|s| !s.is_empty()).collect();
+                if prefix.is_empty() {
+                    Ok(Self::new(Arc::new(store), true))
+                } else {
+                    let prefix = Path::from_iter(prefix);
+                    Ok(Self::new(Arc::new(PrefixStore::new(store, prefix)), true))
+                }
+            }
             _ => Err(OpenError::Unsupported(url.to_owned())),
         }
     }
@@ -184,6 +277,31 @@ impl BlobStore for ObjectBlobStore {
         result.bytes().await.map_err(backend)
     }
 
+    async fn head(&self, key: &BlobKey) -> Result<BlobInfo, BlobError> {
+        let meta = self.store.head(&path(key)).await.map_err(backend)?;
+        Ok(BlobInfo {
+            size: meta.size,
+            modified: meta.last_modified,
+            version: meta.e_tag.or(meta.version),
+        })
+    }
+
+    async fn get_stream(&self, key: &BlobKey, range: Option<Range<u64>>) -> Result<BlobStream, BlobError> {
+        if let Some(r) = &range
+            && r.start >= r.end
+        {
+            return Err(BlobError::Backend(
+                format!("empty or reversed byte range {r:?} of {key}").into(),
+            ));
+        }
+        let options = GetOptions {
+            range: range.map(GetRange::Bounded),
+            ..GetOptions::default()
+        };
+        let result = self.store.get_opts(&path(key), options).await.map_err(backend)?;
+        Ok(result.into_stream().map_err(backend).boxed())
+    }
+
     async fn list(&self, prefix: &BlobKey) -> Result<Vec<BlobMeta>, BlobError> {
         let mut out: Vec<BlobMeta> = self
             .store
@@ -191,7 +309,11 @@ impl BlobStore for ObjectBlobStore {
             .map_err(backend)
             .and_then(|meta| async move {
                 let key = BlobKey::new(meta.location.as_ref())?;
-                Ok(BlobMeta { key, size: meta.size })
+                Ok(BlobMeta {
+                    key,
+                    size: meta.size,
+                    modified: meta.last_modified,
+                })
             })
             .try_collect()
             .await?;
@@ -208,5 +330,78 @@ impl BlobStore for ObjectBlobStore {
             .await
             .map_err(backend)?;
         Ok(deleted.len())
+    }
+}
+
+/// Helpers for tests that need a real S3-protocol server, named by `TEST_S3_ENDPOINT`.
+#[cfg(feature = "testing")]
+pub mod testing {
+    use super::S3Options;
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// The S3 test endpoint. Without one, says loudly that `test` is skipped and returns
+    /// `None`, unless `CURRICULA_REQUIRE_S3=1` (set by CI), which makes it panic instead.
+    pub fn s3_endpoint(test: &str) -> Option<String> {
+        match std::env::var("TEST_S3_ENDPOINT") {
+            Ok(endpoint) if !endpoint.trim().is_empty() => Some(endpoint.trim().trim_end_matches('/').to_owned()),
+            _ => {
+                assert!(
+                    std::env::var("CURRICULA_REQUIRE_S3").as_deref() != Ok("1"),
+                    "{test}: TEST_S3_ENDPOINT is not set but CURRICULA_REQUIRE_S3=1 requires the S3 tests"
+                );
+                eprintln!(
+                    "\n*** SKIPPED {test}: set TEST_S3_ENDPOINT (e.g. http://127.0.0.1:5055 from `moto_server -p 5055`) to run it ***\n"
+                );
+                None
+            }
+        }
+    }
+
+    /// Creates a bucket with a fresh name on `endpoint` (an unsigned path-style PUT, which
+    /// test servers such as moto accept) and returns its name.
+    ///
+    /// # Panics
+    /// When the server cannot be reached or refuses.
+    pub fn create_bucket(endpoint: &str) -> String {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let bucket = format!(
+            "curricula-test-{}-{}-{}",
+            std::process::id(),
+            nanos % 1_000_000_000_000,
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        let url = url::Url::parse(endpoint).expect("TEST_S3_ENDPOINT is a URL");
+        let host = url.host_str().expect("TEST_S3_ENDPOINT has a host");
+        let port = url.port_or_known_default().unwrap_or(80);
+        let mut conn = std::net::TcpStream::connect((host, port)).expect("connecting to TEST_S3_ENDPOINT");
+        write!(
+            conn,
+            "PUT /{bucket} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .expect("sending the bucket request");
+        let mut response = String::new();
+        conn.read_to_string(&mut response).expect("reading the bucket response");
+        assert!(
+            response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
+            "creating bucket {bucket} failed: {response}"
+        );
+        bucket
+    }
+
+    /// Settings for a test server at `endpoint`: path-style, plain HTTP, dummy credentials.
+    pub fn options(endpoint: &str) -> S3Options {
+        S3Options {
+            endpoint: Some(endpoint.to_owned()),
+            region: Some("us-east-1".to_owned()),
+            access_key_id: Some("testing".to_owned()),
+            secret_access_key: Some("testing".to_owned()),
+            session_token: None,
+            path_style: Some(true),
+            allow_http: Some(true),
+        }
     }
 }

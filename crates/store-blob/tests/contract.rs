@@ -41,3 +41,23 @@ fn walk(dir: &std::path::Path) -> Vec<String> {
     }
     out
 }
+
+/// Against a real S3-protocol server (`TEST_S3_ENDPOINT`, e.g. `moto_server`), in a fresh
+/// bucket, under a key prefix as `s3://bucket/prefix` configures it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_passes_contract() {
+    use curricula_store_blob::testing;
+    let Some(endpoint) = testing::s3_endpoint("s3_passes_contract") else {
+        return;
+    };
+    let bucket = testing::create_bucket(&endpoint);
+    let store =
+        ObjectBlobStore::open_with(&format!("s3://{bucket}/some/prefix"), &testing::options(&endpoint)).unwrap();
+    curricula_ports::blob_contract::run_all(Arc::new(store) as Arc<dyn BlobStore>, "contract").await;
+}
+
+#[tokio::test]
+async fn s3_urls_need_a_bucket() {
+    let err = ObjectBlobStore::open("s3:///prefix").unwrap_err();
+    assert!(err.to_string().contains("names no bucket"), "{err}");
+}

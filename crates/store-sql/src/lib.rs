@@ -79,6 +79,20 @@ impl Database {
         }
     }
 
+    /// The connection pool's figures right now, for metrics.
+    pub fn pool_status(&self) -> PoolStatus {
+        let status = match self {
+            Self::Sqlite(s) => s.pool_status(),
+            Self::Postgres(s) => s.pool_status(),
+        };
+        PoolStatus {
+            max: status.max_size,
+            open: status.size,
+            idle: status.available,
+            waiting: status.waiting,
+        }
+    }
+
     /// The backend's name, for logs (`sqlite` or `postgres`).
     pub fn backend(&self) -> &'static str {
         match self {
@@ -118,6 +132,19 @@ impl Database {
             Self::Postgres(s) => Arc::new(s.clone()),
         }
     }
+}
+
+/// A connection pool's figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Most connections it opens.
+    pub max: usize,
+    /// Connections open now.
+    pub open: usize,
+    /// Open connections not in use.
+    pub idle: usize,
+    /// Requests waiting for a connection.
+    pub waiting: usize,
 }
 
 /// A failure inside a transaction: the database's, or the operation's own refusal.

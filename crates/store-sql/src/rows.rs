@@ -301,3 +301,16 @@ pub(crate) fn known_organisations_missing(wanted: &Organisations, known: &[i64])
         Organisations::Only(ids) => ids.iter().filter(|id| !known.contains(&id.0)).copied().collect(),
     }
 }
+
+/// The query for the rows of path `$curriculum` with each entry's activity kind, in `lft`
+/// order (a macro: the selected type depends on the backend it runs on).
+macro_rules! path_rows {
+    ($curriculum:expr) => {
+        curriculum_activities::table
+            .left_join(activities::table.on(curriculum_activities::course_id.eq(activities::id.nullable())))
+            .filter(curriculum_activities::curriculum_id.eq($curriculum))
+            .order(curriculum_activities::lft)
+            .select((RecordRow::as_select(), activities::kind.nullable()))
+    };
+}
+pub(crate) use path_rows;

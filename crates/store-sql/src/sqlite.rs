@@ -121,6 +121,22 @@ impl SqliteStore {
         outcome.map_err(RunError::from)
     }
 
+    /// The path SELECT alone (see `Database::raw_path_select`).
+    #[cfg(feature = "testing")]
+    pub(crate) async fn raw_path_select(&self, curriculum: i64) -> Result<usize, StoreError> {
+        self.run(move |c| {
+            let rows: Vec<(RecordRow, Option<String>)> = path_rows!(curriculum).load(c)?;
+            Ok::<_, TxError<std::convert::Infallible>>(rows.len())
+        })
+        .await
+        .map_err(store_only)
+    }
+
+    /// The pool's figures.
+    pub(crate) fn pool_status(&self) -> deadpool::Status {
+        self.pool.status()
+    }
+
     /// Whether a connection can be used right now.
     ///
     /// # Errors
@@ -465,12 +481,7 @@ fn load_curriculum(
     if let Some(loaded) = paths.get(id.0, version) {
         return Ok(Some((loaded, version)));
     }
-    let rows = curriculum_activities::table
-        .left_join(activities::table.on(curriculum_activities::course_id.eq(activities::id.nullable())))
-        .filter(curriculum_activities::curriculum_id.eq(id.0))
-        .order(curriculum_activities::lft)
-        .select((RecordRow::as_select(), activities::kind.nullable()))
-        .load(c)?;
+    let rows = path_rows!(id.0).load(c)?;
     let records = into_records(rows);
     let curriculum = Curriculum::from_records(id, tenant, records.clone()).map_err(corrupt)?;
     let loaded = Arc::new(LoadedPath { curriculum, records });

@@ -109,9 +109,10 @@ CREATE TABLE curriculum_activities (
     completions_min integer,
     attempts_max integer,
     CHECK ((parent_id IS NULL) = (course_id IS NULL))
-);
--- lft/rgt are in no index: renumbering a path then rewrites rows as heap-only (HOT) updates,
--- and a path's rows (found by curriculum_id) are sorted in memory.
+) WITH (fillfactor = 70);
+-- Free room on every page (fillfactor) and lft/rgt in no index: renumbering a path rewrites
+-- its rows as heap-only (HOT) updates, without touching the indexes.
+-- A path's rows are found by curriculum_id and sorted in memory.
 CREATE INDEX curriculum_activities_path ON curriculum_activities (curriculum_id);
 CREATE INDEX curriculum_activities_account ON curriculum_activities (account_id, curriculum_id);
 CREATE INDEX curriculum_activities_parent ON curriculum_activities (parent_id) WHERE parent_id IS NOT NULL;

@@ -6,6 +6,8 @@ use actix_web::{test, web};
 use curricula_domain::{ActivityId, TenantId};
 use curricula_ports::{ActivityRepository, BlobStore, TenantDirectory};
 use curricula_server::app::{AppState, SystemClock};
+use curricula_server::content::ContentState;
+use curricula_server::settings::ContentSettings;
 use curricula_service::{AdminService, IngestSettings, UploadService};
 use curricula_store_blob::ObjectBlobStore;
 use curricula_store_sql::SqliteStore;
@@ -15,6 +17,8 @@ use std::sync::Arc;
 
 pub const KEY: &str = "test-key-0123456789";
 pub const ORIGIN: &str = "https://skoli.istak.is";
+/// The content secret of test apps.
+pub const CONTENT_SECRET: &str = "test-content-secret";
 
 /// One part of a multipart body.
 pub enum Part<'a> {
@@ -79,6 +83,19 @@ impl TestApp {
             activities: curricula_service::ActivityQueries::new(Arc::new(sql.clone()) as Arc<dyn ActivityRepository>),
             max_body_bytes,
             tmp_dir,
+            content: ContentState::new(
+                Arc::new(sql.clone()),
+                Arc::new(sql.clone()),
+                Arc::clone(&blobs),
+                Arc::new(SystemClock),
+                &ContentSettings {
+                    secret: CONTENT_SECRET.to_owned(),
+                    url_lifetime_seconds: 3600,
+                    public_base_url: String::new(),
+                },
+            )
+            .unwrap(),
+            database: Some(curricula_store_sql::Database::Sqlite(sql.clone())),
             idempotency: curricula_service::IdempotencyService::new(
                 Arc::new(sql.clone()) as Arc<dyn curricula_ports::IdempotencyStore>,
                 Arc::new(SystemClock),

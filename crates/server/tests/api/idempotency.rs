@@ -313,7 +313,7 @@ async fn postgres_app() -> Option<(
         uploads: curricula_service::UploadService::new(
             Arc::clone(&directory),
             Arc::clone(&activities),
-            blobs,
+            Arc::clone(&blobs),
             Arc::new(SystemClock),
             curricula_service::IngestSettings::default(),
         ),
@@ -331,6 +331,19 @@ async fn postgres_app() -> Option<(
             Arc::new(SystemClock),
             std::time::Duration::from_secs(24 * 3600),
         ),
+        content: curricula_server::content::ContentState::new(
+            Arc::clone(&directory),
+            Arc::clone(&activities),
+            Arc::clone(&blobs),
+            Arc::new(SystemClock),
+            &curricula_server::settings::ContentSettings {
+                secret: CONTENT_SECRET.to_owned(),
+                url_lifetime_seconds: 3600,
+                public_base_url: String::new(),
+            },
+        )
+        .unwrap(),
+        database: Some(curricula_store_sql::Database::Postgres(pg.clone())),
     });
     Some((db, dir, pg, state, tenant))
 }

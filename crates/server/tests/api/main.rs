@@ -3,6 +3,7 @@
 mod curriculum;
 mod helpers;
 mod idempotency;
+mod launch;
 mod openapi;
 mod ops;
 mod upload;

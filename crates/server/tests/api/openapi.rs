@@ -6,7 +6,7 @@ use actix_web::{App, HttpRequest, test, web};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashSet};
 
-const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+const METHODS: [&str; 6] = ["get", "head", "post", "put", "patch", "delete"];
 
 /// The full path patterns of the leaves of actix's resource map, read from its `Debug` form
 /// (actix offers no public listing): scopes are prefixes of the patterns nested in them.
@@ -165,7 +165,9 @@ async fn every_registered_route_is_documented() {
                 .to_request();
             let res = test::call_service(&app, req).await;
             if res.status() != 405 {
-                registered.insert(format!("{} {pattern}", method.to_uppercase()));
+                // `{path:.*}` (a segment matching a regex) is `{path}` in the document.
+                let documented_as = pattern.replace(":.*}", "}");
+                registered.insert(format!("{} {documented_as}", method.to_uppercase()));
             }
         }
     }

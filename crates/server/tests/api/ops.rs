@@ -4,7 +4,7 @@ use crate::helpers::{KEY, ORIGIN, Part, TestApp};
 use actix_web::test;
 use async_trait::async_trait;
 use bytes::Bytes;
-use curricula_ports::{BlobError, BlobKey, BlobMeta, BlobStore};
+use curricula_ports::{BlobError, BlobInfo, BlobKey, BlobMeta, BlobStore, BlobStream};
 use serde_json::{Value, json};
 use std::io::Read;
 use std::sync::Arc;
@@ -21,6 +21,12 @@ impl BlobStore for Unreachable {
         Err(BlobError::Backend("connection refused".into()))
     }
     async fn get(&self, _: &BlobKey) -> Result<Bytes, BlobError> {
+        Err(BlobError::Backend("connection refused".into()))
+    }
+    async fn head(&self, _: &BlobKey) -> Result<BlobInfo, BlobError> {
+        Err(BlobError::Backend("connection refused".into()))
+    }
+    async fn get_stream(&self, _: &BlobKey, _: Option<std::ops::Range<u64>>) -> Result<BlobStream, BlobError> {
         Err(BlobError::Backend("connection refused".into()))
     }
     async fn list(&self, _: &BlobKey) -> Result<Vec<BlobMeta>, BlobError> {
@@ -115,6 +121,13 @@ async fn metrics_count_requests_by_route_pattern_uploads_refusals_and_errors() {
     assert_eq!(status, 404);
     let (status, text) = get(&t, "/metrics").await;
     assert_eq!(status, 200);
+    // The test app's pool: 4 connections at most, at least one opened by now.
+    assert_eq!(
+        sample(&text, r#"curricula_db_pool_connections{state="max"}"#),
+        4.0,
+        "{text}"
+    );
+    assert!(sample(&text, r#"curricula_db_pool_connections{state="open"}"#) >= 1.0);
     let delta = |name: &str| sample(&text, name) - sample(&before, name);
     // The registry is the process's: tests running alongside may add to it, never subtract.
     assert!(

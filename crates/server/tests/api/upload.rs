@@ -3,7 +3,7 @@
 use crate::helpers::*;
 use async_trait::async_trait;
 use bytes::Bytes;
-use curricula_ports::{ActivityRepository, BlobError, BlobKey, BlobMeta, BlobStore};
+use curricula_ports::{ActivityRepository, BlobError, BlobInfo, BlobKey, BlobMeta, BlobStore, BlobStream};
 use std::io::Read;
 use std::sync::Arc;
 
@@ -426,6 +426,12 @@ impl BlobStore for BrokenBlobs {
         Err(BlobError::Backend("no space left on device".into()))
     }
     async fn get(&self, key: &BlobKey) -> Result<Bytes, BlobError> {
+        Err(BlobError::NotFound(key.to_string()))
+    }
+    async fn head(&self, key: &BlobKey) -> Result<BlobInfo, BlobError> {
+        Err(BlobError::NotFound(key.to_string()))
+    }
+    async fn get_stream(&self, key: &BlobKey, _: Option<std::ops::Range<u64>>) -> Result<BlobStream, BlobError> {
         Err(BlobError::NotFound(key.to_string()))
     }
     async fn list(&self, _: &BlobKey) -> Result<Vec<BlobMeta>, BlobError> {

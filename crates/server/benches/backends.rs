@@ -1,0 +1,232 @@
+//! The embedded default (SQLite) and Postgres side by side, through the real actix application
+//! in process: upload of a small package, List of a 200-entry path, `update_position` in a
+//! 1,000-entry path — medians, and the Postgres/SQLite ratio. The List is also set against its
+//! raw SQL floor (the same SELECT, timed alone).
+//!
+//! `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench -p curricula-server --bench backends`
+//! (without `TEST_DATABASE_URL` only SQLite runs).
+
+use actix_web::dev::Service;
+use actix_web::{test, web};
+use curricula_domain::curriculum::CurriculumErrors;
+use curricula_domain::{ActivityId, ActivityKind, LanguageCode, Name, Organisations, Placement, TenantId, UserId};
+use curricula_ports::NewActivity;
+use curricula_server::app::{Adapters, AppState};
+use curricula_server::settings::Settings;
+use curricula_service::AdminService;
+use curricula_store_blob::ObjectBlobStore;
+use curricula_store_sql::Database;
+use curricula_store_sql::testing::TestDatabase;
+use std::sync::Arc;
+use std::time::Instant;
+
+const RUNS: usize = 31;
+const KEY: &str = "bench-key-0123456789";
+const ORIGIN: &str = "https://skoli.istak.is";
+
+struct Figures {
+    upload: f64,
+    list: f64,
+    list_floor: f64,
+    update_position: f64,
+}
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+fn multipart(package: &[u8], name: &str) -> (String, Vec<u8>) {
+    let boundary = "----curricula-bench";
+    let mut body = Vec::new();
+    for (field, value) in [
+        ("key", KEY),
+        ("origin", ORIGIN),
+        ("activityType", "scorm"),
+        ("name", name),
+        ("userName", "bench"),
+    ] {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{value}\r\n").bytes(),
+        );
+    }
+    body.extend(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.zip\"\r\nContent-Type: application/zip\r\n\r\n")
+            .bytes(),
+    );
+    body.extend_from_slice(package);
+    body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// A path of `entries` activities in one section.
+async fn path_with(adapters: &Adapters, tenant: TenantId, owner: UserId, entries: usize) -> (ActivityId, Vec<i64>) {
+    let code = LanguageCode::parse("l", "en-GB").unwrap();
+    let new = |kind, name: String| NewActivity {
+        external_id: None,
+        tenant,
+        kind,
+        name: Name::parse("name", &name).unwrap(),
+        owner,
+        organisations: Organisations::All,
+        placement: Placement::TopLevel,
+        language: code.clone(),
+        scorm: None,
+        now: chrono::Utc::now(),
+    };
+    let path = adapters
+        .activities
+        .create_activity(new(ActivityKind::Course, format!("Path of {entries}")))
+        .await
+        .unwrap();
+    let mut members = Vec::with_capacity(entries);
+    for i in 0..entries {
+        let activity = new(ActivityKind::Scorm, format!("Activity {entries}.{i}"));
+        members.push(adapters.activities.create_activity(activity).await.unwrap());
+    }
+    // One command per entry: each takes the single fresh id its command is given.
+    for (i, activity) in members.into_iter().enumerate() {
+        let append: curricula_ports::CurriculumChange = Box::new(move |c, id| {
+            c.append_to_last_section(
+                id,
+                activity,
+                ActivityKind::Scorm,
+                format!("Entry {i}"),
+                chrono::Utc::now(),
+            )
+            .map_err(CurriculumErrors::from)?;
+            Ok(None)
+        });
+        adapters.curricula.change(tenant, path, append).await.unwrap();
+    }
+    let records = adapters.curricula.records(tenant, Some(path)).await.unwrap();
+    let entry_ids = records
+        .iter()
+        .filter(|r| r.course_id.is_some())
+        .map(|r| r.id.0)
+        .collect();
+    (path, entry_ids)
+}
+
+async fn measure(db: Database) -> Figures {
+    let dir = tempfile::tempdir().unwrap();
+    db.migrate().await.unwrap();
+    let blobs = ObjectBlobStore::open(&format!("file://{}", dir.path().join("blobs").display())).unwrap();
+    let adapters = Adapters::new(db.clone(), Arc::new(blobs));
+    let admin = AdminService::new(
+        Arc::clone(&adapters.directory),
+        Arc::new(curricula_server::app::SystemClock),
+    );
+    let tenant = admin.create_tenant("Bench", "en-GB", &[]).await.unwrap().id;
+    let owner = admin.create_user(tenant, "bench").await.unwrap().id;
+    admin.create_key(tenant, Some(ORIGIN), Some(KEY)).await.unwrap();
+    let mut settings = Settings::load(None).unwrap();
+    settings.upload.tmp_dir = dir.path().join("tmp").display().to_string();
+    settings.content.secret = "bench-content-secret".into();
+    let state = web::Data::new(AppState::new(&adapters, &settings).unwrap());
+    let app = test::init_service(curricula_server::app::app(state)).await;
+
+    let package = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/hse-presentation.zip"
+    ))
+    .unwrap();
+    let mut uploads = Vec::with_capacity(RUNS);
+    for i in 0..RUNS {
+        let (content_type, body) = multipart(&package, &format!("Upload {i}"));
+        let req = test::TestRequest::post()
+            .uri("/api/activityupload/new")
+            .insert_header(("content-type", content_type))
+            .set_payload(body)
+            .to_request();
+        let started = Instant::now();
+        let res = app.call(req).await.unwrap();
+        assert_eq!(res.status(), 201);
+        uploads.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+
+    let (listed, _) = path_with(&adapters, tenant, owner, 200).await;
+    let uri = format!(
+        "/api/v2/curriculum_activities?api_key={KEY}&curriculum_activity%5Bcurriculum_id%5D={}",
+        listed.0
+    );
+    let (mut lists, mut floors) = (Vec::with_capacity(RUNS), Vec::with_capacity(RUNS));
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        let res = app.call(test::TestRequest::get().uri(&uri).to_request()).await.unwrap();
+        assert_eq!(res.status(), 200);
+        let body = test::read_body(res).await;
+        lists.push(started.elapsed().as_secs_f64() * 1000.0);
+        assert!(body.len() > 200 * 100);
+        let started = Instant::now();
+        assert_eq!(db.raw_path_select(listed.0).await.unwrap(), 201);
+        floors.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+
+    let (_, entries) = path_with(&adapters, tenant, owner, 1000).await;
+    let (first, last) = (entries[0], *entries.last().unwrap());
+    let mut moves = Vec::with_capacity(RUNS);
+    for i in 0..RUNS {
+        // The first entry to the end and back: every row is renumbered each time.
+        let body = if i % 2 == 0 {
+            format!(r#"{{"target_id":{last},"orientation":"below"}}"#)
+        } else {
+            format!(r#"{{"target_id":{},"orientation":"above"}}"#, entries[1])
+        };
+        let req = test::TestRequest::put()
+            .uri(&format!(
+                "/api/v2/curriculum_activities/{first}/update_position?api_key={KEY}"
+            ))
+            .insert_header(("content-type", "application/json"))
+            .set_payload(body)
+            .to_request();
+        let started = Instant::now();
+        let res = app.call(req).await.unwrap();
+        assert_eq!(res.status(), 200);
+        moves.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    Figures {
+        upload: median(uploads),
+        list: median(lists),
+        list_floor: median(floors),
+        update_position: median(moves),
+    }
+}
+
+#[actix_web::main]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite_url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let sqlite = measure(Database::connect(&sqlite_url, 8).await.unwrap()).await;
+    let postgres = match TestDatabase::create().await {
+        Some(db) => Some((measure(Database::connect(db.url(), 8).await.unwrap()).await, db)),
+        None => None,
+    };
+    println!("medians of {RUNS} runs, in process through the actix application (ms)");
+    println!("{:<36} {:>9} {:>9} {:>7}", "", "SQLite", "Postgres", "PG/SQL");
+    let row = |label: &str, pick: fn(&Figures) -> f64| match &postgres {
+        Some((pg, _)) => println!(
+            "{label:<36} {:>9.3} {:>9.3} {:>7.2}",
+            pick(&sqlite),
+            pick(pg),
+            pick(pg) / pick(&sqlite)
+        ),
+        None => println!("{label:<36} {:>9.3} {:>9} {:>7}", pick(&sqlite), "-", "-"),
+    };
+    row("upload (small package, 1 language)", |f| f.upload);
+    row("List of a 200-entry path (HTTP)", |f| f.list);
+    row("  the same SELECT alone (floor)", |f| f.list_floor);
+    row("update_position, 1,000-entry path", |f| f.update_position);
+    let floor = |f: &Figures| f.list / f.list_floor;
+    match &postgres {
+        Some((pg, _)) => println!(
+            "List over its SQL floor: SQLite {:.1}x, Postgres {:.1}x",
+            floor(&sqlite),
+            floor(pg)
+        ),
+        None => println!(
+            "List over its SQL floor: SQLite {:.1}x (set TEST_DATABASE_URL for Postgres)",
+            floor(&sqlite)
+        ),
+    }
+}

@@ -1,0 +1,314 @@
+//! Launching a SCORM language version: which version a launch opens, and the signed,
+//! expiring token that lets a browser read every file of that version's folder.
+//!
+//! The token covers the whole folder, not one file, so that the relative links inside a
+//! package (scripts, images, other pages) resolve under the same token (issue 7).
+
+use crate::auth::Caller;
+use crate::curriculum::V2Error;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use curricula_domain::{ActivityId, ActivityKind, LanguageCode};
+use curricula_ports::{ActivityRepository, BlobKey, Clock, TenantDirectory};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use std::sync::Arc;
+
+/// Format version of a token (first byte), so the layout can change without confusion.
+const TOKEN_VERSION: u8 = 1;
+/// Length of the HMAC-SHA256 tag at the end of a token.
+const TAG_LEN: usize = 32;
+/// The longest a token may live: a year.
+pub const MAX_LIFETIME_SECONDS: u64 = 366 * 24 * 3600;
+/// Domain separation: a tag made for something else with the same secret never verifies here.
+const CONTEXT: &[u8] = b"curricula content token v1\0";
+
+/// Why a content token was refused (all answered 403, without saying which).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// Not base64url, too short, or an unknown format.
+    #[error("the content token is malformed")]
+    Malformed,
+    /// The signature does not match: forged, altered, or signed with another secret.
+    #[error("the content token's signature is invalid")]
+    BadSignature,
+    /// It was valid until the given time.
+    #[error("the content token expired at {0}")]
+    Expired(DateTime<Utc>),
+}
+
+/// Signs and checks content tokens: base64url(version ‖ expiry ‖ folder ‖ HMAC-SHA256).
+#[derive(Clone)]
+pub struct ContentSigner {
+    secret: Vec<u8>,
+    lifetime: Duration,
+}
+
+impl std::fmt::Debug for ContentSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContentSigner")
+            .field("lifetime", &self.lifetime)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ContentSigner {
+    /// A signer with `secret` whose tokens live `lifetime_seconds`, clamped to between one
+    /// second and [`MAX_LIFETIME_SECONDS`].
+    pub fn new(secret: &[u8], lifetime_seconds: u64) -> Self {
+        let seconds = lifetime_seconds.clamp(1, MAX_LIFETIME_SECONDS);
+        Self {
+            secret: secret.to_vec(),
+            lifetime: Duration::seconds(i64::try_from(seconds).unwrap_or(1)),
+        }
+    }
+
+    /// A signer with a fresh random 32-byte secret (tokens do not survive a restart).
+    ///
+    /// # Errors
+    /// When the operating system has no random source.
+    pub fn random(lifetime_seconds: u64) -> Result<Self, getrandom::Error> {
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret)?;
+        Ok(Self::new(&secret, lifetime_seconds))
+    }
+
+    fn mac(&self) -> Hmac<Sha256> {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.secret).expect("HMAC takes a key of any length");
+        mac.update(CONTEXT);
+        mac
+    }
+
+    /// A token for the folder `prefix`, valid from `now` for the signer's lifetime, and
+    /// when it expires.
+    pub fn sign(&self, prefix: &BlobKey, now: DateTime<Utc>) -> (String, DateTime<Utc>) {
+        let expires = now
+            .checked_add_signed(self.lifetime)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let mut payload = Vec::with_capacity(1 + 8 + prefix.as_str().len() + TAG_LEN);
+        payload.push(TOKEN_VERSION);
+        payload.extend_from_slice(&expires.timestamp().to_be_bytes());
+        payload.extend_from_slice(prefix.as_str().as_bytes());
+        let mut mac = self.mac();
+        mac.update(&payload);
+        payload.extend_from_slice(&mac.finalize().into_bytes());
+        (URL_SAFE_NO_PAD.encode(payload), expires)
+    }
+
+    /// The folder a token grants at `now`.
+    ///
+    /// # Errors
+    /// `Malformed`, `BadSignature`, or `Expired`; the signature is checked in constant time
+    /// before anything else in the token is trusted.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<BlobKey, TokenError> {
+        if token.len() > 1024 {
+            return Err(TokenError::Malformed);
+        }
+        let raw = URL_SAFE_NO_PAD.decode(token).map_err(|_| TokenError::Malformed)?;
+        if raw.len() < 1 + 8 + 1 + TAG_LEN {
+            return Err(TokenError::Malformed);
+        }
+        let (payload, tag) = raw.split_at(raw.len() - TAG_LEN);
+        let mut mac = self.mac();
+        mac.update(payload);
+        mac.verify_slice(tag).map_err(|_| TokenError::BadSignature)?;
+        if payload[0] != TOKEN_VERSION {
+            return Err(TokenError::Malformed);
+        }
+        let mut expiry = [0u8; 8];
+        expiry.copy_from_slice(&payload[1..9]);
+        let expires = DateTime::from_timestamp(i64::from_be_bytes(expiry), 0).ok_or(TokenError::Malformed)?;
+        if now >= expires {
+            return Err(TokenError::Expired(expires));
+        }
+        let prefix = std::str::from_utf8(&payload[9..]).map_err(|_| TokenError::Malformed)?;
+        BlobKey::new(prefix).map_err(|_| TokenError::Malformed)
+    }
+}
+
+/// What a launch opens: a language version's folder, its launch page, and the token for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Launch {
+    /// The activity.
+    pub activity: ActivityId,
+    /// The language of the version launched.
+    pub language: LanguageCode,
+    /// The manifest's launch URL, relative to the version's folder (may carry a query).
+    pub launch_href: String,
+    /// The token granting the folder.
+    pub token: String,
+    /// When the token stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The launch use case over a tenant directory `D` and an activity repository `A`.
+pub struct LaunchService<D: ?Sized, A: ?Sized> {
+    directory: Arc<D>,
+    activities: Arc<A>,
+    signer: ContentSigner,
+    clock: Arc<dyn Clock>,
+}
+
+impl<D, A> LaunchService<D, A>
+where
+    D: TenantDirectory + ?Sized,
+    A: ActivityRepository + ?Sized,
+{
+    /// Wires the use case.
+    pub fn new(directory: Arc<D>, activities: Arc<A>, signer: ContentSigner, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            directory,
+            activities,
+            signer,
+            clock,
+        }
+    }
+
+    /// The signer, to check tokens with.
+    pub fn signer(&self) -> &ContentSigner {
+        &self.signer
+    }
+
+    /// The folder `token` grants now.
+    ///
+    /// # Errors
+    /// See [`ContentSigner::verify`].
+    pub fn verify(&self, token: &str) -> Result<BlobKey, TokenError> {
+        self.signer.verify(token, self.clock.now())
+    }
+
+    /// Launches the caller's activity `id` in `language`, or by default in the tenant's
+    /// default language when the activity has it, else in its first version.
+    ///
+    /// # Errors
+    /// 404 when the activity is not the caller's; 422 for a malformed `language`, a language
+    /// the activity does not have, or a course (which has no content to launch).
+    pub async fn launch(&self, caller: Caller, id: ActivityId, language: Option<&str>) -> Result<Launch, V2Error> {
+        let activity = self
+            .activities
+            .activity(caller.tenant, id)
+            .await?
+            .ok_or_else(|| V2Error::NotFound(format!("activity {id} not found")))?;
+        if activity.kind == ActivityKind::Course {
+            return Err(V2Error::Unprocessable(vec![format!(
+                "activity {id} is a course; only SCORM activities have content to launch"
+            )]));
+        }
+        let version = match language.map(str::trim).filter(|l| !l.is_empty()) {
+            Some(raw) => {
+                let code =
+                    LanguageCode::parse("language", raw).map_err(|e| V2Error::Unprocessable(vec![e.to_string()]))?;
+                activity.version(&code).ok_or_else(|| {
+                    let have: Vec<&str> = activity.versions.iter().map(|v| v.language.as_str()).collect();
+                    V2Error::Unprocessable(vec![format!(
+                        "language {code} is not a language of activity {id} (it has {})",
+                        have.join(", ")
+                    )])
+                })?
+            }
+            None => {
+                let default = self.directory.tenant(caller.tenant).await?.map(|t| t.default_language);
+                default
+                    .and_then(|d| activity.version(&d))
+                    .or_else(|| activity.versions.first())
+                    .ok_or_else(|| V2Error::Unprocessable(vec![format!("activity {id} has no language version")]))?
+            }
+        };
+        let content = version.scorm.as_ref().ok_or_else(|| {
+            V2Error::Unprocessable(vec![format!(
+                "the {} version of activity {id} has no content to launch",
+                version.language
+            )])
+        })?;
+        let prefix = BlobKey::new(content.storage_prefix.clone())
+            .map_err(|e| V2Error::Store(curricula_ports::StoreError::Backend(Box::new(e))))?;
+        let (token, expires_at) = self.signer.sign(&prefix, self.clock.now());
+        Ok(Launch {
+            activity: id,
+            language: version.language.clone(),
+            launch_href: content.launch_href.clone(),
+            token,
+            expires_at,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 25, h, 0, 0).unwrap()
+    }
+
+    fn folder() -> BlobKey {
+        BlobKey::new("packages/1/00ff").unwrap()
+    }
+
+    #[test]
+    fn a_token_grants_its_folder_until_it_expires() {
+        let signer = ContentSigner::new(b"secret", 3600);
+        let (token, expires) = signer.sign(&folder(), at(10));
+        assert_eq!(expires, at(11));
+        assert_eq!(signer.verify(&token, at(10)).unwrap(), folder());
+        assert!(
+            token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+        assert_eq!(signer.verify(&token, at(11)), Err(TokenError::Expired(at(11))));
+    }
+
+    #[test]
+    fn another_secret_or_any_altered_byte_is_refused() {
+        let signer = ContentSigner::new(b"secret", 3600);
+        let (token, _) = signer.sign(&folder(), at(10));
+        assert_eq!(
+            ContentSigner::new(b"other", 3600).verify(&token, at(10)),
+            Err(TokenError::BadSignature)
+        );
+        let raw = URL_SAFE_NO_PAD.decode(&token).unwrap();
+        for i in 0..raw.len() {
+            let mut altered = raw.clone();
+            altered[i] ^= 0x01;
+            let result = signer.verify(&URL_SAFE_NO_PAD.encode(&altered), at(10));
+            assert_eq!(result, Err(TokenError::BadSignature), "byte {i}");
+        }
+    }
+
+    #[test]
+    fn garbage_is_malformed_not_a_panic() {
+        let signer = ContentSigner::new(b"secret", 60);
+        for bad in ["", "!!!", "abc", &"A".repeat(60), &"A".repeat(5000), "ÿÿÿ"] {
+            assert!(signer.verify(bad, at(10)).is_err(), "{bad}");
+        }
+        // A correctly signed payload that is not a token of this format.
+        let mut mac = signer.mac();
+        mac.update(&[9u8; 12]);
+        let mut raw = vec![9u8; 12];
+        raw.extend_from_slice(&mac.finalize().into_bytes());
+        assert_eq!(
+            signer.verify(&URL_SAFE_NO_PAD.encode(raw), at(10)),
+            Err(TokenError::Malformed)
+        );
+    }
+
+    #[test]
+    fn lifetimes_are_clamped() {
+        let (_, expires) = ContentSigner::new(b"s", u64::MAX).sign(&folder(), at(10));
+        assert_eq!(expires, at(10) + Duration::seconds(MAX_LIFETIME_SECONDS as i64));
+        let (_, expires) = ContentSigner::new(b"s", 0).sign(&folder(), at(10));
+        assert_eq!(expires, at(10) + Duration::seconds(1));
+    }
+
+    #[test]
+    fn random_signers_differ() {
+        let a = ContentSigner::random(60).unwrap();
+        let b = ContentSigner::random(60).unwrap();
+        let (token, _) = a.sign(&folder(), at(10));
+        assert!(a.verify(&token, at(10)).is_ok());
+        assert_eq!(b.verify(&token, at(10)), Err(TokenError::BadSignature));
+    }
+}
