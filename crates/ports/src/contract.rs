@@ -64,6 +64,7 @@ async fn fixture<S: TenantDirectory + ?Sized>(store: &S, tenant_name: &str) -> F
 
 fn new_activity(f: &Fixture, kind: ActivityKind, label: &str, placement: Placement) -> NewActivity {
     NewActivity {
+        external_id: None,
         tenant: f.tenant,
         kind,
         name: name(label),

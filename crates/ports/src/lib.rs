@@ -6,10 +6,14 @@ pub mod blob_contract;
 #[cfg(feature = "contract-tests")]
 pub mod contract;
 pub mod curriculum;
+pub mod idempotency;
+#[cfg(feature = "contract-tests")]
+pub mod idempotency_contract;
 pub mod repo;
 
 pub use blob::*;
 pub use curriculum::*;
+pub use idempotency::*;
 pub use repo::*;
 
 /// A boxed error from an adapter, kept as the `source` of a port error.

@@ -204,6 +204,8 @@ pub struct NewActivity {
     pub language: LanguageCode,
     /// Package data, for SCORM.
     pub scorm: Option<ScormContent>,
+    /// The partner's own id for it (`externalId`), unique per tenant.
+    pub external_id: Option<String>,
     /// Creation time.
     pub now: DateTime<Utc>,
 }
@@ -220,6 +222,9 @@ pub enum CreateActivityError {
     /// Some organisations do not exist in the tenant.
     #[error("organisationIds {0:?} were not found")]
     UnknownOrganisations(Vec<OrganisationId>),
+    /// Another activity of the tenant has this `externalId`.
+    #[error("externalId {0:?} is taken")]
+    ExternalIdTaken(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -272,7 +277,8 @@ pub trait ActivityRepository: Send + Sync {
     /// # Errors
     /// MUST return `ParentNotFound` when the parent is not an activity of the tenant,
     /// `ParentNotACourse` when it is not a course, `UnknownOrganisations` listing every id the
-    /// tenant does not have; in every error case nothing is stored.
+    /// tenant does not have, `ExternalIdTaken` when another activity of the tenant has its
+    /// `external_id` (also when two requests race); in every error case nothing is stored.
     async fn create_activity(&self, new: NewActivity) -> Result<ActivityId, CreateActivityError>;
 
     /// Adds a language version to an activity.
@@ -300,6 +306,16 @@ pub trait ActivityRepository: Send + Sync {
     /// # Errors
     /// MUST return `Err` only when the store fails.
     async fn curriculum(&self, tenant: TenantId, id: ActivityId) -> Result<Option<Vec<CurriculumRecord>>, StoreError>;
+
+    /// The tenant's activity whose `external_id` is `external_id`, if any.
+    ///
+    /// # Errors
+    /// MUST return `Err` only when the store fails.
+    async fn activity_by_external_id(
+        &self,
+        tenant: TenantId,
+        external_id: &str,
+    ) -> Result<Option<ActivityId>, StoreError>;
 
     /// Every storage prefix a language version references (for the blob sweep).
     ///

@@ -33,6 +33,7 @@ async fn path_with(entries: usize) -> Path {
     let tenant = store.create_tenant("Bench", &code, &[]).await.unwrap().id;
     let owner = store.create_user(tenant, "bench").await.unwrap().id;
     let new = |kind, name: String| NewActivity {
+        external_id: None,
         tenant,
         kind,
         name: Name::parse("name", &name).unwrap(),

@@ -3,8 +3,10 @@
 use crate::settings::Settings;
 use actix_web::{App, HttpResponse, web};
 use anyhow::Context;
-use curricula_ports::{ActivityRepository, BlobStore, Clock, CurriculumRepository, TenantDirectory};
-use curricula_service::{ActivityQueries, AdminService, CurriculumService, IngestSettings, UploadService};
+use curricula_ports::{ActivityRepository, BlobStore, Clock, CurriculumRepository, IdempotencyStore, TenantDirectory};
+use curricula_service::{
+    ActivityQueries, AdminService, CurriculumService, IdempotencyService, IngestSettings, UploadService,
+};
 use curricula_store_blob::ObjectBlobStore;
 use curricula_store_sql::Database;
 use std::path::PathBuf;
@@ -15,6 +17,9 @@ pub type Uploads = UploadService<dyn TenantDirectory, dyn ActivityRepository, dy
 
 /// The v2 use cases, over trait objects.
 pub type Curricula = CurriculumService<dyn TenantDirectory, dyn ActivityRepository, dyn CurriculumRepository>;
+
+/// The `Idempotency-Key` use case, over a trait object.
+pub type Idempotency = IdempotencyService<dyn IdempotencyStore>;
 
 /// The wall clock.
 pub struct SystemClock;
@@ -39,6 +44,8 @@ pub struct AppState {
     pub max_body_bytes: u64,
     /// Where uploads are spooled.
     pub tmp_dir: PathBuf,
+    /// Retry safety (`Idempotency-Key`).
+    pub idempotency: Idempotency,
     /// Launch URLs and content delivery.
     pub content: crate::content::ContentState,
     /// The database, for its pool figures in `/metrics` (`None` in tests over other stores).
@@ -57,6 +64,7 @@ impl AppState {
             activities: adapters.activity_queries(),
             max_body_bytes: settings.upload.max_bytes,
             tmp_dir: settings.tmp_dir()?,
+            idempotency: adapters.idempotency(settings.idempotency.retention()),
             content: crate::content::ContentState::new(
                 Arc::clone(&adapters.directory),
                 Arc::clone(&adapters.activities),
@@ -134,6 +142,11 @@ impl Adapters {
     /// The activities read API over these adapters.
     pub fn activity_queries(&self) -> ActivityQueries<dyn ActivityRepository> {
         ActivityQueries::new(Arc::clone(&self.activities))
+    }
+
+    /// The `Idempotency-Key` use case over these adapters, keeping keys for `retention`.
+    pub fn idempotency(&self, retention: std::time::Duration) -> Idempotency {
+        IdempotencyService::new(self.db.idempotency(), Arc::new(SystemClock), retention)
     }
 
     /// The admin use cases over these adapters.

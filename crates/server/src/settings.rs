@@ -23,6 +23,29 @@ pub struct Settings {
     pub content: ContentSettings,
     /// The blob sweep.
     pub gc: GcSettings,
+    /// `Idempotency-Key` handling.
+    #[serde(default)]
+    pub idempotency: IdempotencySettings,
+}
+
+/// `Idempotency-Key` settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IdempotencySettings {
+    /// How long a key and its stored response are kept, in hours (at least 1).
+    pub retention_hours: u64,
+}
+
+impl Default for IdempotencySettings {
+    fn default() -> Self {
+        Self { retention_hours: 24 }
+    }
+}
+
+impl IdempotencySettings {
+    /// The retention window.
+    pub fn retention(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.retention_hours.max(1).saturating_mul(3600))
+    }
 }
 
 /// HTTP listener settings.

@@ -5,13 +5,16 @@
 //! soon as it crosses the configured limit.
 
 use crate::app::AppState;
+use crate::idempotency::{Api, guard};
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use curricula_domain::{ActivityId, ActivityKind, InvalidField, LanguageCode, Name, Organisations, Placement};
 use curricula_ports::StoreError;
-use curricula_service::{AddLanguage, CreateActivity, Package, PackageSource, ReadSeek, UploadError};
+use curricula_service::{
+    AddLanguage, Caller, CreateActivity, Fingerprint, Package, PackageSource, ReadSeek, UploadError,
+};
 use futures::{Stream, StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -21,6 +24,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use tokio::io::AsyncWriteExt;
+
+mod validate;
 
 /// Longest text field accepted.
 const MAX_FIELD_BYTES: usize = 64 * 1024;
@@ -32,7 +37,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/activityupload")
             .route("/new", web::post().to(new_activity))
-            .route("/addlanguage", web::post().to(add_language)),
+            .route("/addlanguage", web::post().to(add_language))
+            .route("/validate", web::post().to(validate::validate)),
     );
 }
 
@@ -75,9 +81,18 @@ impl ResponseError for UploadApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        self.respond(true)
+    }
+}
+
+impl UploadApiError {
+    /// The error response; `count_refusal` = false for a dry run, which counts nothing.
+    fn respond(&self, count_refusal: bool) -> HttpResponse {
         let status = self.status_code();
         let metrics = crate::metrics::metrics();
-        if let Self::Upload(UploadError::Package(refusal)) = self {
+        if let Self::Upload(UploadError::Package(refusal)) = self
+            && count_refusal
+        {
             metrics.record_refusal(refusal.kind.as_str());
         }
         if status.is_server_error() {
@@ -269,12 +284,47 @@ async fn timed_ingest(
     result
 }
 
+/// `externalId`: optional; when sent, 1 to 255 characters without control characters.
+fn external_id(form: &UploadForm) -> Result<Option<String>, InvalidField> {
+    let Some(raw) = form.optional("externalId") else {
+        return Ok(None);
+    };
+    let id = raw.trim();
+    if id.is_empty() {
+        return Err(InvalidField::new("externalId", "must not be empty when sent"));
+    }
+    if id.chars().count() > 255 {
+        return Err(InvalidField::new("externalId", "is longer than 255 characters"));
+    }
+    if id.chars().any(char::is_control) {
+        return Err(InvalidField::new("externalId", "must not contain control characters"));
+    }
+    Ok(Some(id.to_owned()))
+}
+
 fn parse_id(form: &UploadForm, field: &'static str) -> Result<ActivityId, InvalidField> {
     let raw = form.required(field)?.trim();
     match raw.parse::<i64>() {
         Ok(id) if id > 0 => Ok(ActivityId(id)),
         _ => Err(InvalidField::new(field, format!("{raw:?} is not a positive integer"))),
     }
+}
+
+/// The fingerprint of an upload request for `Idempotency-Key`: the endpoint, every field but
+/// the credentials (`key`, `origin`), by name, and the file's SHA-256.
+fn form_fingerprint(operation: &str, form: &UploadForm) -> String {
+    let mut fields: Vec<(&String, &String)> = form
+        .fields
+        .iter()
+        .filter(|(name, _)| !matches!(name.as_str(), "key" | "origin"))
+        .collect();
+    fields.sort();
+    let mut fingerprint = Fingerprint::new(operation);
+    for (name, value) in fields {
+        fingerprint = fingerprint.part(name).part(value);
+    }
+    let file = form.file.as_ref().map_or("no file", |f| f.sha256.as_str());
+    fingerprint.part("file").part(file).finish()
 }
 
 async fn authenticate(state: &AppState, form: &UploadForm) -> Result<curricula_service::Caller, UploadApiError> {
@@ -289,11 +339,13 @@ async fn authenticate(state: &AppState, form: &UploadForm) -> Result<curricula_s
 /// With `parentActivityId` the new activity becomes the last entry of that course's last section.
 #[utoipa::path(
     post, path = "/api/activityupload/new", tag = "Activity Upload API",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md")),
     request_body(content = crate::openapi::NewActivityForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "Created", body = crate::openapi::ActivityCreated),
         (status = 400, description = "A field is missing, repeated or malformed, refers to nothing of the tenant, or the package is refused (the message names the field or the refusal kind)", body = crate::openapi::UploadErrorBody),
         (status = 401, description = "The key is unknown, not bound to an origin, or bound to another origin", body = crate::openapi::UploadErrorBody),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::openapi::UploadErrorBody),
         (status = 413, description = "The body is larger than `upload.max_bytes`", body = crate::openapi::UploadErrorBody),
         (status = 500, description = "Unexpected failure; the message carries a timestamp to quote to support", body = crate::openapi::UploadErrorBody),
         (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::UploadErrorBody),
@@ -307,18 +359,44 @@ async fn new_activity(
     let form = read_form(&req, payload, &state).await?;
     let caller = authenticate(&state, &form).await?;
     crate::telemetry::record_tenant(&req, caller.tenant);
+    let fingerprint = form_fingerprint("POST /api/activityupload/new", &form);
+    let work = async {
+        create(&state, caller, &form)
+            .await
+            .unwrap_or_else(|e| e.error_response())
+    };
+    Ok(guard(&state, &req, Api::Upload, caller, fingerprint, work).await)
+}
+
+/// The fields of `/new` (also checked by `/validate`).
+fn create_command(form: &UploadForm) -> Result<CreateActivity, UploadApiError> {
     let user_name = form.required("userName")?.trim();
     if user_name.is_empty() {
         return Err(InvalidField::new("userName", "must not be empty").into());
     }
-    let command = CreateActivity {
+    Ok(CreateActivity {
         kind: ActivityKind::parse(form.required("activityType")?)?,
         name: Name::parse("name", form.required("name")?)?,
         user_name: user_name.to_owned(),
         organisations: Organisations::parse(form.optional("organisationIds"))?,
         placement: Placement::parse(form.optional("parentActivityId"))?,
         package: form.file.clone(),
-    };
+        external_id: external_id(form)?,
+    })
+}
+
+/// The fields of `/addlanguage` (also checked by `/validate`).
+fn add_command(form: &UploadForm) -> Result<AddLanguage, UploadApiError> {
+    Ok(AddLanguage {
+        activity: parse_id(form, "activityId")?,
+        language: LanguageCode::parse("languageId", form.required("languageId")?)?,
+        name: Name::parse("name", form.required("name")?)?,
+        package: form.file.clone(),
+    })
+}
+
+async fn create(state: &AppState, caller: Caller, form: &UploadForm) -> Result<HttpResponse, UploadApiError> {
+    let command = create_command(form)?;
     let id = timed_ingest(
         "new",
         command.package.as_ref().map(|p| p.size),
@@ -331,11 +409,13 @@ async fn new_activity(
 /// Adds a language version to an activity (the API text's `/addlanguage`).
 #[utoipa::path(
     post, path = "/api/activityupload/addlanguage", tag = "Activity Upload API",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md")),
     request_body(content = crate::openapi::AddLanguageForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "The language version was added", body = crate::openapi::ActivityCreated),
         (status = 400, description = "A field is missing, repeated or malformed, refers to nothing of the tenant, or the package is refused (the message names the field or the refusal kind)", body = crate::openapi::UploadErrorBody),
         (status = 401, description = "The key is unknown, not bound to an origin, or bound to another origin", body = crate::openapi::UploadErrorBody),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::openapi::UploadErrorBody),
         (status = 413, description = "The body is larger than `upload.max_bytes`", body = crate::openapi::UploadErrorBody),
         (status = 500, description = "Unexpected failure; the message carries a timestamp to quote to support", body = crate::openapi::UploadErrorBody),
         (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::UploadErrorBody),
@@ -349,12 +429,13 @@ async fn add_language(
     let form = read_form(&req, payload, &state).await?;
     let caller = authenticate(&state, &form).await?;
     crate::telemetry::record_tenant(&req, caller.tenant);
-    let command = AddLanguage {
-        activity: parse_id(&form, "activityId")?,
-        language: LanguageCode::parse("languageId", form.required("languageId")?)?,
-        name: Name::parse("name", form.required("name")?)?,
-        package: form.file.clone(),
-    };
+    let fingerprint = form_fingerprint("POST /api/activityupload/addlanguage", &form);
+    let work = async { add(&state, caller, &form).await.unwrap_or_else(|e| e.error_response()) };
+    Ok(guard(&state, &req, Api::Upload, caller, fingerprint, work).await)
+}
+
+async fn add(state: &AppState, caller: Caller, form: &UploadForm) -> Result<HttpResponse, UploadApiError> {
+    let command = add_command(form)?;
     let id = timed_ingest(
         "addlanguage",
         command.package.as_ref().map(|p| p.size),
@@ -366,5 +447,5 @@ async fn add_language(
 
 /// The OpenAPI description of these routes.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(new_activity, add_language))]
+#[openapi(paths(new_activity, add_language, validate::validate))]
 pub struct ApiDoc;

@@ -96,6 +96,19 @@ pub(crate) async fn read(
     Ok((params?, caller))
 }
 
+/// Runs a write under the request's `Idempotency-Key`, if any (see [`crate::idempotency`]).
+async fn guarded(
+    state: &AppState,
+    req: &HttpRequest,
+    params: &Map<String, Value>,
+    caller: Caller,
+    work: impl std::future::Future<Output = Result<HttpResponse, ApiError>>,
+) -> HttpResponse {
+    let fingerprint = crate::idempotency::v2_fingerprint(req, params);
+    let work = async { work.await.unwrap_or_else(|e| e.error_response()) };
+    crate::idempotency::guard(state, req, crate::idempotency::Api::V2, caller, fingerprint, work).await
+}
+
 fn bearer(req: &HttpRequest) -> Option<String> {
     let header = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = header.split_once(' ')?;
@@ -233,10 +246,12 @@ fn links(req: &HttpRequest, page: usize, last: usize) -> String {
 #[utoipa::path(
     post, path = "/api/v2/curriculum_activities", tag = "Curriculum Activities API", operation_id = "create_curriculum_activity",
     security(("api_key" = []), ("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md")),
     request_body(description = "JSON, or form-encoded with Rails-style keys (`curriculum_activity[name]`); query parameters are merged in", content = crate::openapi::CurriculumActivityBody, content_type = "application/json"),
     responses(
         (status = 200, description = "The created record", body = crate::openapi::CurriculumActivity),
         (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::openapi::V2Errors),
         (status = 422, description = "Refused: each message names the parameter or attribute", body = crate::openapi::V2Errors),
         (status = 413, description = "The body is larger than 256 KiB", body = crate::openapi::V2Errors),
         (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
@@ -245,8 +260,11 @@ fn links(req: &HttpRequest, page: usize, last: usize) -> String {
 )]
 async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let (params, caller) = read(&req, &body, &state).await?;
-    let record = state.curricula.create(caller, &attributes(&params)?).await?;
-    Ok(HttpResponse::Ok().json(record_json(&record)))
+    let work = async {
+        let record = state.curricula.create(caller, &attributes(&params)?).await?;
+        Ok(HttpResponse::Ok().json(record_json(&record)))
+    };
+    Ok(guarded(&state, &req, &params, caller, work).await)
 }
 
 /// Update: the attributes of a record (PUT and PATCH are the same).
@@ -255,12 +273,13 @@ async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) 
 #[utoipa::path(
     method(put, patch), path = "/api/v2/curriculum_activities/{id}", tag = "Curriculum Activities API", operation_id = "update_curriculum_activity",
     security(("api_key" = []), ("bearer" = [])),
-    params(("id" = i64, Path, description = "The CurriculumActivity record id")),
+    params(("id" = i64, Path, description = "The CurriculumActivity record id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md")),
     request_body(description = "JSON, or form-encoded with Rails-style keys (`curriculum_activity[name]`); query parameters are merged in", content = crate::openapi::CurriculumActivityBody, content_type = "application/json"),
     responses(
         (status = 200, description = "The updated record", body = crate::openapi::CurriculumActivity),
         (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
         (status = 404, description = "The id in the path is not a record of the tenant", body = crate::openapi::V2Errors),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::openapi::V2Errors),
         (status = 422, description = "Refused: each message names the parameter or attribute", body = crate::openapi::V2Errors),
         (status = 413, description = "The body is larger than 256 KiB", body = crate::openapi::V2Errors),
         (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
@@ -274,21 +293,25 @@ async fn update(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (params, caller) = read(&req, &body, &state).await?;
-    let id = record_id(&path)?;
-    let record = state.curricula.update(caller, id, &attributes(&params)?).await?;
-    Ok(HttpResponse::Ok().json(record_json(&record)))
+    let work = async {
+        let id = record_id(&path)?;
+        let record = state.curricula.update(caller, id, &attributes(&params)?).await?;
+        Ok(HttpResponse::Ok().json(record_json(&record)))
+    };
+    Ok(guarded(&state, &req, &params, caller, work).await)
 }
 
 /// Update Position: moves a record above or below another of the same path, or an entry inside an empty section.
 #[utoipa::path(
     method(put, patch), path = "/api/v2/curriculum_activities/{id}/update_position", tag = "Curriculum Activities API", operation_id = "update_curriculum_activity_position",
     security(("api_key" = []), ("bearer" = [])),
-    params(("id" = i64, Path, description = "The CurriculumActivity record id")),
+    params(("id" = i64, Path, description = "The CurriculumActivity record id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md")),
     request_body(description = "JSON (bare keys accepted, as in the API text's example) or form-encoded", content = crate::openapi::UpdatePositionBody, content_type = "application/json"),
     responses(
         (status = 200, description = "Moved; empty body"),
         (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
         (status = 404, description = "The id in the path is not a record of the tenant", body = crate::openapi::V2Errors),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::openapi::V2Errors),
         (status = 422, description = "Refused: each message names the parameter or attribute", body = crate::openapi::V2Errors),
         (status = 413, description = "The body is larger than 256 KiB", body = crate::openapi::V2Errors),
         (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
@@ -302,20 +325,24 @@ async fn update_position(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (params, caller) = read(&req, &body, &state).await?;
-    let id = record_id(&path)?;
-    state.curricula.update_position(caller, id, &params).await?;
-    Ok(HttpResponse::Ok().finish())
+    let work = async {
+        let id = record_id(&path)?;
+        state.curricula.update_position(caller, id, &params).await?;
+        Ok(HttpResponse::Ok().finish())
+    };
+    Ok(guarded(&state, &req, &params, caller, work).await)
 }
 
 /// Destroy: a record, and with a section every entry in it.
 #[utoipa::path(
     delete, path = "/api/v2/curriculum_activities/{id}", tag = "Curriculum Activities API", operation_id = "destroy_curriculum_activity",
     security(("api_key" = []), ("bearer" = [])),
-    params(("id" = i64, Path, description = "The CurriculumActivity record id")),
+    params(("id" = i64, Path, description = "The CurriculumActivity record id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md")),
     responses(
         (status = 200, description = "Destroyed; empty body"),
         (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
         (status = 404, description = "The id in the path is not a record of the tenant", body = crate::openapi::V2Errors),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::openapi::V2Errors),
         (status = 422, description = "Refused: each message names the parameter or attribute", body = crate::openapi::V2Errors),
         (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
         (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::V2Errors),
@@ -327,10 +354,13 @@ async fn destroy(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, caller) = read(&req, &body, &state).await?;
-    let id = record_id(&path)?;
-    state.curricula.destroy(caller, id).await?;
-    Ok(HttpResponse::Ok().finish())
+    let (params, caller) = read(&req, &body, &state).await?;
+    let work = async {
+        let id = record_id(&path)?;
+        state.curricula.destroy(caller, id).await?;
+        Ok(HttpResponse::Ok().finish())
+    };
+    Ok(guarded(&state, &req, &params, caller, work).await)
 }
 
 /// An activity as the v2 read API shows it.

@@ -143,10 +143,35 @@ pub(crate) async fn ingest<B: BlobStore + ?Sized + 'static>(
     }
 }
 
-fn unpack<B: BlobStore + ?Sized>(
+/// Reads every file's bytes and keeps none: what [`verify`] extracts into.
+struct DiscardSink;
+
+impl EntrySink for DiscardSink {
+    fn store(&self, _file: &FileEntry, contents: &mut dyn Read) -> io::Result<()> {
+        io::copy(contents, &mut io::sink()).map(drop)
+    }
+}
+
+/// Makes every check [`ingest`] makes, in the same order and with the same refusals, and
+/// stores nothing: the package is inspected, refused when not launchable, and every file is
+/// decompressed (zip bombs and corrupt entries are found) into nothing.
+///
+/// # Errors
+/// `Refused` as [`ingest`] would; `Io`/`Task` when the spooled file cannot be read.
+pub(crate) async fn verify(settings: &IngestSettings, package: &Package) -> Result<Inspection, IngestError> {
+    let source = Arc::clone(&package.source);
+    let settings = settings.clone();
+    match tokio::task::spawn_blocking(move || unpack(&*source, &settings, &DiscardSink)).await {
+        Ok(result) => result,
+        Err(e) => Err(IngestError::Task(e)),
+    }
+}
+
+/// Inspects, refuses an unlaunchable package, and extracts every file into `sink`.
+fn unpack(
     source: &dyn PackageSource,
     settings: &IngestSettings,
-    sink: &BlobSink<B>,
+    sink: &dyn EntrySink,
 ) -> Result<Inspection, IngestError> {
     let inspection = curricula_scorm::inspect(source.open().map_err(IngestError::Io)?, &settings.limits)?;
     inspection.ensure_launchable()?;

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod curriculum;
 pub mod gc;
+pub mod idempotency;
 pub mod ingest;
 pub mod launch;
 pub mod upload;
@@ -14,6 +15,9 @@ pub use admin::{AdminError, AdminService, IssuedKey};
 pub use auth::{AuthError, Caller, hash_key};
 pub use curriculum::{CurriculumService, ListPage, V2Error};
 pub use gc::{BlobSweeper, SweepError, SweepReport};
+pub use idempotency::{Begin, Fingerprint, IDEMPOTENCY_HEADER, IdempotencyKey, IdempotencyService};
 pub use ingest::{IngestSettings, Package, PackageSource, ReadSeek};
 pub use launch::{ContentSigner, Launch, LaunchService, TokenError};
-pub use upload::{AddLanguage, CreateActivity, Readiness, UploadError, UploadService};
+pub use upload::{
+    AddLanguage, Check, CreateActivity, PackageReport, Readiness, UploadError, UploadService, Validation,
+};

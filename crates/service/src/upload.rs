@@ -3,7 +3,8 @@
 use crate::auth::{self, AuthError, Caller};
 use crate::ingest::{self, IngestError, IngestSettings, Package};
 use curricula_domain::{
-    ActivityId, ActivityKind, InvalidField, LanguageCode, Name, OrganisationId, Organisations, Placement, ScormContent,
+    Activity, ActivityId, ActivityKind, InvalidField, LanguageCode, Name, OrganisationId, Organisations, Placement,
+    ScormContent, UserId,
 };
 use curricula_ports::{
     ActivityRepository, AddLanguageError, BlobKey, BlobStore, Clock, CreateActivityError, NewActivity,
@@ -27,6 +28,8 @@ pub struct CreateActivity {
     pub placement: Placement,
     /// `file`, when sent.
     pub package: Option<Package>,
+    /// `externalId`: the partner's own id, unique per tenant.
+    pub external_id: Option<String>,
 }
 
 /// `POST /api/activityupload/addlanguage`, parsed.
@@ -64,6 +67,14 @@ pub enum UploadError {
     /// `parentActivityId` names a SCORM activity.
     #[error("parentActivityId {0} is not a course; a SCORM activity cannot contain other activities")]
     ParentNotACourse(ActivityId),
+    /// `externalId` is another activity's.
+    #[error("externalId {external_id:?} is already used by activityId {activity} in your tenant")]
+    ExternalIdTaken {
+        /// The id sent.
+        external_id: String,
+        /// The activity that has it.
+        activity: ActivityId,
+    },
     /// `activityId` names no activity of the tenant.
     #[error("activityId {0} was not found in your tenant")]
     ActivityNotFound(ActivityId),
@@ -90,6 +101,62 @@ pub enum UploadError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// One check a dry run passed: the field it concerns and what was found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Check {
+    /// The form field (`userName`, `organisationIds`, `parentActivityId`, `externalId`,
+    /// `activityId`, `languageId`, `file`).
+    pub field: &'static str,
+    /// What was found, for people.
+    pub detail: String,
+}
+
+impl Check {
+    fn new(field: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            field,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// The package of a dry run: its digest and everything inspection found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackageReport {
+    /// Lowercase hex SHA-256 of the file.
+    pub sha256: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The manifest data, item tree, files and warnings.
+    pub inspection: curricula_scorm::Inspection,
+}
+
+/// What a dry run (`/validate`) found: every check passed, and the package report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Validation {
+    /// `new` or `addlanguage`: which request was checked.
+    pub operation: &'static str,
+    /// The checks, in the order the real request makes them.
+    pub checks: Vec<Check>,
+    /// The package, when one is checked (SCORM).
+    pub package: Option<PackageReport>,
+}
+
+/// What the checks of `/new` found.
+struct CreateChecked<'r> {
+    owner: UserId,
+    language: LanguageCode,
+    package: Option<&'r Package>,
+    checks: Vec<Check>,
+}
+
+/// What the checks of `/addlanguage` found.
+struct AddChecked<'r> {
+    activity: Activity,
+    package: Option<&'r Package>,
+    checks: Vec<Check>,
 }
 
 fn join_ids(ids: &[OrganisationId]) -> String {
@@ -200,51 +267,26 @@ where
     /// See [`UploadError`]; every caller error is found before any file is stored.
     #[tracing::instrument(skip_all, fields(tenant = %caller.tenant, kind = %req.kind))]
     pub async fn create_activity(&self, caller: Caller, req: CreateActivity) -> Result<ActivityId, UploadError> {
-        let tenant = self
-            .directory
-            .tenant(caller.tenant)
-            .await?
-            .ok_or(UploadError::Unauthorized)?;
-        let owner = self
-            .directory
-            .user(caller.tenant, &req.user_name)
-            .await?
-            .ok_or_else(|| UploadError::UnknownUser(req.user_name.clone()))?;
-        if let Organisations::Only(ids) = &req.organisations {
-            let known = self.directory.organisations(caller.tenant).await?;
-            let missing: Vec<_> = ids
-                .iter()
-                .filter(|id| !known.iter().any(|o| o.id == **id))
-                .copied()
-                .collect();
-            if !missing.is_empty() {
-                return Err(UploadError::UnknownOrganisations(missing));
-            }
-        }
-        if let Placement::Under(parent) = req.placement {
-            match self.activities.activity(caller.tenant, parent).await? {
-                None => return Err(UploadError::ParentNotFound(parent)),
-                Some(a) if a.kind != ActivityKind::Course => return Err(UploadError::ParentNotACourse(parent)),
-                Some(_) => {}
-            }
-        }
-        let scorm = match req.kind {
-            ActivityKind::Scorm => {
-                let package = req.package.as_ref().ok_or(UploadError::MissingFile)?;
-                Some(ingest::ingest(&self.blobs, &self.ingest, caller.tenant, package).await?)
-            }
-            // The spec: the file is ignored for a course.
-            ActivityKind::Course => None,
+        let CreateChecked {
+            owner,
+            language,
+            package,
+            ..
+        } = self.check_create(caller, &req).await?;
+        let scorm = match package {
+            Some(package) => Some(ingest::ingest(&self.blobs, &self.ingest, caller.tenant, package).await?),
+            None => None,
         };
         let new = NewActivity {
             tenant: caller.tenant,
             kind: req.kind,
             name: req.name,
-            owner: owner.id,
+            owner,
             organisations: req.organisations,
             placement: req.placement,
-            language: tenant.default_language,
+            language,
             scorm: scorm.clone(),
+            external_id: req.external_id.clone(),
             now: self.clock.now(),
         };
         match self.activities.create_activity(new).await {
@@ -258,6 +300,15 @@ where
                     CreateActivityError::ParentNotFound(id) => UploadError::ParentNotFound(id),
                     CreateActivityError::ParentNotACourse(id) => UploadError::ParentNotACourse(id),
                     CreateActivityError::UnknownOrganisations(ids) => UploadError::UnknownOrganisations(ids),
+                    // Another request took it since the check: name the winner.
+                    CreateActivityError::ExternalIdTaken(external_id) => {
+                        match self.check_external_id(caller, Some(&external_id)).await {
+                            Err(e) => e,
+                            Ok(()) => UploadError::Store(StoreError::Backend(
+                                format!("externalId {external_id:?} was taken, then freed").into(),
+                            )),
+                        }
+                    }
                     CreateActivityError::Store(e) => UploadError::Store(e),
                 })
             }
@@ -270,32 +321,12 @@ where
     /// See [`UploadError`]; every caller error is found before any file is stored.
     #[tracing::instrument(skip_all, fields(tenant = %caller.tenant, activity.id = %req.activity, language = %req.language))]
     pub async fn add_language(&self, caller: Caller, req: AddLanguage) -> Result<ActivityId, UploadError> {
-        let tenant = self
-            .directory
-            .tenant(caller.tenant)
-            .await?
-            .ok_or(UploadError::Unauthorized)?;
-        let activity = self
-            .activities
-            .activity(caller.tenant, req.activity)
-            .await?
-            .ok_or(UploadError::ActivityNotFound(req.activity))?;
-        if !tenant.has_language(&req.language) {
-            return Err(UploadError::LanguageNotEnabled(req.language));
-        }
-        if activity.version(&req.language).is_some() {
-            return Err(UploadError::LanguageExists {
-                activity: activity.id,
-                language: req.language,
-            });
-        }
-        let scorm = match activity.kind {
-            ActivityKind::Scorm => {
-                let package = req.package.as_ref().ok_or(UploadError::MissingFile)?;
-                Some(ingest::ingest(&self.blobs, &self.ingest, caller.tenant, package).await?)
-            }
-            ActivityKind::Course => None,
+        let checked = self.check_add(caller, &req).await?;
+        let scorm = match checked.package {
+            Some(package) => Some(ingest::ingest(&self.blobs, &self.ingest, caller.tenant, package).await?),
+            None => None,
         };
+        let activity = checked.activity;
         let new = NewLanguageVersion {
             tenant: caller.tenant,
             activity: activity.id,
@@ -316,6 +347,203 @@ where
                     AddLanguageError::Store(e) => UploadError::Store(e),
                 })
             }
+        }
+    }
+
+    /// Every check `/new` makes before it stores anything, in its order; the first failure is
+    /// the error `/new` answers with. Shared by [`create_activity`](Self::create_activity) and
+    /// [`validate_create`](Self::validate_create).
+    async fn check_create<'r>(
+        &self,
+        caller: Caller,
+        req: &'r CreateActivity,
+    ) -> Result<CreateChecked<'r>, UploadError> {
+        let tenant = self
+            .directory
+            .tenant(caller.tenant)
+            .await?
+            .ok_or(UploadError::Unauthorized)?;
+        let mut checks = Vec::new();
+        let owner = self
+            .directory
+            .user(caller.tenant, &req.user_name)
+            .await?
+            .ok_or_else(|| UploadError::UnknownUser(req.user_name.clone()))?;
+        checks.push(Check::new(
+            "userName",
+            format!("user {} (id {}) of your tenant", owner.username, owner.id),
+        ));
+        match &req.organisations {
+            Organisations::Only(ids) => {
+                let known = self.directory.organisations(caller.tenant).await?;
+                let missing: Vec<_> = ids
+                    .iter()
+                    .filter(|id| !known.iter().any(|o| o.id == **id))
+                    .copied()
+                    .collect();
+                if !missing.is_empty() {
+                    return Err(UploadError::UnknownOrganisations(missing));
+                }
+                checks.push(Check::new(
+                    "organisationIds",
+                    format!("organisations {} of your tenant", join_ids(ids)),
+                ));
+            }
+            Organisations::All => checks.push(Check::new("organisationIds", "all organisations")),
+        }
+        match req.placement {
+            Placement::Under(parent) => {
+                match self.activities.activity(caller.tenant, parent).await? {
+                    None => return Err(UploadError::ParentNotFound(parent)),
+                    Some(a) if a.kind != ActivityKind::Course => return Err(UploadError::ParentNotACourse(parent)),
+                    Some(_) => {}
+                }
+                checks.push(Check::new(
+                    "parentActivityId",
+                    format!("course {parent}: the activity would become the last entry of its last section"),
+                ));
+            }
+            Placement::TopLevel => checks.push(Check::new("parentActivityId", "top level")),
+        }
+        self.check_external_id(caller, req.external_id.as_deref()).await?;
+        if let Some(external_id) = &req.external_id {
+            checks.push(Check::new(
+                "externalId",
+                format!("{external_id:?} is free in your tenant"),
+            ));
+        }
+        checks.push(Check::new(
+            "languageId",
+            format!(
+                "the first language version is in your tenant's default language, {}",
+                tenant.default_language
+            ),
+        ));
+        let package = match req.kind {
+            ActivityKind::Scorm => Some(req.package.as_ref().ok_or(UploadError::MissingFile)?),
+            // The spec: the file is ignored for a course.
+            ActivityKind::Course => {
+                checks.push(Check::new("file", "ignored for a course (not stored)"));
+                None
+            }
+        };
+        Ok(CreateChecked {
+            owner: owner.id,
+            language: tenant.default_language,
+            package,
+            checks,
+        })
+    }
+
+    /// Every check `/addlanguage` makes before it stores anything (see
+    /// [`check_create`](Self::check_create)).
+    async fn check_add<'r>(&self, caller: Caller, req: &'r AddLanguage) -> Result<AddChecked<'r>, UploadError> {
+        let tenant = self
+            .directory
+            .tenant(caller.tenant)
+            .await?
+            .ok_or(UploadError::Unauthorized)?;
+        let activity = self
+            .activities
+            .activity(caller.tenant, req.activity)
+            .await?
+            .ok_or(UploadError::ActivityNotFound(req.activity))?;
+        let mut checks = vec![Check::new(
+            "activityId",
+            format!("{} {} of your tenant", activity.kind, activity.id),
+        )];
+        if !tenant.has_language(&req.language) {
+            return Err(UploadError::LanguageNotEnabled(req.language.clone()));
+        }
+        if activity.version(&req.language).is_some() {
+            return Err(UploadError::LanguageExists {
+                activity: activity.id,
+                language: req.language.clone(),
+            });
+        }
+        checks.push(Check::new(
+            "languageId",
+            format!(
+                "{} is enabled for your tenant and not yet on the activity",
+                req.language
+            ),
+        ));
+        let package = match activity.kind {
+            ActivityKind::Scorm => Some(req.package.as_ref().ok_or(UploadError::MissingFile)?),
+            ActivityKind::Course => {
+                checks.push(Check::new("file", "ignored for a course (not stored)"));
+                None
+            }
+        };
+        Ok(AddChecked {
+            activity,
+            package,
+            checks,
+        })
+    }
+
+    /// A dry run of `/new`: every check it makes, the package verified as it would be
+    /// unpacked; nothing is stored.
+    ///
+    /// # Errors
+    /// The error `/new` would answer with.
+    #[tracing::instrument(skip_all, fields(tenant = %caller.tenant, kind = %req.kind))]
+    pub async fn validate_create(&self, caller: Caller, req: &CreateActivity) -> Result<Validation, UploadError> {
+        let checked = self.check_create(caller, req).await?;
+        self.validated("new", checked.checks, checked.package).await
+    }
+
+    /// A dry run of `/addlanguage` (see [`validate_create`](Self::validate_create)).
+    ///
+    /// # Errors
+    /// The error `/addlanguage` would answer with.
+    #[tracing::instrument(skip_all, fields(tenant = %caller.tenant, activity.id = %req.activity))]
+    pub async fn validate_add_language(&self, caller: Caller, req: &AddLanguage) -> Result<Validation, UploadError> {
+        let checked = self.check_add(caller, req).await?;
+        self.validated("addlanguage", checked.checks, checked.package).await
+    }
+
+    async fn validated(
+        &self,
+        operation: &'static str,
+        mut checks: Vec<Check>,
+        package: Option<&Package>,
+    ) -> Result<Validation, UploadError> {
+        let package = match package {
+            Some(package) => {
+                let inspection = ingest::verify(&self.ingest, package).await?;
+                checks.push(Check::new(
+                    "file",
+                    "the SCORM package is accepted: inspected, launchable, every file verified",
+                ));
+                Some(PackageReport {
+                    sha256: package.sha256.clone(),
+                    size: package.size,
+                    inspection,
+                })
+            }
+            None => None,
+        };
+        Ok(Validation {
+            operation,
+            checks,
+            package,
+        })
+    }
+
+    /// Refuses an `externalId` another activity of the tenant has, naming that activity.
+    async fn check_external_id(&self, caller: Caller, external_id: Option<&str>) -> Result<(), UploadError> {
+        let Some(external_id) = external_id else { return Ok(()) };
+        match self
+            .activities
+            .activity_by_external_id(caller.tenant, external_id)
+            .await?
+        {
+            Some(activity) => Err(UploadError::ExternalIdTaken {
+                external_id: external_id.to_owned(),
+                activity,
+            }),
+            None => Ok(()),
         }
     }
 

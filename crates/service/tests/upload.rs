@@ -226,6 +226,7 @@ fn service(
 
 fn create(kind: ActivityKind, package: Option<Package>) -> CreateActivity {
     CreateActivity {
+        external_id: None,
         kind,
         name: Name::parse("name", "HSE").unwrap(),
         user_name: "jon.jonsson".into(),
@@ -289,6 +290,7 @@ async fn caller_errors_store_nothing() {
     let cases: Vec<(CreateActivity, &str)> = vec![
         (
             CreateActivity {
+                external_id: None,
                 user_name: "nobody".into(),
                 ..create(ActivityKind::Scorm, Some(good_package()))
             },
@@ -296,6 +298,7 @@ async fn caller_errors_store_nothing() {
         ),
         (
             CreateActivity {
+                external_id: None,
                 organisations: Organisations::Only(vec![OrganisationId(81), OrganisationId(7), OrganisationId(9)]),
                 ..create(ActivityKind::Scorm, Some(good_package()))
             },
@@ -303,6 +306,7 @@ async fn caller_errors_store_nothing() {
         ),
         (
             CreateActivity {
+                external_id: None,
                 placement: Placement::Under(ActivityId(99)),
                 ..create(ActivityKind::Scorm, Some(good_package()))
             },
@@ -310,6 +314,7 @@ async fn caller_errors_store_nothing() {
         ),
         (
             CreateActivity {
+                external_id: None,
                 placement: Placement::Under(ActivityId(11)),
                 ..create(ActivityKind::Course, None)
             },
@@ -393,6 +398,7 @@ async fn a_parent_that_changed_meanwhile_is_reported_and_cleaned_up() {
         .returning(|_| Err(CreateActivityError::ParentNotACourse(ActivityId(10))));
     let blobs = Arc::new(MapBlobs::default());
     let request = CreateActivity {
+        external_id: None,
         placement: Placement::Under(ActivityId(10)),
         ..create(ActivityKind::Scorm, Some(good_package()))
     };

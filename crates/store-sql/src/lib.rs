@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod cache;
+mod idempotency;
 mod pg;
 mod plan;
 mod rows;
@@ -110,6 +111,14 @@ impl Database {
 
     /// The activity repository over this database.
     pub fn activities(&self) -> Arc<dyn ActivityRepository> {
+        match self {
+            Self::Sqlite(s) => Arc::new(s.clone()),
+            Self::Postgres(s) => Arc::new(s.clone()),
+        }
+    }
+
+    /// The idempotency-key store over this database.
+    pub fn idempotency(&self) -> Arc<dyn curricula_ports::IdempotencyStore> {
         match self {
             Self::Sqlite(s) => Arc::new(s.clone()),
             Self::Postgres(s) => Arc::new(s.clone()),

@@ -687,6 +687,7 @@ impl ActivityRepository for PgStore {
                     .map_err(corrupt)?;
                 persist(c, parent, &loaded.records, &curriculum.records()).await?;
             }
+            idempotency::set_external_id(c, new.tenant, activity, new.external_id.as_deref()).await?;
             Ok(activity)
         })
         .map_err(flat)
@@ -757,6 +758,14 @@ impl ActivityRepository for PgStore {
                 .await?
                 .map(|(loaded, _)| loaded.records.clone()))
         })
+    }
+
+    async fn activity_by_external_id(
+        &self,
+        tenant: TenantId,
+        external_id: &str,
+    ) -> Result<Option<ActivityId>, StoreError> {
+        idempotency::activity_by_external_id(self, tenant, external_id).await
     }
 
     async fn storage_prefixes(&self) -> Result<Vec<String>, StoreError> {
@@ -849,3 +858,5 @@ impl PgStore {
         })
     }
 }
+
+mod idempotency;

@@ -650,6 +650,7 @@ impl ActivityRepository for SqliteStore {
                     .map_err(corrupt)?;
                 persist(c, parent, &loaded.records, &curriculum.records())?;
             }
+            idempotency::set_external_id(c, new.tenant, activity, new.external_id.as_deref())?;
             Ok(activity)
         })
         .await
@@ -727,6 +728,14 @@ impl ActivityRepository for SqliteStore {
         self.run(move |c| Ok(load_curriculum(c, &paths, tenant, id)?.map(|(loaded, _)| loaded.records.clone())))
             .await
             .map_err(store_only)
+    }
+
+    async fn activity_by_external_id(
+        &self,
+        tenant: TenantId,
+        external_id: &str,
+    ) -> Result<Option<ActivityId>, StoreError> {
+        idempotency::activity_by_external_id(self, tenant, external_id).await
     }
 
     async fn storage_prefixes(&self) -> Result<Vec<String>, StoreError> {
@@ -820,3 +829,5 @@ impl CurriculumRepository for SqliteStore {
         Ok(touched)
     }
 }
+
+mod idempotency;

@@ -18,6 +18,25 @@ async fn sqlite_passes_contract() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_passes_idempotency_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("idempotency.db").display());
+    let store = SqliteStore::connect(&url, 4).await.unwrap();
+    store.migrate().await.unwrap();
+    curricula_ports::idempotency_contract::external_ids_are_unique_per_tenant(&store).await;
+    curricula_ports::idempotency_contract::idempotency_keys(std::sync::Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_passes_idempotency_contract() {
+    let Some(db) = TestDatabase::create().await else { return };
+    let store = PgStore::connect(db.url(), 8).await.unwrap();
+    store.migrate().await.unwrap();
+    curricula_ports::idempotency_contract::external_ids_are_unique_per_tenant(&store).await;
+    curricula_ports::idempotency_contract::idempotency_keys(std::sync::Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_passes_contract() {
     let Some(db) = TestDatabase::create().await else { return };
     let store = PgStore::connect(db.url(), 8).await.unwrap();

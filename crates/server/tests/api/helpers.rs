@@ -96,6 +96,11 @@ impl TestApp {
             )
             .unwrap(),
             database: Some(curricula_store_sql::Database::Sqlite(sql.clone())),
+            idempotency: curricula_service::IdempotencyService::new(
+                Arc::new(sql.clone()) as Arc<dyn curricula_ports::IdempotencyStore>,
+                Arc::new(SystemClock),
+                std::time::Duration::from_secs(24 * 3600),
+            ),
         });
         Self {
             dir,

@@ -2,7 +2,9 @@
 
 mod curriculum;
 mod helpers;
+mod idempotency;
 mod launch;
 mod openapi;
 mod ops;
 mod upload;
+mod validate;
