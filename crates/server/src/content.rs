@@ -219,8 +219,8 @@ fn split_content_path(path: &str) -> Option<(&str, &str)> {
         ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer"),
     ),
     responses(
-        (status = 200, description = "The file, streamed, with its Content-Type, ETag and Last-Modified", content_type = "application/octet-stream"),
-        (status = 206, description = "The requested byte range, with Content-Range", content_type = "application/octet-stream"),
+        (status = 200, description = "The file, streamed, with its Content-Type (from its name), ETag and Last-Modified", content_type = "*/*"),
+        (status = 206, description = "The requested byte range, with Content-Range", content_type = "*/*"),
         (status = 304, description = "Not modified (If-None-Match matched)"),
         (status = 400, description = "The path tries to leave the folder", body = crate::openapi::UploadErrorBody),
         (status = 403, description = "The token is invalid or has expired", body = crate::openapi::UploadErrorBody),
