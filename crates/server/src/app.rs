@@ -184,7 +184,7 @@ async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
     };
     if known
         && let Some(pattern) = req.resource_map().match_pattern(req.path())
-        && let Some(item) = crate::openapi::document()["paths"][pattern.as_str()].as_object()
+        && let Some(item) = crate::openapi::document()["paths"][documented_path(&pattern).as_str()].as_object()
     {
         let methods: Vec<String> = item.keys().map(|m| m.to_uppercase()).collect();
         response.insert_header((actix_web::http::header::ALLOW, methods.join(", ")));
@@ -194,6 +194,20 @@ async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
     } else {
         response.json(serde_json::json!({ "errorMessage": message }))
     }
+}
+
+/// A route pattern as the OpenAPI document writes it: `{path:.*}` is `{path}`.
+fn documented_path(pattern: &str) -> String {
+    pattern
+        .split('/')
+        .map(
+            |segment| match segment.strip_prefix('{').and_then(|s| s.split_once(':')) {
+                Some((name, _regex)) => format!("{{{name}}}"),
+                None => segment.to_owned(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// Gives an error that actix answered itself (a v2 body over its limit) the error shape of the
@@ -267,5 +281,16 @@ pub fn server_error_message(unavailable: bool) -> String {
             "unexpected server error at {}; contact support with this timestamp",
             chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ")
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn regex_segments_are_written_as_plain_parameters() {
+        use super::documented_path;
+        assert_eq!(documented_path("/content/{token}/{path:.*}"), "/content/{token}/{path}");
+        assert_eq!(documented_path("/api/v2/activities/{id}"), "/api/v2/activities/{id}");
+        assert_eq!(documented_path("/a:b/{x:[0-9]+}/c"), "/a:b/{x}/c");
     }
 }
