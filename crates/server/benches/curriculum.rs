@@ -1,5 +1,6 @@
 //! v2 `update_position` and create in a path of 1,000 entries against a path of 10 entries,
-//! through the real use cases on the embedded default (SQLite file), medians of 41 runs.
+//! through the real use cases on the embedded default (SQLite file), medians of 101 runs each,
+//! the two paths' runs alternated.
 //!
 //! `cargo bench -p curricula-server --bench curriculum`
 
@@ -13,7 +14,7 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
 
-const RUNS: usize = 41;
+const RUNS: usize = 101;
 
 struct Path {
     service: Curricula,
@@ -104,7 +105,14 @@ fn median(mut samples: Vec<f64>) -> f64 {
     samples[samples.len() / 2]
 }
 
-async fn measure(entries: usize) -> (f64, f64) {
+/// A path ready for the measured commands: its section and entry ids.
+struct Ready {
+    p: Path,
+    section: i64,
+    entries: Vec<i64>,
+}
+
+async fn ready(entries: usize) -> Ready {
     let p = path_with(entries).await;
     let filter = json!({ "curriculum_activity": { "curriculum_id": p.path.0 } });
     let records: Vec<CurriculumRecord> = p
@@ -113,40 +121,63 @@ async fn measure(entries: usize) -> (f64, f64) {
         .await
         .unwrap()
         .records;
-    let entries_ids: Vec<i64> = records
+    let entries = records
         .iter()
         .filter(|r| r.course_id.is_some())
         .map(|r| r.id.0)
         .collect();
-    let (first, last) = (entries_ids[0], *entries_ids.last().unwrap());
-    let mut moves = Vec::with_capacity(RUNS);
-    for i in 0..RUNS {
-        // The first entry to the end and back: every row is renumbered each time.
-        let (id, target, orientation) = if i % 2 == 0 {
-            (first, last, "below")
-        } else {
-            (first, entries_ids[1], "above")
-        };
-        let params = json!({ "target_id": target, "orientation": orientation });
-        let started = Instant::now();
-        p.service
-            .update_position(p.caller, curricula_domain::RecordId(id), params.as_object().unwrap())
-            .await
-            .unwrap();
-        moves.push(started.elapsed().as_secs_f64() * 1000.0);
+    Ready {
+        section: records[0].id.0,
+        entries,
+        p,
     }
-    let section = records[0].id.0;
-    let mut creates = Vec::with_capacity(RUNS);
-    for activity in &p.spare {
-        let attributes = json!({ "curriculum_id": p.path.0, "course_id": activity.0, "parent_id": section });
-        let started = Instant::now();
-        p.service
-            .create(p.caller, attributes.as_object().unwrap())
-            .await
-            .unwrap();
-        creates.push(started.elapsed().as_secs_f64() * 1000.0);
-    }
-    (median(moves), median(creates))
+}
+
+/// Run `i` of the worst move: the first entry to the end and back, so every row is
+/// renumbered each time. Milliseconds.
+async fn move_once(r: &Ready, i: usize) -> f64 {
+    let (first, last) = (r.entries[0], *r.entries.last().unwrap());
+    let (target, orientation) = if i.is_multiple_of(2) {
+        (last, "below")
+    } else {
+        (r.entries[1], "above")
+    };
+    let params = json!({ "target_id": target, "orientation": orientation });
+    let started = Instant::now();
+    r.p.service
+        .update_position(
+            r.p.caller,
+            curricula_domain::RecordId(first),
+            params.as_object().unwrap(),
+        )
+        .await
+        .unwrap();
+    started.elapsed().as_secs_f64() * 1000.0
+}
+
+/// Run `i` of a short move: the middle entry one place down and back (two rows renumbered).
+async fn swap_once(r: &Ready, i: usize) -> f64 {
+    let mid = r.entries.len() / 2;
+    let (id, target) = (r.entries[mid], r.entries[mid + 1]);
+    let orientation = if i.is_multiple_of(2) { "below" } else { "above" };
+    let params = json!({ "target_id": target, "orientation": orientation });
+    let started = Instant::now();
+    r.p.service
+        .update_position(r.p.caller, curricula_domain::RecordId(id), params.as_object().unwrap())
+        .await
+        .unwrap();
+    started.elapsed().as_secs_f64() * 1000.0
+}
+
+/// Run `i` of a v2 Create appending an entry. Milliseconds.
+async fn create_once(r: &Ready, i: usize) -> f64 {
+    let attributes = json!({ "curriculum_id": r.p.path.0, "course_id": r.p.spare[i].0, "parent_id": r.section });
+    let started = Instant::now();
+    r.p.service
+        .create(r.p.caller, attributes.as_object().unwrap())
+        .await
+        .unwrap();
+    started.elapsed().as_secs_f64() * 1000.0
 }
 
 fn main() {
@@ -156,12 +187,36 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let (move_10, create_10) = measure(10).await;
-        let (move_1000, create_1000) = measure(1000).await;
-        println!("median of {RUNS} runs, SQLite file, through CurriculumService:");
+        let small = ready(10).await;
+        let large = ready(1000).await;
+        // Alternated, so that whatever else the machine does weighs on both alike.
+        let (mut move_10, mut move_1000, mut create_10, mut create_1000) = (vec![], vec![], vec![], vec![]);
+        for i in 0..RUNS {
+            move_10.push(move_once(&small, i).await);
+            move_1000.push(move_once(&large, i).await);
+        }
+        let (mut swap_10, mut swap_1000) = (vec![], vec![]);
+        for i in 0..RUNS {
+            swap_10.push(swap_once(&small, i).await);
+            swap_1000.push(swap_once(&large, i).await);
+        }
+        for i in 0..RUNS {
+            create_10.push(create_once(&small, i).await);
+            create_1000.push(create_once(&large, i).await);
+        }
+        let (move_10, move_1000) = (median(move_10), median(move_1000));
+        let (create_10, create_1000) = (median(create_10), median(create_1000));
+        let (swap_10, swap_1000) = (median(swap_10), median(swap_1000));
+        println!("median of {RUNS} runs each, alternated, SQLite file, through CurriculumService:");
         println!(
             "update_position:   10 entries {move_10:6.2} ms   1,000 entries {move_1000:6.2} ms   ratio {:.2}",
             move_1000 / move_10
+        );
+        println!(
+            "  (worst case: the first entry to the end and back, every row renumbered)\n\
+             update_position:   10 entries {swap_10:6.2} ms   1,000 entries {swap_1000:6.2} ms   ratio {:.2}\n  \
+             (short move: the middle entry one place down and back)",
+            swap_1000 / swap_10
         );
         println!(
             "create entry:      10 entries {create_10:6.2} ms   1,000 entries {create_1000:6.2} ms   ratio {:.2}",

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// A path as loaded and checked: its aggregate and its stored records.
+#[derive(Clone)]
 pub(crate) struct LoadedPath {
     /// The aggregate, ready for a change.
     pub curriculum: Curriculum,
@@ -84,6 +85,14 @@ impl PathCache {
                 inner.records -= evicted.path.records.len();
             }
         }
+    }
+
+    /// Path `loaded` for a writer to change: dropped from the cache first, so that, unless a
+    /// reader holds it too, the writer gets it without a copy. The writer puts the new
+    /// version back after its commit.
+    pub(crate) fn take_for_change(&self, path: i64, loaded: Arc<LoadedPath>) -> LoadedPath {
+        self.forget(path);
+        Arc::try_unwrap(loaded).unwrap_or_else(|shared| (*shared).clone())
     }
 
     /// Drops path `path`.

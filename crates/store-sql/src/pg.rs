@@ -830,11 +830,14 @@ impl CurriculumRepository for PgStore {
             let Some((loaded, _)) = load_curriculum(c, &paths, tenant, curriculum, true).await? else {
                 return Err(TxError::Refused(ChangeError::PathNotFound(curriculum)));
             };
-            let mut path = loaded.curriculum.clone();
+            let LoadedPath {
+                curriculum: mut path,
+                records: before,
+            } = paths.take_for_change(curriculum.0, loaded);
             let new_id = next_record_id(c).await?;
             let touched = change(&mut path, new_id).map_err(|e| TxError::Refused(ChangeError::Refused(e)))?;
             let after = path.records();
-            let version = persist(c, curriculum, &loaded.records, &after).await?;
+            let version = persist(c, curriculum, &before, &after).await?;
             Ok((path, after, version, touched))
         })
         .map_err(change_error)?;

@@ -2,9 +2,9 @@
 //! for every backend, with the renumbering as set-based statements.
 
 use crate::rows::RecordRow;
-use curricula_domain::ActivityId;
-use curricula_domain::curriculum::{CurriculumRecord, diff};
-use std::collections::HashMap;
+use curricula_domain::curriculum::CurriculumRecord;
+use curricula_domain::{ActivityId, RecordId};
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 /// Above this many shifted ranges the renumbering is written as absolute values instead.
@@ -41,20 +41,28 @@ struct Range {
 impl WritePlan {
     /// The plan for path `curriculum`, from its stored records to `after`.
     pub(crate) fn new(curriculum: ActivityId, before: &[CurriculumRecord], after: &[CurriculumRecord]) -> Self {
-        let changes = diff(before, after);
-        let old: HashMap<_, &CurriculumRecord> = before.iter().map(|r| (r.id, r)).collect();
-        let mut moved: HashMap<_, (i32, i32)> = HashMap::new();
-        let mut changed = Vec::new();
-        for record in &changes.updated {
+        // What `curriculum::diff` computes, without copying the records that only moved.
+        let old: HashMap<RecordId, &CurriculumRecord> = before.iter().map(|r| (r.id, r)).collect();
+        let mut moved: HashMap<RecordId, (i32, i32)> = HashMap::new();
+        let (mut changed, mut new_sections, mut new_entries) = (Vec::new(), Vec::new(), Vec::new());
+        for record in after {
             match old.get(&record.id) {
-                Some(o) if only_bounds_differ(o, record) => {
-                    moved.insert(record.id, (record.lft - o.lft, record.rgt - o.rgt));
+                None if record.parent_id.is_some() => new_entries.push(RecordRow::from(record)),
+                None => new_sections.push(RecordRow::from(record)),
+                Some(o) if o.eq_except_bounds(record) => {
+                    if (o.lft, o.rgt) != (record.lft, record.rgt) {
+                        moved.insert(record.id, (record.lft - o.lft, record.rgt - o.rgt));
+                    }
                 }
-                _ => changed.push(RecordRow::from(record)),
+                Some(_) => changed.push(RecordRow::from(record)),
             }
         }
-        let (new_entries, new_sections): (Vec<_>, Vec<_>) =
-            changes.inserted.iter().partition(|r| r.parent_id.is_some());
+        let kept: HashSet<RecordId> = after.iter().map(|r| r.id).collect();
+        let deleted = before
+            .iter()
+            .filter(|r| !kept.contains(&r.id))
+            .map(|r| r.id.0)
+            .collect();
         let mut in_order: Vec<&CurriculumRecord> = before.iter().collect();
         in_order.sort_by_key(|r| r.lft);
         let mut ranges: Vec<Range> = Vec::new();
@@ -82,11 +90,11 @@ impl WritePlan {
             absolute.chunks(VALUES_CHUNK).map(values_statement).collect()
         };
         Self {
-            deleted: changes.deleted.iter().map(|id| id.0).collect(),
+            deleted,
             renumber,
-            new_sections: new_sections.into_iter().map(RecordRow::from).collect(),
+            new_sections,
             changed,
-            new_entries: new_entries.into_iter().map(RecordRow::from).collect(),
+            new_entries,
         }
     }
 }
@@ -136,12 +144,4 @@ fn values_statement(records: &[&CurriculumRecord]) -> String {
          FROM (VALUES {}) AS v WHERE curriculum_activities.id = v.column1",
         values.join(",")
     )
-}
-
-/// Whether `new` differs from `old` only by its nested-set bounds.
-fn only_bounds_differ(old: &CurriculumRecord, new: &CurriculumRecord) -> bool {
-    let mut moved = old.clone();
-    moved.lft = new.lft;
-    moved.rgt = new.rgt;
-    moved == *new
 }

@@ -811,11 +811,14 @@ impl CurriculumRepository for SqliteStore {
                 let Some((loaded, _)) = load_curriculum(c, &paths, tenant, curriculum)? else {
                     return Err(TxError::Refused(ChangeError::PathNotFound(curriculum)));
                 };
-                let mut path = loaded.curriculum.clone();
+                let LoadedPath {
+                    curriculum: mut path,
+                    records: before,
+                } = paths.take_for_change(curriculum.0, loaded);
                 let new_id = next_record_id(c)?;
                 let touched = change(&mut path, new_id).map_err(|e| TxError::Refused(ChangeError::Refused(e)))?;
                 let after = path.records();
-                let version = persist(c, curriculum, &loaded.records, &after)?;
+                let version = persist(c, curriculum, &before, &after)?;
                 Ok((path, after, version, touched))
             })
             .await

@@ -95,6 +95,59 @@ pub struct CurriculumRecord {
     pub attempts_max: Option<i32>,
 }
 
+impl CurriculumRecord {
+    /// Whether `self` and `other` are the same but for their nested-set bounds (a record a
+    /// renumbering moved). Every field is named, so a new one cannot be forgotten here.
+    pub fn eq_except_bounds(&self, other: &Self) -> bool {
+        let Self {
+            id,
+            curriculum_id,
+            account_id,
+            parent_id,
+            course_id,
+            course_kind,
+            name,
+            lft: _,
+            rgt: _,
+            updated_by,
+            updated_on,
+            due_days,
+            weight,
+            exempt_if_mastered,
+            description,
+            lock_until,
+            code,
+            initial_view,
+            required_for_specified_control_mode,
+            skip_interstitial_page,
+            control_mode,
+            completions_min,
+            attempts_max,
+        } = self;
+        *id == other.id
+            && *curriculum_id == other.curriculum_id
+            && *account_id == other.account_id
+            && *parent_id == other.parent_id
+            && *course_id == other.course_id
+            && *course_kind == other.course_kind
+            && *name == other.name
+            && *updated_by == other.updated_by
+            && *updated_on == other.updated_on
+            && *due_days == other.due_days
+            && *weight == other.weight
+            && *exempt_if_mastered == other.exempt_if_mastered
+            && *description == other.description
+            && *lock_until == other.lock_until
+            && *code == other.code
+            && *initial_view == other.initial_view
+            && *required_for_specified_control_mode == other.required_for_specified_control_mode
+            && *skip_interstitial_page == other.skip_interstitial_page
+            && *control_mode == other.control_mode
+            && *completions_min == other.completions_min
+            && *attempts_max == other.attempts_max
+    }
+}
+
 /// Name of the section every new course starts with.
 pub const DEFAULT_SECTION_NAME: &str = "Section 1";
 
