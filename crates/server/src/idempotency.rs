@@ -112,7 +112,13 @@ where
             ),
         ),
         Begin::Run => {
+            let reservation = Reservation {
+                idempotency: Some(state.idempotency.clone()),
+                caller,
+                key: key.clone(),
+            };
             let response = work.await;
+            reservation.disarm();
             if response.status().is_server_error() {
                 state.idempotency.finish(caller, &key, None).await;
                 return response;
@@ -134,6 +140,34 @@ where
                     head.set_body(body)
                 }
             }
+        }
+    }
+}
+
+/// A reserved key whose request has not finished. If the request is dropped instead (the
+/// client went away and actix dropped the handler, or it panicked), the key is released, so
+/// that a retry runs rather than getting 409 until the key expires.
+struct Reservation {
+    idempotency: Option<crate::app::Idempotency>,
+    caller: Caller,
+    key: IdempotencyKey,
+}
+
+impl Reservation {
+    /// The request finished: its outcome is recorded by the caller.
+    fn disarm(mut self) {
+        self.idempotency = None;
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        let Some(idempotency) = self.idempotency.take() else {
+            return;
+        };
+        let (caller, key) = (self.caller, self.key.clone());
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { idempotency.finish(caller, &key, None).await });
         }
     }
 }

@@ -1,73 +1,22 @@
 //! The Activity Upload API text's three curl examples, run verbatim (host and ids changed) as
 //! shell commands against the started `curricula` binary on the embedded default.
 
-use std::net::TcpListener;
+mod support;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn curricula(cwd: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_curricula"));
-    cmd.current_dir(cwd).env_remove("RUST_LOG");
-    cmd
-}
+use support::{curricula, sh};
 
 fn admin(cwd: &Path, args: &[&str]) -> String {
-    let out = curricula(cwd)
-        .arg("admin")
-        .args(args)
-        .output()
-        .expect("run curricula admin");
-    assert!(
-        out.status.success(),
-        "admin {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    support::admin(curricula(cwd), args)
 }
 
-fn start(cwd: &Path, max_bytes: &str) -> (Server, String) {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let bind = format!("127.0.0.1:{port}");
-    let child = curricula(cwd)
-        .arg("serve")
-        .env("CURRICULA__SERVER__BIND", &bind)
-        .env("CURRICULA__UPLOAD__MAX_BYTES", max_bytes)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start curricula serve");
-    let server = Server(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(&bind).is_err() {
-        assert!(Instant::now() < deadline, "the server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (server, format!("http://{bind}"))
-}
-
-fn sh(cwd: &Path, script: &str) -> String {
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(script)
-        .current_dir(cwd)
-        .output()
-        .expect("bash");
-    assert!(
-        out.status.success(),
-        "{script}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+fn start(cwd: &Path, max_bytes: &str) -> (support::Server, String) {
+    let mut cmd = curricula(cwd);
+    cmd.env("CURRICULA__UPLOAD__MAX_BYTES", max_bytes)
+        .stderr(std::process::Stdio::null());
+    let server = support::serve(cmd);
+    let url = server.url.clone();
+    (server, url)
 }
 
 #[test]

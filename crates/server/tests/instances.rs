@@ -3,66 +3,38 @@
 //! start. Needs `TEST_DATABASE_URL` (skipped loudly without it, failing under
 //! `CURRICULA_REQUIRE_POSTGRES=1`).
 
+mod support;
+
 use curricula_store_sql::testing::TestDatabase;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const KEY: &str = "instances-key-0123456789";
 const ORIGIN: &str = "https://skoli.istak.is";
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn curricula(cwd: &Path, database: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_curricula"));
-    cmd.current_dir(cwd)
-        .env_remove("RUST_LOG")
-        .env("CURRICULA__DATABASE__URL", database)
-        .env(
-            "CURRICULA__STORAGE__URL",
-            format!("file://{}", cwd.join("blobs").display()),
-        );
+    let mut cmd = support::curricula(cwd);
+    cmd.env("CURRICULA__DATABASE__URL", database).env(
+        "CURRICULA__STORAGE__URL",
+        format!("file://{}", cwd.join("blobs").display()),
+    );
     cmd
 }
 
 fn admin(cwd: &Path, database: &str, args: &[&str]) {
-    let out = curricula(cwd, database).arg("admin").args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "admin {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::admin(curricula(cwd, database), args);
 }
 
-fn start(cwd: &Path, database: &str) -> (Server, String) {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let bind = format!("127.0.0.1:{port}");
-    let child = curricula(cwd, database)
-        .arg("serve")
-        .env("CURRICULA__SERVER__BIND", &bind)
-        .env("CURRICULA__SERVER__WORKERS", "2")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(&bind).is_err() {
-        assert!(Instant::now() < deadline, "the server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (server, format!("http://{bind}"))
+fn start(cwd: &Path, database: &str) -> (support::Server, String) {
+    let mut cmd = curricula(cwd, database);
+    cmd.env("CURRICULA__SERVER__WORKERS", "2").stderr(Stdio::null());
+    let server = support::serve(cmd);
+    let url = server.url.clone();
+    (server, url)
 }
 
 /// `curl` with `args`; the status and the body as JSON (`Null` when empty).
@@ -204,11 +176,7 @@ fn setup(database: &str) -> (tempfile::TempDir, PathBuf) {
         &["key", "create", "--tenant", "1", "--origin", ORIGIN, "--key", KEY],
     );
     let package = cwd.join("package.zip");
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hse-presentation.zip"),
-        &package,
-    )
-    .unwrap();
+    std::fs::copy(support::example("hse-presentation.zip"), &package).unwrap();
     (dir, package)
 }
 

@@ -1,53 +1,27 @@
 //! The started `curricula` binary: JSON logs of a tour hold no secret, `/metrics` shows the
 //! tour, SIGTERM lets an in-flight upload finish, and the `upload` and `tree` client commands.
 
+mod support;
+
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
+use support::{Server, curricula, example, sh};
 
 const KEY: &str = "s3cret-upload-key-4711";
 const ORIGIN: &str = "https://skoli.istak.is";
-
-struct Server {
-    child: Child,
-    url: String,
-    addr: String,
-    log: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn curricula(cwd: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_curricula"));
-    cmd.current_dir(cwd)
-        .env_remove("RUST_LOG")
-        .env_remove("CURRICULA_KEY")
-        .env_remove("CURRICULA_API_KEY")
-        .env_remove("CURRICULA_SERVER");
-    cmd
-}
 
 fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("run curricula")
 }
 
 fn admin(cwd: &Path, args: &[&str]) {
-    let out = run(curricula(cwd).arg("admin").args(args));
-    assert!(
-        out.status.success(),
-        "admin {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::admin(curricula(cwd), args);
 }
 
-/// A tenant with a user and an upload key, then the service, logging JSON to a file.
+/// A tenant with a user and an upload key, then the service, logging JSON to `serve.log`.
 fn start(cwd: &Path, extra_env: &[(&str, &str)]) -> Server {
     admin(
         cwd,
@@ -67,50 +41,13 @@ fn start(cwd: &Path, extra_env: &[(&str, &str)]) -> Server {
         cwd,
         &["key", "create", "--tenant", "1", "--origin", ORIGIN, "--key", KEY],
     );
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let addr = format!("127.0.0.1:{port}");
-    let log = cwd.join("serve.log");
     let mut cmd = curricula(cwd);
-    cmd.arg("serve")
-        .env("CURRICULA__SERVER__BIND", &addr)
-        .env("CURRICULA__LOG__FORMAT", "json")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap());
+    cmd.env("CURRICULA__LOG__FORMAT", "json")
+        .stderr(std::fs::File::create(cwd.join("serve.log")).unwrap());
     for (k, v) in extra_env {
         cmd.env(k, v);
     }
-    let child = cmd.spawn().expect("start curricula serve");
-    let server = Server {
-        child,
-        url: format!("http://{addr}"),
-        addr: addr.clone(),
-        log,
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(&addr).is_err() {
-        assert!(Instant::now() < deadline, "the server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    server
-}
-
-fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(name)
-}
-
-fn sh(cwd: &Path, script: &str) -> String {
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(script)
-        .current_dir(cwd)
-        .output()
-        .expect("bash");
-    assert!(
-        out.status.success(),
-        "{script}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    support::serve(cmd)
 }
 
 #[test]
@@ -220,7 +157,7 @@ fn sigterm_lets_an_in_flight_upload_finish_and_then_exits() {
     };
     assert!(exit.success(), "{exit:?}");
     assert!(TcpStream::connect(&server.addr).is_err(), "no longer accepting");
-    let log = std::fs::read_to_string(&server.log).unwrap();
+    let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap();
     assert!(log.contains("201"), "{log}");
 }
 

@@ -68,17 +68,6 @@ impl Database {
         }
     }
 
-    /// Whether a connection can be used right now.
-    ///
-    /// # Errors
-    /// `Unavailable` when it cannot.
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        match self {
-            Self::Sqlite(s) => s.ping().await,
-            Self::Postgres(s) => s.ping().await,
-        }
-    }
-
     /// The connection pool's figures right now, for metrics.
     pub fn pool_status(&self) -> PoolStatus {
         let status = match self {

@@ -17,17 +17,14 @@ use curricula_domain::*;
 use curricula_ports::*;
 use diesel::prelude::*;
 use diesel::result::Error as DbError;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use std::sync::Arc;
 use std::time::Duration;
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
-
-/// Set on every connection: timestamps are written and read as UTC instants.
-const SESSION: &str = "SET TIME ZONE 'UTC'";
 
 /// The advisory lock `migrate` holds.
 const MIGRATION_LOCK: i64 = 0x4375_7272_6963_756c; // "Curricul"
@@ -52,18 +49,9 @@ impl PgStore {
     /// # Errors
     /// `Open` when the server cannot be reached or refuses; the message never holds the URL.
     pub async fn connect(url: &str, pool_size: usize) -> Result<Self, ConnectError> {
-        let mut config = ManagerConfig::default();
-        config.custom_setup = Box::new(|url| {
-            let url = url.to_owned();
-            Box::pin(async move {
-                let mut conn = Conn::establish(&url).await?;
-                conn.batch_execute(SESSION)
-                    .await
-                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                Ok(conn)
-            })
-        });
-        let manager = AsyncDieselConnectionManager::<Conn>::new_with_config(url, config);
+        // diesel-async sets `TimeZone` to UTC on every connection it makes: the naive UTC
+        // values written and read through `schema.rs` are exact instants.
+        let manager = AsyncDieselConnectionManager::<Conn>::new(url);
         let pool = Pool::builder(manager)
             .max_size(pool_size.max(1))
             .runtime(deadpool::Runtime::Tokio1)

@@ -1,7 +1,7 @@
 //! Tables, as the migrations under `migrations/` create them.
 //!
 //! One description serves both backends. Postgres columns are `timestamptz` where this says
-//! `Timestamp`: every Postgres connection sets `TimeZone` to UTC, so the naive UTC values
+//! `Timestamp`: diesel-async sets `TimeZone` to UTC on every Postgres connection, so the naive UTC values
 //! written and read here are exact instants.
 
 diesel::table! {

@@ -430,3 +430,38 @@ async fn after_a_server_error_the_retry_runs_again() {
     assert!(!replayed, "the 500 was not kept");
     assert_eq!(activity_count(&app).await, 1);
 }
+
+#[actix_web::test]
+async fn a_request_dropped_before_it_finishes_frees_its_key() {
+    use curricula_server::idempotency::{Api, guard};
+    let app = TestApp::new().await;
+    let caller = curricula_service::Caller {
+        tenant: app.tenant,
+        key: curricula_domain::ApiKeyId(0),
+    };
+    let req = test::TestRequest::post()
+        .insert_header(("Idempotency-Key", "dropped-request-1"))
+        .to_http_request();
+    // The client goes away: the handler's future is dropped while it runs.
+    let never = std::future::pending::<actix_web::HttpResponse>();
+    let dropped = tokio::time::timeout(
+        std::time::Duration::from_millis(50),
+        guard(&app.state, &req, Api::V2, caller, "f".into(), never),
+    )
+    .await;
+    assert!(dropped.is_err(), "the request did not finish");
+    // The key is released in the background; a retry then runs instead of getting 409.
+    let mut status = 0;
+    for _ in 0..50 {
+        let ok = async { actix_web::HttpResponse::Created().finish() };
+        status = guard(&app.state, &req, Api::V2, caller, "f".into(), ok)
+            .await
+            .status()
+            .as_u16();
+        if status != 409 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(status, 201);
+}

@@ -1,0 +1,93 @@
+//! Running the `curricula` binary from tests: commands, `admin`, a started service, shell
+//! scripts. Shared by the test files that start the binary (`mod support;`).
+
+#![allow(dead_code)] // each test file uses a part
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A started `curricula serve`, killed when dropped.
+pub struct Server {
+    /// The process.
+    pub child: Child,
+    /// `127.0.0.1:port`.
+    pub addr: String,
+    /// `http://127.0.0.1:port`.
+    pub url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The binary, run in `cwd`, without the caller's log and client settings.
+pub fn curricula(cwd: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_curricula"));
+    cmd.current_dir(cwd)
+        .env_remove("RUST_LOG")
+        .env_remove("CURRICULA_KEY")
+        .env_remove("CURRICULA_API_KEY")
+        .env_remove("CURRICULA_SERVER");
+    cmd
+}
+
+/// `cmd admin args…`, which must succeed; its standard output.
+pub fn admin(mut cmd: Command, args: &[&str]) -> String {
+    let out = cmd.arg("admin").args(args).output().expect("run curricula admin");
+    assert!(
+        out.status.success(),
+        "admin {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `cmd serve` on a free port (stdout and, unless `cmd` redirects it, stderr discarded), once
+/// it accepts connections.
+pub fn serve(mut cmd: Command) -> Server {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let child = cmd
+        .arg("serve")
+        .env("CURRICULA__SERVER__BIND", &addr)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start curricula serve");
+    let server = Server {
+        child,
+        url: format!("http://{addr}"),
+        addr,
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(&server.addr).is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+}
+
+/// `script` run by bash in `cwd`, which must succeed; its standard output.
+pub fn sh(cwd: &Path, script: &str) -> String {
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .current_dir(cwd)
+        .output()
+        .expect("bash");
+    assert!(
+        out.status.success(),
+        "{script}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A sample package of `examples/`.
+pub fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(name)
+}
