@@ -48,8 +48,8 @@ pub struct AppState {
     pub idempotency: Idempotency,
     /// Launch URLs and content delivery.
     pub content: crate::content::ContentState,
-    /// The database, for its pool figures in `/metrics` (`None` in tests over other stores).
-    pub database: Option<Database>,
+    /// The database, for its pool figures in `/metrics`.
+    pub database: Database,
 }
 
 impl AppState {
@@ -72,7 +72,7 @@ impl AppState {
                 Arc::new(SystemClock),
                 &settings.content,
             )?,
-            database: Some(adapters.db.clone()),
+            database: adapters.db.clone(),
         })
     }
 }

@@ -61,9 +61,7 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 )]
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let metrics = crate::metrics::metrics();
-    if let Some(database) = &state.database {
-        metrics.set_pool(database.pool_status());
-    }
+    metrics.set_pool(state.database.pool_status());
     HttpResponse::Ok()
         .content_type(prometheus::TEXT_FORMAT)
         .body(metrics.render())

@@ -36,7 +36,9 @@ pub fn redact_query(query: &str) -> String {
         .map(|pair| {
             let name = pair.split('=').next().unwrap_or_default();
             // `api%5Fkey` and `api+key`-style spellings are compared decoded.
-            let decoded = percent_decode(name).to_ascii_lowercase();
+            let decoded = percent_encoding::percent_decode_str(name)
+                .decode_utf8_lossy()
+                .to_ascii_lowercase();
             if SECRET_PARAMS.iter().any(|s| decoded == *s) {
                 format!("{name}=[redacted]")
             } else {
@@ -45,29 +47,6 @@ pub fn redact_query(query: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("&")
-}
-
-/// `%XX` escapes decoded (invalid ones kept as they are).
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && let (Some(hi), Some(lo)) = (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            )
-        {
-            out.push((hi * 16 + lo) as u8);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// `path` with the token of a content URL (`/content/{token}/...`) replaced by `[token]`: a

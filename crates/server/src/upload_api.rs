@@ -284,22 +284,12 @@ async fn timed_ingest(
     result
 }
 
-/// `externalId`: optional; when sent, 1 to 255 characters without control characters.
+/// `externalId`: optional; when sent, the same rules as a name (1 to 255 characters, no
+/// control characters).
 fn external_id(form: &UploadForm) -> Result<Option<String>, InvalidField> {
-    let Some(raw) = form.optional("externalId") else {
-        return Ok(None);
-    };
-    let id = raw.trim();
-    if id.is_empty() {
-        return Err(InvalidField::new("externalId", "must not be empty when sent"));
-    }
-    if id.chars().count() > 255 {
-        return Err(InvalidField::new("externalId", "is longer than 255 characters"));
-    }
-    if id.chars().any(char::is_control) {
-        return Err(InvalidField::new("externalId", "must not contain control characters"));
-    }
-    Ok(Some(id.to_owned()))
+    form.optional("externalId")
+        .map(|raw| Name::parse("externalId", raw).map(Name::into_string))
+        .transpose()
 }
 
 fn parse_id(form: &UploadForm, field: &'static str) -> Result<ActivityId, InvalidField> {

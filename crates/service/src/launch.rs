@@ -165,11 +165,6 @@ where
         }
     }
 
-    /// The signer, to check tokens with.
-    pub fn signer(&self) -> &ContentSigner {
-        &self.signer
-    }
-
     /// The folder `token` grants now.
     ///
     /// # Errors

@@ -23,6 +23,10 @@ use std::sync::Arc;
 /// Records of recently used paths kept in memory by default, over all paths.
 pub const DEFAULT_PATH_CACHE_RECORDS: usize = 20_000;
 
+/// How long a request waits for a pooled connection (or for one to be made) before the
+/// database counts as unavailable (503).
+const CONNECTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Why the database could not be opened. Messages never contain the URL.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {

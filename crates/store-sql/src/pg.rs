@@ -22,16 +22,11 @@ use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use std::sync::Arc;
-use std::time::Duration;
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
 /// The advisory lock `migrate` holds.
 const MIGRATION_LOCK: i64 = 0x4375_7272_6963_756c; // "Curricul"
-
-/// How long a request waits for a connection, or for one to be made, before the database
-/// counts as unavailable (503).
-const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
 
 type Conn = AsyncPgConnection;
 
@@ -55,8 +50,8 @@ impl PgStore {
         let pool = Pool::builder(manager)
             .max_size(pool_size.max(1))
             .runtime(deadpool::Runtime::Tokio1)
-            .wait_timeout(Some(CONNECTION_TIMEOUT))
-            .create_timeout(Some(CONNECTION_TIMEOUT))
+            .wait_timeout(Some(crate::CONNECTION_TIMEOUT))
+            .create_timeout(Some(crate::CONNECTION_TIMEOUT))
             .build()
             .map_err(|e| ConnectError::Open(e.to_string()))?;
         let store = Self {

@@ -19,7 +19,7 @@ use diesel::prelude::*;
 use diesel::result::Error as DbError;
 use diesel::sqlite::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -71,9 +71,13 @@ impl SqliteStore {
                 Ok(conn)
             })
         });
+        // A file connection is not lost like a network one: no test query on every checkout.
+        config.recycling_method = RecyclingMethod::Fast;
         let manager = AsyncDieselConnectionManager::<Conn>::new_with_config(path, config);
         let pool = Pool::builder(manager)
             .max_size(pool_size.max(1))
+            .runtime(deadpool::Runtime::Tokio1)
+            .wait_timeout(Some(crate::CONNECTION_TIMEOUT))
             .build()
             .map_err(|e| ConnectError::Open(e.to_string()))?;
         let store = Self {

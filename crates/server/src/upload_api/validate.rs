@@ -51,7 +51,8 @@ pub(super) async fn validate(
     let form = read_form(&req, payload, &state).await?;
     let caller = authenticate(&state, &form).await?;
     crate::telemetry::record_tenant(&req, caller.tenant);
-    let is_add = form.optional("activityId").is_some() && form.optional("languageId").is_some();
+    // Either field says which check is meant; a missing other one is then named as missing.
+    let is_add = form.optional("activityId").is_some() || form.optional("languageId").is_some();
     let validation = if is_add {
         let command = add_command(&form)?;
         state.uploads.validate_add_language(caller, &command).await

@@ -95,7 +95,7 @@ impl TestApp {
                 },
             )
             .unwrap(),
-            database: Some(curricula_store_sql::Database::Sqlite(sql.clone())),
+            database: curricula_store_sql::Database::Sqlite(sql.clone()),
             idempotency: curricula_service::IdempotencyService::new(
                 Arc::new(sql.clone()) as Arc<dyn curricula_ports::IdempotencyStore>,
                 Arc::new(SystemClock),

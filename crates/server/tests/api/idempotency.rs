@@ -343,7 +343,7 @@ async fn postgres_app() -> Option<(
             },
         )
         .unwrap(),
-        database: Some(curricula_store_sql::Database::Postgres(pg.clone())),
+        database: curricula_store_sql::Database::Postgres(pg.clone()),
     });
     Some((db, dir, pg, state, tenant))
 }

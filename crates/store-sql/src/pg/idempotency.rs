@@ -44,12 +44,15 @@ impl IdempotencyStore for PgStore {
             if inserted == 1 {
                 return Ok::<_, TxError<Infallible>>(Reservation::Reserved);
             }
-            let row: KeyRow = k::table
+            let row: Option<KeyRow> = k::table
                 .filter(mine)
                 .select((k::fingerprint, k::status, k::body))
                 .first(c)
-                .await?;
-            Ok(classify(row, &fingerprint))
+                .await
+                .optional()?;
+            // Gone between the two statements (released or purged by another request): it is
+            // being settled right now; the client's retry will find it free or completed.
+            Ok(row.map_or(Reservation::InProgress, |row| classify(row, &fingerprint)))
         });
         result.map_err(store_only)
     }
