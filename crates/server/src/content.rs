@@ -287,12 +287,11 @@ async fn deliver(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     serve(content, &req, &key, &file, &info).await
 }
 
+/// The blob store failed while serving a file: 503 (as documented), logged and counted.
 fn server_error(e: &BlobError) -> HttpResponse {
     crate::app::log_server_error(e);
-    refuse(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        &crate::app::server_error_message(false),
-    )
+    crate::metrics::metrics().record_server_error("blob_store");
+    refuse(StatusCode::SERVICE_UNAVAILABLE, &crate::app::server_error_message(true))
 }
 
 /// A strong ETag from the store's version tag (or size and time when it has none).
