@@ -1,6 +1,6 @@
 //! Activities (SCORM packages and course containers) and their language versions.
 
-use crate::ids::{ActivityId, LanguageVersionId, TenantId, UserId};
+use crate::ids::{ActivityId, ApiKeyId, LanguageVersionId, TenantId, UserId};
 use crate::tenant::{InvalidField, LanguageCode, Organisations};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -162,8 +162,45 @@ pub struct LanguageVersion {
     pub title: Name,
     /// Package data for SCORM activities; `None` for courses.
     pub scorm: Option<ScormContent>,
+    /// The number of the package revision `scorm` is (1 for the first upload); `None` for
+    /// courses.
+    pub revision: Option<u32>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+}
+
+/// One stored package of a SCORM language version: the first upload is revision 1, every
+/// replacement the next number; a rollback makes an earlier one current again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackageRevision {
+    /// The language version's language.
+    pub language: LanguageCode,
+    /// Its number within the language version.
+    pub number: u32,
+    /// When it was uploaded.
+    pub uploaded_at: DateTime<Utc>,
+    /// The key that uploaded it (`None` for packages stored before revisions were kept).
+    pub api_key: Option<ApiKeyId>,
+    /// What the manifest gave, and where the files are.
+    pub content: ScormContent,
+}
+
+/// Which revisions a language version drops when it keeps `keep` of them: never `current`
+/// (the one launches now serve) nor `previous` (the one learners may still be on, with a
+/// launch URL signed before the change), then the newest others until `keep` are kept.
+/// `keep` below 2 counts as 2. Returns the numbers to drop, oldest first.
+pub fn revisions_to_drop(numbers: &[u32], current: u32, previous: u32, keep: u32) -> Vec<u32> {
+    let keep = usize::try_from(keep.max(2)).unwrap_or(usize::MAX);
+    let mut kept: Vec<u32> = vec![current];
+    if previous != current && numbers.contains(&previous) {
+        kept.push(previous);
+    }
+    let mut others: Vec<u32> = numbers.iter().copied().filter(|n| !kept.contains(n)).collect();
+    others.sort_unstable_by(|a, b| b.cmp(a));
+    let room = keep.saturating_sub(kept.len());
+    let mut dropped: Vec<u32> = others.into_iter().skip(room).collect();
+    dropped.sort_unstable();
+    dropped
 }
 
 /// An activity with its language versions.
@@ -220,6 +257,17 @@ mod tests {
         );
         assert!(Name::parse("name", &"é".repeat(255)).is_ok());
         assert!(Name::parse("name", "a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn revisions_beyond_the_count_are_dropped_oldest_first() {
+        assert_eq!(revisions_to_drop(&[1, 2, 3], 3, 2, 5), Vec::<u32>::new());
+        assert_eq!(revisions_to_drop(&[1, 2, 3, 4, 5, 6], 6, 5, 3), vec![1, 2, 3]);
+        // A rolled-back-to revision and the one replaced are never dropped.
+        assert_eq!(revisions_to_drop(&[1, 2, 3, 4, 5, 6], 6, 1, 2), vec![2, 3, 4, 5]);
+        assert_eq!(revisions_to_drop(&[1, 2, 3, 4], 2, 2, 2), vec![1, 3]);
+        // Fewer than two is two.
+        assert_eq!(revisions_to_drop(&[1, 2, 3], 3, 2, 0), vec![1]);
     }
 
     #[test]

@@ -73,6 +73,7 @@ fn new_activity(f: &Fixture, kind: ActivityKind, label: &str, placement: Placeme
         placement,
         language: code("en-GB"),
         scorm: (kind == ActivityKind::Scorm).then(|| scorm(&format!("packages/{}/{label}", f.tenant))),
+        api_key: Some(ApiKeyId(5)),
         now: now(),
     }
 }
@@ -285,6 +286,7 @@ pub async fn language_versions_are_unique<S: TenantDirectory + ActivityRepositor
         language: code(language),
         title: name("Kynning"),
         scorm: Some(scorm(&format!("packages/{}/{language}", f.tenant))),
+        api_key: None,
         now: now(),
     };
     store.add_language_version(version("is-IS")).await.unwrap();
@@ -580,5 +582,130 @@ where
     courses_get_curricula_and_placements(store).await;
     refused_creations_store_nothing(store).await;
     language_versions_are_unique(store).await;
+    package_revisions(store).await;
     curricula_change_atomically(store).await;
+}
+
+/// Package revisions: numbered from 1, the current one in the version, earlier ones rolled
+/// back to, identical packages ignored, the oldest dropped beyond the count, every kept
+/// prefix referenced, concurrent replacements numbered apart, refusals store nothing.
+pub async fn package_revisions<S: TenantDirectory + ActivityRepository + ?Sized>(store: &S) {
+    let f = fixture(store, "Revisions").await;
+    let id = store
+        .create_activity(new_activity(&f, ActivityKind::Scorm, "rev", Placement::TopLevel))
+        .await
+        .unwrap();
+    let en = code("en-GB");
+    let first = store.revisions(f.tenant, id).await.unwrap();
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!((first[0].number, first[0].api_key), (1, Some(ApiKeyId(5))));
+    let package = |n: u32| {
+        let mut content = scorm(&format!("packages/{}/rev-{n}", f.tenant));
+        content.package_sha256 = format!("{n:064x}");
+        content.launch_href = format!("page{n}.html");
+        content
+    };
+    let replace = |n: u32, keep: u32| NewRevision {
+        tenant: f.tenant,
+        activity: id,
+        language: en.clone(),
+        content: package(n),
+        api_key: ApiKeyId(6),
+        keep,
+        now: now(),
+    };
+    assert_eq!(
+        store.add_revision(replace(2, 10)).await.unwrap(),
+        RevisionOutcome::Changed {
+            revision: 2,
+            dropped: vec![]
+        }
+    );
+    let version = |a: Activity| a.versions.into_iter().next().unwrap();
+    let current = version(store.activity(f.tenant, id).await.unwrap().unwrap());
+    assert_eq!(current.revision, Some(2));
+    assert_eq!(current.scorm.as_ref().unwrap().launch_href, "page2.html");
+    // The same bytes again: nothing stored.
+    assert_eq!(
+        store.add_revision(replace(2, 10)).await.unwrap(),
+        RevisionOutcome::Unchanged { revision: 2 }
+    );
+    // Back to 1, then to 1 again (unchanged).
+    assert!(matches!(
+        store.rollback(f.tenant, id, &en, 1, now()).await.unwrap(),
+        RevisionOutcome::Changed { revision: 1, .. }
+    ));
+    let current = version(store.activity(f.tenant, id).await.unwrap().unwrap());
+    assert_eq!(current.revision, Some(1));
+    assert_eq!(current.scorm.unwrap(), scorm(&format!("packages/{}/rev", f.tenant)));
+    assert_eq!(
+        store.rollback(f.tenant, id, &en, 1, now()).await.unwrap(),
+        RevisionOutcome::Unchanged { revision: 1 }
+    );
+    // Keeping 2: revision 3 replaces 1 (kept: it was current), 2 goes with its prefix.
+    assert_eq!(
+        store.add_revision(replace(3, 2)).await.unwrap(),
+        RevisionOutcome::Changed {
+            revision: 3,
+            dropped: vec![format!("packages/{}/rev-2", f.tenant)]
+        }
+    );
+    let numbers: Vec<u32> = store
+        .revisions(f.tenant, id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.number)
+        .collect();
+    assert_eq!(numbers, vec![1, 3]);
+    let prefixes = store.storage_prefixes().await.unwrap();
+    assert!(prefixes.contains(&format!("packages/{}/rev", f.tenant)), "{prefixes:?}");
+    assert!(prefixes.contains(&format!("packages/{}/rev-3", f.tenant)), "{prefixes:?}");
+    assert!(!prefixes.contains(&format!("packages/{}/rev-2", f.tenant)), "{prefixes:?}");
+    match store.rollback(f.tenant, id, &en, 2, now()).await {
+        Err(RevisionError::RevisionNotFound { revision: 2, kept }) => assert_eq!(kept, vec![1, 3]),
+        other => panic!("{other:?}"),
+    }
+    // Two replacements at once get distinct numbers.
+    let (a, b) = tokio::join!(store.add_revision(replace(4, 10)), store.add_revision(replace(5, 10)));
+    let mut got: Vec<u32> = [a.unwrap(), b.unwrap()]
+        .into_iter()
+        .map(|o| match o {
+            RevisionOutcome::Changed { revision, .. } => revision,
+            RevisionOutcome::Unchanged { revision } => panic!("unchanged {revision}"),
+        })
+        .collect();
+    got.sort_unstable();
+    assert_eq!(got, vec![4, 5]);
+    // Refusals: another tenant's activity, a course, a missing language, a missing revision.
+    let other = fixture(store, "Revisions elsewhere").await;
+    let mut foreign = replace(6, 10);
+    foreign.tenant = other.tenant;
+    assert!(matches!(
+        store.add_revision(foreign).await,
+        Err(RevisionError::ActivityNotFound(_))
+    ));
+    let course = store
+        .create_activity(new_activity(&f, ActivityKind::Course, "rev course", Placement::TopLevel))
+        .await
+        .unwrap();
+    let mut on_course = replace(6, 10);
+    on_course.activity = course;
+    assert!(matches!(store.add_revision(on_course).await, Err(RevisionError::NotScorm(_))));
+    let mut danish = replace(6, 10);
+    danish.language = code("da-DK");
+    assert!(matches!(
+        store.add_revision(danish).await,
+        Err(RevisionError::NoVersion { .. })
+    ));
+    assert!(store.revisions(other.tenant, id).await.unwrap().is_empty());
+    assert!(store.revisions(f.tenant, course).await.unwrap().is_empty());
+    let after: Vec<u32> = store
+        .revisions(f.tenant, id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.number)
+        .collect();
+    assert_eq!(after, vec![1, 3, 4, 5], "refusals stored nothing");
 }

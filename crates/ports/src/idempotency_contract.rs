@@ -114,6 +114,7 @@ where
         tenants.push((tenant, owner));
     }
     let new = |(tenant, owner): (TenantId, UserId), external_id: Option<&str>| NewActivity {
+        api_key: None,
         tenant,
         kind: ActivityKind::Course,
         name: Name::parse("name", "Course").unwrap(),

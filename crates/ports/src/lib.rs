@@ -1,5 +1,8 @@
 #![doc = include_str!("../README.md")]
 
+pub mod audit;
+#[cfg(feature = "contract-tests")]
+pub mod audit_contract;
 pub mod blob;
 #[cfg(feature = "contract-tests")]
 pub mod blob_contract;
@@ -11,6 +14,7 @@ pub mod idempotency;
 pub mod idempotency_contract;
 pub mod repo;
 
+pub use audit::*;
 pub use blob::*;
 pub use curriculum::*;
 pub use idempotency::*;

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use curricula_domain::{
     Activity, ActivityId, ActivityKind, ApiKeyId, LanguageCode, LanguageVersionId, Name, OrganisationId, Organisations,
-    Origin, Placement, ScormContent, Tenant, TenantId, UserId, curriculum::CurriculumRecord,
+    Origin, PackageRevision, Placement, ScormContent, Tenant, TenantId, UserId, curriculum::CurriculumRecord,
 };
 use std::fmt;
 
@@ -206,6 +206,8 @@ pub struct NewActivity {
     pub scorm: Option<ScormContent>,
     /// The partner's own id for it (`externalId`), unique per tenant.
     pub external_id: Option<String>,
+    /// The key that uploaded it (recorded with the package's revision 1).
+    pub api_key: Option<ApiKeyId>,
     /// Creation time.
     pub now: DateTime<Utc>,
 }
@@ -243,8 +245,77 @@ pub struct NewLanguageVersion {
     pub title: Name,
     /// Package data, for SCORM activities.
     pub scorm: Option<ScormContent>,
+    /// The key that uploaded it (recorded with the package's revision 1).
+    pub api_key: Option<ApiKeyId>,
     /// Creation time.
     pub now: DateTime<Utc>,
+}
+
+/// A new package for an existing SCORM language version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRevision {
+    /// Owning tenant.
+    pub tenant: TenantId,
+    /// The activity.
+    pub activity: ActivityId,
+    /// The language version's language.
+    pub language: LanguageCode,
+    /// The new package, already stored.
+    pub content: ScormContent,
+    /// The key that uploaded it.
+    pub api_key: ApiKeyId,
+    /// How many revisions the version keeps (see [`curricula_domain::revisions_to_drop`]).
+    pub keep: u32,
+    /// Upload time.
+    pub now: DateTime<Utc>,
+}
+
+/// What a replacement or a rollback did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RevisionOutcome {
+    /// `revision` is now current; the revisions dropped to stay within the count left these
+    /// storage prefixes unreferenced (the caller deletes their files).
+    Changed {
+        /// The current revision.
+        revision: u32,
+        /// Storage prefixes of dropped revisions.
+        dropped: Vec<String>,
+    },
+    /// Nothing changed: `revision` already is current with the same package.
+    Unchanged {
+        /// The current revision.
+        revision: u32,
+    },
+}
+
+/// Why a replacement or rollback was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RevisionError {
+    /// The activity does not exist in the tenant.
+    #[error("activityId {0} was not found")]
+    ActivityNotFound(ActivityId),
+    /// The activity is a course, which has no package.
+    #[error("activityId {0} is a course")]
+    NotScorm(ActivityId),
+    /// The activity has no version in that language.
+    #[error("activityId {activity} has no {language} language version")]
+    NoVersion {
+        /// The activity.
+        activity: ActivityId,
+        /// The language.
+        language: LanguageCode,
+    },
+    /// The version has no such revision (never had, or dropped); `kept` lists those it has.
+    #[error("revision {revision} was not found")]
+    RevisionNotFound {
+        /// The revision asked for.
+        revision: u32,
+        /// The revisions kept, ascending.
+        kept: Vec<u32>,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Why adding a language version failed.
@@ -317,7 +388,38 @@ pub trait ActivityRepository: Send + Sync {
         external_id: &str,
     ) -> Result<Option<ActivityId>, StoreError>;
 
-    /// Every storage prefix a language version references (for the blob sweep).
+    /// Stores `new` as the next revision of the version's package and makes it current, then
+    /// drops the revisions beyond `new.keep` — all or nothing. A package whose SHA-256 is the
+    /// current revision's is `Unchanged` and stores nothing.
+    ///
+    /// # Errors
+    /// MUST return `ActivityNotFound`, `NotScorm` or `NoVersion` as their names say; nothing is
+    /// stored then. Concurrent replacements of one version MUST get distinct numbers.
+    async fn add_revision(&self, new: NewRevision) -> Result<RevisionOutcome, RevisionError>;
+
+    /// Makes revision `revision` of the version current again (`Unchanged` when it is).
+    ///
+    /// # Errors
+    /// As [`add_revision`](Self::add_revision), and `RevisionNotFound` when the version does
+    /// not keep that revision.
+    async fn rollback(
+        &self,
+        tenant: TenantId,
+        activity: ActivityId,
+        language: &LanguageCode,
+        revision: u32,
+        now: DateTime<Utc>,
+    ) -> Result<RevisionOutcome, RevisionError>;
+
+    /// Every kept revision of the tenant's activity, by language version then number
+    /// (empty for another tenant's activity or a course).
+    ///
+    /// # Errors
+    /// MUST return `Err` only when the store fails.
+    async fn revisions(&self, tenant: TenantId, activity: ActivityId) -> Result<Vec<PackageRevision>, StoreError>;
+
+    /// Every storage prefix a language version or a kept revision references (for the blob
+    /// sweep).
     ///
     /// # Errors
     /// MUST return `Err` only when the store fails.

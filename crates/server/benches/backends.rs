@@ -63,6 +63,7 @@ fn multipart(package: &[u8], name: &str) -> (String, Vec<u8>) {
 async fn path_with(adapters: &Adapters, tenant: TenantId, owner: UserId, entries: usize) -> (ActivityId, Vec<i64>) {
     let code = LanguageCode::parse("l", "en-GB").unwrap();
     let new = |kind, name: String| NewActivity {
+        api_key: None,
         external_id: None,
         tenant,
         kind,

@@ -34,6 +34,7 @@ async fn path_with(entries: usize) -> Path {
     let tenant = store.create_tenant("Bench", &code, &[]).await.unwrap().id;
     let owner = store.create_user(tenant, "bench").await.unwrap().id;
     let new = |kind, name: String| NewActivity {
+        api_key: None,
         external_id: None,
         tenant,
         kind,
@@ -146,7 +147,7 @@ async fn move_once(r: &Ready, i: usize) -> f64 {
     let started = Instant::now();
     r.p.service
         .update_position(
-            r.p.caller,
+            &r.p.caller.into(),
             curricula_domain::RecordId(first),
             params.as_object().unwrap(),
         )
@@ -163,7 +164,7 @@ async fn swap_once(r: &Ready, i: usize) -> f64 {
     let params = json!({ "target_id": target, "orientation": orientation });
     let started = Instant::now();
     r.p.service
-        .update_position(r.p.caller, curricula_domain::RecordId(id), params.as_object().unwrap())
+        .update_position(&r.p.caller.into(), curricula_domain::RecordId(id), params.as_object().unwrap())
         .await
         .unwrap();
     started.elapsed().as_secs_f64() * 1000.0
@@ -174,7 +175,7 @@ async fn create_once(r: &Ready, i: usize) -> f64 {
     let attributes = json!({ "curriculum_id": r.p.path.0, "course_id": r.p.spare[i].0, "parent_id": r.section });
     let started = Instant::now();
     r.p.service
-        .create(r.p.caller, attributes.as_object().unwrap())
+        .create(&r.p.caller.into(), attributes.as_object().unwrap())
         .await
         .unwrap();
     started.elapsed().as_secs_f64() * 1000.0

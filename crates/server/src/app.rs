@@ -5,7 +5,7 @@ use actix_web::{App, HttpResponse, web};
 use anyhow::Context;
 use curricula_ports::{ActivityRepository, BlobStore, Clock, CurriculumRepository, IdempotencyStore, TenantDirectory};
 use curricula_service::{
-    ActivityQueries, AdminService, CurriculumService, IdempotencyService, IngestSettings, UploadService,
+    ActivityQueries, AdminService, AuditTrail, CurriculumService, IdempotencyService, IngestSettings, UploadService,
 };
 use curricula_store_blob::ObjectBlobStore;
 use curricula_store_sql::Database;
@@ -59,7 +59,9 @@ impl AppState {
     /// When the spool folder cannot be created or the content settings are invalid.
     pub fn new(adapters: &Adapters, settings: &Settings) -> anyhow::Result<Self> {
         Ok(Self {
-            uploads: adapters.uploads(settings.ingest()),
+            uploads: adapters
+                .uploads(settings.ingest())
+                .with_revisions_kept(settings.upload.keep_revisions),
             curricula: adapters.curricula(),
             activities: adapters.activity_queries(),
             max_body_bytes: settings.upload.max_bytes,
@@ -90,6 +92,8 @@ pub struct Adapters {
     pub curricula: Arc<dyn CurriculumRepository>,
     /// The blob store.
     pub blobs: Arc<dyn BlobStore>,
+    /// The audit trail over the database (shared, so its failure count is one).
+    pub audit: AuditTrail,
 }
 
 impl Adapters {
@@ -113,12 +117,13 @@ impl Adapters {
             directory: db.directory(),
             activities: db.activities(),
             curricula: db.curricula(),
+            audit: AuditTrail::new(db.audit(), Arc::new(SystemClock)),
             db,
             blobs,
         }
     }
 
-    /// The upload use cases over these adapters.
+    /// The upload use cases over these adapters, recording in the audit trail.
     pub fn uploads(&self, ingest: IngestSettings) -> Uploads {
         UploadService::new(
             Arc::clone(&self.directory),
@@ -127,9 +132,10 @@ impl Adapters {
             Arc::new(SystemClock),
             ingest,
         )
+        .with_audit(self.audit.clone())
     }
 
-    /// The v2 use cases over these adapters.
+    /// The v2 use cases over these adapters, recording in the audit trail.
     pub fn curricula(&self) -> Curricula {
         CurriculumService::new(
             Arc::clone(&self.directory),
@@ -137,6 +143,7 @@ impl Adapters {
             Arc::clone(&self.curricula),
             Arc::new(SystemClock),
         )
+        .with_audit(self.audit.clone())
     }
 
     /// The activities read API over these adapters.

@@ -175,6 +175,61 @@ pub struct ValidationReport {
     pub package: Option<ValidatedPackage>,
 }
 
+/// The multipart form of `POST /api/activityupload/replace`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplaceForm {
+    /// An upload key of the tenant, bound to `origin`.
+    pub key: String,
+    /// The partner's origin the key is bound to.
+    pub origin: String,
+    /// A SCORM activity of the tenant (a positive integer).
+    #[schema(example = "2")]
+    pub activity_id: String,
+    /// The language version whose package is replaced (`is-IS`).
+    #[schema(example = "is-IS")]
+    pub language_id: String,
+    /// The new SCORM package (`.zip`).
+    #[schema(value_type = String, format = Binary, content_media_type = "application/zip")]
+    pub file: Vec<u8>,
+}
+
+/// The multipart form of `POST /api/activityupload/rollback`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RollbackForm {
+    /// An upload key of the tenant, bound to `origin`.
+    pub key: String,
+    /// The partner's origin the key is bound to.
+    pub origin: String,
+    /// A SCORM activity of the tenant (a positive integer).
+    #[schema(example = "2")]
+    pub activity_id: String,
+    /// The language version (`is-IS`).
+    #[schema(example = "is-IS")]
+    pub language_id: String,
+    /// A revision the language version keeps (see `GET /api/v2/activities/{id}`).
+    #[schema(example = "1")]
+    pub revision: String,
+}
+
+/// What a replacement or rollback left current.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RevisionResult {
+    /// The activity.
+    pub activity_id: i64,
+    /// The language version.
+    pub language_id: String,
+    /// The revision launches serve now.
+    pub revision: i64,
+    /// True when nothing changed: the package is byte-identical to the current one, or the
+    /// revision already was current.
+    pub unchanged: bool,
+    /// The same, for people.
+    pub message: String,
+}
+
 /// A successful upload.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -386,8 +441,63 @@ pub struct LanguageVersion {
     pub title: String,
     /// Creation time, UTC.
     pub created_at: String,
+    /// SCORM activities: the package revision current now (1 = the first upload).
+    pub revision: Option<i64>,
     /// SCORM activities: what the package declared.
     pub scorm: Option<ScormDetails>,
+    /// `GET /api/v2/activities/{id}` only, SCORM activities: every revision kept, oldest first.
+    pub revisions: Option<Vec<PackageRevisionRecord>>,
+}
+
+/// A package revision a language version keeps.
+#[derive(Serialize, ToSchema)]
+pub struct PackageRevisionRecord {
+    /// Its number (1 = the first upload).
+    pub revision: i64,
+    /// Whether launches serve it now.
+    pub current: bool,
+    /// Upload time, UTC.
+    pub uploaded_at: String,
+    /// The key that uploaded it (null for packages stored before revisions were kept).
+    pub api_key_id: Option<i64>,
+    /// SHA-256 of the uploaded zip.
+    pub package_sha256: String,
+    /// `1.2`, `2004 3rd Edition`, ...
+    pub scorm_version: Option<String>,
+    /// The manifest's title.
+    pub title: Option<String>,
+    /// The launch file.
+    pub launch_href: String,
+    /// Files in the package.
+    pub file_count: i64,
+    /// Uncompressed size.
+    pub total_bytes: i64,
+}
+
+// ---------------------------------------------------------------- Audit trail
+
+/// One successful write of either API.
+#[derive(Serialize, ToSchema)]
+pub struct AuditEventRecord {
+    /// The event id (grows with time).
+    pub id: i64,
+    /// When the write happened, UTC.
+    pub created_at: String,
+    /// What was done: `activity.create`, `language_version.create`, `package.replace`, `package.rollback`, `curriculum_activity.create`, `curriculum_activity.update`, `curriculum_activity.update_position` or `curriculum_activity.destroy`.
+    pub action: String,
+    /// The key that made it (its id; never the key).
+    pub api_key_id: Option<i64>,
+    /// The origin of an upload API call.
+    pub origin: Option<String>,
+    /// The activity concerned.
+    pub activity_id: Option<i64>,
+    /// The curriculum record concerned.
+    pub curriculum_activity_id: Option<i64>,
+    /// What changed: the request's fields for uploads, `before`/`after` for v2 writes and package changes.
+    #[schema(value_type = Object)]
+    pub changes: Value,
+    /// The request's id (`x-request-id`), as in the logs.
+    pub request_id: Option<String>,
 }
 
 /// An activity as the read API shows it.
@@ -476,6 +586,7 @@ impl Modify for SecuritySchemes {
         (name = "Activity Upload API", description = "Multipart uploads of SCORM packages and courses. Errors are `{\"errorMessage\": \"...\"}`."),
         (name = "Curriculum Activities API", description = "The sections and entries of a path (v2). Errors are arrays of messages."),
         (name = "Activities read API", description = "What the tenant uploaded (v2)."),
+        (name = "Audit trail", description = "Who changed what, through which key (v2)."),
         (name = "Content delivery", description = "The files of a launched language version, under its signed launch URL (no key: the token is the grant)."),
         (name = "Operations", description = "Health, metrics and this description."),
     )

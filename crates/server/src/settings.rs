@@ -167,6 +167,13 @@ pub struct UploadSettings {
     pub tmp_dir: String,
     /// Extraction threads per upload (0 = min(cores, 4)).
     pub threads: usize,
+    /// Package revisions kept per language version (at least 2), files included.
+    #[serde(default = "default_keep_revisions")]
+    pub keep_revisions: u32,
+}
+
+fn default_keep_revisions() -> u32 {
+    curricula_service::upload::DEFAULT_REVISIONS_KEPT
 }
 
 /// Log settings.

@@ -70,6 +70,15 @@ pub fn record_tenant(req: &actix_web::HttpRequest, tenant: TenantId) {
     req.extensions_mut().insert(RequestTenant(tenant));
 }
 
+/// The id of a request, as logged and sent back in `x-request-id`.
+#[derive(Clone)]
+struct RequestId(String);
+
+/// The id the access-log middleware gave `req`, if it ran.
+pub fn request_id_of(req: &actix_web::HttpRequest) -> Option<String> {
+    req.extensions().get::<RequestId>().map(|id| id.0.clone())
+}
+
 fn request_id() -> String {
     let mut bytes = [0u8; 8];
     // Without an OS random source the id is only less unique; requests still work.
@@ -92,6 +101,7 @@ pub async fn access_log(
     let path = redact_path(req.path());
     let query = redact_query(req.query_string());
     let span = tracing::info_span!("request", request_id = %id);
+    req.extensions_mut().insert(RequestId(id.clone()));
     let started = Instant::now();
     let result = next.call(req).instrument(span.clone()).await;
     let _entered = span.enter();

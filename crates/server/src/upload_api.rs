@@ -13,7 +13,8 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use curricula_domain::{ActivityId, ActivityKind, InvalidField, LanguageCode, Name, Organisations, Placement};
 use curricula_ports::StoreError;
 use curricula_service::{
-    AddLanguage, Caller, CreateActivity, Fingerprint, Package, PackageSource, ReadSeek, UploadError,
+    Actor, AddLanguage, Caller, CreateActivity, Fingerprint, Package, PackageSource, ReadSeek, ReplacePackage,
+    RevisionChange, Rollback, UploadError,
 };
 use futures::{Stream, StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
@@ -38,7 +39,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::scope("/api/activityupload")
             .route("/new", web::post().to(new_activity))
             .route("/addlanguage", web::post().to(add_language))
-            .route("/validate", web::post().to(validate::validate)),
+            .route("/validate", web::post().to(validate::validate))
+            .route("/replace", web::post().to(replace_package))
+            .route("/rollback", web::post().to(rollback)),
     );
 }
 
@@ -323,6 +326,19 @@ async fn authenticate(state: &AppState, form: &UploadForm) -> Result<curricula_s
     Ok(state.uploads.authenticate(key, origin).await?)
 }
 
+/// Who makes an authenticated upload request, for the audit trail: the caller, its origin
+/// (as the key is bound to it) and the request's id.
+fn actor(req: &HttpRequest, caller: Caller, form: &UploadForm) -> Actor {
+    Actor {
+        caller,
+        origin: form
+            .optional("origin")
+            .and_then(|o| curricula_domain::Origin::parse(o).ok())
+            .map(|o| o.to_string()),
+        request_id: crate::telemetry::request_id_of(req),
+    }
+}
+
 /// Creates a SCORM activity or a course (the API text's `/new`).
 ///
 /// Fields are checked in this order: `key` and `origin`, authentication, then the others.
@@ -350,8 +366,9 @@ async fn new_activity(
     let caller = authenticate(&state, &form).await?;
     crate::telemetry::record_tenant(&req, caller.tenant);
     let fingerprint = form_fingerprint("POST /api/activityupload/new", &form);
+    let actor = actor(&req, caller, &form);
     let work = async {
-        create(&state, caller, &form)
+        create(&state, &actor, &form)
             .await
             .unwrap_or_else(|e| e.error_response())
     };
@@ -385,12 +402,12 @@ fn add_command(form: &UploadForm) -> Result<AddLanguage, UploadApiError> {
     })
 }
 
-async fn create(state: &AppState, caller: Caller, form: &UploadForm) -> Result<HttpResponse, UploadApiError> {
+async fn create(state: &AppState, actor: &Actor, form: &UploadForm) -> Result<HttpResponse, UploadApiError> {
     let command = create_command(form)?;
     let id = timed_ingest(
         "new",
         command.package.as_ref().map(|p| p.size),
-        state.uploads.create_activity(caller, command),
+        state.uploads.create_activity(actor, command),
     )
     .await?;
     Ok(HttpResponse::Created().json(serde_json::json!({ "activityId": id.0 })))
@@ -420,22 +437,152 @@ async fn add_language(
     let caller = authenticate(&state, &form).await?;
     crate::telemetry::record_tenant(&req, caller.tenant);
     let fingerprint = form_fingerprint("POST /api/activityupload/addlanguage", &form);
-    let work = async { add(&state, caller, &form).await.unwrap_or_else(|e| e.error_response()) };
+    let actor = actor(&req, caller, &form);
+    let work = async { add(&state, &actor, &form).await.unwrap_or_else(|e| e.error_response()) };
     Ok(guard(&state, &req, Api::Upload, caller, fingerprint, work).await)
 }
 
-async fn add(state: &AppState, caller: Caller, form: &UploadForm) -> Result<HttpResponse, UploadApiError> {
+async fn add(state: &AppState, actor: &Actor, form: &UploadForm) -> Result<HttpResponse, UploadApiError> {
     let command = add_command(form)?;
     let id = timed_ingest(
         "addlanguage",
         command.package.as_ref().map(|p| p.size),
-        state.uploads.add_language(caller, command),
+        state.uploads.add_language(actor, command),
     )
     .await?;
     Ok(HttpResponse::Created().json(serde_json::json!({ "activityId": id.0 })))
 }
 
+/// Stores a new revision of a language version's package (`/replace`).
+///
+/// The activity id, its curricula and its other languages are untouched; launches serve the
+/// new revision from now on, while launch URLs signed before keep serving the revision they
+/// were signed for until they expire. A package byte-identical to the current one changes
+/// nothing and says so (`"unchanged": true`).
+#[utoipa::path(
+    post, path = "/api/activityupload/replace", tag = "Activity Upload API",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe; see docs/API.md")),
+    request_body(content = crate::openapi::ReplaceForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "The revision now current, and whether anything changed", body = crate::openapi::RevisionResult),
+        (status = 400, description = "A field is missing or malformed, names no SCORM language version of the tenant, or the package is refused", body = crate::openapi::UploadErrorBody),
+        (status = 401, description = "The key is unknown, not bound to an origin, or bound to another origin", body = crate::openapi::UploadErrorBody),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::openapi::UploadErrorBody),
+        (status = 413, description = "The body is larger than `upload.max_bytes`", body = crate::openapi::UploadErrorBody),
+        (status = 500, description = "Unexpected failure; the message carries a timestamp to quote to support", body = crate::openapi::UploadErrorBody),
+        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::UploadErrorBody),
+    )
+)]
+async fn replace_package(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, UploadApiError> {
+    let form = read_form(&req, payload, &state).await?;
+    let caller = authenticate(&state, &form).await?;
+    crate::telemetry::record_tenant(&req, caller.tenant);
+    let fingerprint = form_fingerprint("POST /api/activityupload/replace", &form);
+    let actor = actor(&req, caller, &form);
+    let work = async {
+        replace(&state, &actor, &form)
+            .await
+            .unwrap_or_else(|e| e.error_response())
+    };
+    Ok(guard(&state, &req, Api::Upload, caller, fingerprint, work).await)
+}
+
+async fn replace(state: &AppState, actor: &Actor, form: &UploadForm) -> Result<HttpResponse, UploadApiError> {
+    let command = ReplacePackage {
+        activity: parse_id(form, "activityId")?,
+        language: LanguageCode::parse("languageId", form.required("languageId")?)?,
+        package: form
+            .file
+            .clone()
+            .ok_or_else(|| InvalidField::new("file", "is required"))?,
+    };
+    let size = command.package.size;
+    let metrics = crate::metrics::metrics();
+    metrics.record_upload_bytes(size);
+    let started = std::time::Instant::now();
+    let result = state.uploads.replace_package(actor, command).await;
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(UploadError::Package(_)) => "refused",
+        Err(_) => "error",
+    };
+    metrics.observe_ingest("replace", outcome, started.elapsed().as_secs_f64());
+    Ok(revision_response(&result?))
+}
+
+fn revision_response(change: &RevisionChange) -> HttpResponse {
+    let message = if change.unchanged {
+        format!(
+            "nothing changed: revision {} is current with this package",
+            change.revision
+        )
+    } else {
+        format!("revision {} is current", change.revision)
+    };
+    HttpResponse::Ok().json(serde_json::json!({
+        "activityId": change.activity.0,
+        "languageId": change.language.as_str(),
+        "revision": change.revision,
+        "unchanged": change.unchanged,
+        "message": message,
+    }))
+}
+
+/// Makes an earlier revision of a language version's package current again (`/rollback`).
+#[utoipa::path(
+    post, path = "/api/activityupload/rollback", tag = "Activity Upload API",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe; see docs/API.md")),
+    request_body(content = crate::openapi::RollbackForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "The revision now current, and whether anything changed", body = crate::openapi::RevisionResult),
+        (status = 400, description = "A field is missing or malformed, or names no SCORM language version or kept revision of the tenant", body = crate::openapi::UploadErrorBody),
+        (status = 401, description = "The key is unknown, not bound to an origin, or bound to another origin", body = crate::openapi::UploadErrorBody),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::openapi::UploadErrorBody),
+        (status = 413, description = "The body is larger than `upload.max_bytes`", body = crate::openapi::UploadErrorBody),
+        (status = 500, description = "Unexpected failure; the message carries a timestamp to quote to support", body = crate::openapi::UploadErrorBody),
+        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::UploadErrorBody),
+    )
+)]
+async fn rollback(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, UploadApiError> {
+    let form = read_form(&req, payload, &state).await?;
+    let caller = authenticate(&state, &form).await?;
+    crate::telemetry::record_tenant(&req, caller.tenant);
+    let fingerprint = form_fingerprint("POST /api/activityupload/rollback", &form);
+    let actor = actor(&req, caller, &form);
+    let work = async {
+        roll_back(&state, &actor, &form)
+            .await
+            .unwrap_or_else(|e| e.error_response())
+    };
+    Ok(guard(&state, &req, Api::Upload, caller, fingerprint, work).await)
+}
+
+async fn roll_back(state: &AppState, actor: &Actor, form: &UploadForm) -> Result<HttpResponse, UploadApiError> {
+    let activity = parse_id(form, "activityId")?;
+    let language = LanguageCode::parse("languageId", form.required("languageId")?)?;
+    let raw = form.required("revision")?.trim();
+    let revision = raw
+        .parse::<u32>()
+        .ok()
+        .filter(|r| *r >= 1)
+        .ok_or_else(|| InvalidField::new("revision", format!("{raw:?} is not a positive integer")))?;
+    let command = Rollback {
+        activity,
+        language,
+        revision,
+    };
+    Ok(revision_response(&state.uploads.rollback(actor, command).await?))
+}
+
 /// The OpenAPI description of these routes.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(new_activity, add_language, validate::validate))]
+#[openapi(paths(new_activity, add_language, validate::validate, replace_package, rollback))]
 pub struct ApiDoc;

@@ -7,9 +7,9 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use curricula_domain::curriculum::CurriculumRecord;
-use curricula_domain::{Activity, ActivityId, Organisations, RecordId};
-use curricula_ports::StoreError;
-use curricula_service::{Caller, V2Error};
+use curricula_domain::{Activity, ActivityId, Organisations, PackageRevision, RecordId, ScormContent};
+use curricula_ports::{AuditEvent, StoreError};
+use curricula_service::{Actor, Caller, V2Error};
 use serde_json::{Map, Value, json};
 
 /// Largest v2 body accepted.
@@ -20,6 +20,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PayloadConfig::new(MAX_BODY))
         .route("/api/v2/activities", web::get().to(list_activities))
         .route("/api/v2/activities/{id}", web::get().to(show_activity))
+        .route("/api/v2/audit_events", web::get().to(list_audit_events))
         .service(
             web::scope("/api/v2/curriculum_activities")
                 .route("", web::get().to(list))
@@ -107,6 +108,15 @@ async fn guarded(
     let fingerprint = crate::idempotency::v2_fingerprint(req, params);
     let work = async { work.await.unwrap_or_else(|e| e.error_response()) };
     crate::idempotency::guard(state, req, crate::idempotency::Api::V2, caller, fingerprint, work).await
+}
+
+/// Who makes a v2 write, for the audit trail (v2 keys need not have an origin).
+fn actor(req: &HttpRequest, caller: Caller) -> Actor {
+    Actor {
+        caller,
+        origin: None,
+        request_id: crate::telemetry::request_id_of(req),
+    }
 }
 
 fn bearer(req: &HttpRequest) -> Option<String> {
@@ -261,7 +271,7 @@ fn links(req: &HttpRequest, page: usize, last: usize) -> String {
 async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let (params, caller) = read(&req, &body, &state).await?;
     let work = async {
-        let record = state.curricula.create(caller, &attributes(&params)?).await?;
+        let record = state.curricula.create(&actor(&req, caller), &attributes(&params)?).await?;
         Ok(HttpResponse::Ok().json(record_json(&record)))
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
@@ -295,7 +305,7 @@ async fn update(
     let (params, caller) = read(&req, &body, &state).await?;
     let work = async {
         let id = record_id(&path)?;
-        let record = state.curricula.update(caller, id, &attributes(&params)?).await?;
+        let record = state.curricula.update(&actor(&req, caller), id, &attributes(&params)?).await?;
         Ok(HttpResponse::Ok().json(record_json(&record)))
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
@@ -327,7 +337,7 @@ async fn update_position(
     let (params, caller) = read(&req, &body, &state).await?;
     let work = async {
         let id = record_id(&path)?;
-        state.curricula.update_position(caller, id, &params).await?;
+        state.curricula.update_position(&actor(&req, caller), id, &params).await?;
         Ok(HttpResponse::Ok().finish())
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
@@ -357,36 +367,73 @@ async fn destroy(
     let (params, caller) = read(&req, &body, &state).await?;
     let work = async {
         let id = record_id(&path)?;
-        state.curricula.destroy(caller, id).await?;
+        state.curricula.destroy(&actor(&req, caller), id).await?;
         Ok(HttpResponse::Ok().finish())
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
 }
 
-/// An activity as the v2 read API shows it.
-pub fn activity_json(a: &Activity) -> Value {
+fn timestamp(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// What the manifest of a package gave, as the read API shows it.
+fn scorm_json(s: &ScormContent) -> Value {
+    json!({
+        "scorm_version": s.scorm_version,
+        "title": s.title,
+        "description": s.description,
+        "launch_href": s.launch_href,
+        "mastery_score": s.mastery_score,
+        "completion_threshold": s.completion_threshold,
+        "file_count": s.file_count,
+        "total_bytes": s.total_bytes,
+        "package_sha256": s.package_sha256,
+        "items": s.items,
+    })
+}
+
+/// A kept package revision: its manifest summary without the item tree.
+fn revision_json(r: &PackageRevision, current: Option<u32>) -> Value {
+    json!({
+        "revision": r.number,
+        "current": current == Some(r.number),
+        "uploaded_at": timestamp(&r.uploaded_at),
+        "api_key_id": r.api_key,
+        "package_sha256": r.content.package_sha256,
+        "scorm_version": r.content.scorm_version,
+        "title": r.content.title,
+        "launch_href": r.content.launch_href,
+        "file_count": r.content.file_count,
+        "total_bytes": r.content.total_bytes,
+    })
+}
+
+/// An activity as the v2 read API shows it; with `revisions` (the single-activity read),
+/// each language version lists the package revisions it keeps.
+pub fn activity_json(a: &Activity, revisions: Option<&[PackageRevision]>) -> Value {
     let versions: Vec<Value> = a
         .versions
         .iter()
         .map(|v| {
-            json!({
+            let mut version = json!({
                 "id": v.id,
                 "language": v.language,
                 "title": v.title,
-                "created_at": v.created_at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-                "scorm": v.scorm.as_ref().map(|s| json!({
-                    "scorm_version": s.scorm_version,
-                    "title": s.title,
-                    "description": s.description,
-                    "launch_href": s.launch_href,
-                    "mastery_score": s.mastery_score,
-                    "completion_threshold": s.completion_threshold,
-                    "file_count": s.file_count,
-                    "total_bytes": s.total_bytes,
-                    "package_sha256": s.package_sha256,
-                    "items": s.items,
-                })),
-            })
+                "created_at": timestamp(&v.created_at),
+                "revision": v.revision,
+                "scorm": v.scorm.as_ref().map(scorm_json),
+            });
+            if let Some(revisions) = revisions
+                && v.scorm.is_some()
+            {
+                version["revisions"] = revisions
+                    .iter()
+                    .filter(|r| r.language == v.language)
+                    .map(|r| revision_json(r, v.revision))
+                    .collect();
+            }
+            version
         })
         .collect();
     json!({
@@ -400,8 +447,8 @@ pub fn activity_json(a: &Activity) -> Value {
         },
         "parent_id": a.parent,
         "in_catalog": a.in_catalog,
-        "created_at": a.created_at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-        "updated_at": a.updated_at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        "created_at": timestamp(&a.created_at),
+        "updated_at": timestamp(&a.updated_at),
         "language_versions": versions,
     })
 }
@@ -428,7 +475,7 @@ async fn list_activities(
     let (params, caller) = read(&req, &body, &state).await?;
     let page = state.activities.list(caller, &params).await?;
     let last = page.total.div_ceil(curricula_service::curriculum::PAGE_SIZE).max(1);
-    let body: Vec<Value> = page.activities.iter().map(activity_json).collect();
+    let body: Vec<Value> = page.activities.iter().map(|a| activity_json(a, None)).collect();
     Ok(HttpResponse::Ok()
         .insert_header(("X-Total-Count", page.total.to_string()))
         .insert_header(("Link", links(&req, page.page, last)))
@@ -462,10 +509,57 @@ async fn show_activity(
         .filter(|id| *id > 0)
         .map(ActivityId)
         .ok_or_else(|| ApiError(V2Error::NotFound(format!("activity {path} not found"))))?;
-    Ok(HttpResponse::Ok().json(activity_json(&state.activities.get(caller, id).await?)))
+    let activity = state.activities.get(caller, id).await?;
+    let revisions = state.activities.revisions(caller, id).await?;
+    Ok(HttpResponse::Ok().json(activity_json(&activity, Some(&revisions))))
+}
+
+/// An audit event as the v2 API shows it.
+fn audit_json(e: &AuditEvent) -> Value {
+    json!({
+        "id": e.id,
+        "created_at": timestamp(&e.at),
+        "action": e.action,
+        "api_key_id": e.api_key,
+        "origin": e.origin,
+        "activity_id": e.activity,
+        "curriculum_activity_id": e.record,
+        "changes": e.changes,
+        "request_id": e.request_id,
+    })
+}
+
+/// The audit trail of the tenant: one event per successful write of either API, newest first, 50 per page.
+#[utoipa::path(
+    get, path = "/api/v2/audit_events", tag = "Audit trail", operation_id = "list_audit_events",
+    security(("api_key" = []), ("bearer" = [])),
+    params(("page" = Option<i64>, Query, minimum = 1, description = "Page number (50 per page)"), ("audit_event[created_at]" = Option<String>, Query, description = "`YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS`, or a range `a,b` (inclusive)"), ("audit_event[action]" = Option<String>, Query, description = "One of `activity.create`, `language_version.create`, `package.replace`, `package.rollback`, `curriculum_activity.create`, `curriculum_activity.update`, `curriculum_activity.update_position`, `curriculum_activity.destroy`"), ("audit_event[activity_id]" = Option<String>, Query, description = "Events about this activity"), ("audit_event[curriculum_activity_id]" = Option<String>, Query, description = "Events about this curriculum record"), ("audit_event[api_key_id]" = Option<String>, Query, description = "Events made with this key")),
+    responses(
+        (status = 200, description = "The events, newest first", body = Vec<crate::openapi::AuditEventRecord>,
+            headers(("X-Total-Count" = i64, description = "Events matching over all pages"), ("Link" = String, description = "RFC 8288 page links"))),
+        (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
+        (status = 422, description = "Refused: each message names the parameter or filter", body = crate::openapi::V2Errors),
+        (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
+        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::V2Errors),
+    )
+)]
+async fn list_audit_events(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (params, caller) = read(&req, &body, &state).await?;
+    let (page, number) = state.curricula.audit().list(caller, &params).await?;
+    let total = usize::try_from(page.total).unwrap_or(usize::MAX);
+    let last = total.div_ceil(curricula_service::curriculum::PAGE_SIZE).max(1);
+    let body: Vec<Value> = page.events.iter().map(audit_json).collect();
+    Ok(HttpResponse::Ok()
+        .insert_header(("X-Total-Count", page.total.to_string()))
+        .insert_header(("Link", links(&req, number, last)))
+        .json(body))
 }
 
 /// The OpenAPI description of these routes.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(list, create, update, update_position, destroy, list_activities, show_activity))]
+#[openapi(paths(list, create, update, update_position, destroy, list_activities, show_activity, list_audit_events))]
 pub struct ApiDoc;

@@ -2,7 +2,7 @@
 
 use crate::auth::Caller;
 use crate::curriculum::{PAGE_SIZE, V2Error};
-use curricula_domain::{Activity, ActivityId};
+use curricula_domain::{Activity, ActivityId, PackageRevision};
 use curricula_ports::ActivityRepository;
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -86,5 +86,14 @@ impl<A: ActivityRepository + ?Sized> ActivityQueries<A> {
             .activity(caller.tenant, id)
             .await?
             .ok_or_else(|| V2Error::NotFound(format!("activity {id} not found")))
+    }
+
+    /// The package revisions the caller's activity `id` keeps, by language then number
+    /// (empty for a course or another tenant's activity).
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn revisions(&self, caller: Caller, id: ActivityId) -> Result<Vec<PackageRevision>, V2Error> {
+        Ok(self.activities.revisions(caller.tenant, id).await?)
     }
 }

@@ -1,6 +1,7 @@
 //! The Curriculum Activities API's use cases: list, create, update, move, destroy records of
 //! the caller's paths.
 
+use crate::audit::{Actor, AuditTrail, Entry, action, before_after};
 use crate::auth::{self, AuthError, Caller};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use curricula_domain::curriculum::{
@@ -102,6 +103,7 @@ pub struct CurriculumService<D: ?Sized, A: ?Sized, C: ?Sized> {
     activities: Arc<A>,
     curricula: Arc<C>,
     clock: Arc<dyn Clock>,
+    audit: AuditTrail,
 }
 
 /// Filterable record attributes (`curriculum_activity[...]`).
@@ -133,8 +135,31 @@ where
             directory,
             activities,
             curricula,
+            audit: AuditTrail::disabled(Arc::clone(&clock)),
             clock,
         }
+    }
+
+    /// Records every write in `audit`.
+    #[must_use]
+    pub fn with_audit(mut self, audit: AuditTrail) -> Self {
+        self.audit = audit;
+        self
+    }
+
+    /// The audit trail the writes are recorded in.
+    pub fn audit(&self) -> &AuditTrail {
+        &self.audit
+    }
+
+    async fn record(&self, actor: &Actor, action: &'static str, record: RecordId, changes: Value) {
+        let entry = Entry {
+            action,
+            activity: None,
+            record: Some(record),
+            changes,
+        };
+        self.audit.record(actor, entry).await;
     }
 
     /// Authenticates a v2 call by its `api_key`.
@@ -227,7 +252,8 @@ where
     ///
     /// # Errors
     /// 422 naming every problem.
-    pub async fn create(&self, caller: Caller, attributes: &Map<String, Value>) -> Result<CurriculumRecord, V2Error> {
+    pub async fn create(&self, actor: &Actor, attributes: &Map<String, Value>) -> Result<CurriculumRecord, V2Error> {
+        let caller = actor.caller;
         let input = RecordInput::from_json(attributes)?;
         let Patch::Value(curriculum) = input.curriculum_id else {
             return Err(V2Error::one("curriculum_id can't be blank"));
@@ -249,7 +275,10 @@ where
                 Box::new(move |path, new_id| path.create(new_id, &input, course.as_ref(), now).map(|r| Some(r.id))),
             )
             .await?;
-        found(record)
+        let record = found(record)?;
+        let changes = before_after(None, Some(&record));
+        self.record(actor, action::RECORD_CREATE, record.id, changes).await;
+        Ok(record)
     }
 
     /// Updates record `id`'s attributes.
@@ -258,22 +287,30 @@ where
     /// 404 when `id` is not the caller's; 422 naming every problem.
     pub async fn update(
         &self,
-        caller: Caller,
+        actor: &Actor,
         id: RecordId,
         attributes: &Map<String, Value>,
     ) -> Result<CurriculumRecord, V2Error> {
+        let caller = actor.caller;
         let input = RecordInput::from_json(attributes)?;
         let curriculum = self.path_of(caller, id).await?;
         let now = self.clock.now();
+        let (before, keep) = before_slot();
         let record = self
             .curricula
             .change(
                 caller.tenant,
                 curriculum,
-                Box::new(move |path, _| path.update(id, &input, now).map(|r| Some(r.id))),
+                Box::new(move |path, _| {
+                    keep(path.record(id));
+                    path.update(id, &input, now).map(|r| Some(r.id))
+                }),
             )
             .await?;
-        found(record)
+        let record = found(record)?;
+        let changes = before_after(taken(&before).as_ref(), Some(&record));
+        self.record(actor, action::RECORD_UPDATE, id, changes).await;
+        Ok(record)
     }
 
     /// Moves record `id` above, below or inside `target_id`.
@@ -282,10 +319,11 @@ where
     /// 404 when `id` is not the caller's; 422 when the move is not allowed.
     pub async fn update_position(
         &self,
-        caller: Caller,
+        actor: &Actor,
         id: RecordId,
         params: &Map<String, Value>,
     ) -> Result<(), V2Error> {
+        let caller = actor.caller;
         let target = parse_record_id("target_id", params.get("target_id"));
         let orientation = match params.get("orientation").and_then(as_text) {
             Some(raw) => Orientation::parse(&raw),
@@ -300,13 +338,22 @@ where
         };
         let curriculum = self.path_of(caller, id).await?;
         let now = self.clock.now();
-        self.curricula
+        let (before, keep) = before_slot();
+        let after = self
+            .curricula
             .change(
                 caller.tenant,
                 curriculum,
-                Box::new(move |path, _| path.move_record(id, target, orientation, now).map(|()| Some(id))),
+                Box::new(move |path, _| {
+                    keep(path.record(id));
+                    path.move_record(id, target, orientation, now).map(|()| Some(id))
+                }),
             )
             .await?;
+        let mut changes = before_after(taken(&before).as_ref(), after.as_ref());
+        changes["target_id"] = target.0.into();
+        changes["orientation"] = orientation.as_str().into();
+        self.record(actor, action::RECORD_MOVE, id, changes).await;
         Ok(())
     }
 
@@ -315,16 +362,23 @@ where
     /// # Errors
     /// 404 when `id` is not the caller's; 422 when the path would lose its last
     /// non-optional section.
-    pub async fn destroy(&self, caller: Caller, id: RecordId) -> Result<(), V2Error> {
+    pub async fn destroy(&self, actor: &Actor, id: RecordId) -> Result<(), V2Error> {
+        let caller = actor.caller;
         let curriculum = self.path_of(caller, id).await?;
         let now = self.clock.now();
+        let (before, keep) = before_slot();
         self.curricula
             .change(
                 caller.tenant,
                 curriculum,
-                Box::new(move |path, _| path.destroy(id, now).map(|_| None)),
+                Box::new(move |path, _| {
+                    keep(path.record(id));
+                    path.destroy(id, now).map(|_| None)
+                }),
             )
             .await?;
+        let changes = before_after(taken(&before).as_ref(), None);
+        self.record(actor, action::RECORD_DESTROY, id, changes).await;
         Ok(())
     }
 
@@ -334,6 +388,24 @@ where
             None => Err(CurriculumError::RecordNotFound(id).into()),
         }
     }
+}
+
+/// A record as it was inside a change, handed out of the change's closure.
+type BeforeSlot = Arc<std::sync::Mutex<Option<CurriculumRecord>>>;
+
+/// A slot for a record's state before a change, and the function the change calls to fill it.
+fn before_slot() -> (BeforeSlot, impl FnOnce(Option<CurriculumRecord>) + Send + 'static) {
+    let slot = BeforeSlot::default();
+    let writer = Arc::clone(&slot);
+    (slot, move |record| {
+        if let Ok(mut guard) = writer.lock() {
+            *guard = record;
+        }
+    })
+}
+
+fn taken(slot: &BeforeSlot) -> Option<CurriculumRecord> {
+    slot.lock().ok().and_then(|mut guard| guard.take())
 }
 
 fn found(record: Option<CurriculumRecord>) -> Result<CurriculumRecord, V2Error> {
@@ -457,7 +529,7 @@ impl Predicate {
 }
 
 /// `a` or `a,b` as an inclusive UTC range; a date-only upper bound includes that whole day.
-fn range(raw: &str) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
+pub(crate) fn range(raw: &str) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
     let mut parts = raw.split(',').map(str::trim);
     let first = parts.next().unwrap_or_default();
     let second = parts.next();

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod activities;
+pub mod audit;
 pub mod admin;
 pub mod auth;
 pub mod curriculum;
@@ -11,6 +12,7 @@ pub mod launch;
 pub mod upload;
 
 pub use activities::{ActivityPage, ActivityQueries};
+pub use audit::{Actor, AuditTrail};
 pub use admin::{AdminError, AdminService, IssuedKey};
 pub use auth::{AuthError, Caller, hash_key};
 pub use curriculum::{CurriculumService, ListPage, V2Error};
@@ -19,5 +21,6 @@ pub use idempotency::{Begin, Fingerprint, IDEMPOTENCY_HEADER, IdempotencyKey, Id
 pub use ingest::{IngestSettings, Package, PackageSource, ReadSeek};
 pub use launch::{ContentSigner, Launch, LaunchService, TokenError};
 pub use upload::{
-    AddLanguage, Check, CreateActivity, PackageReport, Readiness, UploadError, UploadService, Validation,
+    AddLanguage, Check, CreateActivity, PackageReport, Readiness, ReplacePackage, RevisionChange, Rollback,
+    UploadError, UploadService, Validation,
 };

@@ -1,5 +1,6 @@
 //! The Activity Upload API's use cases: create an activity, add a language version.
 
+use crate::audit::{Actor, AuditTrail, Entry, action};
 use crate::auth::{self, AuthError, Caller};
 use crate::ingest::{self, IngestError, IngestSettings, Package};
 use curricula_domain::{
@@ -8,7 +9,7 @@ use curricula_domain::{
 };
 use curricula_ports::{
     ActivityRepository, AddLanguageError, BlobKey, BlobStore, Clock, CreateActivityError, NewActivity,
-    NewLanguageVersion, StoreError, TenantDirectory,
+    NewLanguageVersion, NewRevision, RevisionError, RevisionOutcome, StoreError, TenantDirectory,
 };
 use curricula_scorm::Refusal;
 use std::sync::Arc;
@@ -44,6 +45,44 @@ pub struct AddLanguage {
     /// `file`, when sent.
     pub package: Option<Package>,
 }
+
+/// `POST /api/activityupload/replace`, parsed.
+#[derive(Debug, Clone)]
+pub struct ReplacePackage {
+    /// `activityId`.
+    pub activity: ActivityId,
+    /// `languageId`.
+    pub language: LanguageCode,
+    /// `file`.
+    pub package: Package,
+}
+
+/// `POST /api/activityupload/rollback`, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rollback {
+    /// `activityId`.
+    pub activity: ActivityId,
+    /// `languageId`.
+    pub language: LanguageCode,
+    /// `revision`.
+    pub revision: u32,
+}
+
+/// What a replacement or rollback left current.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionChange {
+    /// The activity.
+    pub activity: ActivityId,
+    /// The language version.
+    pub language: LanguageCode,
+    /// The current revision now.
+    pub revision: u32,
+    /// True when nothing changed (the same package, or the revision already current).
+    pub unchanged: bool,
+}
+
+/// How many package revisions a language version keeps unless configured.
+pub const DEFAULT_REVISIONS_KEPT: u32 = 10;
 
 /// Why an upload call failed. Everything but `Unauthorized`, `Storage`, `Store` and
 /// `Internal` is the caller's fault (400).
@@ -92,6 +131,29 @@ pub enum UploadError {
     /// A SCORM activity needs a package.
     #[error("file is required for a SCORM activity")]
     MissingFile,
+    /// A replacement or rollback named a course.
+    #[error("activityId {0} is a course; only a SCORM activity has a package to replace or roll back")]
+    NotScorm(ActivityId),
+    /// A replacement or rollback named a language the activity does not have.
+    #[error("activityId {activity} has no {language} language version")]
+    NoVersion {
+        /// The activity.
+        activity: ActivityId,
+        /// The language.
+        language: LanguageCode,
+    },
+    /// A rollback named a revision the version does not keep.
+    #[error("revision {revision} of activityId {activity} ({language}) was not found; the revisions kept are {}", join_numbers(.kept))]
+    RevisionNotFound {
+        /// The activity.
+        activity: ActivityId,
+        /// The language.
+        language: LanguageCode,
+        /// The revision asked for.
+        revision: u32,
+        /// Those kept.
+        kept: Vec<u32>,
+    },
     /// The package was refused.
     #[error("SCORM package refused ({}): {}", .0.kind.as_str(), .0.message)]
     Package(Refusal),
@@ -159,6 +221,10 @@ struct AddChecked<'r> {
     checks: Vec<Check>,
 }
 
+fn join_numbers(numbers: &[u32]) -> String {
+    numbers.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+}
+
 fn join_ids(ids: &[OrganisationId]) -> String {
     ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
 }
@@ -205,6 +271,8 @@ pub struct UploadService<D: ?Sized, A: ?Sized, B: ?Sized> {
     blobs: Arc<B>,
     clock: Arc<dyn Clock>,
     ingest: IngestSettings,
+    audit: AuditTrail,
+    revisions_kept: u32,
 }
 
 impl<D: ?Sized, A: ?Sized, B: ?Sized> Clone for UploadService<D, A, B> {
@@ -215,6 +283,8 @@ impl<D: ?Sized, A: ?Sized, B: ?Sized> Clone for UploadService<D, A, B> {
             blobs: Arc::clone(&self.blobs),
             clock: Arc::clone(&self.clock),
             ingest: self.ingest.clone(),
+            audit: self.audit.clone(),
+            revisions_kept: self.revisions_kept,
         }
     }
 }
@@ -247,9 +317,26 @@ where
             directory,
             activities,
             blobs,
+            audit: AuditTrail::disabled(Arc::clone(&clock)),
             clock,
             ingest,
+            revisions_kept: DEFAULT_REVISIONS_KEPT,
         }
+    }
+
+    /// Records every write in `audit`.
+    #[must_use]
+    pub fn with_audit(mut self, audit: AuditTrail) -> Self {
+        self.audit = audit;
+        self
+    }
+
+    /// Keeps `count` package revisions per language version (at least 2: the current one and
+    /// the one it replaced, which learners with an older launch URL may still be on).
+    #[must_use]
+    pub fn with_revisions_kept(mut self, count: u32) -> Self {
+        self.revisions_kept = count.max(2);
+        self
     }
 
     /// Authenticates an upload call by `key` and `origin`.
@@ -265,8 +352,9 @@ where
     ///
     /// # Errors
     /// See [`UploadError`]; every caller error is found before any file is stored.
-    #[tracing::instrument(skip_all, fields(tenant = %caller.tenant, kind = %req.kind))]
-    pub async fn create_activity(&self, caller: Caller, req: CreateActivity) -> Result<ActivityId, UploadError> {
+    #[tracing::instrument(skip_all, fields(tenant = %actor.caller.tenant, kind = %req.kind))]
+    pub async fn create_activity(&self, actor: &Actor, req: CreateActivity) -> Result<ActivityId, UploadError> {
+        let caller = actor.caller;
         let CreateChecked {
             owner,
             language,
@@ -277,6 +365,22 @@ where
             Some(package) => Some(ingest::ingest(&self.blobs, &self.ingest, caller.tenant, package).await?),
             None => None,
         };
+        let changes = serde_json::json!({
+            "activityType": req.kind,
+            "name": req.name,
+            "userName": req.user_name,
+            "organisationIds": match &req.organisations {
+                Organisations::All => serde_json::Value::Null,
+                Organisations::Only(ids) => ids.iter().map(|o| o.0).collect(),
+            },
+            "parentActivityId": match req.placement {
+                Placement::TopLevel => None,
+                Placement::Under(parent) => Some(parent.0),
+            },
+            "externalId": req.external_id,
+            "languageId": language,
+            "package": package.map(|p| serde_json::json!({ "sha256": p.sha256, "size": p.size })),
+        });
         let new = NewActivity {
             tenant: caller.tenant,
             kind: req.kind,
@@ -287,11 +391,19 @@ where
             language,
             scorm: scorm.clone(),
             external_id: req.external_id.clone(),
+            api_key: Some(caller.key),
             now: self.clock.now(),
         };
         match self.activities.create_activity(new).await {
             Ok(id) => {
                 tracing::info!(activity.id = %id, "activity {id} created");
+                let entry = Entry {
+                    action: action::ACTIVITY_CREATE,
+                    activity: Some(id),
+                    record: None,
+                    changes,
+                };
+                self.audit.record(actor, entry).await;
                 Ok(id)
             }
             Err(e) => {
@@ -319,9 +431,15 @@ where
     ///
     /// # Errors
     /// See [`UploadError`]; every caller error is found before any file is stored.
-    #[tracing::instrument(skip_all, fields(tenant = %caller.tenant, activity.id = %req.activity, language = %req.language))]
-    pub async fn add_language(&self, caller: Caller, req: AddLanguage) -> Result<ActivityId, UploadError> {
+    #[tracing::instrument(skip_all, fields(tenant = %actor.caller.tenant, activity.id = %req.activity, language = %req.language))]
+    pub async fn add_language(&self, actor: &Actor, req: AddLanguage) -> Result<ActivityId, UploadError> {
+        let caller = actor.caller;
         let checked = self.check_add(caller, &req).await?;
+        let changes = serde_json::json!({
+            "languageId": req.language,
+            "name": req.name,
+            "package": checked.package.map(|p| serde_json::json!({ "sha256": p.sha256, "size": p.size })),
+        });
         let scorm = match checked.package {
             Some(package) => Some(ingest::ingest(&self.blobs, &self.ingest, caller.tenant, package).await?),
             None => None,
@@ -333,10 +451,20 @@ where
             language: req.language,
             title: req.name,
             scorm: scorm.clone(),
+            api_key: Some(caller.key),
             now: self.clock.now(),
         };
         match self.activities.add_language_version(new).await {
-            Ok(_) => Ok(activity.id),
+            Ok(_) => {
+                let entry = Entry {
+                    action: action::LANGUAGE_ADD,
+                    activity: Some(activity.id),
+                    record: None,
+                    changes,
+                };
+                self.audit.record(actor, entry).await;
+                Ok(activity.id)
+            }
             Err(e) => {
                 self.discard(scorm.as_ref()).await;
                 Err(match e {
@@ -347,6 +475,142 @@ where
                     AddLanguageError::Store(e) => UploadError::Store(e),
                 })
             }
+        }
+    }
+
+    /// Stores `req.package` as the next revision of the language version and makes it current;
+    /// a package byte-identical to the current one changes nothing. Revisions beyond the kept
+    /// count are removed with their files.
+    ///
+    /// # Errors
+    /// See [`UploadError`]; every caller error is found before any file is stored.
+    #[tracing::instrument(skip_all, fields(tenant = %actor.caller.tenant, activity.id = %req.activity, language = %req.language))]
+    pub async fn replace_package(&self, actor: &Actor, req: ReplacePackage) -> Result<RevisionChange, UploadError> {
+        let caller = actor.caller;
+        let activity = self
+            .activities
+            .activity(caller.tenant, req.activity)
+            .await?
+            .ok_or(UploadError::ActivityNotFound(req.activity))?;
+        if activity.kind != ActivityKind::Scorm {
+            return Err(UploadError::NotScorm(activity.id));
+        }
+        let version = activity.version(&req.language).ok_or_else(|| UploadError::NoVersion {
+            activity: activity.id,
+            language: req.language.clone(),
+        })?;
+        let current = version.scorm.as_ref();
+        let unchanged = |revision| RevisionChange {
+            activity: activity.id,
+            language: req.language.clone(),
+            revision,
+            unchanged: true,
+        };
+        if current.is_some_and(|c| c.package_sha256 == req.package.sha256) {
+            return Ok(unchanged(version.revision.unwrap_or(1)));
+        }
+        let previous = current.map(|c| c.package_sha256.clone());
+        let content = ingest::ingest(&self.blobs, &self.ingest, caller.tenant, &req.package).await?;
+        let new = NewRevision {
+            tenant: caller.tenant,
+            activity: activity.id,
+            language: req.language.clone(),
+            content: content.clone(),
+            api_key: caller.key,
+            keep: self.revisions_kept,
+            now: self.clock.now(),
+        };
+        match self.activities.add_revision(new).await {
+            Ok(RevisionOutcome::Changed { revision, dropped }) => {
+                for prefix in &dropped {
+                    self.discard_prefix(prefix).await;
+                }
+                tracing::info!(revision, dropped = dropped.len(), "package of activity {} ({}) replaced", activity.id, req.language);
+                let entry = Entry {
+                    action: action::PACKAGE_REPLACE,
+                    activity: Some(activity.id),
+                    record: None,
+                    changes: serde_json::json!({
+                        "languageId": req.language,
+                        "before": { "revision": version.revision, "sha256": previous },
+                        "after": { "revision": revision, "sha256": req.package.sha256, "size": req.package.size },
+                        "revisionsDropped": dropped.len(),
+                    }),
+                };
+                self.audit.record(actor, entry).await;
+                Ok(RevisionChange {
+                    activity: activity.id,
+                    language: req.language,
+                    revision,
+                    unchanged: false,
+                })
+            }
+            // The same package was stored by a concurrent request since the check.
+            Ok(RevisionOutcome::Unchanged { revision }) => {
+                self.discard(Some(&content)).await;
+                Ok(unchanged(revision))
+            }
+            Err(e) => {
+                self.discard(Some(&content)).await;
+                Err(Self::revision_error(e, activity.id, &req.language))
+            }
+        }
+    }
+
+    /// Makes an earlier revision of the language version current again.
+    ///
+    /// # Errors
+    /// See [`UploadError`].
+    #[tracing::instrument(skip_all, fields(tenant = %actor.caller.tenant, activity.id = %req.activity, language = %req.language))]
+    pub async fn rollback(&self, actor: &Actor, req: Rollback) -> Result<RevisionChange, UploadError> {
+        let caller = actor.caller;
+        let before = self
+            .activities
+            .activity(caller.tenant, req.activity)
+            .await?
+            .and_then(|a| a.version(&req.language).and_then(|v| v.revision));
+        let outcome = self
+            .activities
+            .rollback(caller.tenant, req.activity, &req.language, req.revision, self.clock.now())
+            .await
+            .map_err(|e| Self::revision_error(e, req.activity, &req.language))?;
+        let (revision, unchanged) = match outcome {
+            RevisionOutcome::Changed { revision, .. } => (revision, false),
+            RevisionOutcome::Unchanged { revision } => (revision, true),
+        };
+        if !unchanged {
+            let entry = Entry {
+                action: action::PACKAGE_ROLLBACK,
+                activity: Some(req.activity),
+                record: None,
+                changes: serde_json::json!({
+                    "languageId": req.language,
+                    "before": { "revision": before },
+                    "after": { "revision": revision },
+                }),
+            };
+            self.audit.record(actor, entry).await;
+        }
+        Ok(RevisionChange {
+            activity: req.activity,
+            language: req.language,
+            revision,
+            unchanged,
+        })
+    }
+
+    fn revision_error(e: RevisionError, activity: ActivityId, language: &LanguageCode) -> UploadError {
+        match e {
+            RevisionError::ActivityNotFound(id) => UploadError::ActivityNotFound(id),
+            RevisionError::NotScorm(id) => UploadError::NotScorm(id),
+            RevisionError::NoVersion { activity, language } => UploadError::NoVersion { activity, language },
+            RevisionError::RevisionNotFound { revision, kept } => UploadError::RevisionNotFound {
+                activity,
+                language: language.clone(),
+                revision,
+                kept,
+            },
+            RevisionError::Store(e) => UploadError::Store(e),
         }
     }
 
@@ -549,12 +813,16 @@ where
 
     /// Removes the files of a version that was not recorded.
     async fn discard(&self, scorm: Option<&ScormContent>) {
-        let Some(content) = scorm else { return };
-        let Ok(prefix) = BlobKey::new(content.storage_prefix.clone()) else {
-            return;
-        };
+        if let Some(content) = scorm {
+            self.discard_prefix(&content.storage_prefix).await;
+        }
+    }
+
+    /// Removes the files under `prefix`, which nothing references.
+    async fn discard_prefix(&self, prefix: &str) {
+        let Ok(prefix) = BlobKey::new(prefix) else { return };
         if let Err(e) = self.blobs.delete_prefix(&prefix).await {
-            tracing::error!(prefix = %prefix, error = %e, "could not remove the files of a failed upload; the blob sweep will");
+            tracing::error!(prefix = %prefix, error = %e, "could not remove unreferenced package files; the blob sweep will");
         }
     }
 }

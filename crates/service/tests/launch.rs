@@ -40,6 +40,7 @@ fn version(language: &str, folder: &str) -> LanguageVersion {
             package_sha256: String::new(),
             storage_prefix: format!("packages/1/{folder}"),
         }),
+        revision: Some(1),
         created_at: FixedClock.now(),
     }
 }

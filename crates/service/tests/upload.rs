@@ -7,7 +7,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use curricula_domain::*;
 use curricula_ports::*;
 use curricula_service::{
-    AddLanguage, Caller, CreateActivity, IngestSettings, Package, PackageSource, ReadSeek, UploadError, UploadService,
+    Actor, AddLanguage, Caller, CreateActivity, IngestSettings, Package, PackageSource, ReadSeek, UploadError, UploadService,
 };
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Write};
@@ -193,6 +193,7 @@ fn activity(id: i64, kind: ActivityKind) -> Activity {
             language: LanguageCode::parse("l", "en-GB").unwrap(),
             title: Name::parse("name", "x").unwrap(),
             scorm: None,
+            revision: None,
             created_at: now,
         }],
     }
@@ -256,7 +257,7 @@ async fn scorm_upload_stores_files_and_manifest_data() {
     });
     let blobs = Arc::new(MapBlobs::default());
     let id = service(repo, blobs.clone())
-        .create_activity(CALLER, create(ActivityKind::Scorm, Some(good_package())))
+        .create_activity(&Actor::from(CALLER), create(ActivityKind::Scorm, Some(good_package())))
         .await
         .unwrap();
     assert_eq!(id, ActivityId(12));
@@ -276,7 +277,7 @@ async fn course_ignores_a_file() {
     });
     let blobs = Arc::new(MapBlobs::default());
     let id = service(repo, blobs.clone())
-        .create_activity(CALLER, create(ActivityKind::Course, Some(good_package())))
+        .create_activity(&Actor::from(CALLER), create(ActivityKind::Course, Some(good_package())))
         .await
         .unwrap();
     assert_eq!(id, ActivityId(13));
@@ -343,7 +344,7 @@ async fn caller_errors_store_nothing() {
     for (request, expected) in cases {
         let blobs = Arc::new(MapBlobs::default());
         let err = service(activities(), blobs.clone())
-            .create_activity(CALLER, request)
+            .create_activity(&Actor::from(CALLER), request)
             .await
             .unwrap_err();
         assert!(
@@ -364,7 +365,7 @@ async fn a_failing_blob_store_leaves_no_file_and_no_record() {
         ..MapBlobs::default()
     });
     let err = service(activities(), blobs.clone())
-        .create_activity(CALLER, create(ActivityKind::Scorm, Some(good_package())))
+        .create_activity(&Actor::from(CALLER), create(ActivityKind::Scorm, Some(good_package())))
         .await
         .unwrap_err();
     assert!(matches!(err, UploadError::Storage(_)), "{err:?}");
@@ -379,7 +380,7 @@ async fn a_failing_repository_removes_the_stored_files() {
         .returning(|_| Err(CreateActivityError::Store(StoreError::Backend("disk I/O error".into()))));
     let blobs = Arc::new(MapBlobs::default());
     let err = service(repo, blobs.clone())
-        .create_activity(CALLER, create(ActivityKind::Scorm, Some(good_package())))
+        .create_activity(&Actor::from(CALLER), create(ActivityKind::Scorm, Some(good_package())))
         .await
         .unwrap_err();
     assert!(matches!(err, UploadError::Store(_)), "{err:?}");
@@ -403,7 +404,7 @@ async fn a_parent_that_changed_meanwhile_is_reported_and_cleaned_up() {
         ..create(ActivityKind::Scorm, Some(good_package()))
     };
     let err = service(repo, blobs.clone())
-        .create_activity(CALLER, request)
+        .create_activity(&Actor::from(CALLER), request)
         .await
         .unwrap_err();
     assert!(matches!(err, UploadError::ParentNotACourse(ActivityId(10))));
@@ -439,7 +440,7 @@ async fn add_language_rules() {
     for (request, expected) in cases {
         let blobs = Arc::new(MapBlobs::default());
         let err = service(activities(), blobs.clone())
-            .add_language(CALLER, request)
+            .add_language(&Actor::from(CALLER), request)
             .await
             .unwrap_err();
         assert_eq!(err.to_string(), expected);
@@ -459,7 +460,7 @@ async fn add_language_to_scorm_and_course() {
     let blobs = Arc::new(MapBlobs::default());
     let svc = service(repo, blobs.clone());
     assert_eq!(
-        svc.add_language(CALLER, add(11, "is-IS", Some(good_package())))
+        svc.add_language(&Actor::from(CALLER), add(11, "is-IS", Some(good_package())))
             .await
             .unwrap(),
         ActivityId(11)
@@ -467,7 +468,7 @@ async fn add_language_to_scorm_and_course() {
     assert_eq!(blobs.objects.lock().unwrap().len(), 3);
     // A course needs no file; one sent is ignored.
     assert_eq!(
-        svc.add_language(CALLER, add(10, "is-IS", Some(good_package())))
+        svc.add_language(&Actor::from(CALLER), add(10, "is-IS", Some(good_package())))
             .await
             .unwrap(),
         ActivityId(10)
@@ -486,7 +487,7 @@ async fn a_language_added_by_a_racing_request_is_reported_and_cleaned_up() {
     });
     let blobs = Arc::new(MapBlobs::default());
     let err = service(repo, blobs.clone())
-        .add_language(CALLER, add(11, "is-IS", Some(good_package())))
+        .add_language(&Actor::from(CALLER), add(11, "is-IS", Some(good_package())))
         .await
         .unwrap_err();
     assert_eq!(err.to_string(), "activityId 11 already has a is-IS language version");
@@ -522,7 +523,7 @@ async fn a_lying_header_is_refused_and_leaves_no_file() {
     let lying = lie_about_size(honest, "media.js", 1_000);
     let blobs = Arc::new(MapBlobs::default());
     let err = service(activities(), blobs.clone())
-        .create_activity(CALLER, create(ActivityKind::Scorm, Some(package(lying))))
+        .create_activity(&Actor::from(CALLER), create(ActivityKind::Scorm, Some(package(lying))))
         .await
         .unwrap_err();
     assert!(err.to_string().starts_with("SCORM package refused (zip_bomb)"), "{err}");

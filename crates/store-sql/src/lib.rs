@@ -1,5 +1,34 @@
 #![doc = include_str!("../README.md")]
 
+/// The tenant's audit events matching an [`curricula_ports::AuditFilter`], boxed for backend
+/// `$backend`.
+macro_rules! audit_query {
+    ($backend:ty, $tenant:expr, $filter:expr) => {{
+        use $crate::schema::audit_events as a;
+        let filter: &curricula_ports::AuditFilter = $filter;
+        let mut query = a::table.filter(a::tenant_id.eq($tenant.0)).into_boxed::<$backend>();
+        if let Some(since) = filter.since {
+            query = query.filter(a::created_at.ge(since.naive_utc()));
+        }
+        if let Some(until) = filter.until {
+            query = query.filter(a::created_at.le(until.naive_utc()));
+        }
+        if let Some(action) = &filter.action {
+            query = query.filter(a::action.eq(action.clone()));
+        }
+        if let Some(activity) = filter.activity {
+            query = query.filter(a::activity_id.eq(activity.0));
+        }
+        if let Some(record) = filter.record {
+            query = query.filter(a::record_id.eq(record.0));
+        }
+        if let Some(key) = filter.api_key {
+            query = query.filter(a::api_key_id.eq(key.0));
+        }
+        query
+    }};
+}
+
 mod cache;
 mod idempotency;
 mod pg;
@@ -112,6 +141,14 @@ impl Database {
 
     /// The idempotency-key store over this database.
     pub fn idempotency(&self) -> Arc<dyn curricula_ports::IdempotencyStore> {
+        match self {
+            Self::Sqlite(s) => Arc::new(s.clone()),
+            Self::Postgres(s) => Arc::new(s.clone()),
+        }
+    }
+
+    /// The audit trail over this database.
+    pub fn audit(&self) -> Arc<dyn curricula_ports::AuditLog> {
         match self {
             Self::Sqlite(s) => Arc::new(s.clone()),
             Self::Postgres(s) => Arc::new(s.clone()),
@@ -256,3 +293,24 @@ fn into_records(rows: Vec<(rows::RecordRow, Option<String>)>) -> Vec<CurriculumR
 fn is_course(kind: &str) -> bool {
     rows::kind(kind) == ActivityKind::Course
 }
+
+/// Revision rows of an activity's versions (`(id, language)`, in order) as domain values, by
+/// version then number.
+fn revisions_by_version(
+    versions: &[(i64, String)],
+    mut rows: Vec<rows::RevisionRow>,
+) -> diesel::QueryResult<Vec<curricula_domain::PackageRevision>> {
+    let position = |id: i64| versions.iter().position(|(v, _)| *v == id).unwrap_or(usize::MAX);
+    rows.sort_by_key(|r| (position(r.language_version_id), r.revision));
+    rows.into_iter()
+        .map(|row| {
+            let language = versions
+                .iter()
+                .find(|(id, _)| *id == row.language_version_id)
+                .map_or("", |(_, l)| l.as_str())
+                .to_owned();
+            row.into_domain(&language).map_err(|e| corrupt(std::io::Error::other(e)))
+        })
+        .collect()
+}
+

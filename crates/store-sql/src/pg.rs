@@ -644,7 +644,7 @@ impl ActivityRepository for PgStore {
                     .execute(c)
                     .await?;
             }
-            diesel::insert_into(language_versions::table)
+            let version: i64 = diesel::insert_into(language_versions::table)
                 .values(VersionRow::new(
                     activity,
                     &new.language,
@@ -652,8 +652,10 @@ impl ActivityRepository for PgStore {
                     new.scorm.as_ref(),
                     now,
                 ))
-                .execute(c)
+                .returning(language_versions::id)
+                .get_result(c)
                 .await?;
+            revisions::first(c, version, new.scorm.as_ref().map(|s| (s, new.api_key)), new.now).await?;
             if new.kind == ActivityKind::Course {
                 let section = next_record_id(c).await?;
                 let curriculum = Curriculum::for_new_course(activity, new.tenant, section, new.now);
@@ -706,6 +708,7 @@ impl ActivityRepository for PgStore {
                     activity: new.activity,
                     language: new.language.clone(),
                 }))?;
+            revisions::first(c, id, new.scorm.as_ref().map(|s| (s, new.api_key)), new.now).await?;
             diesel::update(activities::table.find(new.activity.0))
                 .set(activities::updated_at.eq(now))
                 .execute(c)
@@ -751,15 +754,46 @@ impl ActivityRepository for PgStore {
         idempotency::activity_by_external_id(self, tenant, external_id).await
     }
 
+    async fn add_revision(&self, new: NewRevision) -> Result<RevisionOutcome, RevisionError> {
+        transaction!(self, |c| revisions::add(c, &new).await).map_err(flat)
+    }
+
+    async fn rollback(
+        &self,
+        tenant: TenantId,
+        activity: ActivityId,
+        language: &LanguageCode,
+        revision: u32,
+        now: DateTime<Utc>,
+    ) -> Result<RevisionOutcome, RevisionError> {
+        let language = language.clone();
+        transaction!(self, |c| revisions::rollback(c, tenant, activity, &language, revision, now).await)
+            .map_err(flat)
+    }
+
+    async fn revisions(&self, tenant: TenantId, activity: ActivityId) -> Result<Vec<PackageRevision>, StoreError> {
+        read!(self, |c| Ok(revisions::list(c, tenant, activity).await?))
+    }
+
     async fn storage_prefixes(&self) -> Result<Vec<String>, StoreError> {
         read!(self, |c| {
-            let prefixes: Vec<Option<String>> = language_versions::table
+            let mut prefixes: Vec<String> = language_versions::table
                 .select(language_versions::storage_prefix)
                 .filter(language_versions::storage_prefix.is_not_null())
-                .order(language_versions::storage_prefix)
-                .load(c)
-                .await?;
-            Ok(prefixes.into_iter().flatten().collect())
+                .load::<Option<String>>(c)
+                .await?
+                .into_iter()
+                .flatten()
+                .collect();
+            prefixes.extend(
+                package_revisions::table
+                    .select(package_revisions::storage_prefix)
+                    .load::<String>(c)
+                    .await?,
+            );
+            prefixes.sort_unstable();
+            prefixes.dedup();
+            Ok(prefixes)
         })
     }
 }
@@ -845,4 +879,6 @@ impl PgStore {
     }
 }
 
+mod audit;
 mod idempotency;
+mod revisions;

@@ -60,6 +60,143 @@ pub(crate) struct VersionRow {
     pub package_sha256: Option<String>,
     pub storage_prefix: Option<String>,
     pub created_at: NaiveDateTime,
+    pub revision: Option<i32>,
+}
+
+/// The package columns of a language version: what a replacement or rollback rewrites.
+#[derive(AsChangeset)]
+#[diesel(table_name = language_versions, treat_none_as_null = true)]
+pub(crate) struct PackageColumns {
+    pub scorm_version: Option<String>,
+    pub scorm_title: Option<String>,
+    pub description: Option<String>,
+    pub launch_href: Option<String>,
+    pub mastery_score: Option<f64>,
+    pub completion_threshold: Option<f64>,
+    pub items: Option<String>,
+    pub file_count: Option<i64>,
+    pub total_bytes: Option<i64>,
+    pub package_sha256: Option<String>,
+    pub storage_prefix: Option<String>,
+    pub revision: Option<i32>,
+}
+
+impl PackageColumns {
+    /// The columns of `scorm` as revision `revision` (all null for a course).
+    pub(crate) fn new(scorm: Option<&ScormContent>, revision: u32) -> Self {
+        Self {
+            scorm_version: scorm.and_then(|s| s.scorm_version.clone()),
+            scorm_title: scorm.and_then(|s| s.title.clone()),
+            description: scorm.and_then(|s| s.description.clone()),
+            launch_href: scorm.map(|s| s.launch_href.clone()),
+            mastery_score: scorm.and_then(|s| s.mastery_score),
+            completion_threshold: scorm.and_then(|s| s.completion_threshold),
+            items: scorm.map(|s| s.items.to_string()),
+            file_count: scorm.map(|s| i64::try_from(s.file_count).unwrap_or(i64::MAX)),
+            total_bytes: scorm.map(|s| i64::try_from(s.total_bytes).unwrap_or(i64::MAX)),
+            package_sha256: scorm.map(|s| s.package_sha256.clone()),
+            storage_prefix: scorm.map(|s| s.storage_prefix.clone()),
+            revision: scorm.map(|_| i32::try_from(revision).unwrap_or(i32::MAX)),
+        }
+    }
+}
+
+/// A stored package revision; `content` is its [`ScormContent`] as JSON.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = package_revisions)]
+pub(crate) struct RevisionRow {
+    pub language_version_id: i64,
+    pub revision: i32,
+    pub api_key_id: Option<i64>,
+    pub uploaded_at: NaiveDateTime,
+    pub package_sha256: String,
+    pub storage_prefix: String,
+    pub content: String,
+}
+
+impl RevisionRow {
+    pub(crate) fn new(
+        version: i64,
+        revision: u32,
+        api_key: Option<ApiKeyId>,
+        content: &ScormContent,
+        now: NaiveDateTime,
+    ) -> Self {
+        Self {
+            language_version_id: version,
+            revision: i32::try_from(revision).unwrap_or(i32::MAX),
+            api_key_id: api_key.map(|k| k.0),
+            uploaded_at: now,
+            package_sha256: content.package_sha256.clone(),
+            storage_prefix: content.storage_prefix.clone(),
+            content: serde_json::to_string(content).unwrap_or_default(),
+        }
+    }
+
+    pub(crate) fn content(&self) -> Result<ScormContent, serde_json::Error> {
+        serde_json::from_str(&self.content)
+    }
+
+    pub(crate) fn into_domain(self, language: &str) -> Result<PackageRevision, String> {
+        Ok(PackageRevision {
+            language: LanguageCode::parse("language", language).map_err(|e| e.to_string())?,
+            number: u32::try_from(self.revision).map_err(|e| e.to_string())?,
+            uploaded_at: utc(self.uploaded_at),
+            api_key: self.api_key_id.map(ApiKeyId),
+            content: self.content().map_err(|e| e.to_string())?,
+        })
+    }
+}
+
+/// A stored audit event.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_events)]
+pub(crate) struct AuditRow {
+    #[diesel(skip_insertion)]
+    pub id: i64,
+    pub tenant_id: i64,
+    pub api_key_id: Option<i64>,
+    pub origin: Option<String>,
+    pub action: String,
+    pub activity_id: Option<i64>,
+    pub record_id: Option<i64>,
+    pub changes: String,
+    pub request_id: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+impl From<&curricula_ports::AuditEvent> for AuditRow {
+    fn from(e: &curricula_ports::AuditEvent) -> Self {
+        Self {
+            id: 0,
+            tenant_id: e.tenant.0,
+            api_key_id: e.api_key.map(|k| k.0),
+            origin: e.origin.clone(),
+            action: e.action.clone(),
+            activity_id: e.activity.map(|a| a.0),
+            record_id: e.record.map(|r| r.0),
+            changes: e.changes.to_string(),
+            request_id: e.request_id.clone(),
+            created_at: e.at.naive_utc(),
+        }
+    }
+}
+
+impl AuditRow {
+    pub(crate) fn into_domain(self) -> curricula_ports::AuditEvent {
+        curricula_ports::AuditEvent {
+            id: self.id,
+            tenant: TenantId(self.tenant_id),
+            api_key: self.api_key_id.map(ApiKeyId),
+            origin: self.origin,
+            action: self.action,
+            activity: self.activity_id.map(ActivityId),
+            record: self.record_id.map(RecordId),
+            changes: serde_json::from_str(&self.changes).unwrap_or(serde_json::Value::Null),
+            request_id: self.request_id,
+            at: utc(self.created_at),
+        }
+    }
 }
 
 impl VersionRow {
@@ -70,23 +207,25 @@ impl VersionRow {
         scorm: Option<&ScormContent>,
         now: NaiveDateTime,
     ) -> Self {
+        let package = PackageColumns::new(scorm, 1);
         Self {
             id: 0,
             activity_id: activity.0,
             language: language.as_str().to_owned(),
             title: title.as_str().to_owned(),
-            scorm_version: scorm.and_then(|s| s.scorm_version.clone()),
-            scorm_title: scorm.and_then(|s| s.title.clone()),
-            description: scorm.and_then(|s| s.description.clone()),
-            launch_href: scorm.map(|s| s.launch_href.clone()),
-            mastery_score: scorm.and_then(|s| s.mastery_score),
-            completion_threshold: scorm.and_then(|s| s.completion_threshold),
-            items: scorm.map(|s| s.items.to_string()),
-            file_count: scorm.map(|s| s.file_count as i64),
-            total_bytes: scorm.map(|s| s.total_bytes as i64),
-            package_sha256: scorm.map(|s| s.package_sha256.clone()),
-            storage_prefix: scorm.map(|s| s.storage_prefix.clone()),
+            scorm_version: package.scorm_version,
+            scorm_title: package.scorm_title,
+            description: package.description,
+            launch_href: package.launch_href,
+            mastery_score: package.mastery_score,
+            completion_threshold: package.completion_threshold,
+            items: package.items,
+            file_count: package.file_count,
+            total_bytes: package.total_bytes,
+            package_sha256: package.package_sha256,
+            storage_prefix: package.storage_prefix,
             created_at: now,
+            revision: package.revision,
         }
     }
 
@@ -116,6 +255,7 @@ impl VersionRow {
             language: LanguageCode::parse("language", &self.language).map_err(|e| e.to_string())?,
             title: Name::parse("title", &self.title).map_err(|e| e.to_string())?,
             scorm,
+            revision: self.revision.and_then(|r| u32::try_from(r).ok()),
             created_at: utc(self.created_at),
         })
     }

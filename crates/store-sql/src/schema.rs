@@ -88,6 +88,7 @@ diesel::table! {
         package_sha256 -> Nullable<Text>,
         storage_prefix -> Nullable<Text>,
         created_at -> Timestamp,
+        revision -> Nullable<Integer>,
     }
 }
 
@@ -121,3 +122,32 @@ diesel::table! {
 diesel::joinable!(curriculum_activities -> tenants (account_id));
 diesel::joinable!(language_versions -> activities (activity_id));
 diesel::allow_tables_to_appear_in_same_query!(curriculum_activities, activities);
+diesel::allow_tables_to_appear_in_same_query!(language_versions, activities);
+
+diesel::table! {
+    package_revisions (id) {
+        id -> BigInt,
+        language_version_id -> BigInt,
+        revision -> Integer,
+        api_key_id -> Nullable<BigInt>,
+        uploaded_at -> Timestamp,
+        package_sha256 -> Text,
+        storage_prefix -> Text,
+        content -> Text,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        api_key_id -> Nullable<BigInt>,
+        origin -> Nullable<Text>,
+        action -> Text,
+        activity_id -> Nullable<BigInt>,
+        record_id -> Nullable<BigInt>,
+        changes -> Text,
+        request_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}

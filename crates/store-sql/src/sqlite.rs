@@ -630,7 +630,7 @@ impl ActivityRepository for SqliteStore {
                         .execute(c)?;
                 }
             }
-            diesel::insert_into(language_versions::table)
+            let version: i64 = diesel::insert_into(language_versions::table)
                 .values(VersionRow::new(
                     activity,
                     &new.language,
@@ -638,7 +638,9 @@ impl ActivityRepository for SqliteStore {
                     new.scorm.as_ref(),
                     now,
                 ))
-                .execute(c)?;
+                .returning(language_versions::id)
+                .get_result(c)?;
+            revisions::first(c, version, new.scorm.as_ref().map(|s| (s, new.api_key)), new.now)?;
             if new.kind == ActivityKind::Course {
                 let section = next_record_id(c)?;
                 let curriculum = Curriculum::for_new_course(activity, new.tenant, section, new.now);
@@ -695,6 +697,7 @@ impl ActivityRepository for SqliteStore {
                         TxError::Db(e)
                     }
                 })?;
+            revisions::first(c, id, new.scorm.as_ref().map(|s| (s, new.api_key)), new.now)?;
             diesel::update(activities::table.find(new.activity.0))
                 .set(activities::updated_at.eq(now))
                 .execute(c)?;
@@ -742,14 +745,47 @@ impl ActivityRepository for SqliteStore {
         idempotency::activity_by_external_id(self, tenant, external_id).await
     }
 
+    async fn add_revision(&self, new: NewRevision) -> Result<RevisionOutcome, RevisionError> {
+        self.write(move |c| revisions::add(c, &new)).await.map_err(flat)
+    }
+
+    async fn rollback(
+        &self,
+        tenant: TenantId,
+        activity: ActivityId,
+        language: &LanguageCode,
+        revision: u32,
+        now: DateTime<Utc>,
+    ) -> Result<RevisionOutcome, RevisionError> {
+        let language = language.clone();
+        self.write(move |c| revisions::rollback(c, tenant, activity, &language, revision, now))
+            .await
+            .map_err(flat)
+    }
+
+    async fn revisions(&self, tenant: TenantId, activity: ActivityId) -> Result<Vec<PackageRevision>, StoreError> {
+        self.run(move |c| Ok(revisions::list(c, tenant, activity)?))
+            .await
+            .map_err(store_only)
+    }
+
     async fn storage_prefixes(&self) -> Result<Vec<String>, StoreError> {
         self.run(|c| {
-            let prefixes: Vec<Option<String>> = language_versions::table
+            let mut prefixes: Vec<String> = language_versions::table
                 .select(language_versions::storage_prefix)
                 .filter(language_versions::storage_prefix.is_not_null())
-                .order(language_versions::storage_prefix)
-                .load(c)?;
-            Ok(prefixes.into_iter().flatten().collect())
+                .load::<Option<String>>(c)?
+                .into_iter()
+                .flatten()
+                .collect();
+            prefixes.extend(
+                package_revisions::table
+                    .select(package_revisions::storage_prefix)
+                    .load::<String>(c)?,
+            );
+            prefixes.sort_unstable();
+            prefixes.dedup();
+            Ok(prefixes)
         })
         .await
         .map_err(store_only)
@@ -837,4 +873,6 @@ impl CurriculumRepository for SqliteStore {
     }
 }
 
+mod audit;
 mod idempotency;
+mod revisions;

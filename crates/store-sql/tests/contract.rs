@@ -24,6 +24,7 @@ async fn sqlite_passes_idempotency_contract() {
     let store = SqliteStore::connect(&url, 4).await.unwrap();
     store.migrate().await.unwrap();
     curricula_ports::idempotency_contract::external_ids_are_unique_per_tenant(&store).await;
+    curricula_ports::audit_contract::audit_events(&store).await;
     curricula_ports::idempotency_contract::idempotency_keys(std::sync::Arc::new(store)).await;
 }
 
@@ -33,6 +34,7 @@ async fn postgres_passes_idempotency_contract() {
     let store = PgStore::connect(db.url(), 8).await.unwrap();
     store.migrate().await.unwrap();
     curricula_ports::idempotency_contract::external_ids_are_unique_per_tenant(&store).await;
+    curricula_ports::audit_contract::audit_events(&store).await;
     curricula_ports::idempotency_contract::idempotency_keys(std::sync::Arc::new(store)).await;
 }
 

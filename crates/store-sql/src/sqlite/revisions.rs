@@ -1,0 +1,182 @@
+//! Package revisions on SQLite: each replacement or rollback is one `IMMEDIATE` transaction,
+//! so concurrent replacements of a version are serialised and numbered in turn.
+
+use crate::TxError;
+use crate::rows::{PackageColumns, RevisionRow};
+use crate::schema::*;
+use crate::{corrupt, now_naive};
+use chrono::{DateTime, Utc};
+use curricula_domain::{ActivityId, LanguageCode, PackageRevision, TenantId, revisions_to_drop};
+use curricula_ports::{NewRevision, RevisionError, RevisionOutcome};
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+
+type Tx<T> = Result<T, TxError<RevisionError>>;
+
+/// The language version a replacement or rollback is about: its id and current revision.
+struct Version {
+    id: i64,
+    revision: u32,
+    sha256: Option<String>,
+}
+
+fn version(c: &mut SqliteConnection, tenant: TenantId, activity: ActivityId, language: &LanguageCode) -> Tx<Version> {
+    let kind: Option<String> = activities::table
+        .filter(activities::id.eq(activity.0).and(activities::tenant_id.eq(tenant.0)))
+        .select(activities::kind)
+        .first(c)
+        .optional()?;
+    match kind.as_deref() {
+        None => return Err(TxError::Refused(RevisionError::ActivityNotFound(activity))),
+        Some(kind) if crate::is_course(kind) => return Err(TxError::Refused(RevisionError::NotScorm(activity))),
+        Some(_) => {}
+    }
+    let (id, revision, sha256): (i64, Option<i32>, Option<String>) = language_versions::table
+        .filter(
+            language_versions::activity_id
+                .eq(activity.0)
+                .and(language_versions::language.eq(language.as_str())),
+        )
+        .select((
+            language_versions::id,
+            language_versions::revision,
+            language_versions::package_sha256,
+        ))
+        .first(c)
+        .optional()?
+        .ok_or_else(|| {
+            TxError::Refused(RevisionError::NoVersion {
+                activity,
+                language: language.clone(),
+            })
+        })?;
+    Ok(Version {
+        id,
+        revision: revision.and_then(|r| u32::try_from(r).ok()).unwrap_or(1),
+        sha256,
+    })
+}
+
+fn numbers(c: &mut SqliteConnection, version: i64) -> QueryResult<Vec<u32>> {
+    let numbers: Vec<i32> = package_revisions::table
+        .filter(package_revisions::language_version_id.eq(version))
+        .select(package_revisions::revision)
+        .order(package_revisions::revision)
+        .load(c)?;
+    Ok(numbers.into_iter().filter_map(|n| u32::try_from(n).ok()).collect())
+}
+
+fn touch(c: &mut SqliteConnection, activity: ActivityId, now: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(activities::table.find(activity.0))
+        .set(activities::updated_at.eq(now_naive(now)))
+        .execute(c)
+        .map(drop)
+}
+
+/// See [`curricula_ports::ActivityRepository::add_revision`].
+pub(super) fn add(c: &mut SqliteConnection, new: &NewRevision) -> Tx<RevisionOutcome> {
+    let version = version(c, new.tenant, new.activity, &new.language)?;
+    if version.sha256.as_deref() == Some(new.content.package_sha256.as_str()) {
+        return Ok(RevisionOutcome::Unchanged {
+            revision: version.revision,
+        });
+    }
+    let mut kept = numbers(c, version.id)?;
+    let next = kept.iter().copied().max().unwrap_or(0).max(version.revision) + 1;
+    let now = now_naive(new.now);
+    diesel::insert_into(package_revisions::table)
+        .values(RevisionRow::new(version.id, next, Some(new.api_key), &new.content, now))
+        .execute(c)?;
+    diesel::update(language_versions::table.find(version.id))
+        .set(PackageColumns::new(Some(&new.content), next))
+        .execute(c)?;
+    touch(c, new.activity, new.now)?;
+    kept.push(next);
+    let drop = revisions_to_drop(&kept, next, version.revision, new.keep);
+    let dropped: Vec<String> = if drop.is_empty() {
+        Vec::new()
+    } else {
+        let numbers: Vec<i32> = drop.iter().filter_map(|n| i32::try_from(*n).ok()).collect();
+        let mine = || {
+            package_revisions::language_version_id
+                .eq(version.id)
+                .and(package_revisions::revision.eq_any(numbers.clone()))
+        };
+        let prefixes = package_revisions::table
+            .filter(mine())
+            .select(package_revisions::storage_prefix)
+            .load(c)?;
+        diesel::delete(package_revisions::table.filter(mine())).execute(c)?;
+        prefixes
+    };
+    Ok(RevisionOutcome::Changed { revision: next, dropped })
+}
+
+/// See [`curricula_ports::ActivityRepository::rollback`].
+pub(super) fn rollback(
+    c: &mut SqliteConnection,
+    tenant: TenantId,
+    activity: ActivityId,
+    language: &LanguageCode,
+    revision: u32,
+    now: DateTime<Utc>,
+) -> Tx<RevisionOutcome> {
+    let version = version(c, tenant, activity, language)?;
+    let row: Option<RevisionRow> = package_revisions::table
+        .filter(
+            package_revisions::language_version_id
+                .eq(version.id)
+                .and(package_revisions::revision.eq(i32::try_from(revision).unwrap_or(-1))),
+        )
+        .select(RevisionRow::as_select())
+        .first(c)
+        .optional()?;
+    let Some(row) = row else {
+        return Err(TxError::Refused(RevisionError::RevisionNotFound {
+            revision,
+            kept: numbers(c, version.id)?,
+        }));
+    };
+    if revision == version.revision {
+        return Ok(RevisionOutcome::Unchanged { revision });
+    }
+    let content = row.content().map_err(corrupt)?;
+    diesel::update(language_versions::table.find(version.id))
+        .set(PackageColumns::new(Some(&content), revision))
+        .execute(c)?;
+    touch(c, activity, now)?;
+    Ok(RevisionOutcome::Changed {
+        revision,
+        dropped: Vec::new(),
+    })
+}
+
+/// See [`curricula_ports::ActivityRepository::revisions`].
+pub(super) fn list(c: &mut SqliteConnection, tenant: TenantId, activity: ActivityId) -> QueryResult<Vec<PackageRevision>> {
+    let versions: Vec<(i64, String)> = language_versions::table
+        .inner_join(activities::table)
+        .filter(activities::id.eq(activity.0).and(activities::tenant_id.eq(tenant.0)))
+        .select((language_versions::id, language_versions::language))
+        .order(language_versions::id)
+        .load(c)?;
+    let rows: Vec<RevisionRow> = package_revisions::table
+        .filter(package_revisions::language_version_id.eq_any(versions.iter().map(|(id, _)| *id)))
+        .select(RevisionRow::as_select())
+        .load(c)?;
+    crate::revisions_by_version(&versions, rows)
+}
+
+/// A revision row for a version just inserted with a package (revision 1).
+pub(super) fn first(
+    c: &mut SqliteConnection,
+    version: i64,
+    new: Option<(&curricula_domain::ScormContent, Option<curricula_domain::ApiKeyId>)>,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    if let Some((content, api_key)) = new {
+        diesel::insert_into(package_revisions::table)
+            .values(RevisionRow::new(version, 1, api_key, content, now_naive(now)))
+            .execute(c)?;
+    }
+    Ok(())
+}

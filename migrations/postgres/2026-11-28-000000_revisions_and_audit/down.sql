@@ -1,0 +1,3 @@
+DROP TABLE audit_events;
+DROP TABLE package_revisions;
+ALTER TABLE language_versions DROP COLUMN revision;
