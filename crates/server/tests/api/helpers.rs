@@ -4,13 +4,13 @@
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::{test, web};
 use curricula_domain::{ActivityId, TenantId};
-use curricula_ports::{ActivityRepository, BlobStore, TenantDirectory};
-use curricula_server::app::{AppState, SystemClock};
+use curricula_ports::{ActivityRepository, BlobStore};
+use curricula_server::app::{Adapters, AppState, SystemClock};
 use curricula_server::content::ContentState;
 use curricula_server::settings::ContentSettings;
-use curricula_service::{AdminService, IngestSettings, UploadService};
+use curricula_service::{AdminService, IngestSettings};
 use curricula_store_blob::ObjectBlobStore;
-use curricula_store_sql::SqliteStore;
+use curricula_store_sql::Database;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,9 +28,14 @@ pub enum Part<'a> {
 
 pub struct TestApp {
     pub dir: tempfile::TempDir,
-    pub sql: SqliteStore,
+    /// The activity repository of the app's database.
+    pub sql: Arc<dyn ActivityRepository>,
+    /// The app's database.
+    pub db: Database,
     pub state: web::Data<AppState>,
     pub tenant: TenantId,
+    /// The Postgres database of [`TestApp::postgres`], dropped with the app.
+    _pg: Option<curricula_store_sql::testing::TestDatabase>,
 }
 
 impl TestApp {
@@ -38,17 +43,37 @@ impl TestApp {
         Self::with(500_000_000, None).await
     }
 
-    /// With a body limit, and optionally another blob store (e.g. a failing one).
+    /// With a body limit, and optionally another blob store (e.g. a failing one), on SQLite.
     pub async fn with(max_body_bytes: u64, blobs: Option<Arc<dyn BlobStore>>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
-        let sql = SqliteStore::connect(&url, 4).await.unwrap();
-        sql.migrate().await.unwrap();
+        let db = Database::connect(&url, 4).await.unwrap();
+        Self::on(dir, db, None, max_body_bytes, blobs).await
+    }
+
+    /// The same app on a fresh Postgres database; `None` (said loudly) without one.
+    pub async fn postgres() -> Option<Self> {
+        let pg = curricula_store_sql::testing::TestDatabase::create().await?;
+        let db = Database::connect(pg.url(), 8).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        Some(Self::on(dir, db, Some(pg), 500_000_000, None).await)
+    }
+
+    /// The application wired as `curricula serve` wires it (through [`Adapters`]), over `db`.
+    async fn on(
+        dir: tempfile::TempDir,
+        db: Database,
+        pg: Option<curricula_store_sql::testing::TestDatabase>,
+        max_body_bytes: u64,
+        blobs: Option<Arc<dyn BlobStore>>,
+    ) -> Self {
+        db.migrate().await.unwrap();
         let blobs = blobs.unwrap_or_else(|| {
             let url = format!("file://{}", dir.path().join("blobs").display());
             Arc::new(ObjectBlobStore::open(&url).unwrap())
         });
-        let admin = AdminService::new(Arc::new(sql.clone()) as Arc<dyn TenantDirectory>, Arc::new(SystemClock));
+        let adapters = Adapters::new(db.clone(), Arc::clone(&blobs));
+        let admin = AdminService::new(Arc::clone(&adapters.directory), Arc::new(SystemClock));
         let tenant = admin
             .create_tenant("Istak", "en-GB", &["is-IS".into()])
             .await
@@ -63,29 +88,15 @@ impl TestApp {
         admin.create_key(tenant, Some(ORIGIN), Some(KEY)).await.unwrap();
         let tmp_dir = dir.path().join("tmp");
         std::fs::create_dir_all(&tmp_dir).unwrap();
-        let sql_arc = Arc::new(sql.clone());
-        let uploads = UploadService::new(
-            sql_arc.clone() as Arc<dyn TenantDirectory>,
-            sql_arc as Arc<dyn ActivityRepository>,
-            Arc::clone(&blobs),
-            Arc::new(SystemClock),
-            IngestSettings::default(),
-        );
-        let curricula = curricula_service::CurriculumService::new(
-            Arc::new(sql.clone()) as Arc<dyn TenantDirectory>,
-            Arc::new(sql.clone()) as Arc<dyn ActivityRepository>,
-            Arc::new(sql.clone()) as Arc<dyn curricula_ports::CurriculumRepository>,
-            Arc::new(SystemClock),
-        );
         let state = web::Data::new(AppState {
-            uploads,
-            curricula,
-            activities: curricula_service::ActivityQueries::new(Arc::new(sql.clone()) as Arc<dyn ActivityRepository>),
+            uploads: adapters.uploads(IngestSettings::default()).with_revisions_kept(3),
+            curricula: adapters.curricula(),
+            activities: adapters.activity_queries(),
             max_body_bytes,
             tmp_dir,
             content: ContentState::new(
-                Arc::new(sql.clone()),
-                Arc::new(sql.clone()),
+                Arc::clone(&adapters.directory),
+                Arc::clone(&adapters.activities),
                 Arc::clone(&blobs),
                 Arc::new(SystemClock),
                 &ContentSettings {
@@ -95,18 +106,16 @@ impl TestApp {
                 },
             )
             .unwrap(),
-            database: curricula_store_sql::Database::Sqlite(sql.clone()),
-            idempotency: curricula_service::IdempotencyService::new(
-                Arc::new(sql.clone()) as Arc<dyn curricula_ports::IdempotencyStore>,
-                Arc::new(SystemClock),
-                std::time::Duration::from_secs(24 * 3600),
-            ),
+            database: db.clone(),
+            idempotency: adapters.idempotency(std::time::Duration::from_secs(24 * 3600)),
         });
         Self {
             dir,
-            sql,
+            sql: Arc::clone(&adapters.activities),
+            db,
             state,
             tenant,
+            _pg: pg,
         }
     }
 

@@ -184,7 +184,8 @@ async fn v2_writes_replay_and_refuse_reuse_with_422() {
     assert_eq!(res.status().as_u16(), 200);
     assert!(res.headers().get("Idempotent-Replayed").is_some());
     let records = app
-        .sql
+        .db
+        .activities()
         .curriculum(app.tenant, curricula_domain::ActivityId(path))
         .await
         .unwrap()
@@ -211,7 +212,7 @@ async fn v2_writes_replay_and_refuse_reuse_with_422() {
 async fn keys_are_scoped_per_tenant() {
     let app = TestApp::new().await;
     let admin = curricula_service::AdminService::new(
-        std::sync::Arc::new(app.sql.clone()) as std::sync::Arc<dyn curricula_ports::TenantDirectory>,
+        app.db.directory(),
         std::sync::Arc::new(curricula_server::app::SystemClock),
     );
     let other = admin.create_tenant("Other", "en-GB", &[]).await.unwrap().id;

@@ -253,7 +253,7 @@ async fn launch_picks_the_language_version_and_refuses_what_cannot_launch() {
 
     // Another tenant's key does not even learn that the activity exists.
     let admin = curricula_service::AdminService::new(
-        Arc::new(app.sql.clone()) as Arc<dyn curricula_ports::TenantDirectory>,
+        app.db.directory(),
         Arc::new(curricula_server::app::SystemClock),
     );
     let other = admin.create_tenant("Other", "en-GB", &[]).await.unwrap().id;
@@ -355,7 +355,7 @@ async fn the_sweep_removes_only_old_unreferenced_folders() {
     // A sweep at `now + ahead` seconds.
     let sweeper = |ahead: i64| {
         BlobSweeper::new(
-            Arc::new(app.sql.clone()) as Arc<dyn curricula_ports::ActivityRepository>,
+            Arc::clone(&app.sql),
             Arc::clone(&blobs) as Arc<dyn BlobStore>,
             Arc::new(Later(ahead)),
             3600,

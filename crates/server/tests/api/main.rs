@@ -4,6 +4,7 @@ mod curriculum;
 mod helpers;
 mod idempotency;
 mod launch;
+mod revisions;
 mod openapi;
 mod ops;
 mod upload;

@@ -3,7 +3,7 @@
 use crate::helpers::*;
 use async_trait::async_trait;
 use bytes::Bytes;
-use curricula_ports::{ActivityRepository, BlobError, BlobInfo, BlobKey, BlobMeta, BlobStore, BlobStream};
+use curricula_ports::{BlobError, BlobInfo, BlobKey, BlobMeta, BlobStore, BlobStream};
 use std::io::Read;
 use std::sync::Arc;
 

@@ -2,7 +2,6 @@
 //! would, and stores nothing.
 
 use crate::helpers::*;
-use curricula_ports::ActivityRepository;
 use serde_json::Value;
 
 const NEW: &str = "/api/activityupload/new";
