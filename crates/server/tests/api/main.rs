@@ -1,5 +1,6 @@
 //! HTTP integration tests through the real actix application on SQLite and a blob folder.
 
+mod audit;
 mod curriculum;
 mod helpers;
 mod idempotency;
