@@ -19,6 +19,7 @@ pub struct Metrics {
     refused: IntCounterVec,
     errors: IntCounterVec,
     pool: IntGaugeVec,
+    audit_failures: prometheus::IntGauge,
 }
 
 /// The process's metrics.
@@ -87,6 +88,12 @@ impl Metrics {
         )
         .expect("valid metric options");
         let _ = registry.register(Box::new(pool.clone()));
+        let audit_failures = prometheus::IntGauge::new(
+            "audit_write_failures_total",
+            "Successful writes whose audit event could not be recorded (each is logged at error level)",
+        )
+        .expect("valid metric options");
+        let _ = registry.register(Box::new(audit_failures.clone()));
         Self {
             registry,
             requests,
@@ -96,7 +103,13 @@ impl Metrics {
             refused,
             errors,
             pool,
+            audit_failures,
         }
+    }
+
+    /// Sets how many audit events could not be recorded since start (read at every scrape).
+    pub fn set_audit_failures(&self, failures: u64) {
+        self.audit_failures.set(i64::try_from(failures).unwrap_or(i64::MAX));
     }
 
     /// Sets the database pool gauges (read at every scrape).

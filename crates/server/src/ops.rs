@@ -62,6 +62,7 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let metrics = crate::metrics::metrics();
     metrics.set_pool(state.database.pool_status());
+    metrics.set_audit_failures(state.curricula.audit().failures());
     HttpResponse::Ok()
         .content_type(prometheus::TEXT_FORMAT)
         .body(metrics.render())

@@ -192,3 +192,98 @@ pub fn before_after<T: serde::Serialize>(before: Option<&T>, after: Option<&T>) 
     let json = |v: Option<&T>| v.map_or(Value::Null, |v| serde_json::to_value(v).unwrap_or(Value::Null));
     serde_json::json!({ "before": json(before), "after": json(after) })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, TimeZone, Utc};
+    use curricula_domain::TenantId;
+    use curricula_ports::{MockAuditLog, StoreError};
+
+    struct Fixed;
+    impl Clock for Fixed {
+        fn now(&self) -> DateTime<Utc> {
+            Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap()
+        }
+    }
+
+    fn actor() -> Actor {
+        Actor {
+            caller: Caller {
+                tenant: TenantId(3),
+                key: ApiKeyId(7),
+            },
+            origin: Some("skoli.istak.is".into()),
+            request_id: Some("abc".into()),
+        }
+    }
+
+    fn entry() -> Entry {
+        Entry {
+            action: action::RECORD_UPDATE,
+            activity: None,
+            record: Some(RecordId(20)),
+            changes: serde_json::json!({ "before": 1, "after": 2 }),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_event_carries_who_what_and_when_but_no_key() {
+        let mut log = MockAuditLog::new();
+        log.expect_record()
+            .withf(|e| {
+                e.tenant == TenantId(3)
+                    && e.api_key == Some(ApiKeyId(7))
+                    && e.origin.as_deref() == Some("skoli.istak.is")
+                    && e.action == "curriculum_activity.update"
+                    && e.record == Some(RecordId(20))
+                    && e.request_id.as_deref() == Some("abc")
+                    && e.at == Fixed.now()
+            })
+            .times(1)
+            .returning(|_| Ok(()));
+        let trail = AuditTrail::new(Arc::new(log), Arc::new(Fixed));
+        trail.record(&actor(), entry()).await;
+        assert_eq!(trail.failures(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_failed_record_is_counted_not_returned() {
+        let mut log = MockAuditLog::new();
+        log.expect_record()
+            .returning(|_| Err(StoreError::Unavailable("down".into())));
+        let trail = AuditTrail::new(Arc::new(log), Arc::new(Fixed));
+        trail.record(&actor(), entry()).await;
+        assert_eq!(trail.failures(), 1);
+    }
+
+    #[tokio::test]
+    async fn filters_are_parsed_and_bad_ones_named() {
+        let mut log = MockAuditLog::new();
+        log.expect_events()
+            .withf(|tenant, filter, offset, limit| {
+                *tenant == TenantId(3)
+                    && filter.action.as_deref() == Some("package.replace")
+                    && filter.activity == Some(ActivityId(5))
+                    && filter.since.is_some()
+                    && filter.until.is_some()
+                    && (*offset, *limit) == (50, 50)
+            })
+            .returning(|_, _, _, _| Ok(AuditPage::default()));
+        let trail = AuditTrail::new(Arc::new(log), Arc::new(Fixed));
+        let params = |v: serde_json::Value| v.as_object().unwrap().clone();
+        let ok = params(serde_json::json!({
+            "page": "2",
+            "audit_event": { "action": "package.replace", "activity_id": "5", "created_at": "2026-11-01,2026-11-30" }
+        }));
+        assert_eq!(trail.list(actor().caller, &ok).await.unwrap().1, 2);
+        let bad = params(serde_json::json!({
+            "audit_event": { "action": "nope", "activity_id": "x", "created_at": "soon" },
+            "sort": "id"
+        }));
+        let Err(V2Error::Unprocessable(problems)) = trail.list(actor().caller, &bad).await else {
+            panic!("a 422")
+        };
+        assert_eq!(problems.len(), 4, "{problems:?}");
+    }
+}

@@ -3,7 +3,6 @@
 use crate::helpers::*;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::test;
-use curricula_ports::ActivityRepository;
 use serde_json::Value;
 
 const NEW: &str = "/api/activityupload/new";
@@ -279,82 +278,13 @@ async fn a_second_new_with_the_same_external_id_names_the_existing_activity() {
     );
 }
 
-/// The application over a fresh Postgres database (None when Postgres is not configured).
-async fn postgres_app() -> Option<(
-    curricula_store_sql::testing::TestDatabase,
-    tempfile::TempDir,
-    curricula_store_sql::PgStore,
-    actix_web::web::Data<curricula_server::app::AppState>,
-    curricula_domain::TenantId,
-)> {
-    use curricula_ports::{BlobStore, CurriculumRepository, IdempotencyStore, TenantDirectory};
-    use curricula_server::app::SystemClock;
-    use std::sync::Arc;
-    let db = curricula_store_sql::testing::TestDatabase::create().await?;
-    let pg = curricula_store_sql::PgStore::connect(db.url(), 8).await.unwrap();
-    pg.migrate().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let blobs: Arc<dyn BlobStore> = Arc::new(
-        curricula_store_blob::ObjectBlobStore::open(&format!("file://{}", dir.path().join("blobs").display())).unwrap(),
-    );
-    let directory: Arc<dyn TenantDirectory> = Arc::new(pg.clone());
-    let activities: Arc<dyn ActivityRepository> = Arc::new(pg.clone());
-    let admin = curricula_service::AdminService::new(Arc::clone(&directory), Arc::new(SystemClock));
-    let tenant = admin
-        .create_tenant("Istak", "en-GB", &["is-IS".into()])
-        .await
-        .unwrap()
-        .id;
-    admin.create_user(tenant, "jon.jonsson").await.unwrap();
-    admin.create_organisation(tenant, "Reykjavík", Some(81)).await.unwrap();
-    admin.create_key(tenant, Some(ORIGIN), Some(KEY)).await.unwrap();
-    let tmp_dir = dir.path().join("tmp");
-    std::fs::create_dir_all(&tmp_dir).unwrap();
-    let state = actix_web::web::Data::new(curricula_server::app::AppState {
-        uploads: curricula_service::UploadService::new(
-            Arc::clone(&directory),
-            Arc::clone(&activities),
-            Arc::clone(&blobs),
-            Arc::new(SystemClock),
-            curricula_service::IngestSettings::default(),
-        ),
-        curricula: curricula_service::CurriculumService::new(
-            Arc::clone(&directory),
-            Arc::clone(&activities),
-            Arc::new(pg.clone()) as Arc<dyn CurriculumRepository>,
-            Arc::new(SystemClock),
-        ),
-        activities: curricula_service::ActivityQueries::new(Arc::clone(&activities)),
-        max_body_bytes: 500_000_000,
-        tmp_dir,
-        idempotency: curricula_service::IdempotencyService::new(
-            Arc::new(pg.clone()) as Arc<dyn IdempotencyStore>,
-            Arc::new(SystemClock),
-            std::time::Duration::from_secs(24 * 3600),
-        ),
-        content: curricula_server::content::ContentState::new(
-            Arc::clone(&directory),
-            Arc::clone(&activities),
-            Arc::clone(&blobs),
-            Arc::new(SystemClock),
-            &curricula_server::settings::ContentSettings {
-                secret: CONTENT_SECRET.to_owned(),
-                url_lifetime_seconds: 3600,
-                public_base_url: String::new(),
-            },
-        )
-        .unwrap(),
-        database: curricula_store_sql::Database::Postgres(pg.clone()),
-    });
-    Some((db, dir, pg, state, tenant))
-}
-
 #[actix_web::test]
 async fn on_postgres_racing_duplicates_create_one_activity_and_retries_replay() {
-    let Some((_db, _dir, pg, state, tenant)) = postgres_app().await else {
+    let Some(app) = TestApp::postgres().await else {
         return;
     };
-    let service = test::init_service(curricula_server::app::app(state)).await;
+    let (pg, tenant) = (&app.sql, app.tenant);
+    let service = test::init_service(curricula_server::app::app(app.state.clone())).await;
     let package = sample_package("hse-presentation.zip");
     let parts = scorm_parts("HSE", &package);
     let (content_type, body) = multipart(&parts);
