@@ -25,7 +25,11 @@ pub async fn audit_events<S: AuditLog + TenantDirectory + ?Sized>(store: &S) {
     let t = store.create_tenant("Audited", &code("en-GB"), &[]).await.unwrap().id;
     let other = store.create_tenant("Elsewhere", &code("en-GB"), &[]).await.unwrap().id;
     for n in 0..7 {
-        let action = if n < 4 { "activity.create" } else { "curriculum_activity.update" };
+        let action = if n < 4 {
+            "activity.create"
+        } else {
+            "curriculum_activity.update"
+        };
         store.record(event(t, n, action)).await.unwrap();
     }
     store.record(event(other, 99, "activity.create")).await.unwrap();
@@ -33,7 +37,10 @@ pub async fn audit_events<S: AuditLog + TenantDirectory + ?Sized>(store: &S) {
     let all = store.events(t, &AuditFilter::default(), 0, 50).await.unwrap();
     assert_eq!(all.total, 7);
     let requests: Vec<_> = all.events.iter().filter_map(|e| e.request_id.clone()).collect();
-    assert_eq!(requests, ["req-6", "req-5", "req-4", "req-3", "req-2", "req-1", "req-0"]);
+    assert_eq!(
+        requests,
+        ["req-6", "req-5", "req-4", "req-3", "req-2", "req-1", "req-0"]
+    );
     let mut stored = all.events[0].clone();
     assert!(stored.id > 0);
     stored.id = 0;

@@ -660,8 +660,14 @@ pub async fn package_revisions<S: TenantDirectory + ActivityRepository + ?Sized>
     assert_eq!(numbers, vec![1, 3]);
     let prefixes = store.storage_prefixes().await.unwrap();
     assert!(prefixes.contains(&format!("packages/{}/rev", f.tenant)), "{prefixes:?}");
-    assert!(prefixes.contains(&format!("packages/{}/rev-3", f.tenant)), "{prefixes:?}");
-    assert!(!prefixes.contains(&format!("packages/{}/rev-2", f.tenant)), "{prefixes:?}");
+    assert!(
+        prefixes.contains(&format!("packages/{}/rev-3", f.tenant)),
+        "{prefixes:?}"
+    );
+    assert!(
+        !prefixes.contains(&format!("packages/{}/rev-2", f.tenant)),
+        "{prefixes:?}"
+    );
     match store.rollback(f.tenant, id, &en, 2, now()).await {
         Err(RevisionError::RevisionNotFound { revision: 2, kept }) => assert_eq!(kept, vec![1, 3]),
         other => panic!("{other:?}"),
@@ -686,12 +692,20 @@ pub async fn package_revisions<S: TenantDirectory + ActivityRepository + ?Sized>
         Err(RevisionError::ActivityNotFound(_))
     ));
     let course = store
-        .create_activity(new_activity(&f, ActivityKind::Course, "rev course", Placement::TopLevel))
+        .create_activity(new_activity(
+            &f,
+            ActivityKind::Course,
+            "rev course",
+            Placement::TopLevel,
+        ))
         .await
         .unwrap();
     let mut on_course = replace(6, 10);
     on_course.activity = course;
-    assert!(matches!(store.add_revision(on_course).await, Err(RevisionError::NotScorm(_))));
+    assert!(matches!(
+        store.add_revision(on_course).await,
+        Err(RevisionError::NotScorm(_))
+    ));
     let mut danish = replace(6, 10);
     danish.language = code("da-DK");
     assert!(matches!(

@@ -164,7 +164,11 @@ async fn swap_once(r: &Ready, i: usize) -> f64 {
     let params = json!({ "target_id": target, "orientation": orientation });
     let started = Instant::now();
     r.p.service
-        .update_position(&r.p.caller.into(), curricula_domain::RecordId(id), params.as_object().unwrap())
+        .update_position(
+            &r.p.caller.into(),
+            curricula_domain::RecordId(id),
+            params.as_object().unwrap(),
+        )
         .await
         .unwrap();
     started.elapsed().as_secs_f64() * 1000.0

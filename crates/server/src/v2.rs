@@ -271,7 +271,10 @@ fn links(req: &HttpRequest, page: usize, last: usize) -> String {
 async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let (params, caller) = read(&req, &body, &state).await?;
     let work = async {
-        let record = state.curricula.create(&actor(&req, caller), &attributes(&params)?).await?;
+        let record = state
+            .curricula
+            .create(&actor(&req, caller), &attributes(&params)?)
+            .await?;
         Ok(HttpResponse::Ok().json(record_json(&record)))
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
@@ -305,7 +308,10 @@ async fn update(
     let (params, caller) = read(&req, &body, &state).await?;
     let work = async {
         let id = record_id(&path)?;
-        let record = state.curricula.update(&actor(&req, caller), id, &attributes(&params)?).await?;
+        let record = state
+            .curricula
+            .update(&actor(&req, caller), id, &attributes(&params)?)
+            .await?;
         Ok(HttpResponse::Ok().json(record_json(&record)))
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
@@ -337,7 +343,10 @@ async fn update_position(
     let (params, caller) = read(&req, &body, &state).await?;
     let work = async {
         let id = record_id(&path)?;
-        state.curricula.update_position(&actor(&req, caller), id, &params).await?;
+        state
+            .curricula
+            .update_position(&actor(&req, caller), id, &params)
+            .await?;
         Ok(HttpResponse::Ok().finish())
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
@@ -561,5 +570,14 @@ async fn list_audit_events(
 
 /// The OpenAPI description of these routes.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(list, create, update, update_position, destroy, list_activities, show_activity, list_audit_events))]
+#[openapi(paths(
+    list,
+    create,
+    update,
+    update_position,
+    destroy,
+    list_activities,
+    show_activity,
+    list_audit_events
+))]
 pub struct ApiDoc;

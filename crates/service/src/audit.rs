@@ -80,7 +80,13 @@ pub struct Entry {
 }
 
 /// Filterable attributes (`audit_event[...]`).
-const FILTERS: [&str; 5] = ["created_at", "action", "activity_id", "curriculum_activity_id", "api_key_id"];
+const FILTERS: [&str; 5] = [
+    "created_at",
+    "action",
+    "activity_id",
+    "curriculum_activity_id",
+    "api_key_id",
+];
 
 /// Records and lists audit events. Cheap to clone.
 #[derive(Clone)]

@@ -1,8 +1,8 @@
 #![doc = include_str!("../README.md")]
 
 pub mod activities;
-pub mod audit;
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod curriculum;
 pub mod gc;
@@ -12,8 +12,8 @@ pub mod launch;
 pub mod upload;
 
 pub use activities::{ActivityPage, ActivityQueries};
-pub use audit::{Actor, AuditTrail};
 pub use admin::{AdminError, AdminService, IssuedKey};
+pub use audit::{Actor, AuditTrail};
 pub use auth::{AuthError, Caller, hash_key};
 pub use curriculum::{CurriculumService, ListPage, V2Error};
 pub use gc::{BlobSweeper, SweepError, SweepReport};

@@ -525,7 +525,13 @@ where
                 for prefix in &dropped {
                     self.discard_prefix(prefix).await;
                 }
-                tracing::info!(revision, dropped = dropped.len(), "package of activity {} ({}) replaced", activity.id, req.language);
+                tracing::info!(
+                    revision,
+                    dropped = dropped.len(),
+                    "package of activity {} ({}) replaced",
+                    activity.id,
+                    req.language
+                );
                 let entry = Entry {
                     action: action::PACKAGE_REPLACE,
                     activity: Some(activity.id),
@@ -571,7 +577,13 @@ where
             .and_then(|a| a.version(&req.language).and_then(|v| v.revision));
         let outcome = self
             .activities
-            .rollback(caller.tenant, req.activity, &req.language, req.revision, self.clock.now())
+            .rollback(
+                caller.tenant,
+                req.activity,
+                &req.language,
+                req.revision,
+                self.clock.now(),
+            )
             .await
             .map_err(|e| Self::revision_error(e, req.activity, &req.language))?;
         let (revision, unchanged) = match outcome {

@@ -7,7 +7,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use curricula_domain::*;
 use curricula_ports::*;
 use curricula_service::{
-    Actor, AddLanguage, Caller, CreateActivity, IngestSettings, Package, PackageSource, ReadSeek, UploadError, UploadService,
+    Actor, AddLanguage, Caller, CreateActivity, IngestSettings, Package, PackageSource, ReadSeek, UploadError,
+    UploadService,
 };
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Write};

@@ -309,8 +309,8 @@ fn revisions_by_version(
                 .find(|(id, _)| *id == row.language_version_id)
                 .map_or("", |(_, l)| l.as_str())
                 .to_owned();
-            row.into_domain(&language).map_err(|e| corrupt(std::io::Error::other(e)))
+            row.into_domain(&language)
+                .map_err(|e| corrupt(std::io::Error::other(e)))
         })
         .collect()
 }
-

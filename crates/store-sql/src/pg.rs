@@ -767,8 +767,11 @@ impl ActivityRepository for PgStore {
         now: DateTime<Utc>,
     ) -> Result<RevisionOutcome, RevisionError> {
         let language = language.clone();
-        transaction!(self, |c| revisions::rollback(c, tenant, activity, &language, revision, now).await)
-            .map_err(flat)
+        transaction!(self, |c| revisions::rollback(
+            c, tenant, activity, &language, revision, now
+        )
+        .await)
+        .map_err(flat)
     }
 
     async fn revisions(&self, tenant: TenantId, activity: ActivityId) -> Result<Vec<PackageRevision>, StoreError> {

@@ -103,7 +103,12 @@ async fn every_write_is_recorded(app: &TestApp) {
     let entry = entry["id"].as_i64().unwrap();
     let record_uri = |id: i64| format!("/api/v2/curriculum_activities/{id}?api_key={KEY}");
     let (status, _) = app
-        .v2("PUT", &record_uri(entry), JSON, r#"{"curriculum_activity": {"name": "Renamed"}}"#)
+        .v2(
+            "PUT",
+            &record_uri(entry),
+            JSON,
+            r#"{"curriculum_activity": {"name": "Renamed"}}"#,
+        )
         .await;
     assert_eq!(status, 200);
     let first_section = section - 1;
@@ -121,7 +126,12 @@ async fn every_write_is_recorded(app: &TestApp) {
 
     // Refused writes record nothing.
     let (status, _) = app
-        .v2("PUT", &record_uri(entry), JSON, r#"{"curriculum_activity": {"initial_view": "huge"}}"#)
+        .v2(
+            "PUT",
+            &record_uri(entry),
+            JSON,
+            r#"{"curriculum_activity": {"initial_view": "huge"}}"#,
+        )
         .await;
     assert_eq!(status, 422);
     let (status, _) = app
@@ -180,7 +190,10 @@ async fn every_write_is_recorded(app: &TestApp) {
     assert_eq!(created["changes"]["package"]["size"], package.len());
     let rolled = &all[5];
     assert_eq!(
-        (rolled["changes"]["before"]["revision"].as_i64(), rolled["changes"]["after"]["revision"].as_i64()),
+        (
+            rolled["changes"]["before"]["revision"].as_i64(),
+            rolled["changes"]["after"]["revision"].as_i64()
+        ),
         (Some(2), Some(1))
     );
 
@@ -190,7 +203,10 @@ async fn every_write_is_recorded(app: &TestApp) {
     let (_, about) = events(app, &format!("&audit_event[activity_id]={scorm}")).await;
     assert_eq!(about.as_array().unwrap().len(), 4, "{about}");
     let (_, record) = events(app, &format!("&audit_event[curriculum_activity_id]={entry}")).await;
-    assert_eq!(actions(&record), ["curriculum_activity.update", "curriculum_activity.create"]);
+    assert_eq!(
+        actions(&record),
+        ["curriculum_activity.update", "curriculum_activity.create"]
+    );
     let key_id = newest["api_key_id"].as_i64().unwrap();
     let (_, by_key) = events(app, &format!("&audit_event[api_key_id]={key_id}")).await;
     assert_eq!(by_key.as_array().unwrap().len(), 10);
@@ -206,7 +222,13 @@ async fn every_write_is_recorded(app: &TestApp) {
     // Malformed queries are 422s that name the problem; no key is 401.
     let (status, body) = events(app, "&audit_event[colour]=red").await;
     assert_eq!(status, 422);
-    assert!(body[0].as_str().unwrap().starts_with("audit_event[colour] is not a filter"), "{body}");
+    assert!(
+        body[0]
+            .as_str()
+            .unwrap()
+            .starts_with("audit_event[colour] is not a filter"),
+        "{body}"
+    );
     let (status, body) = events(app, "&audit_event[action]=activity.delete").await;
     assert_eq!(status, 422, "{body}");
     let (status, body) = events(app, "&audit_event[created_at]=yesterday").await;

@@ -252,10 +252,7 @@ async fn launch_picks_the_language_version_and_refuses_what_cannot_launch() {
     assert_eq!(bearer.status, 200);
 
     // Another tenant's key does not even learn that the activity exists.
-    let admin = curricula_service::AdminService::new(
-        app.db.directory(),
-        Arc::new(curricula_server::app::SystemClock),
-    );
+    let admin = curricula_service::AdminService::new(app.db.directory(), Arc::new(curricula_server::app::SystemClock));
     let other = admin.create_tenant("Other", "en-GB", &[]).await.unwrap().id;
     admin.create_key(other, None, Some("other-tenant-key")).await.unwrap();
     let stranger = launch(format!("{id}/launch?api_key=other-tenant-key")).await;

@@ -137,8 +137,7 @@ async fn replace_and_roll_back(app: &TestApp) {
     assert_eq!(revisions[0]["current"], false);
     assert!(revisions[1]["api_key_id"].as_i64().unwrap() > 0);
     assert_eq!(
-        revisions[1]["package_sha256"],
-        version["scorm"]["package_sha256"],
+        revisions[1]["package_sha256"], version["scorm"]["package_sha256"],
         "{version}"
     );
     assert!(revisions[1]["uploaded_at"].as_str().unwrap().ends_with('Z'));
@@ -148,7 +147,11 @@ async fn replace_and_roll_back(app: &TestApp) {
     assert_ne!(new_url, old_url);
     assert_ne!(new_page, old_page, "the two packages' launch pages differ");
     let (status, still) = get(app, &old_url).await;
-    assert_eq!((status, still == old_page), (200, true), "an old launch URL keeps working");
+    assert_eq!(
+        (status, still == old_page),
+        (200, true),
+        "an old launch URL keeps working"
+    );
 
     // The curriculum is untouched.
     let path_after = get_json(
@@ -162,13 +165,20 @@ async fn replace_and_roll_back(app: &TestApp) {
     let files = app.stored_files();
     let (status, body) = replace(app, id, "en-GB", &second).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!((body["revision"].as_i64(), body["unchanged"].as_bool()), (Some(2), Some(true)));
+    assert_eq!(
+        (body["revision"].as_i64(), body["unchanged"].as_bool()),
+        (Some(2), Some(true))
+    );
     assert!(body["message"].as_str().unwrap().contains("nothing changed"), "{body}");
     assert_eq!(app.stored_files(), files);
 
     // Roll back to 1: launches serve it again; rolling back to it twice changes nothing.
     let (status, body) = rollback(app, id, "1").await;
-    assert_eq!((status, body["revision"].as_i64(), body["unchanged"].as_bool()), (200, Some(1), Some(false)), "{body}");
+    assert_eq!(
+        (status, body["revision"].as_i64(), body["unchanged"].as_bool()),
+        (200, Some(1), Some(false)),
+        "{body}"
+    );
     let (_, page) = launch(app, id).await;
     assert!(page == old_page, "revision 1 is served again");
     let (status, body) = rollback(app, id, "1").await;
@@ -183,18 +193,33 @@ async fn replace_and_roll_back(app: &TestApp) {
         format!("revision 7 of activityId {id} (en-GB) was not found; the revisions kept are 1, 2")
     );
     let (status, body) = rollback(app, id, "zero").await;
-    assert_eq!((status, body["errorMessage"].as_str()), (400, Some("revision \"zero\" is not a positive integer")));
+    assert_eq!(
+        (status, body["errorMessage"].as_str()),
+        (400, Some("revision \"zero\" is not a positive integer"))
+    );
     let (status, body) = replace(app, id, "is-IS", &second).await;
-    assert_eq!((status, body["errorMessage"].clone()), (400, format!("activityId {id} has no is-IS language version").into()));
+    assert_eq!(
+        (status, body["errorMessage"].clone()),
+        (400, format!("activityId {id} has no is-IS language version").into())
+    );
     let (status, body) = replace(app, course, "en-GB", &second).await;
     assert_eq!(status, 400);
     assert!(body["errorMessage"].as_str().unwrap().contains("is a course"), "{body}");
     let (status, body) = replace(app, 999_999, "en-GB", &second).await;
-    assert_eq!((status, body["errorMessage"].as_str()), (400, Some("activityId 999999 was not found in your tenant")));
+    assert_eq!(
+        (status, body["errorMessage"].as_str()),
+        (400, Some("activityId 999999 was not found in your tenant"))
+    );
     let broken = zip_of(&[("index.html", b"<p>no manifest</p>")]);
     let (status, body) = replace(app, id, "en-GB", &broken).await;
     assert_eq!(status, 400);
-    assert!(body["errorMessage"].as_str().unwrap().starts_with("SCORM package refused"), "{body}");
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .unwrap()
+            .starts_with("SCORM package refused"),
+        "{body}"
+    );
     let (status, body) = app
         .post(
             REPLACE,

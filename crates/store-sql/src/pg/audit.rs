@@ -7,8 +7,8 @@ use crate::{RunError, TxError, store_only};
 use async_trait::async_trait;
 use curricula_domain::TenantId;
 use curricula_ports::{AuditEvent, AuditFilter, AuditLog, AuditPage, StoreError};
-use diesel::prelude::*;
 use diesel::pg::Pg;
+use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 /// The tenant's events matching `filter`, as a query that can be counted or paged.

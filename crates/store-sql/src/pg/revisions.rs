@@ -68,7 +68,8 @@ async fn numbers(c: &mut Conn, version: i64) -> QueryResult<Vec<u32>> {
         .filter(package_revisions::language_version_id.eq(version))
         .select(package_revisions::revision)
         .order(package_revisions::revision)
-        .load(c).await?;
+        .load(c)
+        .await?;
     Ok(numbers.into_iter().filter_map(|n| u32::try_from(n).ok()).collect())
 }
 
@@ -93,10 +94,12 @@ pub(super) async fn add(c: &mut Conn, new: &NewRevision) -> Tx<RevisionOutcome> 
     let now = now_naive(new.now);
     diesel::insert_into(package_revisions::table)
         .values(RevisionRow::new(version.id, next, Some(new.api_key), &new.content, now))
-        .execute(c).await?;
+        .execute(c)
+        .await?;
     diesel::update(language_versions::table.find(version.id))
         .set(PackageColumns::new(Some(&new.content), next))
-        .execute(c).await?;
+        .execute(c)
+        .await?;
     touch(c, new.activity, new.now).await?;
     kept.push(next);
     let drop = revisions_to_drop(&kept, next, version.revision, new.keep);
@@ -112,11 +115,17 @@ pub(super) async fn add(c: &mut Conn, new: &NewRevision) -> Tx<RevisionOutcome> 
         let prefixes = package_revisions::table
             .filter(mine())
             .select(package_revisions::storage_prefix)
-            .load(c).await?;
-        diesel::delete(package_revisions::table.filter(mine())).execute(c).await?;
+            .load(c)
+            .await?;
+        diesel::delete(package_revisions::table.filter(mine()))
+            .execute(c)
+            .await?;
         prefixes
     };
-    Ok(RevisionOutcome::Changed { revision: next, dropped })
+    Ok(RevisionOutcome::Changed {
+        revision: next,
+        dropped,
+    })
 }
 
 /// See [`curricula_ports::ActivityRepository::rollback`].
@@ -151,7 +160,8 @@ pub(super) async fn rollback(
     let content = row.content().map_err(corrupt)?;
     diesel::update(language_versions::table.find(version.id))
         .set(PackageColumns::new(Some(&content), revision))
-        .execute(c).await?;
+        .execute(c)
+        .await?;
     touch(c, activity, now).await?;
     Ok(RevisionOutcome::Changed {
         revision,
@@ -166,11 +176,13 @@ pub(super) async fn list(c: &mut Conn, tenant: TenantId, activity: ActivityId) -
         .filter(activities::id.eq(activity.0).and(activities::tenant_id.eq(tenant.0)))
         .select((language_versions::id, language_versions::language))
         .order(language_versions::id)
-        .load(c).await?;
+        .load(c)
+        .await?;
     let rows: Vec<RevisionRow> = package_revisions::table
         .filter(package_revisions::language_version_id.eq_any(versions.iter().map(|(id, _)| *id)))
         .select(RevisionRow::as_select())
-        .load(c).await?;
+        .load(c)
+        .await?;
     crate::revisions_by_version(&versions, rows)
 }
 
@@ -184,7 +196,8 @@ pub(super) async fn first(
     if let Some((content, api_key)) = new {
         diesel::insert_into(package_revisions::table)
             .values(RevisionRow::new(version, 1, api_key, content, now_naive(now)))
-            .execute(c).await?;
+            .execute(c)
+            .await?;
     }
     Ok(())
 }

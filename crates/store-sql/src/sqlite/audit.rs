@@ -20,7 +20,9 @@ pub(crate) fn matching(tenant: TenantId, filter: &AuditFilter) -> a::BoxedQuery<
 impl AuditLog for SqliteStore {
     async fn record(&self, event: AuditEvent) -> Result<(), StoreError> {
         self.run(move |c| {
-            diesel::insert_into(a::table).values(AuditRow::from(&event)).execute(c)?;
+            diesel::insert_into(a::table)
+                .values(AuditRow::from(&event))
+                .execute(c)?;
             Ok::<_, TxError<Infallible>>(())
         })
         .await

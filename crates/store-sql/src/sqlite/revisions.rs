@@ -109,7 +109,10 @@ pub(super) fn add(c: &mut SqliteConnection, new: &NewRevision) -> Tx<RevisionOut
         diesel::delete(package_revisions::table.filter(mine())).execute(c)?;
         prefixes
     };
-    Ok(RevisionOutcome::Changed { revision: next, dropped })
+    Ok(RevisionOutcome::Changed {
+        revision: next,
+        dropped,
+    })
 }
 
 /// See [`curricula_ports::ActivityRepository::rollback`].
@@ -152,7 +155,11 @@ pub(super) fn rollback(
 }
 
 /// See [`curricula_ports::ActivityRepository::revisions`].
-pub(super) fn list(c: &mut SqliteConnection, tenant: TenantId, activity: ActivityId) -> QueryResult<Vec<PackageRevision>> {
+pub(super) fn list(
+    c: &mut SqliteConnection,
+    tenant: TenantId,
+    activity: ActivityId,
+) -> QueryResult<Vec<PackageRevision>> {
     let versions: Vec<(i64, String)> = language_versions::table
         .inner_join(activities::table)
         .filter(activities::id.eq(activity.0).and(activities::tenant_id.eq(tenant.0)))
