@@ -616,9 +616,31 @@ impl Curriculum {
         out
     }
 
-    /// The record `id`, numbered, if it is in this path.
+    /// The record `id`, numbered, if it is in this path. Only that record is copied.
     pub fn record(&self, id: RecordId) -> Option<CurriculumRecord> {
-        self.records().into_iter().find(|r| r.id == id)
+        let mut next = 1;
+        for section in &self.sections {
+            let lft = next;
+            let rgt = lft + 1 + 2 * i32::try_from(section.entries.len()).unwrap_or(i32::MAX / 4);
+            if section.record.id == id {
+                return Some(CurriculumRecord {
+                    lft,
+                    rgt,
+                    ..section.record.clone()
+                });
+            }
+            if let Some(at) = section.entries.iter().position(|e| e.id == id) {
+                let entry_lft = lft + 1 + 2 * i32::try_from(at).unwrap_or(i32::MAX / 4);
+                return Some(CurriculumRecord {
+                    parent_id: Some(section.record.id),
+                    lft: entry_lft,
+                    rgt: entry_lft + 1,
+                    ..section.entries[at].clone()
+                });
+            }
+            next = rgt + 1;
+        }
+        None
     }
 
     /// The section ids, in order.

@@ -419,6 +419,11 @@ fn check_invariants(c: &Curriculum) -> Result<(), TestCaseError> {
         sections.iter().any(|s| s.control_mode != Some(ControlMode::Optional)),
         "no non-optional section"
     );
+    for r in &records {
+        let one = c.record(r.id);
+        prop_assert_eq!(one.as_ref(), Some(r), "record({}) agrees with records()", r.id);
+    }
+    prop_assert_eq!(c.record(RecordId(i64::MAX)), None);
     let loaded = Curriculum::from_records(PATH, ACCOUNT, records.clone());
     prop_assert!(loaded.is_ok(), "{:?}", loaded.err());
     prop_assert_eq!(loaded.unwrap().records(), records);
