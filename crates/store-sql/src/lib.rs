@@ -36,6 +36,8 @@ mod plan;
 mod rows;
 mod schema;
 mod sqlite;
+#[cfg(test)]
+mod upgrade_tests;
 #[cfg(feature = "testing")]
 pub mod testing;
 

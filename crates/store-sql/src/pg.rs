@@ -23,7 +23,7 @@ use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, Ru
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use std::sync::Arc;
 
-const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+pub(crate) const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
 /// The advisory lock `migrate` holds.
 const MIGRATION_LOCK: i64 = 0x4375_7272_6963_756c; // "Curricul"
@@ -38,6 +38,13 @@ pub struct PgStore {
 }
 
 impl PgStore {
+    /// A connection of its own, out of the pool (for tests that set up a database by hand).
+    #[cfg(test)]
+    pub(crate) async fn raw_connection(&self) -> Conn {
+        let pooled = self.pool.get().await.unwrap();
+        diesel_async::pooled_connection::deadpool::Object::take(pooled)
+    }
+
     /// Connects to the Postgres database named by `url` (`postgres://user:password@host/db`)
     /// with a pool of `pool_size` connections, and checks that a connection can be made.
     ///

@@ -25,7 +25,7 @@ use diesel_async::{AsyncConnection, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use std::sync::Arc;
 
-const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+pub(crate) const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
 /// Set on every connection: integrity, concurrency (WAL, wait instead of failing when busy).
 const PRAGMAS: &str =
@@ -108,7 +108,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` on a pooled connection on a blocking thread.
-    async fn run<R, E, F>(&self, f: F) -> Result<R, RunError<E>>
+    pub(crate) async fn run<R, E, F>(&self, f: F) -> Result<R, RunError<E>>
     where
         F: FnOnce(&mut SqliteConnection) -> Result<R, TxError<E>> + Send + 'static,
         R: Send + 'static,

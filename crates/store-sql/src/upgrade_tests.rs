@@ -1,0 +1,92 @@
+//! Upgrading a database that holds data from before package revisions: the migration gives
+//! every stored package revision 1, and the adapters read it like one uploaded since.
+
+use curricula_domain::{ActivityId, TenantId};
+use curricula_ports::ActivityRepository;
+use diesel_migrations::MigrationHarness;
+
+/// Rows as the schema before `2026-11-28-000000_revisions_and_audit` held them.
+const OLD_ROWS: &str = "
+INSERT INTO tenants (id, name, default_language, created_at) VALUES (1, 'T', 'en-GB', '2026-11-01 00:00:00');
+INSERT INTO users (id, tenant_id, username) VALUES (1, 1, 'u');
+INSERT INTO activities (id, tenant_id, kind, name, owner_id, all_organisations, parent_id, in_catalog, created_at, updated_at)
+    VALUES (1, 1, 'scorm', 'A', 1, true, NULL, true, '2026-11-01 00:00:00', '2026-11-01 00:00:00'),
+           (2, 1, 'course', 'C', 1, true, NULL, true, '2026-11-01 00:00:00', '2026-11-01 00:00:00');
+INSERT INTO language_versions (id, activity_id, language, title, scorm_version, scorm_title, description, launch_href,
+    mastery_score, completion_threshold, items, file_count, total_bytes, package_sha256, storage_prefix, created_at)
+    VALUES (1, 1, 'en-GB', 'A', '1.2', 'Title', NULL, 'index.html?x=1', 80, NULL, '[{\"identifier\":\"i\",\"children\":[]}]',
+            3, 1234, 'abab', 'packages/1/old', '2026-11-01 00:00:00'),
+           (2, 2, 'en-GB', 'C', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '2026-11-01 00:00:00');
+";
+
+async fn check<S: ActivityRepository>(store: &S) {
+    let revisions = store.revisions(TenantId(1), ActivityId(1)).await.unwrap();
+    assert_eq!(revisions.len(), 1, "{revisions:?}");
+    let revision = &revisions[0];
+    assert_eq!((revision.number, revision.api_key), (1, None));
+    assert_eq!(revision.content.launch_href, "index.html?x=1");
+    assert_eq!(revision.content.mastery_score, Some(80.0));
+    assert_eq!(revision.content.file_count, 3);
+    assert_eq!(revision.content.items[0]["identifier"], "i");
+    let activity = store.activity(TenantId(1), ActivityId(1)).await.unwrap().unwrap();
+    assert_eq!(activity.versions[0].revision, Some(1));
+    assert_eq!(activity.versions[0].scorm.as_ref(), Some(&revision.content));
+    let course = store.activity(TenantId(1), ActivityId(2)).await.unwrap().unwrap();
+    assert_eq!(course.versions[0].revision, None);
+    assert!(store.revisions(TenantId(1), ActivityId(2)).await.unwrap().is_empty());
+    assert_eq!(store.storage_prefixes().await.unwrap(), ["packages/1/old"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_data_from_before_revisions_gets_revision_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("old.db").display());
+    let store = crate::SqliteStore::connect(&url, 2).await.unwrap();
+    store.old_schema_with(4, OLD_ROWS).await;
+    store.migrate().await.unwrap();
+    check(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_data_from_before_revisions_gets_revision_1() {
+    let Some(db) = crate::testing::TestDatabase::create().await else { return };
+    let store = crate::PgStore::connect(db.url(), 2).await.unwrap();
+    store.old_schema_with(2, OLD_ROWS).await;
+    store.migrate().await.unwrap();
+    check(&store).await;
+}
+
+impl crate::SqliteStore {
+    /// Applies the first `migrations`, then runs `sql`.
+    async fn old_schema_with(&self, migrations: usize, sql: &'static str) {
+        self.run(move |c| {
+            for _ in 0..migrations {
+                c.run_next_migration(crate::sqlite::MIGRATIONS)
+                    .map_err(|e| crate::TxError::Refused(e.to_string()))?;
+            }
+            diesel::connection::SimpleConnection::batch_execute(c, sql)?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| e.to_string())
+        .unwrap();
+    }
+}
+
+impl crate::PgStore {
+    /// Applies the first `migrations`, then runs `sql`.
+    async fn old_schema_with(&self, migrations: usize, sql: &'static str) {
+        use diesel_async::SimpleAsyncConnection;
+        let conn = self.raw_connection().await;
+        let mut conn = tokio::task::spawn_blocking(move || {
+            let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
+            for _ in 0..migrations {
+                harness.run_next_migration(crate::pg::MIGRATIONS).unwrap();
+            }
+            harness.into_inner()
+        })
+        .await
+        .unwrap();
+        conn.batch_execute(sql).await.unwrap();
+    }
+}
