@@ -36,10 +36,10 @@ mod plan;
 mod rows;
 mod schema;
 mod sqlite;
-#[cfg(test)]
-mod upgrade_tests;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(test)]
+mod upgrade_tests;
 
 pub use pg::PgStore;
 pub use sqlite::SqliteStore;

@@ -49,7 +49,9 @@ async fn sqlite_data_from_before_revisions_gets_revision_1() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_data_from_before_revisions_gets_revision_1() {
-    let Some(db) = crate::testing::TestDatabase::create().await else { return };
+    let Some(db) = crate::testing::TestDatabase::create().await else {
+        return;
+    };
     let store = crate::PgStore::connect(db.url(), 2).await.unwrap();
     store.old_schema_with(2, OLD_ROWS).await;
     store.migrate().await.unwrap();
