@@ -584,6 +584,26 @@ where
     language_versions_are_unique(store).await;
     package_revisions(store).await;
     curricula_change_atomically(store).await;
+    every_list_matches_each_read(store).await;
+}
+
+/// A tenant's list of activities is exactly its activities read one by one, in id order
+/// (versions, organisations and all), for every tenant the suite created.
+pub async fn every_list_matches_each_read<S: TenantDirectory + ActivityRepository + ?Sized>(store: &S) {
+    let mut seen = 0;
+    for tenant in store.tenants().await.unwrap() {
+        let all = store.activities(tenant.id).await.unwrap();
+        let ids: Vec<ActivityId> = all.iter().map(|a| a.id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        assert_eq!(ids, sorted);
+        for activity in &all {
+            let one = store.activity(tenant.id, activity.id).await.unwrap();
+            assert_eq!(one.as_ref(), Some(activity));
+            seen += activity.versions.len();
+        }
+    }
+    assert!(seen > 5, "the suite's activities were listed ({seen} versions)");
 }
 
 /// Package revisions: numbered from 1, the current one in the version, earlier ones rolled

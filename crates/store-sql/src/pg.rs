@@ -731,17 +731,32 @@ impl ActivityRepository for PgStore {
 
     async fn activities(&self, tenant: TenantId) -> Result<Vec<Activity>, StoreError> {
         read!(self, |c| {
-            let ids: Vec<i64> = activities::table
+            let rows: Vec<ActivityRow> = activities::table
                 .filter(activities::tenant_id.eq(tenant.0))
                 .order(activities::id)
-                .select(activities::id)
+                .select(ActivityRow::as_select())
                 .load(c)
                 .await?;
-            let mut out = Vec::with_capacity(ids.len());
-            for id in ids {
-                out.extend(load_activity(c, tenant, ActivityId(id)).await?);
-            }
-            Ok(out)
+            let versions: Vec<VersionRow> = language_versions::table
+                .inner_join(activities::table)
+                .filter(activities::tenant_id.eq(tenant.0))
+                .order((language_versions::activity_id, language_versions::id))
+                .select(VersionRow::as_select())
+                .load(c)
+                .await?;
+            let links: Vec<(i64, i64)> = activity_organisations::table
+                .filter(activity_organisations::tenant_id.eq(tenant.0))
+                .order((
+                    activity_organisations::activity_id,
+                    activity_organisations::organisation_id,
+                ))
+                .select((
+                    activity_organisations::activity_id,
+                    activity_organisations::organisation_id,
+                ))
+                .load(c)
+                .await?;
+            Ok(rows::assemble(rows, versions, links)?)
         })
     }
 

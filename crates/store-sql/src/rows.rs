@@ -405,6 +405,33 @@ pub(crate) fn tenant(
 }
 
 /// An activity from its row, language versions and organisation ids.
+/// Activities with their versions and organisation links, each list in activity-id order
+/// (versions then by id, links then by organisation): three queries for a whole tenant.
+pub(crate) fn assemble(
+    rows: Vec<ActivityRow>,
+    versions: Vec<VersionRow>,
+    links: Vec<(i64, i64)>,
+) -> QueryResult<Vec<Activity>> {
+    let (mut versions, mut links) = (versions.into_iter().peekable(), links.into_iter().peekable());
+    rows.into_iter()
+        .map(|row| {
+            let mut own_versions = Vec::new();
+            while let Some(v) = versions.next_if(|v| v.activity_id <= row.id) {
+                if v.activity_id == row.id {
+                    own_versions.push(v);
+                }
+            }
+            let mut own_links = Vec::new();
+            while let Some((activity, organisation)) = links.next_if(|(a, _)| *a <= row.id) {
+                if activity == row.id {
+                    own_links.push(organisation);
+                }
+            }
+            activity(row, own_versions, own_links)
+        })
+        .collect()
+}
+
 pub(crate) fn activity(
     row: ActivityRow,
     versions: Vec<VersionRow>,

@@ -715,16 +715,29 @@ impl ActivityRepository for SqliteStore {
 
     async fn activities(&self, tenant: TenantId) -> Result<Vec<Activity>, StoreError> {
         self.run(move |c| {
-            let ids: Vec<i64> = activities::table
+            let rows: Vec<ActivityRow> = activities::table
                 .filter(activities::tenant_id.eq(tenant.0))
                 .order(activities::id)
-                .select(activities::id)
+                .select(ActivityRow::as_select())
                 .load(c)?;
-            let mut out = Vec::with_capacity(ids.len());
-            for id in ids {
-                out.extend(load_activity(c, tenant, ActivityId(id))?);
-            }
-            Ok(out)
+            let versions: Vec<VersionRow> = language_versions::table
+                .inner_join(activities::table)
+                .filter(activities::tenant_id.eq(tenant.0))
+                .order((language_versions::activity_id, language_versions::id))
+                .select(VersionRow::as_select())
+                .load(c)?;
+            let links: Vec<(i64, i64)> = activity_organisations::table
+                .filter(activity_organisations::tenant_id.eq(tenant.0))
+                .order((
+                    activity_organisations::activity_id,
+                    activity_organisations::organisation_id,
+                ))
+                .select((
+                    activity_organisations::activity_id,
+                    activity_organisations::organisation_id,
+                ))
+                .load(c)?;
+            Ok(rows::assemble(rows, versions, links)?)
         })
         .await
         .map_err(store_only)
