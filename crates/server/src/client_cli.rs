@@ -11,8 +11,11 @@ use std::fmt::Write as _;
 use std::io::{Cursor, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
-/// `curricula upload`: create a SCORM activity (optionally in a new or existing course), or add a
-/// language version to an activity.
+/// `curricula upload`: create a SCORM activity (optionally in a new or existing course), add a
+/// language version to an activity, or replace a language version's package.
+///
+/// Every request carries an `Idempotency-Key`, so a timeout, a dropped connection, a 409 or a
+/// 502/503/504 is retried (up to 3 times) without creating anything twice.
 #[derive(clap::Args, Debug)]
 #[command(group(clap::ArgGroup::new("placement").args(["course", "parent"])))]
 pub struct UploadArgs {
@@ -37,9 +40,13 @@ pub struct UploadArgs {
     /// Add a language version (culture code, e.g. is-IS) to `--activity` instead of creating one.
     #[arg(long, requires = "activity")]
     pub language: Option<String>,
-    /// The activity that gets the language version.
+    /// The activity that gets the language version (or whose package `--replace` replaces).
     #[arg(long, requires = "language")]
     pub activity: Option<i64>,
+    /// Replace the package of `--activity`'s `--language` version (a new revision) instead of
+    /// adding a language.
+    #[arg(long, requires = "language")]
+    pub replace: bool,
     /// Name of the activity or language version (default: the package's title).
     #[arg(long)]
     pub name: Option<String>,
@@ -188,7 +195,74 @@ fn progress_bar(len: u64) -> ProgressBar {
     bar
 }
 
-/// Runs `curricula upload`; prints the activity id on stdout.
+/// Attempts of one request after the first, and the wait before each.
+const RETRY_WAITS: [std::time::Duration; 3] = [
+    std::time::Duration::from_secs(1),
+    std::time::Duration::from_secs(2),
+    std::time::Duration::from_secs(4),
+];
+
+/// A fresh `Idempotency-Key` for one logical request.
+fn idempotency_key() -> String {
+    let mut random = [0u8; 16];
+    let _ = getrandom::fill(&mut random);
+    format!("curricula-cli-{}", random.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+/// Whether an answer is worth the same request again under the same key.
+fn retryable(status: u16) -> bool {
+    matches!(status, 409 | 502..=504)
+}
+
+/// POSTs the body `make` builds (again for each attempt) to `url` under one
+/// `Idempotency-Key`, retrying transport failures and retryable answers; shows a progress bar
+/// over the body's bytes when `progress`.
+fn post_retrying<R: Read + Send + 'static>(
+    agent: &ureq::Agent,
+    url: &str,
+    progress: bool,
+    make: impl Fn() -> anyhow::Result<(String, u64, R)>,
+) -> anyhow::Result<(u16, Value)> {
+    let key = idempotency_key();
+    let mut waits = RETRY_WAITS.iter();
+    loop {
+        let (content_type, len, reader) = make()?;
+        let bar = if progress { progress_bar(len) } else { ProgressBar::hidden() };
+        let sent = agent
+            .post(url)
+            .header("content-type", &content_type)
+            .header("content-length", &len.to_string())
+            .header("idempotency-key", &key)
+            .send(ureq::SendBody::from_owned_reader(bar.wrap_read(reader)));
+        bar.finish_and_clear();
+        let outcome = sent
+            .map_err(anyhow::Error::from)
+            .and_then(read_response);
+        let why = match &outcome {
+            Ok((status, _)) if !retryable(*status) => return outcome,
+            Ok((status, _)) => format!("the server answered {status}"),
+            Err(e) => format!("{e:#}"),
+        };
+        let Some(wait) = waits.next() else {
+            return outcome.with_context(|| format!("sending to {url}"));
+        };
+        eprintln!("{why}; retrying in {} s with the same Idempotency-Key", wait.as_secs());
+        std::thread::sleep(*wait);
+    }
+}
+
+/// A text-only form as a body for [`post_retrying`].
+fn text_body(fields: &[(&str, &str)]) -> anyhow::Result<(String, u64, Cursor<Vec<u8>>)> {
+    let mut form = Multipart::new();
+    for (field, value) in fields {
+        form.text(field, value);
+    }
+    let (content_type, body) = form.finish();
+    Ok((content_type, body.len() as u64, Cursor::new(body)))
+}
+
+/// Runs `curricula upload`; prints the activity id on stdout (and the revision, for
+/// `--replace`).
 ///
 /// # Errors
 /// When the package is refused locally, the server cannot be reached, or it refuses the upload.
@@ -197,25 +271,32 @@ pub fn upload(args: &UploadArgs) -> anyhow::Result<()> {
     let name = args.name.clone().unwrap_or(title);
     let server = base(&args.server);
     let agent = agent();
+    let user = args.user.as_deref().unwrap_or_default();
+    let organisations = args.organisations.as_deref();
     let mut parent = args.parent;
     if let Some(course) = &args.course {
-        let mut form = Multipart::new();
-        for (field, value) in [
+        // Everything the package's request will check but the file, before the course
+        // exists: a refusal then leaves no empty course behind.
+        let mut fields = vec![
             ("key", args.key.as_str()),
-            ("origin", &args.origin),
+            ("origin", args.origin.as_str()),
             ("activityType", "course"),
-            ("name", course),
-            ("userName", args.user.as_deref().unwrap_or_default()),
-        ] {
-            form.text(field, value);
+            ("name", course.as_str()),
+            ("userName", user),
+        ];
+        if let Some(organisations) = organisations {
+            fields.push(("organisationIds", organisations));
         }
-        let (content_type, body) = form.finish();
-        let response = agent
-            .post(&format!("{server}/api/activityupload/new"))
-            .header("content-type", &content_type)
-            .send(&body[..])
-            .with_context(|| format!("sending the course to {server}"))?;
-        let (status, body) = read_response(response)?;
+        let (status, body) = post_retrying(&agent, &format!("{server}/api/activityupload/validate"), false, || {
+            text_body(&fields)
+        })?;
+        if status != 200 {
+            return Err(upload_error(status, &body).context("checking the request before creating the course"));
+        }
+        fields.retain(|(field, _)| *field != "organisationIds");
+        let (status, body) = post_retrying(&agent, &format!("{server}/api/activityupload/new"), false, || {
+            text_body(&fields)
+        })?;
         if status != 201 {
             return Err(upload_error(status, &body).context("creating the course"));
         }
@@ -225,51 +306,72 @@ pub fn upload(args: &UploadArgs) -> anyhow::Result<()> {
         eprintln!("created course {id} ({course})");
         parent = Some(id);
     }
-    let mut form = Multipart::new();
-    form.text("key", &args.key);
-    form.text("origin", &args.origin);
-    form.text("name", &name);
-    let endpoint = match (&args.language, args.activity) {
+    let mut fields: Vec<(&str, String)> = vec![("key", args.key.clone()), ("origin", args.origin.clone())];
+    let (endpoint, created) = match (&args.language, args.activity) {
+        (Some(language), Some(activity)) if args.replace => {
+            fields.push(("activityId", activity.to_string()));
+            fields.push(("languageId", language.clone()));
+            ("replace", 200)
+        }
         (Some(language), Some(activity)) => {
-            form.text("activityId", &activity.to_string());
-            form.text("languageId", language);
-            "addlanguage"
+            fields.push(("name", name));
+            fields.push(("activityId", activity.to_string()));
+            fields.push(("languageId", language.clone()));
+            ("addlanguage", 201)
         }
         _ => {
-            form.text("activityType", "scorm");
-            form.text("userName", args.user.as_deref().unwrap_or_default());
+            fields.push(("name", name));
+            fields.push(("activityType", "scorm".into()));
+            fields.push(("userName", user.to_owned()));
             if let Some(parent) = parent {
-                form.text("parentActivityId", &parent.to_string());
+                fields.push(("parentActivityId", parent.to_string()));
             }
-            if let Some(organisations) = &args.organisations {
-                form.text("organisationIds", organisations);
+            if let Some(organisations) = organisations {
+                fields.push(("organisationIds", organisations.to_owned()));
             }
-            "new"
+            ("new", 201)
         }
     };
-    let file = std::fs::File::open(&args.package).with_context(|| format!("opening {}", args.package.display()))?;
-    let file_len = file.metadata().map(|m| m.len()).unwrap_or_default();
     let file_name = args
         .package
         .file_name()
         .map_or_else(|| "package.zip".to_owned(), |n| n.to_string_lossy().into_owned());
-    let (content_type, len, reader) = form.with_file(&file_name, file, file_len);
-    let bar = progress_bar(len);
-    let response = agent
-        .post(&format!("{server}/api/activityupload/{endpoint}"))
-        .header("content-type", &content_type)
-        .header("content-length", &len.to_string())
-        .send(ureq::SendBody::from_owned_reader(bar.wrap_read(reader)))
-        .with_context(|| format!("uploading to {server}"));
-    bar.finish_and_clear();
-    let (status, body) = read_response(response?)?;
-    if status != 201 {
-        bail!(upload_error(status, &body));
-    }
+    let result = post_retrying(&agent, &format!("{server}/api/activityupload/{endpoint}"), true, || {
+        let file =
+            std::fs::File::open(&args.package).with_context(|| format!("opening {}", args.package.display()))?;
+        let file_len = file.metadata().map(|m| m.len()).unwrap_or_default();
+        let mut form = Multipart::new();
+        for (field, value) in &fields {
+            form.text(field, value);
+        }
+        Ok(form.with_file(&file_name, file, file_len))
+    });
+    let outcome = result.and_then(|(status, body)| {
+        if status == created {
+            Ok(body)
+        } else {
+            Err(upload_error(status, &body))
+        }
+    });
+    let body = match (outcome, &args.course, parent) {
+        (Ok(body), _, _) => body,
+        (Err(e), Some(_), Some(course)) => {
+            return Err(e.context(format!(
+                "course {course} was created but holds no package; retry with --parent {course}"
+            )));
+        }
+        (Err(e), _, _) => return Err(e),
+    };
     let id = body["activityId"]
         .as_i64()
         .context("the server did not return an activityId")?;
-    println!("{id}");
+    if args.replace {
+        let message = body["message"].as_str().unwrap_or_default();
+        eprintln!("{message}");
+        println!("{id} revision {}", body["revision"]);
+    } else {
+        println!("{id}");
+    }
     Ok(())
 }
 

@@ -192,6 +192,29 @@ fn the_upload_and_tree_commands_work_against_a_server() {
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "2\n");
+    // A new revision of its en-GB package.
+    let out = upload(
+        &["--replace", "--language", "en-GB", "--activity", "2"],
+        &example("hse-presentation-is.zip"),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "2 revision 2\n");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("revision 2 is current"));
+    // A course whose package would be refused is not created: the request is checked first.
+    let out = upload(
+        &["--user", "nobody", "--course", "Ghost"],
+        &example("hse-presentation.zip"),
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("checking the request before creating the course") && stderr.contains("\"nobody\""),
+        "{stderr}"
+    );
+    let out = run(curricula(cwd)
+        .args(["tree", "--server", &server.url, "--curriculum", "3"])
+        .env("CURRICULA_API_KEY", KEY));
+    assert!(!out.status.success(), "no course 3 was created");
     // A refused package never reaches the server.
     let bad = cwd.join("bad.zip");
     std::fs::write(&bad, b"not a zip").unwrap();
