@@ -4,7 +4,6 @@
 use crate::rows::RecordRow;
 use curricula_domain::curriculum::CurriculumRecord;
 use curricula_domain::{ActivityId, RecordId};
-use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 /// Above this many shifted ranges the renumbering is written as absolute values instead.
@@ -41,42 +40,63 @@ struct Range {
 impl WritePlan {
     /// The plan for path `curriculum`, from its stored records to `after`.
     pub(crate) fn new(curriculum: ActivityId, before: &[CurriculumRecord], after: &[CurriculumRecord]) -> Self {
-        // What `curriculum::diff` computes, without copying the records that only moved.
-        let old: HashMap<RecordId, &CurriculumRecord> = before.iter().map(|r| (r.id, r)).collect();
-        let mut moved: HashMap<RecordId, (i32, i32)> = HashMap::new();
+        // What `curriculum::diff` computes, without copying the records that only moved, and
+        // without hashing: the old records are found by binary search over their ids, and
+        // the per-record facts live in vectors indexed like `before`.
+        let mut by_id: Vec<(RecordId, usize)> = before.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+        by_id.sort_unstable_by_key(|(id, _)| *id);
+        let old = |id: RecordId| {
+            by_id
+                .binary_search_by_key(&id, |(id, _)| *id)
+                .ok()
+                .map(|at| by_id[at].1)
+        };
+        let mut kept = vec![false; before.len()];
+        let mut moved: Vec<Option<(i32, i32)>> = vec![None; before.len()];
         let (mut changed, mut new_sections, mut new_entries) = (Vec::new(), Vec::new(), Vec::new());
         for record in after {
-            match old.get(&record.id) {
-                None if record.parent_id.is_some() => new_entries.push(RecordRow::from(record)),
-                None => new_sections.push(RecordRow::from(record)),
-                Some(o) if o.eq_except_bounds(record) => {
-                    if (o.lft, o.rgt) != (record.lft, record.rgt) {
-                        moved.insert(record.id, (record.lft - o.lft, record.rgt - o.rgt));
-                    }
+            let Some(at) = old(record.id) else {
+                if record.parent_id.is_some() {
+                    new_entries.push(RecordRow::from(record));
+                } else {
+                    new_sections.push(RecordRow::from(record));
                 }
-                Some(_) => changed.push(RecordRow::from(record)),
+                continue;
+            };
+            kept[at] = true;
+            let o = &before[at];
+            if o.eq_except_bounds(record) {
+                if (o.lft, o.rgt) != (record.lft, record.rgt) {
+                    moved[at] = Some((record.lft - o.lft, record.rgt - o.rgt));
+                }
+            } else {
+                changed.push(RecordRow::from(record));
             }
         }
-        let kept: HashSet<RecordId> = after.iter().map(|r| r.id).collect();
         let deleted = before
             .iter()
-            .filter(|r| !kept.contains(&r.id))
-            .map(|r| r.id.0)
+            .zip(&kept)
+            .filter(|(_, kept)| !**kept)
+            .map(|(r, _)| r.id.0)
             .collect();
-        let mut in_order: Vec<&CurriculumRecord> = before.iter().collect();
-        in_order.sort_by_key(|r| r.lft);
+        // Old records in `lft` order (already so when they come from the cache or the table).
+        let mut in_order: Vec<usize> = (0..before.len()).collect();
+        if !before.is_sorted_by_key(|r| r.lft) {
+            in_order.sort_unstable_by_key(|&i| before[i].lft);
+        }
         let mut ranges: Vec<Range> = Vec::new();
         let mut extending = false;
-        for record in in_order {
-            let Some(&(d_lft, d_rgt)) = moved.get(&record.id) else {
+        for i in in_order {
+            let Some((d_lft, d_rgt)) = moved[i] else {
                 extending = false;
                 continue;
             };
+            let lft = before[i].lft;
             match ranges.last_mut() {
-                Some(range) if extending && range.d_lft == d_lft && range.d_rgt == d_rgt => range.to_lft = record.lft,
+                Some(range) if extending && range.d_lft == d_lft && range.d_rgt == d_rgt => range.to_lft = lft,
                 _ => ranges.push(Range {
-                    from_lft: record.lft,
-                    to_lft: record.lft,
+                    from_lft: lft,
+                    to_lft: lft,
                     d_lft,
                     d_rgt,
                 }),
@@ -86,7 +106,10 @@ impl WritePlan {
         let renumber = if ranges.len() <= MAX_RANGES {
             shift_statement(curriculum, &ranges).into_iter().collect()
         } else {
-            let absolute: Vec<&CurriculumRecord> = after.iter().filter(|r| moved.contains_key(&r.id)).collect();
+            let absolute: Vec<&CurriculumRecord> = after
+                .iter()
+                .filter(|r| old(r.id).is_some_and(|at| moved[at].is_some()))
+                .collect();
             absolute.chunks(VALUES_CHUNK).map(values_statement).collect()
         };
         Self {
