@@ -584,7 +584,73 @@ where
     language_versions_are_unique(store).await;
     package_revisions(store).await;
     curricula_change_atomically(store).await;
+    random_moves_are_stored_exactly(store).await;
     every_list_matches_each_read(store).await;
+}
+
+/// Random moves of sections and entries in a path of 4 sections and 40 entries: after each,
+/// the stored records are exactly the domain's numbering of the same moves (every shape of
+/// renumbering the adapters write: one block, a block and a few rows, many ranges).
+pub async fn random_moves_are_stored_exactly<S>(store: &S)
+where
+    S: TenantDirectory + ActivityRepository + CurriculumRepository + ?Sized,
+{
+    use curriculum::{Curriculum, Orientation, RecordInput};
+    let f = fixture(store, "Random moves").await;
+    let path = store
+        .create_activity(new_activity(&f, ActivityKind::Course, "Moves", Placement::TopLevel))
+        .await
+        .unwrap();
+    let mut members = Vec::new();
+    for i in 0..40 {
+        let label = format!("Moved {i}");
+        members.push(
+            store
+                .create_activity(new_activity(&f, ActivityKind::Scorm, &label, Placement::TopLevel))
+                .await
+                .unwrap(),
+        );
+    }
+    let fill: CurriculumChange = Box::new(move |path, first| {
+        for (i, member) in members.iter().enumerate() {
+            let id = RecordId(first.0 + 3 + i as i64);
+            if i % 10 == 0 && i > 0 {
+                let mut input = RecordInput::default();
+                input.name = curriculum::Patch::Value(format!("Section {}", i / 10 + 1));
+                path.create_section(RecordId(first.0 + (i / 10) as i64 - 1), &input, now())?;
+            }
+            path.append_to_last_section(id, *member, ActivityKind::Scorm, format!("Entry {i}"), now())
+                .map_err(CurriculumErrors::from)?;
+        }
+        Ok(None)
+    });
+    store.change(f.tenant, path, fill).await.unwrap();
+    let stored = store.records(f.tenant, Some(path)).await.unwrap();
+    assert_eq!(stored.len(), 44, "{stored:?}");
+    let mut mirror = Curriculum::from_records(path, f.tenant, stored).unwrap();
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        usize::try_from(seed % n as u64).unwrap()
+    };
+    let mut applied = 0;
+    for _ in 0..150 {
+        let ids: Vec<RecordId> = mirror.records().iter().map(|r| r.id).collect();
+        let (id, target) = (ids[next(ids.len())], ids[next(ids.len())]);
+        let orientation = [Orientation::Above, Orientation::Below][next(2)];
+        if mirror.move_record(id, target, orientation, now()).is_err() {
+            continue;
+        }
+        applied += 1;
+        let change: CurriculumChange =
+            Box::new(move |path, _| path.move_record(id, target, orientation, now()).map(|()| None));
+        store.change(f.tenant, path, change).await.unwrap();
+        let stored = store.records(f.tenant, Some(path)).await.unwrap();
+        assert_eq!(stored, mirror.records(), "after moving {id} {orientation:?} {target}");
+    }
+    assert!(applied > 50, "{applied} moves applied");
 }
 
 /// A tenant's list of activities is exactly its activities read one by one, in id order

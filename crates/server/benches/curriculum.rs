@@ -3,6 +3,10 @@
 //! the two paths' runs alternated.
 //!
 //! `cargo bench -p curricula-server --bench curriculum`
+//!
+//! With `PROFILE_MOVES=N` it only builds the 1,000-entry path and makes N worst-case moves,
+//! for an instruction profile: run it with N = 0 and N = 200 under
+//! `valgrind --tool=callgrind` and divide the difference by 200.
 
 use curricula_domain::curriculum::CurriculumRecord;
 use curricula_domain::{ActivityId, ActivityKind, LanguageCode, Name, Organisations, Placement, TenantId};
@@ -192,6 +196,17 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(async {
+        if let Some(n) = std::env::var("PROFILE_MOVES")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+        {
+            // Profile mode (see the top of this file).
+            let large = ready(1000).await;
+            for i in 0..n {
+                move_once(&large, i).await;
+            }
+            return;
+        }
         let small = ready(10).await;
         let large = ready(1000).await;
         // Alternated, so that whatever else the machine does weighs on both alike.

@@ -206,7 +206,10 @@ const RETRY_WAITS: [std::time::Duration; 3] = [
 fn idempotency_key() -> String {
     let mut random = [0u8; 16];
     let _ = getrandom::fill(&mut random);
-    format!("curricula-cli-{}", random.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    format!(
+        "curricula-cli-{}",
+        random.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
 }
 
 /// Whether an answer is worth the same request again under the same key.
@@ -227,7 +230,11 @@ fn post_retrying<R: Read + Send + 'static>(
     let mut waits = RETRY_WAITS.iter();
     loop {
         let (content_type, len, reader) = make()?;
-        let bar = if progress { progress_bar(len) } else { ProgressBar::hidden() };
+        let bar = if progress {
+            progress_bar(len)
+        } else {
+            ProgressBar::hidden()
+        };
         let sent = agent
             .post(url)
             .header("content-type", &content_type)
@@ -235,9 +242,7 @@ fn post_retrying<R: Read + Send + 'static>(
             .header("idempotency-key", &key)
             .send(ureq::SendBody::from_owned_reader(bar.wrap_read(reader)));
         bar.finish_and_clear();
-        let outcome = sent
-            .map_err(anyhow::Error::from)
-            .and_then(read_response);
+        let outcome = sent.map_err(anyhow::Error::from).and_then(read_response);
         let why = match &outcome {
             Ok((status, _)) if !retryable(*status) => return outcome,
             Ok((status, _)) => format!("the server answered {status}"),
@@ -337,8 +342,7 @@ pub fn upload(args: &UploadArgs) -> anyhow::Result<()> {
         .file_name()
         .map_or_else(|| "package.zip".to_owned(), |n| n.to_string_lossy().into_owned());
     let result = post_retrying(&agent, &format!("{server}/api/activityupload/{endpoint}"), true, || {
-        let file =
-            std::fs::File::open(&args.package).with_context(|| format!("opening {}", args.package.display()))?;
+        let file = std::fs::File::open(&args.package).with_context(|| format!("opening {}", args.package.display()))?;
         let file_len = file.metadata().map(|m| m.len()).unwrap_or_default();
         let mut form = Multipart::new();
         for (field, value) in &fields {

@@ -10,6 +10,9 @@ use std::fmt::Write as _;
 const MAX_RANGES: usize = 32;
 /// Rows per absolute-value statement.
 const VALUES_CHUNK: usize = 500;
+/// Rows outside the largest shifted block that are still written by id rather than in one
+/// `CASE` over every range.
+const SCATTERED_BY_ID: usize = 16;
 
 /// The writes that turn `before` into `after`, in the order they must run: deletes, the
 /// renumbering (against the old bounds), new sections, changed rows (which may now name a new
@@ -35,6 +38,8 @@ struct Range {
     to_lft: i32,
     d_lft: i32,
     d_rgt: i32,
+    /// Rows in it.
+    rows: usize,
 }
 
 impl WritePlan {
@@ -93,24 +98,42 @@ impl WritePlan {
             };
             let lft = before[i].lft;
             match ranges.last_mut() {
-                Some(range) if extending && range.d_lft == d_lft && range.d_rgt == d_rgt => range.to_lft = lft,
+                Some(range) if extending && range.d_lft == d_lft && range.d_rgt == d_rgt => {
+                    range.to_lft = lft;
+                    range.rows += 1;
+                }
                 _ => ranges.push(Range {
                     from_lft: lft,
                     to_lft: lft,
                     d_lft,
                     d_rgt,
+                    rows: 1,
                 }),
             }
             extending = true;
         }
-        let renumber = if ranges.len() <= MAX_RANGES {
-            shift_statement(curriculum, &ranges).into_iter().collect()
-        } else {
-            let absolute: Vec<&CurriculumRecord> = after
+        let absolute = |skip: Option<&Range>| -> Vec<String> {
+            let outside = |lft: i32| skip.is_none_or(|r| lft < r.from_lft || lft > r.to_lft);
+            let rows: Vec<&CurriculumRecord> = after
                 .iter()
-                .filter(|r| old(r.id).is_some_and(|at| moved[at].is_some()))
+                .filter(|r| old(r.id).is_some_and(|at| moved[at].is_some() && outside(before[at].lft)))
                 .collect();
-            absolute.chunks(VALUES_CHUNK).map(values_statement).collect()
+            rows.chunks(VALUES_CHUNK).map(values_statement).collect()
+        };
+        let largest = ranges.iter().max_by_key(|r| r.rows);
+        let scattered = ranges.iter().map(|r| r.rows).sum::<usize>() - largest.map_or(0, |r| r.rows);
+        let renumber = match largest {
+            None => Vec::new(),
+            // The common case (a block shifted, a few rows elsewhere): the block by its old
+            // bounds first, then the few by id, which the shift cannot have touched. Cheaper
+            // per row than one CASE over every range.
+            Some(block) if scattered <= SCATTERED_BY_ID => {
+                let mut statements = vec![shift_statement(curriculum, std::slice::from_ref(block))];
+                statements.extend(absolute(Some(block)));
+                statements
+            }
+            Some(_) if ranges.len() <= MAX_RANGES => vec![shift_statement(curriculum, &ranges)],
+            Some(_) => absolute(None),
         };
         Self {
             deleted,
@@ -123,10 +146,14 @@ impl WritePlan {
 }
 
 /// One `UPDATE` shifting every range at once: each row's new bounds are computed from its old
-/// `lft`, so ranges cannot catch rows another range has just moved.
-fn shift_statement(curriculum: ActivityId, ranges: &[Range]) -> Option<String> {
-    if ranges.is_empty() {
-        return None;
+/// `lft`, so ranges cannot catch rows another range has just moved. One range is a plain shift.
+fn shift_statement(curriculum: ActivityId, ranges: &[Range]) -> String {
+    if let [r] = ranges {
+        return format!(
+            "UPDATE curriculum_activities SET lft = lft + {}, rgt = rgt + {} \
+             WHERE curriculum_id = {} AND lft BETWEEN {} AND {}",
+            r.d_lft, r.d_rgt, curriculum.0, r.from_lft, r.to_lft
+        );
     }
     let case = |pick: fn(&Range) -> i32| {
         let mut sql = String::from("CASE");
@@ -146,13 +173,13 @@ fn shift_statement(curriculum: ActivityId, ranges: &[Range]) -> Option<String> {
         .iter()
         .map(|r| format!("lft BETWEEN {} AND {}", r.from_lft, r.to_lft))
         .collect();
-    Some(format!(
+    format!(
         "UPDATE curriculum_activities SET lft = lft + {}, rgt = rgt + {} WHERE curriculum_id = {} AND ({})",
         case(|r| r.d_lft),
         case(|r| r.d_rgt),
         curriculum.0,
         within.join(" OR ")
-    ))
+    )
 }
 
 /// Absolute new bounds for many scattered rows (SQLite and Postgres both name a `VALUES`
