@@ -237,13 +237,4 @@ async fn every_write_is_recorded(app: &TestApp) {
     assert_eq!(status, 401);
 }
 
-#[actix_web::test]
-async fn every_write_is_recorded_on_sqlite() {
-    every_write_is_recorded(&TestApp::new().await).await;
-}
-
-#[actix_web::test]
-async fn every_write_is_recorded_on_postgres() {
-    let Some(app) = TestApp::postgres().await else { return };
-    every_write_is_recorded(&app).await;
-}
+on_both_databases!(every_write_is_recorded);

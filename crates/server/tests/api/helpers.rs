@@ -253,3 +253,24 @@ pub fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
     }
     writer.finish().unwrap().into_inner()
 }
+
+/// Runs each `async fn name(app: &TestApp)` of the calling module as two tests,
+/// `name::on_sqlite` and `name::on_postgres` (the latter skipped loudly without
+/// `TEST_DATABASE_URL`, required in CI).
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[actix_web::test]
+            async fn on_sqlite() {
+                super::$name(&crate::helpers::TestApp::new().await).await;
+            }
+
+            #[actix_web::test]
+            async fn on_postgres() {
+                let Some(app) = crate::helpers::TestApp::postgres().await else { return };
+                super::$name(&app).await;
+            }
+        }
+    )*};
+}
+pub(crate) use on_both_databases;

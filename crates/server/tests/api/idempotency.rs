@@ -55,25 +55,23 @@ async fn activity_count(app: &TestApp) -> usize {
     app.sql.activities(app.tenant).await.unwrap().len()
 }
 
-#[actix_web::test]
-async fn a_retry_with_the_same_key_returns_the_same_activity_and_creates_nothing() {
-    let app = TestApp::new().await;
+async fn a_retry_with_the_same_key_returns_the_same_activity_and_creates_nothing(app: &TestApp) {
     let package = sample_package("hse-presentation.zip");
     let parts = scorm_parts("HSE", &package);
-    let (status, first, replayed) = upload(&app, NEW, &parts, Some("retry-1")).await;
+    let (status, first, replayed) = upload(app, NEW, &parts, Some("retry-1")).await;
     assert_eq!(status, 201, "{first}");
     assert!(!replayed);
     let files = app.stored_files();
-    let count = activity_count(&app).await;
+    let count = activity_count(app).await;
 
-    let (status, again, replayed) = upload(&app, NEW, &parts, Some("retry-1")).await;
+    let (status, again, replayed) = upload(app, NEW, &parts, Some("retry-1")).await;
     assert_eq!((status, &again), (201, &first), "same status, same body");
     assert!(replayed, "a replay says so");
-    assert_eq!(activity_count(&app).await, count, "no second activity");
+    assert_eq!(activity_count(app).await, count, "no second activity");
     assert_eq!(app.stored_files(), files, "no second copy of the package");
 
     // Without a key, the seed behaviour: a second activity.
-    let (status, other, _) = upload(&app, NEW, &parts, None).await;
+    let (status, other, _) = upload(app, NEW, &parts, None).await;
     assert_eq!(status, 201);
     assert_ne!(other["activityId"], first["activityId"]);
 
@@ -85,22 +83,20 @@ async fn a_retry_with_the_same_key_returns_the_same_activity_and_creates_nothing
         Part::Text("name", "C"),
         Part::Text("userName", "nobody"),
     ];
-    let (status, refused, _) = upload(&app, NEW, &bad, Some("bad-1")).await;
+    let (status, refused, _) = upload(app, NEW, &bad, Some("bad-1")).await;
     assert_eq!(status, 400, "{refused}");
-    let (status, again, replayed) = upload(&app, NEW, &bad, Some("bad-1")).await;
+    let (status, again, replayed) = upload(app, NEW, &bad, Some("bad-1")).await;
     assert_eq!((status, again, replayed), (400, refused, true));
 }
 
-#[actix_web::test]
-async fn reusing_a_key_for_another_request_is_refused() {
-    let app = TestApp::new().await;
+async fn reusing_a_key_for_another_request_is_refused(app: &TestApp) {
     let package = sample_package("hse-presentation.zip");
-    let (status, _, _) = upload(&app, NEW, &scorm_parts("HSE", &package), Some("k")).await;
+    let (status, _, _) = upload(app, NEW, &scorm_parts("HSE", &package), Some("k")).await;
     assert_eq!(status, 201);
-    let count = activity_count(&app).await;
+    let count = activity_count(app).await;
 
     // Another name.
-    let (status, body, _) = upload(&app, NEW, &scorm_parts("Other", &package), Some("k")).await;
+    let (status, body, _) = upload(app, NEW, &scorm_parts("Other", &package), Some("k")).await;
     assert_eq!(status, 400, "{body}");
     let message = body["errorMessage"].as_str().unwrap();
     assert!(
@@ -109,7 +105,7 @@ async fn reusing_a_key_for_another_request_is_refused() {
     );
     // Another file.
     let other = sample_package("hse-presentation-is.zip");
-    let (status, _, _) = upload(&app, NEW, &scorm_parts("HSE", &other), Some("k")).await;
+    let (status, _, _) = upload(app, NEW, &scorm_parts("HSE", &other), Some("k")).await;
     assert_eq!(status, 400);
     // Another endpoint.
     let add = [
@@ -120,12 +116,12 @@ async fn reusing_a_key_for_another_request_is_refused() {
         Part::Text("name", "HSE"),
         Part::File("file", &package),
     ];
-    let (status, _, _) = upload(&app, ADD, &add, Some("k")).await;
+    let (status, _, _) = upload(app, ADD, &add, Some("k")).await;
     assert_eq!(status, 400);
-    assert_eq!(activity_count(&app).await, count, "nothing ran");
+    assert_eq!(activity_count(app).await, count, "nothing ran");
 
     // A malformed key names the header.
-    let (status, body, _) = upload(&app, NEW, &scorm_parts("HSE", &package), Some("has space")).await;
+    let (status, body, _) = upload(app, NEW, &scorm_parts("HSE", &package), Some("has space")).await;
     assert_eq!(status, 400);
     assert!(
         body["errorMessage"].as_str().unwrap().contains("Idempotency-Key"),
@@ -133,13 +129,11 @@ async fn reusing_a_key_for_another_request_is_refused() {
     );
 }
 
-#[actix_web::test]
-async fn racing_duplicates_with_one_key_create_one_activity() {
-    let app = TestApp::new().await;
+async fn racing_duplicates_with_one_key_create_one_activity(app: &TestApp) {
     let package = sample_package("hse-presentation.zip");
     let parts = scorm_parts("HSE", &package);
-    let before = activity_count(&app).await;
-    let requests: Vec<_> = (0..4).map(|_| upload(&app, NEW, &parts, Some("race"))).collect();
+    let before = activity_count(app).await;
+    let requests: Vec<_> = (0..4).map(|_| upload(app, NEW, &parts, Some("race"))).collect();
     let answers = futures::future::join_all(requests).await;
     let created: Vec<&Value> = answers
         .iter()
@@ -154,21 +148,19 @@ async fn racing_duplicates_with_one_key_create_one_activity() {
         }
     }
     assert!(created.iter().all(|b| *b == created[0]), "one activityId: {answers:?}");
-    assert_eq!(activity_count(&app).await, before + 1, "one activity");
+    assert_eq!(activity_count(app).await, before + 1, "one activity");
     // Once the first finished, a retry gets its answer.
-    let (status, body, replayed) = upload(&app, NEW, &parts, Some("race")).await;
+    let (status, body, replayed) = upload(app, NEW, &parts, Some("race")).await;
     assert_eq!((status, &body, replayed), (201, created[0], true));
 }
 
-#[actix_web::test]
-async fn v2_writes_replay_and_refuse_reuse_with_422() {
-    let app = TestApp::new().await;
+async fn v2_writes_replay_and_refuse_reuse_with_422(app: &TestApp) {
     let path = app.course("Path").await;
     let uri = format!("/api/v2/curriculum_activities?api_key={KEY}");
     let body = format!(r#"{{ "curriculum_activity": {{ "curriculum_id": "{path}", "name": "S" }} }}"#);
-    let (status, first, _) = send(&app, "POST", &uri, JSON, body.clone().into_bytes(), Some("v2-1")).await;
+    let (status, first, _) = send(app, "POST", &uri, JSON, body.clone().into_bytes(), Some("v2-1")).await;
     assert_eq!(status, 200, "{first}");
-    let (status, again, replayed) = send(&app, "POST", &uri, JSON, body.clone().into_bytes(), Some("v2-1")).await;
+    let (status, again, replayed) = send(app, "POST", &uri, JSON, body.clone().into_bytes(), Some("v2-1")).await;
     assert_eq!((status, &again, replayed), (200, &first, true));
     // The same request with the key moved to `Authorization` is the same request.
     let service = test::init_service(curricula_server::app::app(app.state.clone())).await;
@@ -192,24 +184,22 @@ async fn v2_writes_replay_and_refuse_reuse_with_422() {
     assert_eq!(records.len(), 2, "the default section and one new one: {records:?}");
 
     let other = format!(r#"{{ "curriculum_activity": {{ "curriculum_id": "{path}", "name": "T" }} }}"#);
-    let (status, refused, _) = send(&app, "POST", &uri, JSON, other.into_bytes(), Some("v2-1")).await;
+    let (status, refused, _) = send(app, "POST", &uri, JSON, other.into_bytes(), Some("v2-1")).await;
     assert_eq!(status, 422, "{refused}");
     assert!(refused[0].as_str().unwrap().contains("Idempotency-Key"), "{refused}");
 
     // DELETE: the retry gets the first 200, not a 404.
     let id = first["id"].as_i64().unwrap();
     let uri = format!("/api/v2/curriculum_activities/{id}?api_key={KEY}");
-    let (status, _, _) = send(&app, "DELETE", &uri, JSON, Vec::new(), Some("del-1")).await;
+    let (status, _, _) = send(app, "DELETE", &uri, JSON, Vec::new(), Some("del-1")).await;
     assert_eq!(status, 200);
-    let (status, _, replayed) = send(&app, "DELETE", &uri, JSON, Vec::new(), Some("del-1")).await;
+    let (status, _, replayed) = send(app, "DELETE", &uri, JSON, Vec::new(), Some("del-1")).await;
     assert_eq!((status, replayed), (200, true));
-    let (status, _, _) = send(&app, "DELETE", &uri, JSON, Vec::new(), Some("del-2")).await;
+    let (status, _, _) = send(app, "DELETE", &uri, JSON, Vec::new(), Some("del-2")).await;
     assert_eq!(status, 404, "a new key runs again");
 }
 
-#[actix_web::test]
-async fn keys_are_scoped_per_tenant() {
-    let app = TestApp::new().await;
+async fn keys_are_scoped_per_tenant(app: &TestApp) {
     let admin = curricula_service::AdminService::new(
         app.db.directory(),
         std::sync::Arc::new(curricula_server::app::SystemClock),
@@ -227,17 +217,15 @@ async fn keys_are_scoped_per_tenant() {
             Part::Text("userName", "jon.jonsson"),
         ]
     };
-    let (status, mine, _) = upload(&app, NEW, &course(KEY), Some("shared")).await;
+    let (status, mine, _) = upload(app, NEW, &course(KEY), Some("shared")).await;
     assert_eq!(status, 201);
-    let (status, theirs, replayed) = upload(&app, NEW, &course(other_key), Some("shared")).await;
+    let (status, theirs, replayed) = upload(app, NEW, &course(other_key), Some("shared")).await;
     assert_eq!(status, 201, "{theirs}");
     assert!(!replayed, "another tenant's key of the same name is another key");
     assert_ne!(mine["activityId"], theirs["activityId"]);
 }
 
-#[actix_web::test]
-async fn a_second_new_with_the_same_external_id_names_the_existing_activity() {
-    let app = TestApp::new().await;
+async fn a_second_new_with_the_same_external_id_names_the_existing_activity(app: &TestApp) {
     let course = |external_id: &'static str| {
         [
             Part::Text("key", KEY),
@@ -248,29 +236,29 @@ async fn a_second_new_with_the_same_external_id_names_the_existing_activity() {
             Part::Text("externalId", external_id),
         ]
     };
-    let (status, first, _) = upload(&app, NEW, &course("crm-42"), None).await;
+    let (status, first, _) = upload(app, NEW, &course("crm-42"), None).await;
     assert_eq!(status, 201, "{first}");
     let id = first["activityId"].as_i64().unwrap();
-    let count = activity_count(&app).await;
-    let (status, body, _) = upload(&app, NEW, &course("crm-42"), None).await;
+    let count = activity_count(app).await;
+    let (status, body, _) = upload(app, NEW, &course("crm-42"), None).await;
     assert_eq!(status, 400, "{body}");
     let message = body["errorMessage"].as_str().unwrap();
     assert!(
         message.contains("externalId") && message.contains(&format!("activityId {id}")),
         "{message}"
     );
-    assert_eq!(activity_count(&app).await, count, "nothing created");
+    assert_eq!(activity_count(app).await, count, "nothing created");
     // A SCORM upload with a taken externalId stores no file.
     let package = sample_package("hse-presentation.zip");
     let mut parts = scorm_parts("HSE", &package);
     parts.push(Part::Text("externalId", "crm-42"));
     let files = app.stored_files();
-    let (status, _, _) = upload(&app, NEW, &parts, None).await;
+    let (status, _, _) = upload(app, NEW, &parts, None).await;
     assert_eq!(status, 400);
     assert_eq!(app.stored_files(), files);
     // Another id is fine; an empty one names the field.
-    assert_eq!(upload(&app, NEW, &course("crm-43"), None).await.0, 201);
-    let (status, body, _) = upload(&app, NEW, &course("  "), None).await;
+    assert_eq!(upload(app, NEW, &course("crm-43"), None).await.0, 201);
+    let (status, body, _) = upload(app, NEW, &course("  "), None).await;
     assert_eq!(status, 400);
     assert!(
         body["errorMessage"].as_str().unwrap().starts_with("externalId"),
@@ -396,3 +384,12 @@ async fn a_request_dropped_before_it_finishes_frees_its_key() {
     }
     assert_eq!(status, 201);
 }
+
+on_both_databases!(
+    a_retry_with_the_same_key_returns_the_same_activity_and_creates_nothing,
+    reusing_a_key_for_another_request_is_refused,
+    racing_duplicates_with_one_key_create_one_activity,
+    v2_writes_replay_and_refuse_reuse_with_422,
+    keys_are_scoped_per_tenant,
+    a_second_new_with_the_same_external_id_names_the_existing_activity
+);

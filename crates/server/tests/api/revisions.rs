@@ -262,16 +262,7 @@ async fn replace_and_roll_back(app: &TestApp) {
     assert_eq!(status, 400, "revision 1 was dropped: {body}");
 }
 
-#[actix_web::test]
-async fn packages_are_replaced_and_rolled_back_on_sqlite() {
-    replace_and_roll_back(&TestApp::new().await).await;
-}
-
-#[actix_web::test]
-async fn packages_are_replaced_and_rolled_back_on_postgres() {
-    let Some(app) = TestApp::postgres().await else { return };
-    replace_and_roll_back(&app).await;
-}
+on_both_databases!(replace_and_roll_back);
 
 /// The revision files stay referenced for the blob sweep: a sweep far in the future removes
 /// nothing a kept revision uses.

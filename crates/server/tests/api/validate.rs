@@ -39,9 +39,7 @@ fn fields(checks: &Value) -> Vec<&str> {
         .collect()
 }
 
-#[actix_web::test]
-async fn a_valid_scorm_upload_gets_the_full_report_and_nothing_is_stored() {
-    let app = TestApp::new().await;
+async fn a_valid_scorm_upload_gets_the_full_report_and_nothing_is_stored(app: &TestApp) {
     let course = app.course("HSE Training 2026").await;
     let package = sample_package("hse-presentation.zip");
     let (status, body) = app.post(VALIDATE, &scorm(&course.to_string(), &package)).await;
@@ -69,7 +67,7 @@ async fn a_valid_scorm_upload_gets_the_full_report_and_nothing_is_stored() {
     assert!(p["launchUrl"].as_str().is_some_and(|u| !u.is_empty()), "{p}");
     assert!(p["items"].as_array().is_some_and(|i| !i.is_empty()), "{p}");
     assert_eq!(p["size"].as_u64(), Some(package.len() as u64));
-    nothing_stored(&app, 1).await;
+    nothing_stored(app, 1).await;
     assert_eq!(app.spooled_files(), 0, "the spooled file is gone");
 
     // The real request then succeeds with the same fields.
@@ -77,9 +75,7 @@ async fn a_valid_scorm_upload_gets_the_full_report_and_nothing_is_stored() {
     assert_eq!(status, 201);
 }
 
-#[actix_web::test]
-async fn a_dry_run_gives_the_very_400_of_the_real_request() {
-    let app = TestApp::new().await;
+async fn a_dry_run_gives_the_very_400_of_the_real_request(app: &TestApp) {
     let package = sample_package("hse-presentation.zip");
     let course = app.course("Path").await;
     let scorm_id = {
@@ -121,9 +117,7 @@ async fn a_dry_run_gives_the_very_400_of_the_real_request() {
     assert_eq!(app.stored_files(), files);
 }
 
-#[actix_web::test]
-async fn add_language_is_checked_when_activity_and_language_are_sent() {
-    let app = TestApp::new().await;
+async fn add_language_is_checked_when_activity_and_language_are_sent(app: &TestApp) {
     let package = sample_package("hse-presentation.zip");
     let (status, body) = app.post(NEW, &scorm("", &package)).await;
     assert_eq!(status, 201, "{body}");
@@ -179,3 +173,9 @@ async fn add_language_is_checked_when_activity_and_language_are_sent() {
         .await;
     assert_eq!(status, 401);
 }
+
+on_both_databases!(
+    a_valid_scorm_upload_gets_the_full_report_and_nothing_is_stored,
+    a_dry_run_gives_the_very_400_of_the_real_request,
+    add_language_is_checked_when_activity_and_language_are_sent
+);
