@@ -185,20 +185,29 @@ pub struct PackageRevision {
     pub content: ScormContent,
 }
 
-/// Which revisions a language version drops when it keeps `keep` of them: never `current`
-/// (the one launches now serve) nor `previous` (the one learners may still be on, with a
-/// launch URL signed before the change), then the newest others until `keep` are kept.
-/// `keep` below 2 counts as 2. Returns the numbers to drop, oldest first.
-pub fn revisions_to_drop(numbers: &[u32], current: u32, previous: u32, keep: u32) -> Vec<u32> {
+/// A kept revision as the retention rule sees it: its number, and when it stopped being
+/// current (`None` while it is current).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeptRevision {
+    /// Its number.
+    pub number: u32,
+    /// When another revision replaced it as current.
+    pub superseded_at: Option<DateTime<Utc>>,
+}
+
+/// Which revisions a language version drops when it keeps `keep` of them (fewer than 2 count
+/// as 2): never the current one, nor one that stopped being current at or after
+/// `protected_since` (learners may still be on it, with a launch URL signed before the
+/// change), then the newest others until `keep` are kept. Returns the numbers to drop,
+/// oldest first. While protected revisions exceed the count, the version keeps more; a later
+/// replacement drops them once their protection has passed.
+pub fn revisions_to_drop(revisions: &[KeptRevision], keep: u32, protected_since: DateTime<Utc>) -> Vec<u32> {
     let keep = usize::try_from(keep.max(2)).unwrap_or(usize::MAX);
-    let mut kept: Vec<u32> = vec![current];
-    if previous != current && numbers.contains(&previous) {
-        kept.push(previous);
-    }
-    let mut others: Vec<u32> = numbers.iter().copied().filter(|n| !kept.contains(n)).collect();
+    let protected = |r: &KeptRevision| r.superseded_at.is_none_or(|at| at >= protected_since);
+    let kept = revisions.iter().filter(|r| protected(r)).count();
+    let mut others: Vec<u32> = revisions.iter().filter(|r| !protected(r)).map(|r| r.number).collect();
     others.sort_unstable_by(|a, b| b.cmp(a));
-    let room = keep.saturating_sub(kept.len());
-    let mut dropped: Vec<u32> = others.into_iter().skip(room).collect();
+    let mut dropped: Vec<u32> = others.into_iter().skip(keep.saturating_sub(kept)).collect();
     dropped.sort_unstable();
     dropped
 }
@@ -261,13 +270,29 @@ mod tests {
 
     #[test]
     fn revisions_beyond_the_count_are_dropped_oldest_first() {
-        assert_eq!(revisions_to_drop(&[1, 2, 3], 3, 2, 5), Vec::<u32>::new());
-        assert_eq!(revisions_to_drop(&[1, 2, 3, 4, 5, 6], 6, 5, 3), vec![1, 2, 3]);
-        // A rolled-back-to revision and the one replaced are never dropped.
-        assert_eq!(revisions_to_drop(&[1, 2, 3, 4, 5, 6], 6, 1, 2), vec![2, 3, 4, 5]);
-        assert_eq!(revisions_to_drop(&[1, 2, 3, 4], 2, 2, 2), vec![1, 3]);
-        // Fewer than two is two.
-        assert_eq!(revisions_to_drop(&[1, 2, 3], 3, 2, 0), vec![1]);
+        use chrono::TimeZone;
+        let t = |minute: u32| Some(Utc.with_ymd_and_hms(2026, 11, 25, 12, minute, 0).unwrap());
+        let since = t(30).unwrap();
+        let kept = |revisions: &[(u32, Option<DateTime<Utc>>)]| -> Vec<KeptRevision> {
+            revisions
+                .iter()
+                .map(|&(number, superseded_at)| KeptRevision { number, superseded_at })
+                .collect()
+        };
+        // Long superseded: the newest are kept.
+        let old = kept(&[(1, t(1)), (2, t(2)), (3, t(3)), (4, t(4)), (5, t(5)), (6, None)]);
+        assert_eq!(revisions_to_drop(&old, 3, since), vec![1, 2, 3]);
+        assert_eq!(revisions_to_drop(&old, 10, since), Vec::<u32>::new());
+        // Superseded within the protection: kept beyond the count, whatever their number
+        // (a revision reached by a rollback, then replaced).
+        let recent = kept(&[(1, t(40)), (2, t(3)), (3, t(4)), (4, t(45)), (5, None)]);
+        assert_eq!(revisions_to_drop(&recent, 2, since), vec![2, 3]);
+        assert_eq!(revisions_to_drop(&recent, 4, since), vec![2]);
+        // The current one always stays; fewer than two is two.
+        assert_eq!(
+            revisions_to_drop(&kept(&[(1, t(1)), (2, t(2)), (3, None)]), 0, since),
+            vec![1]
+        );
     }
 
     #[test]

@@ -691,19 +691,24 @@ pub async fn package_revisions<S: TenantDirectory + ActivityRepository + ?Sized>
         content.launch_href = format!("page{n}.html");
         content
     };
-    let replace = |n: u32, keep: u32| NewRevision {
+    // Every change below happens at `now()`; `protected_since` decides whether the revisions
+    // superseded then are still protected.
+    let later = now() + chrono::Duration::seconds(1);
+    let replace = |n: u32, keep: u32, protected_since| NewRevision {
         tenant: f.tenant,
         activity: id,
         language: en.clone(),
         content: package(n),
         api_key: ApiKeyId(6),
         keep,
+        protected_since,
         now: now(),
     };
     assert_eq!(
-        store.add_revision(replace(2, 10)).await.unwrap(),
+        store.add_revision(replace(2, 10, now())).await.unwrap(),
         RevisionOutcome::Changed {
             revision: 2,
+            previous: 1,
             dropped: vec![]
         }
     );
@@ -713,14 +718,18 @@ pub async fn package_revisions<S: TenantDirectory + ActivityRepository + ?Sized>
     assert_eq!(current.scorm.as_ref().unwrap().launch_href, "page2.html");
     // The same bytes again: nothing stored.
     assert_eq!(
-        store.add_revision(replace(2, 10)).await.unwrap(),
+        store.add_revision(replace(2, 10, now())).await.unwrap(),
         RevisionOutcome::Unchanged { revision: 2 }
     );
     // Back to 1, then to 1 again (unchanged).
-    assert!(matches!(
+    assert_eq!(
         store.rollback(f.tenant, id, &en, 1, now()).await.unwrap(),
-        RevisionOutcome::Changed { revision: 1, .. }
-    ));
+        RevisionOutcome::Changed {
+            revision: 1,
+            previous: 2,
+            dropped: vec![]
+        }
+    );
     let current = version(store.activity(f.tenant, id).await.unwrap().unwrap());
     assert_eq!(current.revision, Some(1));
     assert_eq!(current.scorm.unwrap(), scorm(&format!("packages/{}/rev", f.tenant)));
@@ -728,38 +737,52 @@ pub async fn package_revisions<S: TenantDirectory + ActivityRepository + ?Sized>
         store.rollback(f.tenant, id, &en, 1, now()).await.unwrap(),
         RevisionOutcome::Unchanged { revision: 1 }
     );
-    // Keeping 2: revision 3 replaces 1 (kept: it was current), 2 goes with its prefix.
+    let numbers = || async {
+        store
+            .revisions(f.tenant, id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.number)
+            .collect::<Vec<u32>>()
+    };
+    // Keeping 2, but 1 and 2 were superseded within the protection: nothing is dropped.
     assert_eq!(
-        store.add_revision(replace(3, 2)).await.unwrap(),
+        store.add_revision(replace(3, 2, now())).await.unwrap(),
         RevisionOutcome::Changed {
             revision: 3,
-            dropped: vec![format!("packages/{}/rev-2", f.tenant)]
+            previous: 1,
+            dropped: vec![]
         }
     );
-    let numbers: Vec<u32> = store
-        .revisions(f.tenant, id)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.number)
-        .collect();
-    assert_eq!(numbers, vec![1, 3]);
+    assert_eq!(numbers().await, vec![1, 2, 3]);
+    // Once their protection has passed, the oldest go with their folders.
+    assert_eq!(
+        store.add_revision(replace(4, 2, later)).await.unwrap(),
+        RevisionOutcome::Changed {
+            revision: 4,
+            previous: 3,
+            dropped: vec![
+                format!("packages/{}/rev", f.tenant),
+                format!("packages/{}/rev-2", f.tenant)
+            ]
+        }
+    );
+    assert_eq!(numbers().await, vec![3, 4]);
     let prefixes = store.storage_prefixes().await.unwrap();
-    assert!(prefixes.contains(&format!("packages/{}/rev", f.tenant)), "{prefixes:?}");
-    assert!(
-        prefixes.contains(&format!("packages/{}/rev-3", f.tenant)),
-        "{prefixes:?}"
-    );
-    assert!(
-        !prefixes.contains(&format!("packages/{}/rev-2", f.tenant)),
-        "{prefixes:?}"
-    );
+    for (kept, prefix) in [(false, "rev"), (false, "rev-2"), (true, "rev-3"), (true, "rev-4")] {
+        let prefix = format!("packages/{}/{prefix}", f.tenant);
+        assert_eq!(prefixes.contains(&prefix), kept, "{prefix} in {prefixes:?}");
+    }
     match store.rollback(f.tenant, id, &en, 2, now()).await {
-        Err(RevisionError::RevisionNotFound { revision: 2, kept }) => assert_eq!(kept, vec![1, 3]),
+        Err(RevisionError::RevisionNotFound { revision: 2, kept }) => assert_eq!(kept, vec![3, 4]),
         other => panic!("{other:?}"),
     }
     // Two replacements at once get distinct numbers.
-    let (a, b) = tokio::join!(store.add_revision(replace(4, 10)), store.add_revision(replace(5, 10)));
+    let (a, b) = tokio::join!(
+        store.add_revision(replace(5, 10, now())),
+        store.add_revision(replace(6, 10, now()))
+    );
     let mut got: Vec<u32> = [a.unwrap(), b.unwrap()]
         .into_iter()
         .map(|o| match o {
@@ -768,10 +791,10 @@ pub async fn package_revisions<S: TenantDirectory + ActivityRepository + ?Sized>
         })
         .collect();
     got.sort_unstable();
-    assert_eq!(got, vec![4, 5]);
+    assert_eq!(got, vec![5, 6]);
     // Refusals: another tenant's activity, a course, a missing language, a missing revision.
     let other = fixture(store, "Revisions elsewhere").await;
-    let mut foreign = replace(6, 10);
+    let mut foreign = replace(7, 10, now());
     foreign.tenant = other.tenant;
     assert!(matches!(
         store.add_revision(foreign).await,
@@ -786,13 +809,13 @@ pub async fn package_revisions<S: TenantDirectory + ActivityRepository + ?Sized>
         ))
         .await
         .unwrap();
-    let mut on_course = replace(6, 10);
+    let mut on_course = replace(7, 10, now());
     on_course.activity = course;
     assert!(matches!(
         store.add_revision(on_course).await,
         Err(RevisionError::NotScorm(_))
     ));
-    let mut danish = replace(6, 10);
+    let mut danish = replace(7, 10, now());
     danish.language = code("da-DK");
     assert!(matches!(
         store.add_revision(danish).await,
@@ -807,5 +830,5 @@ pub async fn package_revisions<S: TenantDirectory + ActivityRepository + ?Sized>
         .iter()
         .map(|r| r.number)
         .collect();
-    assert_eq!(after, vec![1, 3, 4, 5], "refusals stored nothing");
+    assert_eq!(after, vec![3, 4, 5, 6], "refusals stored nothing");
 }

@@ -266,6 +266,9 @@ pub struct NewRevision {
     pub api_key: ApiKeyId,
     /// How many revisions the version keeps (see [`curricula_domain::revisions_to_drop`]).
     pub keep: u32,
+    /// Revisions that stopped being current at or after this time are never dropped (now
+    /// minus the launch-URL lifetime).
+    pub protected_since: DateTime<Utc>,
     /// Upload time.
     pub now: DateTime<Utc>,
 }
@@ -278,6 +281,8 @@ pub enum RevisionOutcome {
     Changed {
         /// The current revision.
         revision: u32,
+        /// The revision that was current before.
+        previous: u32,
         /// Storage prefixes of dropped revisions.
         dropped: Vec<String>,
     },

@@ -61,7 +61,8 @@ impl AppState {
         Ok(Self {
             uploads: adapters
                 .uploads(settings.ingest())
-                .with_revisions_kept(settings.upload.keep_revisions),
+                .with_revisions_kept(settings.upload.keep_revisions)
+                .with_revision_protection(std::time::Duration::from_secs(settings.content.url_lifetime_seconds)),
             curricula: adapters.curricula(),
             activities: adapters.activity_queries(),
             max_body_bytes: settings.upload.max_bytes,

@@ -1,9 +1,10 @@
 //! The audit trail: who changed what, through which key, for every successful write of both
 //! APIs, and the `GET /api/v2/audit_events` query over it.
 //!
-//! An event is recorded right after its write committed. A failure to record is logged at
-//! error level and counted by the caller's metrics, but does not turn the write, which has
-//! happened, into an error (see docs/API.md, "Audit trail").
+//! An event is recorded right after its write committed, in a task of its own (a client that
+//! goes away cannot cancel it). A failure to record is logged at error level and counted
+//! (`audit_write_failures_total`), but does not turn the write, which has happened, into an
+//! error (see docs/API.md, "Audit trail").
 
 use crate::auth::Caller;
 use crate::curriculum::{PAGE_SIZE, V2Error, filters, page, range};
@@ -135,9 +136,18 @@ impl AuditTrail {
             request_id: actor.request_id.clone(),
             at: self.clock.now(),
         };
-        if let Err(e) = log.record(event).await {
+        // In a task of its own: a client that goes away cannot cancel the record of a write
+        // that happened.
+        let (log, failures, action) = (Arc::clone(log), Arc::clone(&self.failures), entry.action);
+        let task = tokio::spawn(async move {
+            if let Err(e) = log.record(event).await {
+                failures.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(action, error = %e, "the audit event of a successful write could not be recorded");
+            }
+        });
+        if task.await.is_err() {
             self.failures.fetch_add(1, Ordering::Relaxed);
-            tracing::error!(action = entry.action, error = %e, "the audit event of a successful write could not be recorded");
+            tracing::error!(action, "recording an audit event panicked");
         }
     }
 

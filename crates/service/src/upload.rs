@@ -3,6 +3,7 @@
 use crate::audit::{Actor, AuditTrail, Entry, action};
 use crate::auth::{self, AuthError, Caller};
 use crate::ingest::{self, IngestError, IngestSettings, Package};
+use chrono::{DateTime, Utc};
 use curricula_domain::{
     Activity, ActivityId, ActivityKind, InvalidField, LanguageCode, Name, OrganisationId, Organisations, Placement,
     ScormContent, UserId,
@@ -83,6 +84,9 @@ pub struct RevisionChange {
 
 /// How many package revisions a language version keeps unless configured.
 pub const DEFAULT_REVISIONS_KEPT: u32 = 10;
+/// How long a superseded revision is protected unless configured: the default launch-URL
+/// lifetime.
+pub const DEFAULT_PROTECTION_HOURS: i64 = 4;
 
 /// Why an upload call failed. Everything but `Unauthorized`, `Storage`, `Store` and
 /// `Internal` is the caller's fault (400).
@@ -273,6 +277,7 @@ pub struct UploadService<D: ?Sized, A: ?Sized, B: ?Sized> {
     ingest: IngestSettings,
     audit: AuditTrail,
     revisions_kept: u32,
+    revision_protection: chrono::Duration,
 }
 
 impl<D: ?Sized, A: ?Sized, B: ?Sized> Clone for UploadService<D, A, B> {
@@ -285,6 +290,7 @@ impl<D: ?Sized, A: ?Sized, B: ?Sized> Clone for UploadService<D, A, B> {
             ingest: self.ingest.clone(),
             audit: self.audit.clone(),
             revisions_kept: self.revisions_kept,
+            revision_protection: self.revision_protection,
         }
     }
 }
@@ -321,6 +327,7 @@ where
             clock,
             ingest,
             revisions_kept: DEFAULT_REVISIONS_KEPT,
+            revision_protection: chrono::Duration::hours(DEFAULT_PROTECTION_HOURS),
         }
     }
 
@@ -331,11 +338,18 @@ where
         self
     }
 
-    /// Keeps `count` package revisions per language version (at least 2: the current one and
-    /// the one it replaced, which learners with an older launch URL may still be on).
+    /// Keeps `count` package revisions per language version (at least 2).
     #[must_use]
     pub fn with_revisions_kept(mut self, count: u32) -> Self {
         self.revisions_kept = count.max(2);
+        self
+    }
+
+    /// Never drops a revision that stopped being current less than `protection` ago: learners
+    /// may still be on it with a launch URL signed before (set it to the URL lifetime).
+    #[must_use]
+    pub fn with_revision_protection(mut self, protection: std::time::Duration) -> Self {
+        self.revision_protection = chrono::Duration::from_std(protection).unwrap_or(chrono::Duration::MAX);
         self
     }
 
@@ -407,7 +421,11 @@ where
                 Ok(id)
             }
             Err(e) => {
-                self.discard(scorm.as_ref()).await;
+                self.discard_unless_unknown(
+                    scorm.as_ref(),
+                    matches!(e, CreateActivityError::Store(StoreError::Unavailable(_))),
+                )
+                .await;
                 Err(match e {
                     CreateActivityError::ParentNotFound(id) => UploadError::ParentNotFound(id),
                     CreateActivityError::ParentNotACourse(id) => UploadError::ParentNotACourse(id),
@@ -466,7 +484,11 @@ where
                 Ok(activity.id)
             }
             Err(e) => {
-                self.discard(scorm.as_ref()).await;
+                self.discard_unless_unknown(
+                    scorm.as_ref(),
+                    matches!(e, AddLanguageError::Store(StoreError::Unavailable(_))),
+                )
+                .await;
                 Err(match e {
                     AddLanguageError::ActivityNotFound(id) => UploadError::ActivityNotFound(id),
                     AddLanguageError::LanguageExists { activity, language } => {
@@ -509,8 +531,8 @@ where
         if current.is_some_and(|c| c.package_sha256 == req.package.sha256) {
             return Ok(unchanged(version.revision.unwrap_or(1)));
         }
-        let previous = current.map(|c| c.package_sha256.clone());
         let content = ingest::ingest(&self.blobs, &self.ingest, caller.tenant, &req.package).await?;
+        let now = self.clock.now();
         let new = NewRevision {
             tenant: caller.tenant,
             activity: activity.id,
@@ -518,13 +540,18 @@ where
             content: content.clone(),
             api_key: caller.key,
             keep: self.revisions_kept,
-            now: self.clock.now(),
+            protected_since: now
+                .checked_sub_signed(self.revision_protection)
+                .unwrap_or(DateTime::<Utc>::MIN_UTC),
+            now,
         };
         match self.activities.add_revision(new).await {
-            Ok(RevisionOutcome::Changed { revision, dropped }) => {
-                for prefix in &dropped {
-                    self.discard_prefix(prefix).await;
-                }
+            Ok(RevisionOutcome::Changed {
+                revision,
+                previous,
+                dropped,
+            }) => {
+                self.discard_prefixes(dropped.clone());
                 tracing::info!(
                     revision,
                     dropped = dropped.len(),
@@ -538,7 +565,7 @@ where
                     record: None,
                     changes: serde_json::json!({
                         "languageId": req.language,
-                        "before": { "revision": version.revision, "sha256": previous },
+                        "before": { "revision": previous },
                         "after": { "revision": revision, "sha256": req.package.sha256, "size": req.package.size },
                         "revisionsDropped": dropped.len(),
                     }),
@@ -557,7 +584,11 @@ where
                 Ok(unchanged(revision))
             }
             Err(e) => {
-                self.discard(Some(&content)).await;
+                self.discard_unless_unknown(
+                    Some(&content),
+                    matches!(e, RevisionError::Store(StoreError::Unavailable(_))),
+                )
+                .await;
                 Err(Self::revision_error(e, activity.id, &req.language))
             }
         }
@@ -570,11 +601,6 @@ where
     #[tracing::instrument(skip_all, fields(tenant = %actor.caller.tenant, activity.id = %req.activity, language = %req.language))]
     pub async fn rollback(&self, actor: &Actor, req: Rollback) -> Result<RevisionChange, UploadError> {
         let caller = actor.caller;
-        let before = self
-            .activities
-            .activity(caller.tenant, req.activity)
-            .await?
-            .and_then(|a| a.version(&req.language).and_then(|v| v.revision));
         let outcome = self
             .activities
             .rollback(
@@ -586,11 +612,12 @@ where
             )
             .await
             .map_err(|e| Self::revision_error(e, req.activity, &req.language))?;
-        let (revision, unchanged) = match outcome {
-            RevisionOutcome::Changed { revision, .. } => (revision, false),
-            RevisionOutcome::Unchanged { revision } => (revision, true),
+        let (revision, before) = match outcome {
+            RevisionOutcome::Changed { revision, previous, .. } => (revision, Some(previous)),
+            RevisionOutcome::Unchanged { revision } => (revision, None),
         };
-        if !unchanged {
+        let unchanged = before.is_none();
+        if let Some(before) = before {
             let entry = Entry {
                 action: action::PACKAGE_ROLLBACK,
                 activity: Some(req.activity),
@@ -823,11 +850,41 @@ where
         }
     }
 
+    /// Removes the files of a version that was not recorded — unless the connection to the
+    /// database was lost (`unknown`): its commit may have gone through, so the files are left
+    /// to the blob sweep, which removes them only if nothing references them. (Any other
+    /// database error happened inside the transaction, which was rolled back.)
+    async fn discard_unless_unknown(&self, scorm: Option<&ScormContent>, unknown: bool) {
+        let Some(content) = scorm else { return };
+        if unknown {
+            tracing::warn!(prefix = %content.storage_prefix, "the database connection was lost while recording an upload; its files are left to the blob sweep");
+            return;
+        }
+        self.discard_prefix(&content.storage_prefix).await;
+    }
+
     /// Removes the files of a version that was not recorded.
     async fn discard(&self, scorm: Option<&ScormContent>) {
         if let Some(content) = scorm {
             self.discard_prefix(&content.storage_prefix).await;
         }
+    }
+
+    /// Removes the folders of dropped revisions in a task of its own, so that a client that
+    /// goes away cannot interrupt it; what it cannot remove, the blob sweep will.
+    fn discard_prefixes(&self, prefixes: Vec<String>) {
+        if prefixes.is_empty() {
+            return;
+        }
+        let blobs = Arc::clone(&self.blobs);
+        tokio::spawn(async move {
+            for prefix in prefixes {
+                let Ok(prefix) = BlobKey::new(prefix) else { continue };
+                if let Err(e) = blobs.delete_prefix(&prefix).await {
+                    tracing::error!(prefix = %prefix, error = %e, "could not remove a dropped revision's files; the blob sweep will");
+                }
+            }
+        });
     }
 
     /// Removes the files under `prefix`, which nothing references.

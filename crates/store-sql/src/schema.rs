@@ -131,6 +131,7 @@ diesel::table! {
         revision -> Integer,
         api_key_id -> Nullable<BigInt>,
         uploaded_at -> Timestamp,
+        superseded_at -> Nullable<Timestamp>,
         package_sha256 -> Text,
         storage_prefix -> Text,
         content -> Text,

@@ -8,6 +8,7 @@ CREATE TABLE package_revisions (
     revision integer NOT NULL CHECK (revision >= 1),
     api_key_id bigint,
     uploaded_at timestamptz NOT NULL,
+    superseded_at timestamptz,
     package_sha256 text NOT NULL,
     storage_prefix text NOT NULL,
     content text NOT NULL,

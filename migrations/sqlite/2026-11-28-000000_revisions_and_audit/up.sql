@@ -11,6 +11,9 @@ CREATE TABLE package_revisions (
     -- The key that uploaded it; no foreign key: the record outlives a revoked key.
     api_key_id BIGINT,
     uploaded_at TIMESTAMP NOT NULL,
+    -- When another revision became current instead (null while this one is current): a
+    -- revision superseded within the launch-URL lifetime is never dropped.
+    superseded_at TIMESTAMP,
     package_sha256 TEXT NOT NULL,
     storage_prefix TEXT NOT NULL,
     content TEXT NOT NULL,

@@ -48,7 +48,17 @@ impl TestApp {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
         let db = Database::connect(&url, 4).await.unwrap();
-        Self::on(dir, db, None, max_body_bytes, blobs).await
+        Self::on(dir, db, None, max_body_bytes, blobs, std::time::Duration::ZERO).await
+    }
+
+    /// On SQLite, keeping 2 package revisions but never one replaced within the last hour
+    /// (as `serve` protects them for the launch-URL lifetime).
+    pub async fn protecting_revisions() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let db = Database::connect(&url, 4).await.unwrap();
+        let hour = std::time::Duration::from_secs(3600);
+        Self::on(dir, db, None, 500_000_000, None, hour).await
     }
 
     /// The same app on a fresh Postgres database; `None` (said loudly) without one.
@@ -56,7 +66,7 @@ impl TestApp {
         let pg = curricula_store_sql::testing::TestDatabase::create().await?;
         let db = Database::connect(pg.url(), 8).await.unwrap();
         let dir = tempfile::tempdir().unwrap();
-        Some(Self::on(dir, db, Some(pg), 500_000_000, None).await)
+        Some(Self::on(dir, db, Some(pg), 500_000_000, None, std::time::Duration::ZERO).await)
     }
 
     /// The application wired as `curricula serve` wires it (through [`Adapters`]), over `db`.
@@ -66,6 +76,7 @@ impl TestApp {
         pg: Option<curricula_store_sql::testing::TestDatabase>,
         max_body_bytes: u64,
         blobs: Option<Arc<dyn BlobStore>>,
+        protection: std::time::Duration,
     ) -> Self {
         db.migrate().await.unwrap();
         let blobs = blobs.unwrap_or_else(|| {
@@ -89,7 +100,12 @@ impl TestApp {
         let tmp_dir = dir.path().join("tmp");
         std::fs::create_dir_all(&tmp_dir).unwrap();
         let state = web::Data::new(AppState {
-            uploads: adapters.uploads(IngestSettings::default()).with_revisions_kept(3),
+            // Keeping 3 (2 when protecting), and no protection of recently replaced revisions
+            // unless a test asks.
+            uploads: adapters
+                .uploads(IngestSettings::default())
+                .with_revisions_kept(if protection.is_zero() { 3 } else { 2 })
+                .with_revision_protection(protection),
             curricula: adapters.curricula(),
             activities: adapters.activity_queries(),
             max_body_bytes,

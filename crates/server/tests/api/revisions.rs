@@ -286,3 +286,105 @@ async fn kept_revisions_survive_the_blob_sweep() {
     assert!(report.orphans.is_empty(), "{report:?}");
     assert_eq!(app.stored_files(), before);
 }
+
+/// Keeping 2, quick replacements and a rollback followed by a replacement never remove a
+/// revision that learners may still be on: every launch URL signed on the way keeps working.
+#[actix_web::test]
+async fn revisions_replaced_within_the_url_lifetime_keep_their_files() {
+    let app = TestApp::protecting_revisions().await;
+    let id = upload_scorm(&app, &sample_package("hse-presentation.zip")).await;
+    let mut urls = vec![launch(&app, id).await];
+    for package in ["hse-presentation-is.zip", "adl-api.zip"] {
+        let bytes = if package.starts_with("hse") {
+            sample_package(package)
+        } else {
+            corpus(package)
+        };
+        let (status, body) = replace(&app, id, "en-GB", &bytes).await;
+        assert_eq!(status, 200, "{body}");
+        urls.push(launch(&app, id).await);
+    }
+    let (status, body) = rollback(&app, id, "1").await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = replace(&app, id, "en-GB", &corpus("adl-co-04c.zip")).await;
+    assert_eq!((status, body["revision"].as_i64()), (200, Some(4)), "{body}");
+    urls.push(launch(&app, id).await);
+    for (url, page) in &urls {
+        let (status, body) = get(&app, url).await;
+        assert_eq!((status, &body), (200, page), "{url} still serves its revision");
+    }
+    let activity = get_json(&app, &format!("/api/v2/activities/{id}?api_key={KEY}")).await;
+    let kept: Vec<_> = activity["language_versions"][0]["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["revision"].as_i64().unwrap())
+        .collect();
+    assert_eq!(kept, [1, 2, 3, 4], "all protected, beyond the count of 2");
+}
+
+/// A `/replace` under an `Idempotency-Key`: status, body, whether it was a replay.
+async fn replace_with_key(app: &TestApp, id: i64, package: &[u8], key: &str) -> (u16, Value, bool) {
+    let id = id.to_string();
+    let (content_type, body) = multipart(&[
+        Part::Text("key", KEY),
+        Part::Text("origin", ORIGIN),
+        Part::Text("activityId", &id),
+        Part::Text("languageId", "en-GB"),
+        Part::File("file", package),
+    ]);
+    let service = test::init_service(curricula_server::app::app(app.state.clone())).await;
+    let req = test::TestRequest::post()
+        .uri(REPLACE)
+        .insert_header(("content-type", content_type))
+        .insert_header(("Idempotency-Key", key.to_owned()))
+        .set_payload(body)
+        .to_request();
+    let res: ServiceResponse<_> = service.call(req).await.unwrap();
+    let status = res.status().as_u16();
+    let replayed = res.headers().get("Idempotent-Replayed").is_some();
+    let body = serde_json::from_slice(&test::read_body(res).await).unwrap_or(Value::Null);
+    (status, body, replayed)
+}
+
+async fn revision_numbers(app: &TestApp, id: i64) -> Vec<i64> {
+    let activity = get_json(app, &format!("/api/v2/activities/{id}?api_key={KEY}")).await;
+    activity["language_versions"][0]["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["revision"].as_i64().unwrap())
+        .collect()
+}
+
+/// `/replace` under an `Idempotency-Key`: a retry replays and stores nothing, another file
+/// under the key is refused, and identical requests racing with one key store one revision.
+async fn replacements_are_retry_safe(app: &TestApp) {
+    let id = upload_scorm(app, &sample_package("hse-presentation.zip")).await;
+    let second = sample_package("hse-presentation-is.zip");
+    let (status, first, replayed) = replace_with_key(app, id, &second, "quarterly-1").await;
+    assert_eq!((status, replayed), (200, false), "{first}");
+    let files = app.stored_files();
+    let (status, again, replayed) = replace_with_key(app, id, &second, "quarterly-1").await;
+    assert_eq!((status, &again, replayed), (200, &first, true));
+    assert_eq!(app.stored_files(), files, "a replay stores nothing");
+    let (status, refused, _) = replace_with_key(app, id, &corpus("adl-api.zip"), "quarterly-1").await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused["errorMessage"].as_str().unwrap().contains("Idempotency-Key"),
+        "{refused}"
+    );
+    assert_eq!(revision_numbers(app, id).await, [1, 2]);
+
+    let third = corpus("adl-co-04c.zip");
+    let answers = futures::future::join_all([
+        replace_with_key(app, id, &third, "quarterly-2"),
+        replace_with_key(app, id, &third, "quarterly-2"),
+    ])
+    .await;
+    assert!(answers.iter().all(|(s, _, _)| matches!(s, 200 | 409)), "{answers:?}");
+    assert!(answers.iter().any(|(s, _, _)| *s == 200), "{answers:?}");
+    assert_eq!(revision_numbers(app, id).await, [1, 2, 3], "one revision: {answers:?}");
+}
+
+on_both_databases!(replacements_are_retry_safe);

@@ -7,7 +7,7 @@ use crate::rows::{PackageColumns, RevisionRow};
 use crate::schema::*;
 use crate::{corrupt, now_naive};
 use chrono::{DateTime, Utc};
-use curricula_domain::{ActivityId, LanguageCode, PackageRevision, TenantId, revisions_to_drop};
+use curricula_domain::{ActivityId, KeptRevision, LanguageCode, PackageRevision, TenantId, revisions_to_drop};
 use curricula_ports::{NewRevision, RevisionError, RevisionOutcome};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -73,6 +73,39 @@ async fn numbers(c: &mut Conn, version: i64) -> QueryResult<Vec<u32>> {
     Ok(numbers.into_iter().filter_map(|n| u32::try_from(n).ok()).collect())
 }
 
+async fn kept(c: &mut Conn, version: i64) -> QueryResult<Vec<KeptRevision>> {
+    let rows: Vec<(i32, Option<chrono::NaiveDateTime>)> = package_revisions::table
+        .filter(package_revisions::language_version_id.eq(version))
+        .select((package_revisions::revision, package_revisions::superseded_at))
+        .order(package_revisions::revision)
+        .load(c)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(n, at)| {
+            Some(KeptRevision {
+                number: u32::try_from(n).ok()?,
+                superseded_at: at.map(crate::rows::utc),
+            })
+        })
+        .collect())
+}
+
+/// Marks revision `revision` of `version` current (`None`) or superseded at a time.
+async fn mark(c: &mut Conn, version: i64, revision: u32, superseded_at: Option<DateTime<Utc>>) -> QueryResult<()> {
+    diesel::update(
+        package_revisions::table.filter(
+            package_revisions::language_version_id
+                .eq(version)
+                .and(package_revisions::revision.eq(i32::try_from(revision).unwrap_or(-1))),
+        ),
+    )
+    .set(package_revisions::superseded_at.eq(superseded_at.map(now_naive)))
+    .execute(c)
+    .await
+    .map(drop)
+}
+
 async fn touch(c: &mut Conn, activity: ActivityId, now: DateTime<Utc>) -> QueryResult<()> {
     diesel::update(activities::table.find(activity.0))
         .set(activities::updated_at.eq(now_naive(now)))
@@ -89,9 +122,15 @@ pub(super) async fn add(c: &mut Conn, new: &NewRevision) -> Tx<RevisionOutcome> 
             revision: version.revision,
         });
     }
-    let mut kept = numbers(c, version.id).await?;
-    let next = kept.iter().copied().max().unwrap_or(0).max(version.revision) + 1;
+    let next = numbers(c, version.id)
+        .await?
+        .into_iter()
+        .max()
+        .unwrap_or(0)
+        .max(version.revision)
+        + 1;
     let now = now_naive(new.now);
+    mark(c, version.id, version.revision, Some(new.now)).await?;
     diesel::insert_into(package_revisions::table)
         .values(RevisionRow::new(version.id, next, Some(new.api_key), &new.content, now))
         .execute(c)
@@ -101,8 +140,7 @@ pub(super) async fn add(c: &mut Conn, new: &NewRevision) -> Tx<RevisionOutcome> 
         .execute(c)
         .await?;
     touch(c, new.activity, new.now).await?;
-    kept.push(next);
-    let drop = revisions_to_drop(&kept, next, version.revision, new.keep);
+    let drop = revisions_to_drop(&kept(c, version.id).await?, new.keep, new.protected_since);
     let dropped: Vec<String> = if drop.is_empty() {
         Vec::new()
     } else {
@@ -114,6 +152,7 @@ pub(super) async fn add(c: &mut Conn, new: &NewRevision) -> Tx<RevisionOutcome> 
         };
         let prefixes = package_revisions::table
             .filter(mine())
+            .order(package_revisions::revision)
             .select(package_revisions::storage_prefix)
             .load(c)
             .await?;
@@ -124,6 +163,7 @@ pub(super) async fn add(c: &mut Conn, new: &NewRevision) -> Tx<RevisionOutcome> 
     };
     Ok(RevisionOutcome::Changed {
         revision: next,
+        previous: version.revision,
         dropped,
     })
 }
@@ -162,9 +202,12 @@ pub(super) async fn rollback(
         .set(PackageColumns::new(Some(&content), revision))
         .execute(c)
         .await?;
+    mark(c, version.id, version.revision, Some(now)).await?;
+    mark(c, version.id, revision, None).await?;
     touch(c, activity, now).await?;
     Ok(RevisionOutcome::Changed {
         revision,
+        previous: version.revision,
         dropped: Vec::new(),
     })
 }

@@ -6,7 +6,7 @@ use crate::rows::{PackageColumns, RevisionRow};
 use crate::schema::*;
 use crate::{corrupt, now_naive};
 use chrono::{DateTime, Utc};
-use curricula_domain::{ActivityId, LanguageCode, PackageRevision, TenantId, revisions_to_drop};
+use curricula_domain::{ActivityId, KeptRevision, LanguageCode, PackageRevision, TenantId, revisions_to_drop};
 use curricula_ports::{NewRevision, RevisionError, RevisionOutcome};
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
@@ -66,6 +66,42 @@ fn numbers(c: &mut SqliteConnection, version: i64) -> QueryResult<Vec<u32>> {
     Ok(numbers.into_iter().filter_map(|n| u32::try_from(n).ok()).collect())
 }
 
+fn kept(c: &mut SqliteConnection, version: i64) -> QueryResult<Vec<KeptRevision>> {
+    let rows: Vec<(i32, Option<chrono::NaiveDateTime>)> = package_revisions::table
+        .filter(package_revisions::language_version_id.eq(version))
+        .select((package_revisions::revision, package_revisions::superseded_at))
+        .order(package_revisions::revision)
+        .load(c)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(n, at)| {
+            Some(KeptRevision {
+                number: u32::try_from(n).ok()?,
+                superseded_at: at.map(crate::rows::utc),
+            })
+        })
+        .collect())
+}
+
+/// Marks revision `revision` of `version` current (`None`) or superseded at a time.
+fn mark(
+    c: &mut SqliteConnection,
+    version: i64,
+    revision: u32,
+    superseded_at: Option<DateTime<Utc>>,
+) -> QueryResult<()> {
+    diesel::update(
+        package_revisions::table.filter(
+            package_revisions::language_version_id
+                .eq(version)
+                .and(package_revisions::revision.eq(i32::try_from(revision).unwrap_or(-1))),
+        ),
+    )
+    .set(package_revisions::superseded_at.eq(superseded_at.map(now_naive)))
+    .execute(c)
+    .map(drop)
+}
+
 fn touch(c: &mut SqliteConnection, activity: ActivityId, now: DateTime<Utc>) -> QueryResult<()> {
     diesel::update(activities::table.find(activity.0))
         .set(activities::updated_at.eq(now_naive(now)))
@@ -81,9 +117,14 @@ pub(super) fn add(c: &mut SqliteConnection, new: &NewRevision) -> Tx<RevisionOut
             revision: version.revision,
         });
     }
-    let mut kept = numbers(c, version.id)?;
-    let next = kept.iter().copied().max().unwrap_or(0).max(version.revision) + 1;
+    let next = numbers(c, version.id)?
+        .into_iter()
+        .max()
+        .unwrap_or(0)
+        .max(version.revision)
+        + 1;
     let now = now_naive(new.now);
+    mark(c, version.id, version.revision, Some(new.now))?;
     diesel::insert_into(package_revisions::table)
         .values(RevisionRow::new(version.id, next, Some(new.api_key), &new.content, now))
         .execute(c)?;
@@ -91,8 +132,7 @@ pub(super) fn add(c: &mut SqliteConnection, new: &NewRevision) -> Tx<RevisionOut
         .set(PackageColumns::new(Some(&new.content), next))
         .execute(c)?;
     touch(c, new.activity, new.now)?;
-    kept.push(next);
-    let drop = revisions_to_drop(&kept, next, version.revision, new.keep);
+    let drop = revisions_to_drop(&kept(c, version.id)?, new.keep, new.protected_since);
     let dropped: Vec<String> = if drop.is_empty() {
         Vec::new()
     } else {
@@ -104,6 +144,7 @@ pub(super) fn add(c: &mut SqliteConnection, new: &NewRevision) -> Tx<RevisionOut
         };
         let prefixes = package_revisions::table
             .filter(mine())
+            .order(package_revisions::revision)
             .select(package_revisions::storage_prefix)
             .load(c)?;
         diesel::delete(package_revisions::table.filter(mine())).execute(c)?;
@@ -111,6 +152,7 @@ pub(super) fn add(c: &mut SqliteConnection, new: &NewRevision) -> Tx<RevisionOut
     };
     Ok(RevisionOutcome::Changed {
         revision: next,
+        previous: version.revision,
         dropped,
     })
 }
@@ -147,9 +189,12 @@ pub(super) fn rollback(
     diesel::update(language_versions::table.find(version.id))
         .set(PackageColumns::new(Some(&content), revision))
         .execute(c)?;
+    mark(c, version.id, version.revision, Some(now))?;
+    mark(c, version.id, revision, None)?;
     touch(c, activity, now)?;
     Ok(RevisionOutcome::Changed {
         revision,
+        previous: version.revision,
         dropped: Vec::new(),
     })
 }
