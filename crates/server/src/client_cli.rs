@@ -195,26 +195,35 @@ fn progress_bar(len: u64) -> ProgressBar {
     bar
 }
 
-/// Attempts of one request after the first, and the wait before each.
+/// Waits before the retries of a request that failed in transport or with a 502/503/504.
 const RETRY_WAITS: [std::time::Duration; 3] = [
     std::time::Duration::from_secs(1),
     std::time::Duration::from_secs(2),
     std::time::Duration::from_secs(4),
 ];
+/// How long a request answered 409 (the same request still running under the key) is polled:
+/// a large package may take minutes to unpack.
+const IN_PROGRESS_LIMIT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+/// The longest wait between two polls of a request still running.
+const IN_PROGRESS_MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// A fresh `Idempotency-Key` for one logical request.
-fn idempotency_key() -> String {
+///
+/// # Errors
+/// When the system has no random source (a constant key would mix up requests).
+fn idempotency_key() -> anyhow::Result<String> {
     let mut random = [0u8; 16];
-    let _ = getrandom::fill(&mut random);
-    format!(
+    getrandom::fill(&mut random).map_err(|e| anyhow::anyhow!("no random source for an Idempotency-Key: {e}"))?;
+    Ok(format!(
         "curricula-cli-{}",
         random.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    )
+    ))
 }
 
-/// Whether an answer is worth the same request again under the same key.
+/// Whether an answer is worth the same request again under the same key (409 is handled
+/// apart: the request is still running).
 fn retryable(status: u16) -> bool {
-    matches!(status, 409 | 502..=504)
+    matches!(status, 502..=504)
 }
 
 /// POSTs the body `make` builds (again for each attempt) to `url` under one
@@ -226,8 +235,10 @@ fn post_retrying<R: Read + Send + 'static>(
     progress: bool,
     make: impl Fn() -> anyhow::Result<(String, u64, R)>,
 ) -> anyhow::Result<(u16, Value)> {
-    let key = idempotency_key();
+    let key = idempotency_key()?;
     let mut waits = RETRY_WAITS.iter();
+    let started = std::time::Instant::now();
+    let mut poll = std::time::Duration::from_secs(1);
     loop {
         let (content_type, len, reader) = make()?;
         let bar = if progress {
@@ -244,12 +255,22 @@ fn post_retrying<R: Read + Send + 'static>(
         bar.finish_and_clear();
         let outcome = sent.map_err(anyhow::Error::from).and_then(read_response);
         let why = match &outcome {
+            // The first attempt is still running on the server: ask again until it answers.
+            Ok((409, _)) if started.elapsed() < IN_PROGRESS_LIMIT => {
+                eprintln!(
+                    "the server is still working on this upload; asking again in {} s",
+                    poll.as_secs()
+                );
+                std::thread::sleep(poll);
+                poll = (poll * 2).min(IN_PROGRESS_MAX_WAIT);
+                continue;
+            }
             Ok((status, _)) if !retryable(*status) => return outcome,
             Ok((status, _)) => format!("the server answered {status}"),
             Err(e) => format!("{e:#}"),
         };
         let Some(wait) = waits.next() else {
-            return outcome.with_context(|| format!("sending to {url}"));
+            return outcome.with_context(|| format!("sending to {url} (Idempotency-Key {key})"));
         };
         eprintln!("{why}; retrying in {} s with the same Idempotency-Key", wait.as_secs());
         std::thread::sleep(*wait);
@@ -361,7 +382,8 @@ pub fn upload(args: &UploadArgs) -> anyhow::Result<()> {
         (Ok(body), _, _) => body,
         (Err(e), Some(_), Some(course)) => {
             return Err(e.context(format!(
-                "course {course} was created but holds no package; retry with --parent {course}"
+                "course {course} was created; if the package is not in it \
+                 (curricula tree --curriculum {course}), upload it with --parent {course}"
             )));
         }
         (Err(e), _, _) => return Err(e),
