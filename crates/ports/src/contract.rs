@@ -615,8 +615,10 @@ where
         for (i, member) in members.iter().enumerate() {
             let id = RecordId(first.0 + 3 + i as i64);
             if i % 10 == 0 && i > 0 {
-                let mut input = RecordInput::default();
-                input.name = curriculum::Patch::Value(format!("Section {}", i / 10 + 1));
+                let input = RecordInput {
+                    name: curriculum::Patch::Value(format!("Section {}", i / 10 + 1)),
+                    ..RecordInput::default()
+                };
                 path.create_section(RecordId(first.0 + (i / 10) as i64 - 1), &input, now())?;
             }
             path.append_to_last_section(id, *member, ActivityKind::Scorm, format!("Entry {i}"), now())
