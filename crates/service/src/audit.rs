@@ -3,7 +3,7 @@
 //!
 //! An event is recorded right after its write committed, in a task of its own (a client that
 //! goes away cannot cancel it). A failure to record is logged at error level and counted
-//! (`audit_write_failures_total`), but does not turn the write, which has happened, into an
+//! (`curricula_audit_write_failures_total`), but does not turn the write, which has happened, into an
 //! error (see docs/API.md, "Audit trail").
 
 use crate::auth::Caller;
