@@ -285,9 +285,9 @@ fn change_error(e: RunError<curricula_ports::ChangeError>) -> curricula_ports::C
 }
 
 /// Rows of `curriculum_activities` joined with their entry's activity kind, as domain records.
-fn into_records(rows: Vec<(rows::RecordRow, Option<String>)>) -> Vec<CurriculumRecord> {
+fn into_records(rows: Vec<rows::LoadedRow>) -> Vec<CurriculumRecord> {
     rows.into_iter()
-        .map(|(row, kind)| row.into_domain(kind.as_deref().map(rows::kind)))
+        .map(|(row, bounds, kind)| row.into_domain(bounds, kind.as_deref().map(rows::kind)))
         .collect()
 }
 

@@ -523,19 +523,32 @@ async fn persist(
             .execute(c)
             .await?;
     }
-    for row in &plan.changed {
+    for (row, bounds) in &plan.changed {
         let updated = diesel::update(curriculum_activities::table.find(row.id))
             .set(row)
             .execute(c)
-            .await?;
-        if updated != 1 {
-            // The plan and the table disagree: write nothing rather than something wrong.
+            .await?
+            + diesel::update(curriculum_bounds::table.find(bounds.id))
+                .set((
+                    curriculum_bounds::lft.eq(bounds.lft),
+                    curriculum_bounds::rgt.eq(bounds.rgt),
+                ))
+                .execute(c)
+                .await?;
+        if updated != 2 {
+            // The plan and the tables disagree: write nothing rather than something wrong.
             return Err(DbError::NotFound);
         }
     }
     if !plan.new_entries.is_empty() {
         diesel::insert_into(curriculum_activities::table)
             .values(&plan.new_entries)
+            .execute(c)
+            .await?;
+    }
+    if !plan.new_bounds.is_empty() {
+        diesel::insert_into(curriculum_bounds::table)
+            .values(&plan.new_bounds)
             .execute(c)
             .await?;
     }
@@ -827,14 +840,19 @@ impl ActivityRepository for PgStore {
 impl CurriculumRepository for PgStore {
     async fn record(&self, tenant: TenantId, id: RecordId) -> Result<Option<CurriculumRecord>, StoreError> {
         read!(self, |c| {
-            let row: Option<(RecordRow, Option<String>)> = curriculum_activities::table
+            let row: Option<LoadedRow> = curriculum_activities::table
+                .inner_join(curriculum_bounds::table)
                 .left_join(activities::table.on(curriculum_activities::course_id.eq(activities::id.nullable())))
                 .filter(
                     curriculum_activities::id
                         .eq(id.0)
                         .and(curriculum_activities::account_id.eq(tenant.0)),
                 )
-                .select((RecordRow::as_select(), activities::kind.nullable()))
+                .select((
+                    RecordRow::as_select(),
+                    BoundsRow::as_select(),
+                    activities::kind.nullable(),
+                ))
                 .first(c)
                 .await
                 .optional()?;
@@ -849,10 +867,15 @@ impl CurriculumRepository for PgStore {
     ) -> Result<Vec<CurriculumRecord>, StoreError> {
         read!(self, |c| {
             let mut query = curriculum_activities::table
+                .inner_join(curriculum_bounds::table)
                 .left_join(activities::table.on(curriculum_activities::course_id.eq(activities::id.nullable())))
                 .filter(curriculum_activities::account_id.eq(tenant.0))
-                .order((curriculum_activities::curriculum_id, curriculum_activities::lft))
-                .select((RecordRow::as_select(), activities::kind.nullable()))
+                .order((curriculum_activities::curriculum_id, curriculum_bounds::lft))
+                .select((
+                    RecordRow::as_select(),
+                    BoundsRow::as_select(),
+                    activities::kind.nullable(),
+                ))
                 .into_boxed();
             if let Some(id) = curriculum {
                 query = query.filter(curriculum_activities::curriculum_id.eq(id.0));
@@ -898,7 +921,7 @@ impl PgStore {
     #[cfg(feature = "testing")]
     pub(crate) async fn raw_path_select(&self, curriculum: i64) -> Result<usize, StoreError> {
         read!(self, |c| {
-            let rows: Vec<(RecordRow, Option<String>)> = path_rows!(curriculum).load(c).await?;
+            let rows: Vec<LoadedRow> = path_rows!(curriculum).load(c).await?;
             Ok(rows.len())
         })
     }

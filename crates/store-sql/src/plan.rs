@@ -1,7 +1,7 @@
 //! What to write so that one path's stored records become the new ones: a pure plan, the same
 //! for every backend, with the renumbering as set-based statements.
 
-use crate::rows::RecordRow;
+use crate::rows::{BoundsRow, RecordRow};
 use curricula_domain::curriculum::CurriculumRecord;
 use curricula_domain::{ActivityId, RecordId};
 use std::fmt::Write as _;
@@ -25,10 +25,12 @@ pub(crate) struct WritePlan {
     pub renumber: Vec<String>,
     /// New sections.
     pub new_sections: Vec<RecordRow>,
-    /// Rows whose attributes changed (full new values); each must exist.
-    pub changed: Vec<RecordRow>,
+    /// Rows whose attributes changed (full new values, bounds included); each must exist.
+    pub changed: Vec<(RecordRow, BoundsRow)>,
     /// New entries.
     pub new_entries: Vec<RecordRow>,
+    /// The bounds of the new sections and entries.
+    pub new_bounds: Vec<BoundsRow>,
 }
 
 /// Consecutive rows (in old `lft` order) that move by the same amounts.
@@ -59,8 +61,10 @@ impl WritePlan {
         let mut kept = vec![false; before.len()];
         let mut moved: Vec<Option<(i32, i32)>> = vec![None; before.len()];
         let (mut changed, mut new_sections, mut new_entries) = (Vec::new(), Vec::new(), Vec::new());
+        let mut new_bounds = Vec::new();
         for record in after {
             let Some(at) = old(record.id) else {
+                new_bounds.push(BoundsRow::from(record));
                 if record.parent_id.is_some() {
                     new_entries.push(RecordRow::from(record));
                 } else {
@@ -75,7 +79,7 @@ impl WritePlan {
                     moved[at] = Some((record.lft - o.lft, record.rgt - o.rgt));
                 }
             } else {
-                changed.push(RecordRow::from(record));
+                changed.push((RecordRow::from(record), BoundsRow::from(record)));
             }
         }
         let deleted = before
@@ -141,6 +145,7 @@ impl WritePlan {
             new_sections,
             changed,
             new_entries,
+            new_bounds,
         }
     }
 }
@@ -150,7 +155,7 @@ impl WritePlan {
 fn shift_statement(curriculum: ActivityId, ranges: &[Range]) -> String {
     if let [r] = ranges {
         return format!(
-            "UPDATE curriculum_activities SET lft = lft + {}, rgt = rgt + {} \
+            "UPDATE curriculum_bounds SET lft = lft + {}, rgt = rgt + {} \
              WHERE curriculum_id = {} AND lft BETWEEN {} AND {}",
             r.d_lft, r.d_rgt, curriculum.0, r.from_lft, r.to_lft
         );
@@ -174,7 +179,7 @@ fn shift_statement(curriculum: ActivityId, ranges: &[Range]) -> String {
         .map(|r| format!("lft BETWEEN {} AND {}", r.from_lft, r.to_lft))
         .collect();
     format!(
-        "UPDATE curriculum_activities SET lft = lft + {}, rgt = rgt + {} WHERE curriculum_id = {} AND ({})",
+        "UPDATE curriculum_bounds SET lft = lft + {}, rgt = rgt + {} WHERE curriculum_id = {} AND ({})",
         case(|r| r.d_lft),
         case(|r| r.d_rgt),
         curriculum.0,
@@ -190,8 +195,8 @@ fn values_statement(records: &[&CurriculumRecord]) -> String {
         .map(|r| format!("({},{},{})", r.id.0, r.lft, r.rgt))
         .collect();
     format!(
-        "UPDATE curriculum_activities SET lft = v.column2, rgt = v.column3 \
-         FROM (VALUES {}) AS v WHERE curriculum_activities.id = v.column1",
+        "UPDATE curriculum_bounds SET lft = v.column2, rgt = v.column3 \
+         FROM (VALUES {}) AS v WHERE curriculum_bounds.id = v.column1",
         values.join(",")
     )
 }

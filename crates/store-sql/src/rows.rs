@@ -272,8 +272,6 @@ pub(crate) struct RecordRow {
     pub parent_id: Option<i64>,
     pub course_id: Option<i64>,
     pub name: String,
-    pub lft: i32,
-    pub rgt: i32,
     pub updated_by: Option<i64>,
     pub updated_on: NaiveDateTime,
     pub due_days: Option<i32>,
@@ -314,8 +312,6 @@ impl From<&CurriculumRecord> for RecordRow {
             parent_id: r.parent_id.map(|p| p.0),
             course_id: r.course_id.map(|c| c.0),
             name: r.name.clone(),
-            lft: r.lft,
-            rgt: r.rgt,
             updated_by: r.updated_by,
             updated_on: r.updated_on.naive_utc(),
             due_days: r.due_days,
@@ -334,8 +330,32 @@ impl From<&CurriculumRecord> for RecordRow {
     }
 }
 
+/// The nested-set bounds of a record, stored apart (`curriculum_bounds`).
+#[derive(Queryable, Selectable, Insertable, Clone, Copy)]
+#[diesel(table_name = curriculum_bounds)]
+pub(crate) struct BoundsRow {
+    pub id: i64,
+    pub curriculum_id: i64,
+    pub lft: i32,
+    pub rgt: i32,
+}
+
+impl From<&CurriculumRecord> for BoundsRow {
+    fn from(r: &CurriculumRecord) -> Self {
+        Self {
+            id: r.id.0,
+            curriculum_id: r.curriculum_id.0,
+            lft: r.lft,
+            rgt: r.rgt,
+        }
+    }
+}
+
+/// A stored record as loaded: its attributes, its bounds, and its entry's activity kind.
+pub(crate) type LoadedRow = (RecordRow, BoundsRow, Option<String>);
+
 impl RecordRow {
-    pub(crate) fn into_domain(self, course_kind: Option<ActivityKind>) -> CurriculumRecord {
+    pub(crate) fn into_domain(self, bounds: BoundsRow, course_kind: Option<ActivityKind>) -> CurriculumRecord {
         CurriculumRecord {
             id: RecordId(self.id),
             curriculum_id: ActivityId(self.curriculum_id),
@@ -344,8 +364,8 @@ impl RecordRow {
             course_id: self.course_id.map(ActivityId),
             course_kind,
             name: self.name,
-            lft: self.lft,
-            rgt: self.rgt,
+            lft: bounds.lft,
+            rgt: bounds.rgt,
             updated_by: self.updated_by,
             updated_on: utc(self.updated_on),
             due_days: self.due_days,
@@ -476,10 +496,15 @@ pub(crate) fn known_organisations_missing(wanted: &Organisations, known: &[i64])
 macro_rules! path_rows {
     ($curriculum:expr) => {
         curriculum_activities::table
+            .inner_join(curriculum_bounds::table)
             .left_join(activities::table.on(curriculum_activities::course_id.eq(activities::id.nullable())))
             .filter(curriculum_activities::curriculum_id.eq($curriculum))
-            .order(curriculum_activities::lft)
-            .select((RecordRow::as_select(), activities::kind.nullable()))
+            .order(curriculum_bounds::lft)
+            .select((
+                RecordRow::as_select(),
+                BoundsRow::as_select(),
+                activities::kind.nullable(),
+            ))
     };
 }
 pub(crate) use path_rows;

@@ -100,8 +100,6 @@ diesel::table! {
         parent_id -> Nullable<BigInt>,
         course_id -> Nullable<BigInt>,
         name -> Text,
-        lft -> Integer,
-        rgt -> Integer,
         updated_by -> Nullable<BigInt>,
         updated_on -> Timestamp,
         due_days -> Nullable<Integer>,
@@ -119,9 +117,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The nested-set bounds of `curriculum_activities`, one row each, apart so that
+    /// renumbering rewrites narrow rows.
+    curriculum_bounds (id) {
+        id -> BigInt,
+        curriculum_id -> BigInt,
+        lft -> Integer,
+        rgt -> Integer,
+    }
+}
+
 diesel::joinable!(curriculum_activities -> tenants (account_id));
+diesel::joinable!(curriculum_bounds -> curriculum_activities (id));
+diesel::allow_tables_to_appear_in_same_query!(curriculum_bounds, curriculum_activities, activities);
 diesel::joinable!(language_versions -> activities (activity_id));
-diesel::allow_tables_to_appear_in_same_query!(curriculum_activities, activities);
 diesel::allow_tables_to_appear_in_same_query!(language_versions, activities);
 
 diesel::table! {

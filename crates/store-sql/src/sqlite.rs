@@ -130,7 +130,7 @@ impl SqliteStore {
     #[cfg(feature = "testing")]
     pub(crate) async fn raw_path_select(&self, curriculum: i64) -> Result<usize, StoreError> {
         self.run(move |c| {
-            let rows: Vec<(RecordRow, Option<String>)> = path_rows!(curriculum).load(c)?;
+            let rows: Vec<LoadedRow> = path_rows!(curriculum).load(c)?;
             Ok::<_, TxError<std::convert::Infallible>>(rows.len())
         })
         .await
@@ -515,18 +515,29 @@ fn persist(
             .values(&plan.new_sections)
             .execute(c)?;
     }
-    for row in &plan.changed {
+    for (row, bounds) in &plan.changed {
         let updated = diesel::update(curriculum_activities::table.find(row.id))
             .set(row)
-            .execute(c)?;
-        if updated != 1 {
-            // The plan and the table disagree: write nothing rather than something wrong.
+            .execute(c)?
+            + diesel::update(curriculum_bounds::table.find(bounds.id))
+                .set((
+                    curriculum_bounds::lft.eq(bounds.lft),
+                    curriculum_bounds::rgt.eq(bounds.rgt),
+                ))
+                .execute(c)?;
+        if updated != 2 {
+            // The plan and the tables disagree: write nothing rather than something wrong.
             return Err(DbError::NotFound);
         }
     }
     if !plan.new_entries.is_empty() {
         diesel::insert_into(curriculum_activities::table)
             .values(&plan.new_entries)
+            .execute(c)?;
+    }
+    if !plan.new_bounds.is_empty() {
+        diesel::insert_into(curriculum_bounds::table)
+            .values(&plan.new_bounds)
             .execute(c)?;
     }
     diesel::update(activities::table.find(curriculum.0))
@@ -811,10 +822,15 @@ fn load_records(
     curriculum: Option<ActivityId>,
 ) -> QueryResult<Vec<CurriculumRecord>> {
     let mut query = curriculum_activities::table
+        .inner_join(curriculum_bounds::table)
         .left_join(activities::table.on(curriculum_activities::course_id.eq(activities::id.nullable())))
         .filter(curriculum_activities::account_id.eq(tenant.0))
-        .order((curriculum_activities::curriculum_id, curriculum_activities::lft))
-        .select((RecordRow::as_select(), activities::kind.nullable()))
+        .order((curriculum_activities::curriculum_id, curriculum_bounds::lft))
+        .select((
+            RecordRow::as_select(),
+            BoundsRow::as_select(),
+            activities::kind.nullable(),
+        ))
         .into_boxed();
     if let Some(id) = curriculum {
         query = query.filter(curriculum_activities::curriculum_id.eq(id.0));
@@ -826,17 +842,22 @@ fn load_records(
 impl CurriculumRepository for SqliteStore {
     async fn record(&self, tenant: TenantId, id: RecordId) -> Result<Option<CurriculumRecord>, StoreError> {
         self.run(move |c| {
-            let row: Option<(RecordRow, Option<String>)> = curriculum_activities::table
+            let row: Option<LoadedRow> = curriculum_activities::table
+                .inner_join(curriculum_bounds::table)
                 .left_join(activities::table.on(curriculum_activities::course_id.eq(activities::id.nullable())))
                 .filter(
                     curriculum_activities::id
                         .eq(id.0)
                         .and(curriculum_activities::account_id.eq(tenant.0)),
                 )
-                .select((RecordRow::as_select(), activities::kind.nullable()))
+                .select((
+                    RecordRow::as_select(),
+                    BoundsRow::as_select(),
+                    activities::kind.nullable(),
+                ))
                 .first(c)
                 .optional()?;
-            Ok(row.map(|(row, kind)| row.into_domain(kind.as_deref().map(rows::kind))))
+            Ok(row.map(|(row, bounds, kind)| row.into_domain(bounds, kind.as_deref().map(rows::kind))))
         })
         .await
         .map_err(store_only)

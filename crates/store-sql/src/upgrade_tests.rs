@@ -1,5 +1,6 @@
-//! Upgrading a database that holds data from before package revisions: the migration gives
-//! every stored package revision 1, and the adapters read it like one uploaded since.
+//! Upgrading a database that holds data from before package revisions and the narrow bounds
+//! table: every stored package becomes revision 1, a path's bounds move to their table, and the
+//! adapters read both like data written since.
 
 use curricula_domain::{ActivityId, TenantId};
 use curricula_ports::ActivityRepository;
@@ -17,6 +18,9 @@ INSERT INTO language_versions (id, activity_id, language, title, scorm_version, 
     VALUES (1, 1, 'en-GB', 'A', '1.2', 'Title', NULL, 'index.html?x=1', 80, NULL, '[{\"identifier\":\"i\",\"children\":[]}]',
             3, 1234, 'abab', 'packages/1/old', '2026-11-01 00:00:00'),
            (2, 2, 'en-GB', 'C', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '2026-11-01 00:00:00');
+INSERT INTO curriculum_activities (id, curriculum_id, account_id, parent_id, course_id, name, lft, rgt, updated_by, updated_on)
+    VALUES (1, 2, 1, NULL, NULL, 'Section 1', 1, 4, NULL, '2026-11-01 00:00:00'),
+           (2, 2, 1, 1, 1, 'A', 2, 3, NULL, '2026-11-01 00:00:00');
 ";
 
 async fn check<S: ActivityRepository>(store: &S) {
@@ -35,6 +39,10 @@ async fn check<S: ActivityRepository>(store: &S) {
     assert_eq!(course.versions[0].revision, None);
     assert!(store.revisions(TenantId(1), ActivityId(2)).await.unwrap().is_empty());
     assert_eq!(store.storage_prefixes().await.unwrap(), ["packages/1/old"]);
+    // The path's bounds moved to their own table.
+    let path = store.curriculum(TenantId(1), ActivityId(2)).await.unwrap().unwrap();
+    let bounds: Vec<(i64, i32, i32)> = path.iter().map(|r| (r.id.0, r.lft, r.rgt)).collect();
+    assert_eq!(bounds, [(1, 1, 4), (2, 2, 3)]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

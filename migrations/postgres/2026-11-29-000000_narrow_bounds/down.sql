@@ -1,0 +1,4 @@
+ALTER TABLE curriculum_activities ADD COLUMN lft integer, ADD COLUMN rgt integer;
+UPDATE curriculum_activities a SET lft = b.lft, rgt = b.rgt FROM curriculum_bounds b WHERE b.id = a.id;
+ALTER TABLE curriculum_activities ALTER COLUMN lft SET NOT NULL, ALTER COLUMN rgt SET NOT NULL;
+DROP TABLE curriculum_bounds;
