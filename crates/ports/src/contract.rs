@@ -588,9 +588,11 @@ where
     every_list_matches_each_read(store).await;
 }
 
-/// Random moves of sections and entries in a path of 4 sections and 40 entries: after each,
-/// the stored records are exactly the domain's numbering of the same moves (every shape of
-/// renumbering the adapters write: one block, a block and a few rows, many ranges).
+/// Random moves, renames, new sections, new entries and destroys in a path that starts with
+/// 4 sections and 40 entries: after each, the stored records are exactly the domain's
+/// numbering of the same operations (every shape of write the adapters make: one shifted
+/// block, a block and a few rows, many ranges, changed rows that also moved, deletes and
+/// inserts beside a shift). Every id comes from the store.
 pub async fn random_moves_are_stored_exactly<S>(store: &S)
 where
     S: TenantDirectory + ActivityRepository + CurriculumRepository + ?Sized,
@@ -602,7 +604,7 @@ where
         .await
         .unwrap();
     let mut members = Vec::new();
-    for i in 0..40 {
+    for i in 0..60 {
         let label = format!("Moved {i}");
         members.push(
             store
@@ -611,22 +613,28 @@ where
                 .unwrap(),
         );
     }
-    let fill: CurriculumChange = Box::new(move |path, first| {
-        for (i, member) in members.iter().enumerate() {
-            let id = RecordId(first.0 + 3 + i as i64);
-            if i % 10 == 0 && i > 0 {
-                let input = RecordInput {
-                    name: curriculum::Patch::Value(format!("Section {}", i / 10 + 1)),
-                    ..RecordInput::default()
-                };
-                path.create_section(RecordId(first.0 + (i / 10) as i64 - 1), &input, now())?;
-            }
-            path.append_to_last_section(id, *member, ActivityKind::Scorm, format!("Entry {i}"), now())
-                .map_err(CurriculumErrors::from)?;
+    let section = |name: String| RecordInput {
+        name: curriculum::Patch::Value(name),
+        ..RecordInput::default()
+    };
+    // Each write takes its time a second after the last, so changed records are stamped.
+    let mut clock = 0;
+    let mut tick = move || {
+        clock += 1;
+        now() + chrono::Duration::seconds(clock)
+    };
+    for (i, member) in members.iter().take(40).enumerate() {
+        if i % 10 == 0 && i > 0 {
+            let input = section(format!("Section {}", i / 10 + 1));
+            let at = tick();
+            let created: CurriculumChange = Box::new(move |path, id| Ok(Some(path.create_section(id, &input, at)?.id)));
+            store.change(f.tenant, path, created).await.unwrap();
         }
-        Ok(None)
-    });
-    store.change(f.tenant, path, fill).await.unwrap();
+        store
+            .change(f.tenant, path, append(*member, &format!("Entry {i}")))
+            .await
+            .unwrap();
+    }
     let stored = store.records(f.tenant, Some(path)).await.unwrap();
     assert_eq!(stored.len(), 44, "{stored:?}");
     let mut mirror = Curriculum::from_records(path, f.tenant, stored).unwrap();
@@ -637,22 +645,69 @@ where
         seed ^= seed << 17;
         usize::try_from(seed % n as u64).unwrap()
     };
+    let mut spare = members.split_off(40);
     let mut applied = 0;
-    for _ in 0..150 {
+    for step in 0..200 {
         let ids: Vec<RecordId> = mirror.records().iter().map(|r| r.id).collect();
         let (id, target) = (ids[next(ids.len())], ids[next(ids.len())]);
-        let orientation = [Orientation::Above, Orientation::Below][next(2)];
-        if mirror.move_record(id, target, orientation, now()).is_err() {
-            continue;
-        }
+        let at = tick();
+        let what = match next(10) {
+            // A new section or entry: the store gives the id, the mirror takes the same.
+            0 => {
+                let input = section(format!("New {step}"));
+                let created: CurriculumChange =
+                    Box::new(move |path, id| Ok(Some(path.create_section(id, &input, at)?.id)));
+                let record = store.change(f.tenant, path, created).await.unwrap().unwrap();
+                mirror
+                    .create_section(record.id, &section(format!("New {step}")), at)
+                    .unwrap();
+                "create section"
+            }
+            1 if !spare.is_empty() => {
+                let member = spare.pop().unwrap();
+                let record = store
+                    .change(f.tenant, path, append(member, &format!("Late {step}")))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                mirror
+                    .append_to_last_section(record.id, member, ActivityKind::Scorm, format!("Late {step}"), now())
+                    .unwrap();
+                "append"
+            }
+            2 => {
+                if mirror.destroy(id, at).is_err() {
+                    continue;
+                }
+                let destroy: CurriculumChange = Box::new(move |path, _| path.destroy(id, at).map(|_| None));
+                store.change(f.tenant, path, destroy).await.unwrap();
+                "destroy"
+            }
+            3 => {
+                let input = section(format!("Renamed {step}"));
+                if mirror.update(id, &input, at).is_err() {
+                    continue;
+                }
+                let update: CurriculumChange = Box::new(move |path, _| path.update(id, &input, at).map(|r| Some(r.id)));
+                store.change(f.tenant, path, update).await.unwrap();
+                "rename"
+            }
+            _ => {
+                let orientation = [Orientation::Above, Orientation::Below][next(2)];
+                if mirror.move_record(id, target, orientation, at).is_err() {
+                    continue;
+                }
+                let change: CurriculumChange =
+                    Box::new(move |path, _| path.move_record(id, target, orientation, at).map(|()| None));
+                store.change(f.tenant, path, change).await.unwrap();
+                "move"
+            }
+        };
         applied += 1;
-        let change: CurriculumChange =
-            Box::new(move |path, _| path.move_record(id, target, orientation, now()).map(|()| None));
-        store.change(f.tenant, path, change).await.unwrap();
         let stored = store.records(f.tenant, Some(path)).await.unwrap();
-        assert_eq!(stored, mirror.records(), "after moving {id} {orientation:?} {target}");
+        assert_eq!(stored, mirror.records(), "after step {step} ({what} {id})");
     }
-    assert!(applied > 50, "{applied} moves applied");
+    assert!(applied > 100, "{applied} operations applied");
 }
 
 /// A tenant's list of activities is exactly its activities read one by one, in id order

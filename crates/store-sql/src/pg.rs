@@ -510,6 +510,9 @@ async fn persist(
 ) -> QueryResult<i64> {
     let plan = WritePlan::new(curriculum, before, after);
     if !plan.deleted.is_empty() {
+        diesel::delete(curriculum_bounds::table.filter(curriculum_bounds::id.eq_any(&plan.deleted)))
+            .execute(c)
+            .await?;
         diesel::delete(curriculum_activities::table.filter(curriculum_activities::id.eq_any(&plan.deleted)))
             .execute(c)
             .await?;

@@ -2,8 +2,9 @@
 //! table: every stored package becomes revision 1, a path's bounds move to their table, and the
 //! adapters read both like data written since.
 
+use curricula_domain::curriculum::RecordInput;
 use curricula_domain::{ActivityId, TenantId};
-use curricula_ports::ActivityRepository;
+use curricula_ports::{ActivityRepository, CurriculumRepository};
 use diesel_migrations::MigrationHarness;
 
 /// Rows as the schema before `2026-11-28-000000_revisions_and_audit` held them.
@@ -23,7 +24,7 @@ INSERT INTO curriculum_activities (id, curriculum_id, account_id, parent_id, cou
            (2, 2, 1, 1, 1, 'A', 2, 3, NULL, '2026-11-01 00:00:00');
 ";
 
-async fn check<S: ActivityRepository>(store: &S) {
+async fn check<S: ActivityRepository + CurriculumRepository>(store: &S) {
     let revisions = store.revisions(TenantId(1), ActivityId(1)).await.unwrap();
     assert_eq!(revisions.len(), 1, "{revisions:?}");
     let revision = &revisions[0];
@@ -43,6 +44,26 @@ async fn check<S: ActivityRepository>(store: &S) {
     let path = store.curriculum(TenantId(1), ActivityId(2)).await.unwrap().unwrap();
     let bounds: Vec<(i64, i32, i32)> = path.iter().map(|r| (r.id.0, r.lft, r.rgt)).collect();
     assert_eq!(bounds, [(1, 1, 4), (2, 2, 3)]);
+    // And the upgraded path takes writes: a new section after the old one.
+    let now = chrono::Utc::now();
+    let created = store
+        .change(
+            TenantId(1),
+            ActivityId(2),
+            Box::new(move |path, id| {
+                let input = RecordInput {
+                    name: curricula_domain::curriculum::Patch::Value("Added".into()),
+                    ..RecordInput::default()
+                };
+                Ok(Some(path.create_section(id, &input, now)?.id))
+            }),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let path = store.records(TenantId(1), Some(ActivityId(2))).await.unwrap();
+    let bounds: Vec<(i64, i32, i32)> = path.iter().map(|r| (r.id.0, r.lft, r.rgt)).collect();
+    assert_eq!(bounds, [(1, 1, 4), (2, 2, 3), (created.id.0, 5, 6)]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -98,5 +119,20 @@ impl crate::PgStore {
         .await
         .unwrap();
         conn.batch_execute(sql).await.unwrap();
+        // Rows inserted with explicit ids leave the identity sequences behind; real data came
+        // through them.
+        for table in [
+            "tenants",
+            "users",
+            "activities",
+            "language_versions",
+            "curriculum_activities",
+        ] {
+            conn.batch_execute(&format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+            ))
+            .await
+            .unwrap();
+        }
     }
 }
