@@ -13,8 +13,8 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use curricula_domain::{ActivityId, ActivityKind, InvalidField, LanguageCode, Name, Organisations, Placement};
 use curricula_ports::StoreError;
 use curricula_service::{
-    Actor, AddLanguage, Caller, CreateActivity, Fingerprint, Package, PackageSource, ReadSeek, ReplacePackage,
-    RevisionChange, Rollback, UploadError,
+    Actor, AddLanguage, CreateActivity, Fingerprint, Package, PackageSource, ReadSeek, ReplacePackage, RevisionChange,
+    Rollback, UploadError,
 };
 use futures::{Stream, StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
@@ -266,11 +266,11 @@ async fn spool(field: &mut actix_multipart::Field, state: &AppState) -> Result<P
 }
 
 /// Runs an upload use case; when it carries a package, counts its bytes and times the ingest.
-async fn timed_ingest(
+async fn timed_ingest<T>(
     endpoint: &str,
     package_bytes: Option<u64>,
-    use_case: impl std::future::Future<Output = Result<ActivityId, UploadError>>,
-) -> Result<ActivityId, UploadError> {
+    use_case: impl std::future::Future<Output = Result<T, UploadError>>,
+) -> Result<T, UploadError> {
     let Some(bytes) = package_bytes else {
         return use_case.await;
     };
@@ -320,23 +320,63 @@ fn form_fingerprint(operation: &str, form: &UploadForm) -> String {
     fingerprint.part("file").part(file).finish()
 }
 
-async fn authenticate(state: &AppState, form: &UploadForm) -> Result<curricula_service::Caller, UploadApiError> {
+/// Authenticates an upload request by its `key` and `origin`, records its tenant for the
+/// access log, and says who makes it (for the audit trail: the caller, the origin its key is
+/// bound to, the request's id).
+async fn authenticate(state: &AppState, req: &HttpRequest, form: &UploadForm) -> Result<Actor, UploadApiError> {
     let key = form.required("key")?;
     let origin = form.required("origin")?;
-    Ok(state.uploads.authenticate(key, origin).await?)
+    let caller = state.uploads.authenticate(key, origin).await?;
+    crate::telemetry::record_tenant(req, caller.tenant);
+    Ok(Actor {
+        caller,
+        origin: curricula_domain::Origin::parse(origin).ok().map(|o| o.to_string()),
+        request_id: crate::telemetry::request_id_of(req),
+    })
 }
 
-/// Who makes an authenticated upload request, for the audit trail: the caller, its origin
-/// (as the key is bound to it) and the request's id.
-fn actor(req: &HttpRequest, caller: Caller, form: &UploadForm) -> Actor {
-    Actor {
-        caller,
-        origin: form
-            .optional("origin")
-            .and_then(|o| curricula_domain::Origin::parse(o).ok())
-            .map(|o| o.to_string()),
-        request_id: crate::telemetry::request_id_of(req),
+/// The writes of the upload API.
+#[derive(Debug, Clone, Copy)]
+enum Write {
+    New,
+    AddLanguage,
+    Replace,
+    Rollback,
+}
+
+impl Write {
+    /// What its `Idempotency-Key` fingerprint names it.
+    fn operation(self) -> &'static str {
+        match self {
+            Self::New => "POST /api/activityupload/new",
+            Self::AddLanguage => "POST /api/activityupload/addlanguage",
+            Self::Replace => "POST /api/activityupload/replace",
+            Self::Rollback => "POST /api/activityupload/rollback",
+        }
     }
+}
+
+/// Every write: the form, authentication, then the work under the request's
+/// `Idempotency-Key`, if any.
+async fn write(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+    write: Write,
+) -> Result<HttpResponse, UploadApiError> {
+    let form = read_form(&req, payload, &state).await?;
+    let actor = authenticate(&state, &req, &form).await?;
+    let fingerprint = form_fingerprint(write.operation(), &form);
+    let work = async {
+        let response = match write {
+            Write::New => create(&state, &actor, &form).await,
+            Write::AddLanguage => add(&state, &actor, &form).await,
+            Write::Replace => replace(&state, &actor, &form).await,
+            Write::Rollback => roll_back(&state, &actor, &form).await,
+        };
+        response.unwrap_or_else(|e| e.error_response())
+    };
+    Ok(guard(&state, &req, Api::Upload, actor.caller, fingerprint, work).await)
 }
 
 /// Creates a SCORM activity or a course (the API text's `/new`).
@@ -362,17 +402,7 @@ async fn new_activity(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, UploadApiError> {
-    let form = read_form(&req, payload, &state).await?;
-    let caller = authenticate(&state, &form).await?;
-    crate::telemetry::record_tenant(&req, caller.tenant);
-    let fingerprint = form_fingerprint("POST /api/activityupload/new", &form);
-    let actor = actor(&req, caller, &form);
-    let work = async {
-        create(&state, &actor, &form)
-            .await
-            .unwrap_or_else(|e| e.error_response())
-    };
-    Ok(guard(&state, &req, Api::Upload, caller, fingerprint, work).await)
+    write(state, req, payload, Write::New).await
 }
 
 /// The fields of `/new` (also checked by `/validate`).
@@ -433,13 +463,7 @@ async fn add_language(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, UploadApiError> {
-    let form = read_form(&req, payload, &state).await?;
-    let caller = authenticate(&state, &form).await?;
-    crate::telemetry::record_tenant(&req, caller.tenant);
-    let fingerprint = form_fingerprint("POST /api/activityupload/addlanguage", &form);
-    let actor = actor(&req, caller, &form);
-    let work = async { add(&state, &actor, &form).await.unwrap_or_else(|e| e.error_response()) };
-    Ok(guard(&state, &req, Api::Upload, caller, fingerprint, work).await)
+    write(state, req, payload, Write::AddLanguage).await
 }
 
 async fn add(state: &AppState, actor: &Actor, form: &UploadForm) -> Result<HttpResponse, UploadApiError> {
@@ -478,17 +502,7 @@ async fn replace_package(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, UploadApiError> {
-    let form = read_form(&req, payload, &state).await?;
-    let caller = authenticate(&state, &form).await?;
-    crate::telemetry::record_tenant(&req, caller.tenant);
-    let fingerprint = form_fingerprint("POST /api/activityupload/replace", &form);
-    let actor = actor(&req, caller, &form);
-    let work = async {
-        replace(&state, &actor, &form)
-            .await
-            .unwrap_or_else(|e| e.error_response())
-    };
-    Ok(guard(&state, &req, Api::Upload, caller, fingerprint, work).await)
+    write(state, req, payload, Write::Replace).await
 }
 
 async fn replace(state: &AppState, actor: &Actor, form: &UploadForm) -> Result<HttpResponse, UploadApiError> {
@@ -501,17 +515,8 @@ async fn replace(state: &AppState, actor: &Actor, form: &UploadForm) -> Result<H
             .ok_or_else(|| InvalidField::new("file", "is required"))?,
     };
     let size = command.package.size;
-    let metrics = crate::metrics::metrics();
-    metrics.record_upload_bytes(size);
-    let started = std::time::Instant::now();
-    let result = state.uploads.replace_package(actor, command).await;
-    let outcome = match &result {
-        Ok(_) => "ok",
-        Err(UploadError::Package(_)) => "refused",
-        Err(_) => "error",
-    };
-    metrics.observe_ingest("replace", outcome, started.elapsed().as_secs_f64());
-    Ok(revision_response(&result?))
+    let change = timed_ingest("replace", Some(size), state.uploads.replace_package(actor, command)).await?;
+    Ok(revision_response(&change))
 }
 
 fn revision_response(change: &RevisionChange) -> HttpResponse {
@@ -552,17 +557,7 @@ async fn rollback(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, UploadApiError> {
-    let form = read_form(&req, payload, &state).await?;
-    let caller = authenticate(&state, &form).await?;
-    crate::telemetry::record_tenant(&req, caller.tenant);
-    let fingerprint = form_fingerprint("POST /api/activityupload/rollback", &form);
-    let actor = actor(&req, caller, &form);
-    let work = async {
-        roll_back(&state, &actor, &form)
-            .await
-            .unwrap_or_else(|e| e.error_response())
-    };
-    Ok(guard(&state, &req, Api::Upload, caller, fingerprint, work).await)
+    write(state, req, payload, Write::Rollback).await
 }
 
 async fn roll_back(state: &AppState, actor: &Actor, form: &UploadForm) -> Result<HttpResponse, UploadApiError> {

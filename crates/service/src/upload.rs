@@ -421,7 +421,7 @@ where
                 Ok(id)
             }
             Err(e) => {
-                self.discard_unless_unknown(
+                self.discard(
                     scorm.as_ref(),
                     matches!(e, CreateActivityError::Store(StoreError::Unavailable(_))),
                 )
@@ -484,7 +484,7 @@ where
                 Ok(activity.id)
             }
             Err(e) => {
-                self.discard_unless_unknown(
+                self.discard(
                     scorm.as_ref(),
                     matches!(e, AddLanguageError::Store(StoreError::Unavailable(_))),
                 )
@@ -580,11 +580,11 @@ where
             }
             // The same package was stored by a concurrent request since the check.
             Ok(RevisionOutcome::Unchanged { revision }) => {
-                self.discard(Some(&content)).await;
+                self.discard(Some(&content), false).await;
                 Ok(unchanged(revision))
             }
             Err(e) => {
-                self.discard_unless_unknown(
+                self.discard(
                     Some(&content),
                     matches!(e, RevisionError::Store(StoreError::Unavailable(_))),
                 )
@@ -851,22 +851,20 @@ where
     }
 
     /// Removes the files of a version that was not recorded — unless the connection to the
-    /// database was lost (`unknown`): its commit may have gone through, so the files are left
+    /// database was lost (`outcome_unknown`): its commit may have gone through, so the files are left
     /// to the blob sweep, which removes them only if nothing references them. (Any other
     /// database error happened inside the transaction, which was rolled back.)
-    async fn discard_unless_unknown(&self, scorm: Option<&ScormContent>, unknown: bool) {
+    async fn discard(&self, scorm: Option<&ScormContent>, outcome_unknown: bool) {
         let Some(content) = scorm else { return };
-        if unknown {
+        if outcome_unknown {
             tracing::warn!(prefix = %content.storage_prefix, "the database connection was lost while recording an upload; its files are left to the blob sweep");
             return;
         }
-        self.discard_prefix(&content.storage_prefix).await;
-    }
-
-    /// Removes the files of a version that was not recorded.
-    async fn discard(&self, scorm: Option<&ScormContent>) {
-        if let Some(content) = scorm {
-            self.discard_prefix(&content.storage_prefix).await;
+        let Ok(prefix) = BlobKey::new(content.storage_prefix.clone()) else {
+            return;
+        };
+        if let Err(e) = self.blobs.delete_prefix(&prefix).await {
+            tracing::error!(prefix = %prefix, error = %e, "could not remove the files of a failed upload; the blob sweep will");
         }
     }
 
@@ -885,13 +883,5 @@ where
                 }
             }
         });
-    }
-
-    /// Removes the files under `prefix`, which nothing references.
-    async fn discard_prefix(&self, prefix: &str) {
-        let Ok(prefix) = BlobKey::new(prefix) else { return };
-        if let Err(e) = self.blobs.delete_prefix(&prefix).await {
-            tracing::error!(prefix = %prefix, error = %e, "could not remove unreferenced package files; the blob sweep will");
-        }
     }
 }

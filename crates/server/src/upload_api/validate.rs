@@ -49,8 +49,7 @@ pub(super) async fn validate(
     payload: web::Payload,
 ) -> Result<HttpResponse, DryRunError> {
     let form = read_form(&req, payload, &state).await?;
-    let caller = authenticate(&state, &form).await?;
-    crate::telemetry::record_tenant(&req, caller.tenant);
+    let caller = authenticate(&state, &req, &form).await?.caller;
     // Either field says which check is meant; a missing other one is then named as missing.
     let is_add = form.optional("activityId").is_some() || form.optional("languageId").is_some();
     let validation = if is_add {
