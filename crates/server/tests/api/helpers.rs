@@ -208,6 +208,25 @@ impl TestApp {
         (status, json)
     }
 
+    /// Uploads `package` as a top-level SCORM activity named `name`; returns its id.
+    pub async fn scorm(&self, name: &str, package: &[u8]) -> i64 {
+        let (status, body) = self
+            .post(
+                "/api/activityupload/new",
+                &[
+                    Part::Text("key", KEY),
+                    Part::Text("origin", ORIGIN),
+                    Part::Text("activityType", "scorm"),
+                    Part::Text("name", name),
+                    Part::Text("userName", "jon.jonsson"),
+                    Part::File("file", package),
+                ],
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["activityId"].as_i64().unwrap()
+    }
+
     /// Creates a course named `name` at the top level; returns its id.
     pub async fn course(&self, name: &str) -> i64 {
         let (status, body) = self

@@ -69,25 +69,6 @@ async fn get(app: &TestApp, uri: &str) -> Got {
     request(app, "GET", uri, &[]).await
 }
 
-/// Uploads a corpus package through the upload API; returns the activity id.
-async fn upload(app: &TestApp, package: &[u8]) -> i64 {
-    let (status, body) = app
-        .post(
-            "/api/activityupload/new",
-            &[
-                Part::Text("key", KEY),
-                Part::Text("origin", ORIGIN),
-                Part::Text("activityType", "scorm"),
-                Part::Text("name", "Complex SCORM"),
-                Part::Text("userName", "jon.jonsson"),
-                Part::File("file", package),
-            ],
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    body["activityId"].as_i64().unwrap()
-}
-
 /// The path (and query) of an absolute launch URL, and the folder part `/content/{token}/`.
 fn split_url(url: &str) -> (String, String) {
     let at = url.find("/content/").expect("a content URL");
@@ -100,7 +81,7 @@ fn split_url(url: &str) -> (String, String) {
 /// The whole story over one blob store.
 async fn launch_and_fetch(app: &TestApp) {
     let package = corpus(PACKAGE);
-    let id = upload(app, &package).await;
+    let id = app.scorm("Complex SCORM", &package).await;
 
     let launched = get(app, &format!("/api/v2/activities/{id}/launch?api_key={KEY}")).await;
     assert_eq!(launched.status, 200, "{}", launched.json());
@@ -162,7 +143,9 @@ async fn launch_and_fetch(app: &TestApp) {
     assert!(head.body.is_empty());
 
     // Nothing outside the version's folder, however the path is spelled.
-    let other = upload(app, &corpus("moodle-singlesco-scorm12.zip")).await;
+    let other = app
+        .scorm("Complex SCORM", &corpus("moodle-singlesco-scorm12.zip"))
+        .await;
     let other_url = get(app, &format!("/api/v2/activities/{other}/launch?api_key={KEY}"))
         .await
         .json()["launch_url"]
@@ -234,7 +217,7 @@ async fn a_corpus_package_launches_from_s3() {
 async fn launch_picks_the_language_version_and_refuses_what_cannot_launch() {
     let app = TestApp::new().await;
     let package = corpus(PACKAGE);
-    let id = upload(&app, &package).await;
+    let id = app.scorm("Complex SCORM", &package).await;
     let launch = |query: String| {
         let app = &app;
         async move { get(app, &format!("/api/v2/activities/{query}")).await }
@@ -338,7 +321,7 @@ impl curricula_ports::Clock for Later {
 #[actix_web::test]
 async fn the_sweep_removes_only_old_unreferenced_folders() {
     let app = TestApp::new().await;
-    let id = upload(&app, &corpus(PACKAGE)).await;
+    let id = app.scorm("Complex SCORM", &corpus(PACKAGE)).await;
     let blobs = Arc::clone(&app.state.content.blobs);
     let orphan = BlobKey::new("packages/1/0123456789abcdef0123456789abcdef").unwrap();
     blobs

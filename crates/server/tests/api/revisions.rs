@@ -34,24 +34,6 @@ async fn get_json(app: &TestApp, uri: &str) -> Value {
     serde_json::from_slice(&body).unwrap()
 }
 
-async fn upload_scorm(app: &TestApp, package: &[u8]) -> i64 {
-    let (status, body) = app
-        .post(
-            "/api/activityupload/new",
-            &[
-                Part::Text("key", KEY),
-                Part::Text("origin", ORIGIN),
-                Part::Text("activityType", "scorm"),
-                Part::Text("name", "HSE"),
-                Part::Text("userName", "jon.jonsson"),
-                Part::File("file", package),
-            ],
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    body["activityId"].as_i64().unwrap()
-}
-
 async fn replace(app: &TestApp, id: i64, language: &str, package: &[u8]) -> (u16, Value) {
     let id = id.to_string();
     app.post(
@@ -269,7 +251,7 @@ on_both_databases!(replace_and_roll_back);
 #[actix_web::test]
 async fn kept_revisions_survive_the_blob_sweep() {
     let app = TestApp::new().await;
-    let id = upload_scorm(&app, &sample_package("hse-presentation.zip")).await;
+    let id = app.scorm("HSE", &sample_package("hse-presentation.zip")).await;
     let (status, _) = replace(&app, id, "en-GB", &sample_package("hse-presentation-is.zip")).await;
     assert_eq!(status, 200);
     let before = app.stored_files();
@@ -292,7 +274,7 @@ async fn kept_revisions_survive_the_blob_sweep() {
 #[actix_web::test]
 async fn revisions_replaced_within_the_url_lifetime_keep_their_files() {
     let app = TestApp::protecting_revisions().await;
-    let id = upload_scorm(&app, &sample_package("hse-presentation.zip")).await;
+    let id = app.scorm("HSE", &sample_package("hse-presentation.zip")).await;
     let mut urls = vec![launch(&app, id).await];
     for package in ["hse-presentation-is.zip", "adl-api.zip"] {
         let bytes = if package.starts_with("hse") {
@@ -360,7 +342,7 @@ async fn revision_numbers(app: &TestApp, id: i64) -> Vec<i64> {
 /// `/replace` under an `Idempotency-Key`: a retry replays and stores nothing, another file
 /// under the key is refused, and identical requests racing with one key store one revision.
 async fn replacements_are_retry_safe(app: &TestApp) {
-    let id = upload_scorm(app, &sample_package("hse-presentation.zip")).await;
+    let id = app.scorm("HSE", &sample_package("hse-presentation.zip")).await;
     let second = sample_package("hse-presentation-is.zip");
     let (status, first, replayed) = replace_with_key(app, id, &second, "quarterly-1").await;
     assert_eq!((status, replayed), (200, false), "{first}");
