@@ -350,8 +350,12 @@ pub mod testing {
                     std::env::var("CURRICULA_REQUIRE_S3").as_deref() != Ok("1"),
                     "{test}: TEST_S3_ENDPOINT is not set but CURRICULA_REQUIRE_S3=1 requires the S3 tests"
                 );
-                eprintln!(
-                    "\n*** SKIPPED {test}: set TEST_S3_ENDPOINT (e.g. http://127.0.0.1:5055 from `moto_server -p 5055`) to run it ***\n"
+                // Straight to the process's stderr: the test harness captures `eprintln!`.
+                let _ = std::io::Write::write_fmt(
+                    &mut std::io::stderr(),
+                    format_args!(
+                        "\n*** SKIPPED {test}: set TEST_S3_ENDPOINT (e.g. http://127.0.0.1:5055 from `moto_server -p 5055`) to run it ***\n\n"
+                    ),
                 );
                 None
             }

@@ -7,6 +7,7 @@
 //! the test is skipped — unless `CURRICULA_REQUIRE_POSTGRES=1` (set by CI), where it panics.
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use std::io::Write as _;
 
 /// A database created for one test run, dropped (with its connections) on drop.
 pub struct TestDatabase {
@@ -25,7 +26,12 @@ impl TestDatabase {
         let required = std::env::var("CURRICULA_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
         let skip = |why: String| {
             assert!(!required, "CURRICULA_REQUIRE_POSTGRES=1 but {why}");
-            eprintln!("\n*** SKIPPED: Postgres-backed test: {why} (set TEST_DATABASE_URL to run it) ***\n");
+            // Straight to the process's stderr: the test harness captures `eprintln!`, and a
+            // skip must show in a plain `cargo test`.
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n*** SKIPPED: Postgres-backed test: {why} (set TEST_DATABASE_URL to run it) ***\n"
+            );
             None
         };
         let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
