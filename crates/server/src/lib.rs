@@ -9,7 +9,6 @@ pub mod idempotency;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;
-pub mod params;
 pub mod settings;
 pub mod sweep;
 pub mod telemetry;

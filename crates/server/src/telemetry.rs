@@ -27,7 +27,21 @@ pub fn init(format: &str) {
 }
 
 /// Query parameters whose values are never logged.
-const SECRET_PARAMS: [&str; 4] = ["api_key", "key", "apikey", "token"];
+const SECRET_PARAMS: [&str; 6] = ["api_key", "key", "apikey", "token", "secret", "password"];
+
+/// Whether a raw (still percent-encoded) parameter name names a secret, whatever its
+/// spelling: compared decoded (`+` as a space), trimmed and lower-cased, on its base name and
+/// on every bracketed part (`api_key[]`, `api_key%20`, `curriculum_activity[api_key]`).
+pub fn is_secret_name(raw: &str) -> bool {
+    let spaced = raw.replace('+', " ");
+    let decoded = percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .to_ascii_lowercase();
+    decoded
+        .split(['[', ']'])
+        .map(str::trim)
+        .any(|part| SECRET_PARAMS.contains(&part))
+}
 
 /// `query` with the value of every secret parameter replaced by `[redacted]`.
 pub fn redact_query(query: &str) -> String {
@@ -35,11 +49,7 @@ pub fn redact_query(query: &str) -> String {
         .split('&')
         .map(|pair| {
             let name = pair.split('=').next().unwrap_or_default();
-            // `api%5Fkey` and `api+key`-style spellings are compared decoded.
-            let decoded = percent_encoding::percent_decode_str(name)
-                .decode_utf8_lossy()
-                .to_ascii_lowercase();
-            if SECRET_PARAMS.iter().any(|s| decoded == *s) {
+            if is_secret_name(name) {
                 format!("{name}=[redacted]")
             } else {
                 pair.to_owned()
@@ -163,5 +173,27 @@ mod tests {
             redact_query("curriculum_activity%5Bcurriculum_id%5D=11"),
             "curriculum_activity%5Bcurriculum_id%5D=11"
         );
+    }
+
+    #[test]
+    fn every_spelling_of_a_secret_is_redacted() {
+        for name in [
+            "api_key[]",
+            "api_key%5B%5D",
+            "api_key%20",
+            "api_key+",
+            "api_key[0]",
+            "curriculum_activity[api_key]",
+            "curriculum_activity%5Bapi_key%5D",
+            "API_KEY",
+            "%20api_key",
+        ] {
+            assert_eq!(
+                redact_query(&format!("{name}=s3cret&page=2")),
+                format!("{name}=[redacted]&page=2"),
+                "{name}"
+            );
+        }
+        assert_eq!(redact_query("keyboard=1&monkey=2"), "keyboard=1&monkey=2");
     }
 }

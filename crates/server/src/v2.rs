@@ -2,12 +2,12 @@
 //! arrays of messages (422, 404), `api_key` in the query string or `Authorization: Bearer`.
 
 use crate::app::AppState;
-use crate::params::{self, ParamsError};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use curricula_domain::curriculum::CurriculumRecord;
 use curricula_domain::{Activity, ActivityId, Organisations, PackageRevision, RecordId, ScormContent};
+use curricula_params::{self as params, ParamsError};
 use curricula_ports::{AuditEvent, StoreError};
 use curricula_service::{Actor, Caller, V2Error};
 use serde_json::{Map, Value, json};
@@ -83,20 +83,20 @@ pub(crate) async fn read(
     state: &AppState,
 ) -> Result<(Map<String, Value>, Caller), ApiError> {
     let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    let params = params::merged(req.query_string(), content_type, body);
+    let params = params::read(req.query_string(), content_type, body);
     // Authenticate before reporting anything about the request itself.
     let key = match &params {
-        Ok(p) => api_key(req, p),
+        Ok(p) => api_key(req, p)?,
         // A malformed body must not hide the key in the query string.
-        Err(_) => params::merged(req.query_string(), None, b"")
-            .ok()
-            .and_then(|q| api_key(req, &q)),
+        Err(_) => match params::read(req.query_string(), None, b"") {
+            Ok(query) => api_key(req, &query)?,
+            Err(_) => bearer(req),
+        },
     };
     let caller = state.curricula.authenticate(key.as_deref()).await?;
     crate::telemetry::record_tenant(req, caller.tenant);
-    Ok((params?, caller))
+    Ok((params?.values, caller))
 }
-
 /// Runs a write under the request's `Idempotency-Key`, if any (see [`crate::idempotency`]).
 async fn guarded(
     state: &AppState,
@@ -125,11 +125,24 @@ fn bearer(req: &HttpRequest) -> Option<String> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
 }
 
-/// `api_key` from the parameters, else a Bearer token.
-fn api_key(req: &HttpRequest, params: &Map<String, Value>) -> Option<String> {
-    match params.get("api_key") {
+/// The one credential of a request: `api_key` from the parameters or a Bearer token.
+///
+/// An `api_key` sent as an array or a hash (`api_key[]=…`, `api_key[0]=…`), sent twice with
+/// different values, or beside a different Bearer token is refused (401) rather than guessed at.
+fn api_key(req: &HttpRequest, params: &params::Params) -> Result<Option<String>, ApiError> {
+    let unauthorized = || ApiError(V2Error::Unauthorized);
+    if params.repeated.iter().any(|name| name == "api_key") {
+        return Err(unauthorized());
+    }
+    let from_params = match params.values.get("api_key") {
         Some(Value::String(key)) => Some(key.clone()),
-        _ => bearer(req),
+        Some(_) => return Err(unauthorized()),
+        None => None,
+    };
+    match (from_params, bearer(req)) {
+        (Some(a), Some(b)) if a != b => Err(unauthorized()),
+        (Some(key), _) | (None, Some(key)) => Ok(Some(key)),
+        (None, None) => Ok(None),
     }
 }
 
@@ -233,7 +246,10 @@ fn links(req: &HttpRequest, page: usize, last: usize) -> String {
     let others: Vec<&str> = req
         .query_string()
         .split('&')
-        .filter(|p| !p.is_empty() && !p.starts_with("page=") && !p.starts_with("api_key="))
+        .filter(|p| {
+            let name = p.split('=').next().unwrap_or_default();
+            !p.is_empty() && name != "page" && !crate::telemetry::is_secret_name(name)
+        })
         .collect();
     let url = |n: usize| {
         let mut query = others.clone();
