@@ -50,6 +50,23 @@ impl fmt::Display for ActivityKind {
 /// Longest name or title accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 255;
 
+/// What makes a text unfit to store or show: a control character (NUL included; tab and line
+/// breaks are fine where the text may span lines) or a bidirectional override or isolate
+/// (U+202A–U+202E, U+2066–U+2069), which can make a name read as something it is not.
+///
+/// Returns the problem in words, for the caller's message.
+pub fn text_problem(text: &str, multiline: bool) -> Option<&'static str> {
+    text.chars().find_map(|c| {
+        if c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t')) {
+            Some("must not contain control characters")
+        } else if matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') {
+            Some("must not contain bidirectional override characters")
+        } else {
+            None
+        }
+    })
+}
+
 /// An activity or language-version title: trimmed, not empty, at most 255 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -72,8 +89,8 @@ impl Name {
                 format!("is too long ({chars} characters, at most {MAX_NAME_CHARS})"),
             ));
         }
-        if name.chars().any(|c| c.is_control()) {
-            return Err(InvalidField::new(field, "must not contain control characters"));
+        if let Some(problem) = text_problem(name, false) {
+            return Err(InvalidField::new(field, problem));
         }
         Ok(Self(name.to_owned()))
     }
@@ -265,6 +282,9 @@ mod tests {
                 .starts_with("name is too long (256")
         );
         assert!(Name::parse("name", &"é".repeat(255)).is_ok());
+        for bad in ["a\0b", "a\u{7}b", "a\nb", "evil\u{202E}txt.exe", "a\u{2066}b"] {
+            assert!(Name::parse("name", bad).is_err(), "{bad:?}");
+        }
         assert!(Name::parse("name", "a\u{0}b").is_err());
     }
 

@@ -100,6 +100,20 @@ pub fn read(query: &str, content_type: Option<&str>, body: &[u8]) -> Result<Para
     Ok(params)
 }
 
+/// The values of the plain top-level parameter `name` in form-encoded `encoded`, without
+/// reading the rest: for finding a credential in a query that is otherwise refused. Looks at
+/// the first [`MAX_PARAMS`] pairs only; undecodable pairs are skipped.
+pub fn plain_values(encoded: &str, name: &str) -> Vec<String> {
+    encoded
+        .split('&')
+        .take(MAX_PARAMS)
+        .filter_map(|pair| serde_urlencoded::from_str::<Vec<(String, String)>>(pair).ok())
+        .flatten()
+        .filter(|(key, _)| key == name)
+        .map(|(_, value)| value)
+        .collect()
+}
+
 /// Counts every value of `object` against `budget` and checks its depth, without recursion.
 fn check_json_bounds(object: &Map<String, Value>, budget: &mut usize) -> Result<(), ParamsError> {
     let mut stack: Vec<(&str, &Value, usize)> = object.iter().map(|(k, v)| (k.as_str(), v, 1)).collect();
@@ -120,7 +134,8 @@ fn check_json_bounds(object: &Map<String, Value>, budget: &mut usize) -> Result<
 /// Merges `from` into `into`, hashes into hashes; iterative (both sides are bounded in depth,
 /// but nothing here relies on it).
 fn deep_merge(into: &mut Map<String, Value>, from: Map<String, Value>) {
-    let mut work: Vec<(&mut Map<String, Value>, Map<String, Value>)> = vec![(into, from)];
+    type Pending<'a> = (&'a mut Map<String, Value>, Map<String, Value>);
+    let mut work: Vec<Pending<'_>> = vec![(into, from)];
     while let Some((target, source)) = work.pop() {
         // Keys that are hashes on both sides are merged after the plain ones are placed.
         let mut nested = Vec::new();
@@ -444,6 +459,13 @@ mod tests {
             merged("", Some("application/json"), body.as_bytes()),
             Err(ParamsError::TooMany)
         );
+    }
+
+    #[test]
+    fn plain_values_are_found_in_a_refused_query() {
+        let query = format!("api_key=k&a{}=1&api%5Fkey=j&api_key[]=x", "[x]".repeat(100));
+        assert!(read(&query, None, b"").is_err());
+        assert_eq!(plain_values(&query, "api_key"), vec!["k".to_owned(), "j".to_owned()]);
     }
 
     #[test]

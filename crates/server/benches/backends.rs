@@ -124,7 +124,9 @@ async fn measure(db: Database) -> Figures {
     let mut settings = Settings::load(None).unwrap();
     settings.upload.tmp_dir = dir.path().join("tmp").display().to_string();
     settings.content.secret = "bench-content-secret".into();
-    let state = web::Data::new(AppState::new(&adapters, &settings).unwrap());
+    let tmp_dir = dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp_dir).unwrap();
+    let state = web::Data::new(AppState::new(&adapters, &settings, tmp_dir).unwrap());
     let app = test::init_service(curricula_server::app::app(state)).await;
 
     let package = std::fs::read(concat!(

@@ -44,6 +44,8 @@ pub struct AppState {
     pub max_body_bytes: u64,
     /// Where uploads are spooled.
     pub tmp_dir: PathBuf,
+    /// Uploads in flight and the bounds on them.
+    pub intake: Arc<crate::upload_api::intake::Intake>,
     /// Retry safety (`Idempotency-Key`).
     pub idempotency: Idempotency,
     /// Launch URLs and content delivery.
@@ -53,11 +55,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The state of a service over `adapters`, configured by `settings`.
+    /// The state of a service over `adapters`, configured by `settings`, spooling uploads
+    /// into `tmp_dir` (see [`crate::upload_api::intake::SpoolDir`]).
     ///
     /// # Errors
     /// When the spool folder cannot be created or the content settings are invalid.
-    pub fn new(adapters: &Adapters, settings: &Settings) -> anyhow::Result<Self> {
+    pub fn new(adapters: &Adapters, settings: &Settings, tmp_dir: PathBuf) -> anyhow::Result<Self> {
         Ok(Self {
             uploads: adapters
                 .uploads(settings.ingest())
@@ -66,7 +69,8 @@ impl AppState {
             curricula: adapters.curricula(),
             activities: adapters.activity_queries(),
             max_body_bytes: settings.upload.max_bytes,
-            tmp_dir: settings.tmp_dir()?,
+            tmp_dir,
+            intake: crate::upload_api::intake::Intake::new(settings.upload.intake()),
             idempotency: adapters.idempotency(settings.idempotency.retention()),
             content: crate::content::ContentState::new(
                 Arc::clone(&adapters.directory),

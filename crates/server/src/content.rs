@@ -152,10 +152,7 @@ async fn launch(
             None
         }
     };
-    let id = path
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
+    let id = crate::v2::path_id(&path)
         .map(ActivityId)
         .ok_or_else(|| ApiError::from(V2Error::NotFound(format!("activity {path} not found"))))?;
     if !problems.is_empty() {

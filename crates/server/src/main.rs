@@ -114,7 +114,15 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     std::fs::create_dir_all("var").context("creating ./var")?;
     let adapters = Adapters::open(&settings).await?;
     tracing::info!(database = adapters.db.backend(), "database ready");
-    let state = actix_web::web::Data::new(AppState::new(&adapters, &settings)?);
+    // Spool folders of processes that died (kill -9 mid-upload) are removed here; the folder
+    // of this process goes when it exits.
+    let tmp_root = settings.tmp_dir()?;
+    let (spool, leftovers) = curricula_server::upload_api::intake::SpoolDir::claim(&tmp_root)
+        .with_context(|| format!("claiming a spool folder under {}", tmp_root.display()))?;
+    if leftovers > 0 {
+        tracing::info!(bytes = leftovers, folder = %tmp_root.display(), "removed spool files left by stopped processes");
+    }
+    let state = actix_web::web::Data::new(AppState::new(&adapters, &settings, spool.path().to_path_buf())?);
     sweep::spawn_periodic(sweep::sweeper(&adapters, &settings.gc), &settings.gc);
     let mut server = actix_web::HttpServer::new(move || app::app(state.clone()))
         .shutdown_timeout(settings.server.shutdown_grace_seconds)
@@ -126,7 +134,9 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     for addr in server.addrs() {
         tracing::info!(%addr, "listening on http://{addr}");
     }
-    server.run().await.context("running the HTTP server")
+    let outcome = server.run().await.context("running the HTTP server");
+    drop(spool);
+    outcome
 }
 
 fn inspect(package: &std::path::Path) -> ExitCode {

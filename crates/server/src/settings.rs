@@ -170,6 +170,49 @@ pub struct UploadSettings {
     /// Package revisions kept per language version (at least 2), files included.
     #[serde(default = "default_keep_revisions")]
     pub keep_revisions: u32,
+    /// Uploads running at once on this instance (0 = no bound).
+    #[serde(default = "default_max_concurrent")]
+    pub max_concurrent: usize,
+    /// Uploads running at once for one tenant on this instance (0 = no bound).
+    #[serde(default = "default_max_concurrent_per_tenant")]
+    pub max_concurrent_per_tenant: usize,
+    /// Seconds a body may send nothing before it is cut off (408).
+    #[serde(default = "default_idle_timeout_seconds")]
+    pub idle_timeout_seconds: u64,
+    /// Slowest average body rate, in bytes per second, after the first 10 seconds (0 = none).
+    #[serde(default = "default_min_bytes_per_second")]
+    pub min_bytes_per_second: u64,
+}
+
+fn default_max_concurrent() -> usize {
+    crate::upload_api::intake::IntakeSettings::default().max_concurrent
+}
+
+fn default_max_concurrent_per_tenant() -> usize {
+    crate::upload_api::intake::IntakeSettings::default().max_concurrent_per_tenant
+}
+
+fn default_idle_timeout_seconds() -> u64 {
+    crate::upload_api::intake::IntakeSettings::default()
+        .idle_timeout
+        .as_secs()
+}
+
+fn default_min_bytes_per_second() -> u64 {
+    crate::upload_api::intake::IntakeSettings::default().min_bytes_per_second
+}
+
+impl UploadSettings {
+    /// The intake bounds these settings give.
+    pub fn intake(&self) -> crate::upload_api::intake::IntakeSettings {
+        crate::upload_api::intake::IntakeSettings {
+            max_concurrent: self.max_concurrent,
+            max_concurrent_per_tenant: self.max_concurrent_per_tenant,
+            idle_timeout: std::time::Duration::from_secs(self.idle_timeout_seconds.max(1)),
+            min_bytes_per_second: self.min_bytes_per_second,
+            ..Default::default()
+        }
+    }
 }
 
 fn default_keep_revisions() -> u32 {

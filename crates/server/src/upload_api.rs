@@ -26,12 +26,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use tokio::io::AsyncWriteExt;
 
+pub mod intake;
 mod validate;
+
+use intake::{Busy, Paced, Slot, Stalled};
 
 /// Longest text field accepted.
 const MAX_FIELD_BYTES: usize = 64 * 1024;
 /// Most parts accepted in one request.
 const MAX_PARTS: usize = 64;
+/// Most bytes of text fields together in one request.
+const MAX_TEXT_BYTES: usize = 256 * 1024;
 
 /// Registers the upload routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -66,13 +71,26 @@ pub enum UploadApiError {
     /// Spooling the file failed.
     #[error("storing the uploaded file failed")]
     Spool(#[source] io::Error),
+    /// The `file` part came before the credentials.
+    #[error("key and origin must be sent before file: put every text field before the file part")]
+    FileBeforeCredentials,
+    /// Too many uploads at once.
+    #[error("{0}")]
+    Busy(Busy, u64),
+    /// The body stopped arriving or arrives too slowly.
+    #[error("{0}")]
+    Stalled(Stalled),
 }
 
 impl ResponseError for UploadApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Malformed(_) | Self::Field(_) | Self::Part(_) => StatusCode::BAD_REQUEST,
+            Self::Malformed(_) | Self::Field(_) | Self::Part(_) | Self::FileBeforeCredentials => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::Busy(..) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Stalled(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Spool(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Upload(e) => match e {
                 UploadError::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -113,7 +131,16 @@ impl UploadApiError {
         } else {
             self.to_string()
         };
-        HttpResponse::build(status).json(serde_json::json!({ "errorMessage": message }))
+        let mut response = HttpResponse::build(status);
+        if let Self::Busy(_, retry_after) = self {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, retry_after.to_string()));
+            metrics.record_refusal("busy");
+        }
+        if let Self::Stalled(_) = self {
+            // The caller stopped sending: say so, and do not wait for the rest.
+            response.insert_header((actix_web::http::header::CONNECTION, "close"));
+        }
+        response.json(serde_json::json!({ "errorMessage": message }))
     }
 }
 
@@ -176,7 +203,27 @@ where
     }
 }
 
-async fn read_form(req: &HttpRequest, payload: web::Payload, state: &AppState) -> Result<UploadForm, UploadApiError> {
+/// An upload request let in: its form, who sends it, and its place among the uploads in
+/// flight (held until the response).
+struct Admitted {
+    form: UploadForm,
+    actor: Actor,
+    _slot: Slot,
+}
+
+/// Reads and authenticates an upload request.
+///
+/// In order: a place on this instance (429 when none), the declared length (413), then the
+/// parts as they arrive. The credentials are checked as soon as the `file` part begins (or
+/// at the end when there is none), before a byte of it is stored: a `file` before `key` and
+/// `origin` is refused, and so is a tenant with too many uploads in flight. A body that stalls
+/// or crawls is cut off (408).
+async fn admit(req: &HttpRequest, payload: web::Payload, state: &AppState) -> Result<Admitted, UploadApiError> {
+    let retry_after = state.intake.settings.retry_after.as_secs().max(1);
+    let slot = state
+        .intake
+        .enter()
+        .map_err(|busy| UploadApiError::Busy(busy, retry_after))?;
     let limit = state.max_body_bytes;
     let declared = req
         .headers()
@@ -187,29 +234,76 @@ async fn read_form(req: &HttpRequest, payload: web::Payload, state: &AppState) -
         return Err(UploadApiError::TooLarge(limit));
     }
     let crossed = Arc::new(AtomicBool::new(false));
+    let stalled = Arc::new(std::sync::Mutex::new(None));
     let limited = Limited {
         inner: payload,
         seen: 0,
         limit,
         crossed: Arc::clone(&crossed),
     };
-    let multipart = Multipart::new(req.headers(), limited);
-    read_parts(multipart, state).await.map_err(|e| {
+    let paced = Paced::new(limited, &state.intake.settings, Arc::clone(&stalled));
+    let multipart = Multipart::new(req.headers(), paced);
+    let mut reading = Reading {
+        slot,
+        actor: None,
+        retry_after,
+    };
+    let form = read_parts(multipart, state, req, &mut reading).await.map_err(|e| {
         if crossed.load(Ordering::Relaxed) {
-            UploadApiError::TooLarge(limit)
-        } else {
-            e
+            return UploadApiError::TooLarge(limit);
         }
+        match *stalled.lock().unwrap_or_else(std::sync::PoisonError::into_inner) {
+            Some(why) => UploadApiError::Stalled(why),
+            None => e,
+        }
+    })?;
+    let actor = match reading.actor.take() {
+        Some(actor) => actor,
+        None => reading.authenticate(state, req, &form).await?,
+    };
+    Ok(Admitted {
+        form,
+        actor,
+        _slot: reading.slot,
     })
 }
 
-async fn read_parts(mut multipart: Multipart, state: &AppState) -> Result<UploadForm, UploadApiError> {
+/// The state of a request while its parts are read.
+struct Reading {
+    slot: Slot,
+    actor: Option<Actor>,
+    retry_after: u64,
+}
+
+impl Reading {
+    /// Authenticates the fields read so far and counts the upload against its tenant.
+    async fn authenticate(
+        &mut self,
+        state: &AppState,
+        req: &HttpRequest,
+        form: &UploadForm,
+    ) -> Result<Actor, UploadApiError> {
+        let actor = authenticate(state, req, form).await?;
+        self.slot
+            .for_tenant(actor.caller.tenant)
+            .map_err(|busy| UploadApiError::Busy(busy, self.retry_after))?;
+        Ok(actor)
+    }
+}
+
+async fn read_parts(
+    mut multipart: Multipart,
+    state: &AppState,
+    req: &HttpRequest,
+    reading: &mut Reading,
+) -> Result<UploadForm, UploadApiError> {
     let malformed = |e: actix_multipart::MultipartError| UploadApiError::Malformed(e.to_string());
     let mut form = UploadForm {
         fields: HashMap::new(),
         file: None,
     };
     let mut parts = 0;
+    let mut text_bytes = 0;
     while let Some(mut field) = multipart.try_next().await.map_err(malformed)? {
         parts += 1;
         if parts > MAX_PARTS {
@@ -219,6 +313,12 @@ async fn read_parts(mut multipart: Multipart, state: &AppState) -> Result<Upload
         if name == "file" {
             if form.file.is_some() {
                 return Err(InvalidField::new("file", "was sent more than once").into());
+            }
+            if !(form.fields.contains_key("key") && form.fields.contains_key("origin")) {
+                return Err(UploadApiError::FileBeforeCredentials);
+            }
+            if reading.actor.is_none() {
+                reading.actor = Some(reading.authenticate(state, req, &form).await?);
             }
             form.file = Some(spool(&mut field, state).await?);
             continue;
@@ -231,12 +331,22 @@ async fn read_parts(mut multipart: Multipart, state: &AppState) -> Result<Upload
                     "{name} is longer than {MAX_FIELD_BYTES} bytes"
                 )));
             }
+            text_bytes += chunk.len();
+            if text_bytes > MAX_TEXT_BYTES {
+                return Err(UploadApiError::Part(format!(
+                    "the text fields are longer than {MAX_TEXT_BYTES} bytes together"
+                )));
+            }
             value.extend_from_slice(&chunk);
         }
         let value =
             String::from_utf8(value).map_err(|_| UploadApiError::Part(format!("{name} is not valid UTF-8 text")))?;
         if form.fields.contains_key(&name) {
             return Err(UploadApiError::Part(format!("{name} was sent more than once")));
+        }
+        if reading.actor.is_some() && matches!(name.as_str(), "key" | "origin") {
+            // The credentials were checked when the file began; they cannot change after.
+            return Err(UploadApiError::Part(format!("{name} must come before file")));
         }
         form.fields.insert(name, value);
     }
@@ -364,8 +474,7 @@ async fn write(
     payload: web::Payload,
     write: Write,
 ) -> Result<HttpResponse, UploadApiError> {
-    let form = read_form(&req, payload, &state).await?;
-    let actor = authenticate(&state, &req, &form).await?;
+    let Admitted { form, actor, _slot } = admit(&req, payload, &state).await?;
     let fingerprint = form_fingerprint(write.operation(), &form);
     let work = async {
         let response = match write {
@@ -410,6 +519,13 @@ fn create_command(form: &UploadForm) -> Result<CreateActivity, UploadApiError> {
     let user_name = form.required("userName")?.trim();
     if user_name.is_empty() {
         return Err(InvalidField::new("userName", "must not be empty").into());
+    }
+    if user_name.chars().count() > curricula_domain::MAX_NAME_CHARS {
+        let max = curricula_domain::MAX_NAME_CHARS;
+        return Err(InvalidField::new("userName", format!("is too long (at most {max} characters)")).into());
+    }
+    if let Some(problem) = curricula_domain::text_problem(user_name, false) {
+        return Err(InvalidField::new("userName", problem).into());
     }
     Ok(CreateActivity {
         kind: ActivityKind::parse(form.required("activityType")?)?,

@@ -90,7 +90,19 @@ pub(crate) async fn read(
         // A malformed body must not hide the key in the query string.
         Err(_) => match params::read(req.query_string(), None, b"") {
             Ok(query) => api_key(req, &query)?,
-            Err(_) => bearer(req),
+            // The query itself is refused: its plain `api_key`, if any, still says who asks,
+            // so that the refusal is a 422 for a caller and a 401 for anyone else.
+            Err(_) => {
+                let mut sent = params::plain_values(req.query_string(), "api_key");
+                sent.extend(bearer(req));
+                sent.sort();
+                sent.dedup();
+                match sent.as_slice() {
+                    [] => None,
+                    [key] => Some(key.clone()),
+                    _ => return Err(ApiError(V2Error::Unauthorized)),
+                }
+            }
         },
     };
     let caller = state.curricula.authenticate(key.as_deref()).await?;
@@ -146,10 +158,16 @@ fn api_key(req: &HttpRequest, params: &params::Params) -> Result<Option<String>,
     }
 }
 
+/// A positive id written as plain digits (`+1`, ` 1` and `01x` name nothing).
+pub(crate) fn path_id(raw: &str) -> Option<i64> {
+    if raw.is_empty() || raw.len() > 18 || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    raw.parse::<i64>().ok().filter(|id| *id > 0)
+}
+
 fn record_id(raw: &str) -> Result<RecordId, ApiError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
+    path_id(raw)
         .map(RecordId)
         .ok_or_else(|| ApiError(V2Error::NotFound(format!("curriculum activity {raw} not found"))))
 }
@@ -528,10 +546,7 @@ async fn show_activity(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (_, caller) = read(&req, &body, &state).await?;
-    let id = path
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
+    let id = path_id(&path)
         .map(ActivityId)
         .ok_or_else(|| ApiError(V2Error::NotFound(format!("activity {path} not found"))))?;
     let activity = state.activities.get(caller, id).await?;

@@ -124,15 +124,35 @@ fn a_streamed_body_over_the_limit_is_413() {
     let dir = tempfile::tempdir().unwrap();
     let cwd = dir.path();
     admin(cwd, &["tenant", "create", "--name", "T", "--default-language", "en-GB"]);
+    // The file is read only once the key and origin are known to be good.
+    admin(
+        cwd,
+        &[
+            "key",
+            "create",
+            "--tenant",
+            "1",
+            "--origin",
+            "https://o.example",
+            "--key",
+            "big-upload-key",
+        ],
+    );
     let (_server, base) = start(cwd, "1000000");
     std::fs::write(cwd.join("big.zip"), vec![0u8; 8_000_000]).unwrap();
     let out = sh(
         cwd,
         &format!(
-            r#"curl -s -w ' %{{http_code}}' -H "Transfer-Encoding: chunked" -X POST {base}/api/activityupload/new -F "key=k" -F "origin=o" -F "file=@big.zip" || true"#
+            r#"curl -s -w ' %{{http_code}}' -H "Transfer-Encoding: chunked" -X POST {base}/api/activityupload/new -F "key=big-upload-key" -F "origin=https://o.example" -F "file=@big.zip" || true"#
         ),
     );
     assert!(out.ends_with(" 413"), "{out}");
-    let spooled = std::fs::read_dir(cwd.join("var/tmp")).map(|d| d.count()).unwrap_or(0);
-    assert_eq!(spooled, 0, "the partial upload was removed");
+    // Only this server's spool folder and its lock remain.
+    let mut spooled = Vec::new();
+    for folder in std::fs::read_dir(cwd.join("var/tmp")).unwrap().flatten() {
+        for file in std::fs::read_dir(folder.path()).unwrap().flatten() {
+            spooled.push(file.file_name().to_string_lossy().into_owned());
+        }
+    }
+    assert_eq!(spooled, ["lock"], "the partial upload was removed");
 }

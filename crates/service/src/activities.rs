@@ -2,7 +2,7 @@
 
 use crate::auth::Caller;
 use crate::curriculum::{PAGE_SIZE, V2Error};
-use curricula_domain::{Activity, ActivityId, PackageRevision};
+use curricula_domain::{Activity, ActivityId, ActivityKind, PackageRevision};
 use curricula_ports::ActivityRepository;
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -35,6 +35,23 @@ pub fn matches(activity: &Activity, key: &str, value: &str) -> bool {
     }
 }
 
+/// Adds a problem for every filter value that can match nothing because it is not of the
+/// attribute's type (`kind=x`, `in_catalog=maybe`, `id=abc`): a 422, not an empty page.
+pub(crate) fn check_filters(group: &str, filters: &[(String, String)], problems: &mut Vec<String>) {
+    for (key, value) in filters {
+        let problem = match key.as_str() {
+            "kind" if ActivityKind::parse(value.trim()).is_err() => Some("must be scorm or course".to_owned()),
+            "in_catalog" if crate::curriculum::parse_bool(value).is_none() => Some("must be true or false".to_owned()),
+            "id" => crate::curriculum::integer(value, false).err(),
+            "parent_id" => crate::curriculum::integer(value, true).err(),
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            problems.push(format!("{group}[{key}] {problem}"));
+        }
+    }
+}
+
 /// The read use cases.
 pub struct ActivityQueries<A: ?Sized> {
     activities: Arc<A>,
@@ -58,6 +75,7 @@ impl<A: ActivityRepository + ?Sized> ActivityQueries<A> {
             }
         }
         let filters = crate::curriculum::filters(params, "activity", &ACTIVITY_FILTERS, &mut problems);
+        check_filters("activity", &filters, &mut problems);
         let page = crate::curriculum::page(params, &mut problems);
         if !problems.is_empty() {
             return Err(V2Error::Unprocessable(problems));

@@ -188,6 +188,7 @@ where
         }
         let record_filters = filters(params, "curriculum_activity", &RECORD_FILTERS, &mut problems);
         let course_filters = filters(params, "course", &COURSE_FILTERS, &mut problems);
+        crate::activities::check_filters("course", &course_filters, &mut problems);
         let page = page(params, &mut problems);
         let path_filter = match record_filters.iter().find(|(k, _)| k == "curriculum_id") {
             Some((_, v)) => match v.trim().parse::<i64>() {
@@ -324,6 +325,14 @@ where
         params: &Map<String, Value>,
     ) -> Result<(), V2Error> {
         let caller = actor.caller;
+        let unknown: Vec<String> = params
+            .keys()
+            .filter(|k| !matches!(k.as_str(), "api_key" | "target_id" | "orientation" | "id" | "format"))
+            .map(|k| format!("{k} is not a known parameter; update_position takes target_id and orientation"))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(V2Error::Unprocessable(unknown));
+        }
         let target = parse_record_id("target_id", params.get("target_id"));
         let orientation = match params.get("orientation").and_then(as_text) {
             Some(raw) => Orientation::parse(&raw),
@@ -500,6 +509,14 @@ impl Predicate {
                 let (lo, hi) = range(value)?;
                 Ok(Self::Date(Some(lo.date_naive()), Some(hi.date_naive()), false))
             }
+            "id" | "lft" | "rgt" | "curriculum_id" => {
+                integer(value, false)?;
+                Ok(Self::Equals(key.to_owned(), value.trim().to_owned()))
+            }
+            "parent_id" | "course_id" | "updated_by" => {
+                integer(value, true)?;
+                Ok(Self::Equals(key.to_owned(), value.trim().to_owned()))
+            }
             _ => Ok(Self::Equals(key.to_owned(), value.trim().to_owned())),
         }
     }
@@ -525,6 +542,20 @@ impl Predicate {
                 }
             }
         }
+    }
+}
+
+/// Checks that a filter value is an integer (ASCII digits, optionally `-`), or empty when
+/// `empty_ok` (the filter then matches null).
+pub(crate) fn integer(raw: &str, empty_ok: bool) -> Result<(), String> {
+    let text = raw.trim();
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if (text.is_empty() && empty_ok)
+        || (!digits.is_empty() && digits.len() <= 18 && digits.bytes().all(|b| b.is_ascii_digit()))
+    {
+        Ok(())
+    } else {
+        Err(format!("{raw:?} is not an integer"))
     }
 }
 

@@ -2,6 +2,7 @@
 //! Rails application reads parameters (numbers and booleans may arrive as strings).
 
 use super::{ControlMode, CurriculumError, CurriculumErrors, InitialView};
+use crate::activity::MAX_NAME_CHARS;
 use crate::ids::{ActivityId, RecordId, TenantId};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::{Map, Value};
@@ -137,13 +138,15 @@ impl RecordInput {
                 "account_id" => read_int("account_id", value).map(|p| input.account_id = p.map(TenantId)),
                 "updated_by" => read_int("updated_by", value).map(|p| input.updated_by = p),
                 "updated_on" => read_datetime("updated_on", value).map(|p| input.updated_on = p),
-                "name" => read_text("name", value).map(|p| input.name = p),
+                "name" => read_text("name", value, MAX_NAME_CHARS, false).map(|p| input.name = p),
                 "due_days" => read_i32("due_days", value).map(|p| input.due_days = p),
                 "weight" => read_i32("weight", value).map(|p| input.weight = p),
                 "exempt_if_mastered" => read_bool("exempt_if_mastered", value).map(|p| input.exempt_if_mastered = p),
-                "description" => read_text("description", value).map(|p| input.description = p),
+                "description" => {
+                    read_text("description", value, MAX_DESCRIPTION_CHARS, true).map(|p| input.description = p)
+                }
                 "lock_until" => read_date("lock_until", value).map(|p| input.lock_until = p),
-                "code" => read_text("code", value).map(|p| input.code = p),
+                "code" => read_text("code", value, MAX_CODE_CHARS, false).map(|p| input.code = p),
                 "initial_view" => {
                     read_parsed("initial_view", value, InitialView::parse).map(|p| input.initial_view = p)
                 }
@@ -217,9 +220,29 @@ fn scalar_text(attribute: &'static str, value: &Value) -> Result<Option<String>,
     }
 }
 
-/// Text attributes keep an empty string as given.
-fn read_text(attribute: &'static str, value: &Value) -> Result<Patch<String>, CurriculumError> {
-    Ok(scalar_text(attribute, value)?.into())
+/// Longest `code`, in characters.
+pub const MAX_CODE_CHARS: usize = 255;
+/// Longest `description`, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
+
+/// Text attributes keep an empty string as given; at most `max` characters, and no control or
+/// bidirectional override characters (line breaks and tabs are fine when `multiline`).
+fn read_text(
+    attribute: &'static str,
+    value: &Value,
+    max: usize,
+    multiline: bool,
+) -> Result<Patch<String>, CurriculumError> {
+    let text = scalar_text(attribute, value)?;
+    if let Some(text) = &text {
+        if text.chars().count() > max {
+            return Err(CurriculumError::TooLong { attribute, max });
+        }
+        if let Some(problem) = crate::activity::text_problem(text, multiline) {
+            return Err(CurriculumError::invalid(attribute, problem));
+        }
+    }
+    Ok(text.into())
 }
 
 /// Non-text attributes: null or an empty (blank) string is null.

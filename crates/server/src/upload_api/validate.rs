@@ -4,7 +4,7 @@
 //! code path of the real requests), the package verified exactly as it would be unpacked;
 //! nothing is stored and no upload metric is counted.
 
-use super::{UploadApiError, add_command, authenticate, create_command, read_form};
+use super::{Admitted, UploadApiError, add_command, admit, create_command};
 use crate::app::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
@@ -48,8 +48,8 @@ pub(super) async fn validate(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, DryRunError> {
-    let form = read_form(&req, payload, &state).await?;
-    let caller = authenticate(&state, &req, &form).await?.caller;
+    let Admitted { form, actor, _slot } = admit(&req, payload, &state).await?;
+    let caller = actor.caller;
     // Either field says which check is meant; a missing other one is then named as missing.
     let is_add = form.optional("activityId").is_some() || form.optional("languageId").is_some();
     let validation = if is_add {

@@ -110,6 +110,7 @@ impl TestApp {
             activities: adapters.activity_queries(),
             max_body_bytes,
             tmp_dir,
+            intake: curricula_server::upload_api::intake::Intake::new(Default::default()),
             content: ContentState::new(
                 Arc::clone(&adapters.directory),
                 Arc::clone(&adapters.activities),

@@ -2,6 +2,7 @@
 
 mod audit;
 mod curriculum;
+mod hardening;
 mod helpers;
 mod idempotency;
 mod launch;
