@@ -18,6 +18,7 @@ pub struct Metrics {
     ingest: HistogramVec,
     refused: IntCounterVec,
     errors: IntCounterVec,
+    turned_away: IntCounterVec,
     pool: IntGaugeVec,
     audit_failures: prometheus::IntGauge,
 }
@@ -66,6 +67,13 @@ impl Metrics {
             ),
             &["source"],
         );
+        let turned_away = IntCounterVec::new(
+            Opts::new(
+                "requests_turned_away_total",
+                "Requests refused before their work began, by reason: busy_instance, busy_tenant (429), stalled_body (408), malformed_http (400 from the HTTP parser, not logged)",
+            ),
+            &["reason"],
+        );
         // The names, help texts, labels and buckets above are constants: these cannot fail.
         let requests = requests.expect("valid metric options");
         let latency = latency.expect("valid metric options");
@@ -73,6 +81,8 @@ impl Metrics {
         let ingest = ingest.expect("valid metric options");
         let refused = refused.expect("valid metric options");
         let errors = errors.expect("valid metric options");
+        let turned_away = turned_away.expect("valid metric options");
+        let _ = registry.register(Box::new(turned_away.clone()));
         let _ = registry.register(Box::new(requests.clone()));
         let _ = registry.register(Box::new(latency.clone()));
         let _ = registry.register(Box::new(upload_bytes.clone()));
@@ -102,6 +112,7 @@ impl Metrics {
             ingest,
             refused,
             errors,
+            turned_away,
             pool,
             audit_failures,
         }
@@ -152,6 +163,12 @@ impl Metrics {
     /// Counts a refused package by its refusal kind (`manifest_not_at_root`, ...).
     pub fn record_refusal(&self, kind: &str) {
         self.refused.with_label_values(&[kind]).inc();
+    }
+
+    /// Counts a request turned away before its work began (`busy_instance`, `busy_tenant`,
+    /// `stalled_body`, `malformed_http`).
+    pub fn record_turned_away(&self, reason: &str) {
+        self.turned_away.with_label_values(&[reason]).inc();
     }
 
     /// Counts a 5xx answer by its cause.

@@ -12,18 +12,58 @@ use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber: `RUST_LOG` filter (default `info`), text or JSON lines.
+///
+/// actix-http reports a request it cannot parse (a client's fault) at ERROR level; such lines
+/// are counted in `curricula_requests_turned_away_total{reason="malformed_http"}` instead of
+/// being logged, unless `RUST_LOG` asks for `actix_http` at debug level or finer.
 pub fn init(format: &str) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let show_http_parse_errors = std::env::var("RUST_LOG").is_ok_and(|v| {
+        v.split(',')
+            .any(|d| d.starts_with("actix_http") && (d.ends_with("=debug") || d.ends_with("=trace")))
+    });
+    let keep = tracing_subscriber::filter::filter_fn(move |meta| show_http_parse_errors || !is_http_parse_error(meta));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let text = (!format.eq_ignore_ascii_case("json")).then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(ansi)
+            .with_filter(keep.clone())
+    });
+    let json = format.eq_ignore_ascii_case("json").then(|| {
+        tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_writer(std::io::stderr)
+            .with_filter(keep)
+    });
     // A second init (tests) keeps the first subscriber.
-    let _ = if format.eq_ignore_ascii_case("json") {
-        builder.json().flatten_event(true).with_current_span(true).try_init()
-    } else {
-        builder.try_init()
-    };
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(text)
+        .with(json)
+        .with(CountHttpParseErrors)
+        .try_init();
+}
+
+/// Whether an event is actix-http's report of a request it could not parse.
+fn is_http_parse_error(meta: &tracing::Metadata<'_>) -> bool {
+    meta.is_event() && *meta.level() == tracing::Level::ERROR && meta.target().starts_with("actix_http::h1")
+}
+
+/// Counts actix-http's parse-error events (see [`init`]).
+struct CountHttpParseErrors;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CountHttpParseErrors {
+    fn on_event(&self, event: &tracing::Event<'_>, _ctx: tracing_subscriber::layer::Context<'_, S>) {
+        if is_http_parse_error(event.metadata()) {
+            crate::metrics::metrics().record_turned_away("malformed_http");
+        }
+    }
 }
 
 /// Query parameters whose values are never logged.
@@ -57,6 +97,22 @@ pub fn redact_query(query: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// Longest query string written to a log line, in bytes; the rest is summarised.
+const MAX_LOGGED_QUERY: usize = 512;
+
+/// `query`, cut at [`MAX_LOGGED_QUERY`] bytes (on a character boundary) with its full length
+/// said, so that one request cannot write a huge log line.
+fn shorten(query: String) -> String {
+    if query.len() <= MAX_LOGGED_QUERY {
+        return query;
+    }
+    let mut cut = MAX_LOGGED_QUERY;
+    while !query.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…[{} bytes]", &query[..cut], query.len())
 }
 
 /// `path` with the token of a content URL (`/content/{token}/...`) replaced by `[token]`: a
@@ -109,7 +165,7 @@ pub async fn access_log(
         .map_or_else(request_id, str::to_owned);
     let method = req.method().to_string();
     let path = redact_path(req.path());
-    let query = redact_query(req.query_string());
+    let query = shorten(redact_query(req.query_string()));
     let span = tracing::info_span!("request", request_id = %id);
     req.extensions_mut().insert(RequestId(id.clone()));
     let started = Instant::now();
@@ -173,6 +229,15 @@ mod tests {
             redact_query("curriculum_activity%5Bcurriculum_id%5D=11"),
             "curriculum_activity%5Bcurriculum_id%5D=11"
         );
+    }
+
+    #[test]
+    fn long_queries_are_shortened() {
+        let long = format!("a{}=1", "[x]".repeat(8_000));
+        let logged = super::shorten(long.clone());
+        assert!(logged.len() < 600, "{}", logged.len());
+        assert!(logged.ends_with(&format!("…[{} bytes]", long.len())));
+        assert_eq!(super::shorten("page=2".into()), "page=2");
     }
 
     #[test]

@@ -134,9 +134,13 @@ impl UploadApiError {
         let mut response = HttpResponse::build(status);
         if let Self::Busy(_, retry_after) = self {
             response.insert_header((actix_web::http::header::RETRY_AFTER, retry_after.to_string()));
-            metrics.record_refusal("busy");
+            metrics.record_turned_away(match self {
+                Self::Busy(Busy::Instance(_), _) => "busy_instance",
+                _ => "busy_tenant",
+            });
         }
         if let Self::Stalled(_) = self {
+            metrics.record_turned_away("stalled_body");
             // The caller stopped sending: say so, and do not wait for the rest.
             response.insert_header((actix_web::http::header::CONNECTION, "close"));
         }
