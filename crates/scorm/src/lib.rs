@@ -16,7 +16,7 @@ mod manifest;
 mod xml;
 
 pub use extract::{DirSink, EntrySink, ExtractError, ExtractStats, NullSink, extract};
-pub use manifest::Item;
+pub use manifest::{Item, MAX_ITEM_DEPTH};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -68,6 +68,8 @@ pub enum RefusalKind {
     UnsafeXml,
     /// No item of the default organisation launches a resource with an href.
     NoLaunchableItem,
+    /// Items of the default organisation nested deeper than [`MAX_ITEM_DEPTH`].
+    ItemsTooDeep,
     /// An entry path escapes the package root, or is a symlink.
     UnsafePath,
     /// More entries than the limit.
@@ -93,6 +95,7 @@ impl RefusalKind {
             Self::MalformedXml => "malformed_xml",
             Self::UnsafeXml => "unsafe_xml",
             Self::NoLaunchableItem => "no_launchable_item",
+            Self::ItemsTooDeep => "items_too_deep",
             Self::UnsafePath => "unsafe_path",
             Self::TooManyEntries => "too_many_entries",
             Self::TooLarge => "too_large",

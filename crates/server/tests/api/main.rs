@@ -5,6 +5,7 @@ mod curriculum;
 mod helpers;
 mod idempotency;
 mod launch;
+mod nesting;
 mod openapi;
 mod ops;
 mod revisions;
