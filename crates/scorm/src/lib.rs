@@ -17,6 +17,7 @@ mod xml;
 
 pub use extract::{DirSink, EntrySink, ExtractError, ExtractStats, NullSink, extract};
 pub use manifest::{Item, MAX_ITEM_DEPTH};
+pub use xml::{MAX_NAMESPACE_DECLARATIONS, MAX_NAMESPACE_PREFIXES};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -64,7 +65,8 @@ pub enum RefusalKind {
     ManifestNotAtRoot,
     /// The manifest is not well-formed XML (or not a `<manifest>`).
     MalformedXml,
-    /// The manifest has a DOCTYPE (no DTD or entity is ever processed).
+    /// The manifest has a DOCTYPE (no DTD or entity is ever processed), or more namespace
+    /// declarations or prefixes than [`MAX_NAMESPACE_DECLARATIONS`] and [`MAX_NAMESPACE_PREFIXES`].
     UnsafeXml,
     /// No item of the default organisation launches a resource with an href.
     NoLaunchableItem,
@@ -214,7 +216,7 @@ impl Inspection {
 /// Entries are not all decompressed; [`extract`] verifies their real bytes.
 ///
 /// # Errors
-/// A [`Refusal`] in the precedence order: zip, paths, limits, manifest location, XML,
+/// A [`Refusal`] in the precedence order: zip, paths, limits, manifest location, XML, item depth,
 /// launchable item. A missing launch file is not an error here: see
 /// [`Inspection::ensure_launchable`].
 pub fn inspect<R: Read + Seek>(reader: R, limits: &Limits) -> Result<Inspection, Refusal> {

@@ -344,7 +344,11 @@ fn number(text: &str) -> Option<f64> {
 ///
 /// # Errors
 /// `items_too_deep` when an item is nested deeper than [`MAX_ITEM_DEPTH`].
-fn item_forest(org: Node, resources: &HashMap<String, Resource>, bases: &[Option<&str>; 2]) -> Result<Vec<Item>, Refusal> {
+fn item_forest(
+    org: Node,
+    resources: &HashMap<String, Resource>,
+    bases: &[Option<&str>; 2],
+) -> Result<Vec<Item>, Refusal> {
     let mut roots = Vec::new();
     // The items from a root to the one being filled, each still collecting its children.
     let mut open: Vec<Item> = Vec::new();

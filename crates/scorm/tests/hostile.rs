@@ -417,3 +417,63 @@ fn the_item_tree_keeps_order_and_nesting() {
     assert_eq!(i.items[0].children[0].scorm_type.as_deref(), Some("sco"));
     assert_eq!(i.item_count, 9);
 }
+
+#[test]
+fn namespace_declarations_past_the_limits_are_unsafe_xml() {
+    use curricula_scorm::{MAX_NAMESPACE_DECLARATIONS, MAX_NAMESPACE_PREFIXES};
+    // A chain of elements each declaring a new prefix made the parser's work grow with the cube
+    // of its length: 5,000 levels (a 12 KB zip) took a minute of CPU.
+    let chain: String = (0..5_000).map(|i| format!("<x xmlns:p{i}=\"u\">")).collect::<String>() + &"</x>".repeat(5_000);
+    let prefixes = MANIFEST.replace("<title>One</title>", &format!("<title>One</title>{chain}"));
+    let bytes = deflated_zip(&[("imsmanifest.xml", prefixes.as_bytes()), ("index.html", b"x")]);
+    let (kind, message) = kind_of(bytes, &Limits::default());
+    assert_eq!(kind, RefusalKind::UnsafeXml, "{message}");
+    assert_eq!(
+        message,
+        format!("imsmanifest.xml declares more than {MAX_NAMESPACE_PREFIXES} namespace prefixes")
+    );
+
+    // The same default namespace declared again and again: one prefix, too many declarations.
+    let again = "<x xmlns = 'u'/>".repeat(MAX_NAMESPACE_DECLARATIONS);
+    let declarations = MANIFEST.replace("<title>One</title>", &format!("<title>One</title>{again}"));
+    let bytes = deflated_zip(&[("imsmanifest.xml", declarations.as_bytes()), ("index.html", b"x")]);
+    let (kind, message) = kind_of(bytes, &Limits::default());
+    assert_eq!(kind, RefusalKind::UnsafeXml, "{message}");
+    assert_eq!(
+        message,
+        format!("imsmanifest.xml has more than {MAX_NAMESPACE_DECLARATIONS} namespace declarations")
+    );
+}
+
+#[test]
+fn namespace_declarations_at_the_limits_are_read() {
+    use curricula_scorm::{MAX_NAMESPACE_DECLARATIONS, MAX_NAMESPACE_PREFIXES};
+    // MANIFEST declares two namespaces, one of them with the prefix adlcp: with 63 more
+    // prefixes and as many redeclarations as make up the limit, it is read.
+    let prefixes: String = (1..MAX_NAMESPACE_PREFIXES)
+        .map(|i| format!(" xmlns:p{i}=\"urn:p{i}\""))
+        .collect();
+    let with = |redeclarations: usize| {
+        let redeclared = "<p1:x xmlns:p1='urn:other'/>".repeat(redeclarations);
+        let manifest = MANIFEST
+            .replace(
+                r#"<manifest identifier="m""#,
+                &format!(r#"<manifest identifier="m"{prefixes}"#),
+            )
+            .replace("<title>One</title>", &format!("<title>One</title>{redeclared}"));
+        deflated_zip(&[("imsmanifest.xml", manifest.as_bytes()), ("index.html", b"x")])
+    };
+    let at_limit = MAX_NAMESPACE_DECLARATIONS - MAX_NAMESPACE_PREFIXES - 1;
+    let i = inspect(Cursor::new(with(at_limit)), &Limits::default()).expect("within the limits");
+    assert_eq!((i.launch_href.as_str(), i.item_count), ("index.html", 1));
+    assert_eq!(
+        kind_of(with(at_limit + 1), &Limits::default()).0,
+        RefusalKind::UnsafeXml
+    );
+    let one_more_prefix = MANIFEST.replace(
+        r#"<manifest identifier="m""#,
+        &format!(r#"<manifest identifier="m"{prefixes} xmlns:extra="urn:extra""#),
+    );
+    let bytes = deflated_zip(&[("imsmanifest.xml", one_more_prefix.as_bytes()), ("index.html", b"x")]);
+    assert_eq!(kind_of(bytes, &Limits::default()).0, RefusalKind::UnsafeXml);
+}

@@ -13,7 +13,9 @@ fn nested_package(depth: usize) -> Vec<u8> {
     let mut items = String::with_capacity(depth * 40);
     for level in 1..=depth {
         let reference = if level == depth { r#" identifierref="r""# } else { "" };
-        items.push_str(&format!(r#"<item identifier="i{level}"{reference}><title>Level {level}</title>"#));
+        items.push_str(&format!(
+            r#"<item identifier="i{level}"{reference}><title>Level {level}</title>"#
+        ));
     }
     items.push_str(&"</item>".repeat(depth));
     let manifest = format!(
@@ -73,7 +75,12 @@ async fn nested_items_at_the_limit_are_accepted_and_read_back(app: &TestApp) {
     let id = body["activityId"].as_i64().unwrap();
     for _ in 0..2 {
         let (status, activity) = app
-            .v2("GET", &format!("/api/v2/activities/{id}?api_key={KEY}"), "application/json", "")
+            .v2(
+                "GET",
+                &format!("/api/v2/activities/{id}?api_key={KEY}"),
+                "application/json",
+                "",
+            )
             .await;
         assert_eq!(status, 200, "{activity}");
         let mut level = &activity["language_versions"][0]["scorm"]["items"];
