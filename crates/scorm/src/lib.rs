@@ -17,7 +17,7 @@ mod xml;
 
 pub use extract::{DirSink, EntrySink, ExtractError, ExtractStats, NullSink, extract};
 pub use manifest::{Item, MAX_ITEM_DEPTH};
-pub use xml::{MAX_NAMESPACE_DECLARATIONS, MAX_NAMESPACE_PREFIXES};
+pub use xml::{MAX_NAMESPACE_DECLARATIONS, MAX_NAMESPACE_PREFIXES, MAX_XML_NODES};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -76,7 +76,8 @@ pub enum RefusalKind {
     UnsafePath,
     /// More entries than the limit.
     TooManyEntries,
-    /// Declared total size over the limit, or a manifest too large to read.
+    /// Declared total size over the limit, or a manifest too large to read (over
+    /// [`MAX_XML_BYTES`] or [`MAX_XML_NODES`]).
     TooLarge,
     /// Absurd compression ratio, or real bytes that differ from the header (size, CRC, data).
     ZipBomb,

@@ -477,3 +477,32 @@ fn namespace_declarations_at_the_limits_are_read() {
     let bytes = deflated_zip(&[("imsmanifest.xml", one_more_prefix.as_bytes()), ("index.html", b"x")]);
     assert_eq!(kind_of(bytes, &Limits::default()).0, RefusalKind::UnsafeXml);
 }
+
+#[test]
+fn a_manifest_of_more_than_a_million_nodes_is_too_large() {
+    let nodes = curricula_scorm::MAX_XML_NODES as usize;
+    // Stored, not deflated: 4 MB of `<a/>` deflates past the zip-bomb ratio.
+    let stored = |manifest: &str| {
+        let mut w = ZipWriter::new(Cursor::new(Vec::new()));
+        let options = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
+        for (name, body) in [("imsmanifest.xml", manifest.as_bytes()), ("index.html", b"x")] {
+            w.start_file(name, options).unwrap();
+            w.write_all(body).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    };
+    let crowded = MANIFEST.replace(
+        "<title>One</title>",
+        &format!("<title>One</title>{}", "<a/>".repeat(nodes)),
+    );
+    let (kind, message) = kind_of(stored(&crowded), &Limits::default());
+    assert_eq!(kind, RefusalKind::TooLarge, "{message}");
+    assert_eq!(message, format!("imsmanifest.xml has more than {nodes} XML nodes"));
+    // Well below the limit, the same kind of filler is read.
+    let filled = MANIFEST.replace(
+        "<title>One</title>",
+        &format!("<title>One</title>{}", "<a/>".repeat(nodes / 2)),
+    );
+    let i = inspect(Cursor::new(stored(&filled)), &Limits::default()).expect("under the node limit");
+    assert_eq!(i.launch_href, "index.html");
+}
