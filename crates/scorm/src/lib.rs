@@ -16,7 +16,8 @@ mod manifest;
 mod xml;
 
 pub use extract::{DirSink, EntrySink, ExtractError, ExtractStats, NullSink, extract};
-pub use manifest::Item;
+pub use manifest::{Item, MAX_ITEM_DEPTH};
+pub use xml::{MAX_NAMESPACE_DECLARATIONS, MAX_NAMESPACE_PREFIXES, MAX_XML_NODES};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -64,15 +65,19 @@ pub enum RefusalKind {
     ManifestNotAtRoot,
     /// The manifest is not well-formed XML (or not a `<manifest>`).
     MalformedXml,
-    /// The manifest has a DOCTYPE (no DTD or entity is ever processed).
+    /// The manifest has a DOCTYPE (no DTD or entity is ever processed), or more namespace
+    /// declarations or prefixes than [`MAX_NAMESPACE_DECLARATIONS`] and [`MAX_NAMESPACE_PREFIXES`].
     UnsafeXml,
     /// No item of the default organisation launches a resource with an href.
     NoLaunchableItem,
+    /// Items of the default organisation nested deeper than [`MAX_ITEM_DEPTH`].
+    ItemsTooDeep,
     /// An entry path escapes the package root, or is a symlink.
     UnsafePath,
     /// More entries than the limit.
     TooManyEntries,
-    /// Declared total size over the limit, or a manifest too large to read.
+    /// Declared total size over the limit, or a manifest too large to read (over
+    /// [`MAX_XML_BYTES`] or [`MAX_XML_NODES`]).
     TooLarge,
     /// Absurd compression ratio, or real bytes that differ from the header (size, CRC, data).
     ZipBomb,
@@ -93,6 +98,7 @@ impl RefusalKind {
             Self::MalformedXml => "malformed_xml",
             Self::UnsafeXml => "unsafe_xml",
             Self::NoLaunchableItem => "no_launchable_item",
+            Self::ItemsTooDeep => "items_too_deep",
             Self::UnsafePath => "unsafe_path",
             Self::TooManyEntries => "too_many_entries",
             Self::TooLarge => "too_large",
@@ -211,7 +217,7 @@ impl Inspection {
 /// Entries are not all decompressed; [`extract`] verifies their real bytes.
 ///
 /// # Errors
-/// A [`Refusal`] in the precedence order: zip, paths, limits, manifest location, XML,
+/// A [`Refusal`] in the precedence order: zip, paths, limits, manifest location, XML, item depth,
 /// launchable item. A missing launch file is not an error here: see
 /// [`Inspection::ensure_launchable`].
 pub fn inspect<R: Read + Seek>(reader: R, limits: &Limits) -> Result<Inspection, Refusal> {

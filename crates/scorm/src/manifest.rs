@@ -13,6 +13,11 @@ use std::io::{Read, Seek};
 const MANIFEST: &str = "imsmanifest.xml";
 /// At most this many "missing file" warnings are listed.
 const MAX_MISSING_WARNINGS: usize = 20;
+/// Deepest nesting of `<item>`s accepted in the default organisation: a top-level item is at
+/// depth 1. Far above real packages (rarely more than 6), and far below what the stored JSON
+/// tree can be read back at (serde_json refuses more than 128 nested arrays and objects; each
+/// item level is two).
+pub const MAX_ITEM_DEPTH: usize = 32;
 
 /// One item of the default organisation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -122,6 +127,7 @@ pub(crate) fn read<R: Read + Seek>(archive: &mut Archive<R>) -> Result<Inspectio
         .filter(|t| !t.is_empty());
 
     let bases = [xml::xml_base(root), resources_base(root)];
+    let items = item_forest(org, &resources, &bases)?;
     let all_items: Vec<Node> = org.descendants().filter(|n| is_cp(*n, "item")).collect();
     let resource_of = |item: Node| {
         attr(item, "identifierref")
@@ -178,11 +184,6 @@ pub(crate) fn read<R: Read + Seek>(archive: &mut Archive<R>) -> Result<Inspectio
                 .is_some_and(|t| t == "sco")
         })
         .count();
-    let items = org
-        .children()
-        .filter(|n| is_cp(*n, "item"))
-        .map(|n| item_tree(n, &resources, &bases))
-        .collect();
 
     missing_file_warnings(&resources, &bases, archive, &mut warnings);
     let description = description(archive, metadata, child(org, |n| is_cp(n, "metadata")), &mut warnings)?;
@@ -339,7 +340,61 @@ fn number(text: &str) -> Option<f64> {
     text.trim().parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
-fn item_tree(node: Node, resources: &HashMap<String, Resource>, bases: &[Option<&str>; 2]) -> Item {
+/// The item tree of `org`, built without recursion (the input decides the depth).
+///
+/// # Errors
+/// `items_too_deep` when an item is nested deeper than [`MAX_ITEM_DEPTH`].
+fn item_forest(
+    org: Node,
+    resources: &HashMap<String, Resource>,
+    bases: &[Option<&str>; 2],
+) -> Result<Vec<Item>, Refusal> {
+    let mut roots = Vec::new();
+    // The items from a root to the one being filled, each still collecting its children.
+    let mut open: Vec<Item> = Vec::new();
+    // Items still to visit, next on top: a pre-order walk.
+    let mut pending: Vec<(Node, usize)> = item_children(org, 1).collect();
+    while let Some((node, depth)) = pending.pop() {
+        if depth > MAX_ITEM_DEPTH {
+            let id = attr(node, "identifier").map(collapse).unwrap_or_default();
+            return Err(Refusal::new(
+                RefusalKind::ItemsTooDeep,
+                format!(
+                    "{MANIFEST}: item {id:?} is nested {depth} levels deep in organization {:?}, more than the limit of {MAX_ITEM_DEPTH}",
+                    attr(org, "identifier").map(collapse).unwrap_or_default()
+                ),
+            ));
+        }
+        // Close the items that are not ancestors of this one.
+        while open.len() >= depth {
+            let Some(done) = open.pop() else { break };
+            attach(&mut open, &mut roots, done);
+        }
+        open.push(item_of(node, resources, bases));
+        pending.extend(item_children(node, depth + 1));
+    }
+    while let Some(done) = open.pop() {
+        attach(&mut open, &mut roots, done);
+    }
+    Ok(roots)
+}
+
+/// The `<item>` children of `node`, last first (so that popping visits them in order).
+fn item_children<'a, 'i>(node: Node<'a, 'i>, depth: usize) -> impl Iterator<Item = (Node<'a, 'i>, usize)> {
+    let children: Vec<_> = node.children().filter(|n| is_cp(*n, "item")).collect();
+    children.into_iter().rev().map(move |n| (n, depth))
+}
+
+/// Adds a finished item to its parent (the last open item), or to the roots.
+fn attach(open: &mut [Item], roots: &mut Vec<Item>, done: Item) {
+    match open.last_mut() {
+        Some(parent) => parent.children.push(done),
+        None => roots.push(done),
+    }
+}
+
+/// One item without its children.
+fn item_of(node: Node, resources: &HashMap<String, Resource>, bases: &[Option<&str>; 2]) -> Item {
     let resource = attr(node, "identifierref")
         .map(collapse)
         .and_then(|r| resources.get(&r));
@@ -354,11 +409,7 @@ fn item_tree(node: Node, resources: &HashMap<String, Resource>, bases: &[Option<
             .map(|r| launch_url(bases, r, Some(node)).0),
         scorm_type: resource.and_then(Resource::scorm_type),
         visible: attr(node, "isvisible").is_none_or(|v| !matches!(v.trim(), "false" | "0")),
-        children: node
-            .children()
-            .filter(|n| is_cp(*n, "item"))
-            .map(|n| item_tree(n, resources, bases))
-            .collect(),
+        children: Vec::new(),
     }
 }
 

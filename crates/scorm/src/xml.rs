@@ -98,17 +98,80 @@ fn cp1252(b: u8) -> char {
     }
 }
 
-/// Parses `text` with roxmltree. No DTD is ever processed: a DOCTYPE is `unsafe_xml`; any
-/// other error is `malformed_xml` with line and column.
+/// Most namespace declarations (`xmlns` and `xmlns:p` attributes) one XML file may hold.
+/// Real manifests hold fewer than 20.
+pub const MAX_NAMESPACE_DECLARATIONS: usize = 10_000;
+/// Most distinct namespace prefixes one XML file may declare. Real manifests declare fewer
+/// than 10.
+pub const MAX_NAMESPACE_PREFIXES: usize = 64;
+
+/// Most nodes (elements, text runs, comments, processing instructions) one XML file may
+/// have: each costs the parser about 100 bytes, so 16 MiB of `<a/>` would take 440 MB.
+/// The corpus's largest manifest has fewer than 7,000.
+pub const MAX_XML_NODES: u32 = 1_000_000;
+
+/// Refuses a file whose namespace declarations would make the parser slow: roxmltree copies
+/// every in-scope namespace into each element that declares one, comparing each with the new
+/// ones, so a chain of elements each declaring a new prefix costs the cube of its length
+/// (5,000 levels in a 12 KB zip took a minute). Bounding the declarations and the distinct
+/// prefixes bounds that work. A conservative scan of the text: "xmlns" in text or comments
+/// counts too.
+fn check_namespaces(text: &str, what: &str) -> Result<(), Refusal> {
+    let mut declarations = 0usize;
+    let mut prefixes: Vec<&str> = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("xmlns") {
+        rest = &rest[at + "xmlns".len()..];
+        let prefix = match rest.strip_prefix(':') {
+            Some(after) => {
+                let end = after
+                    .find(|c: char| c.is_whitespace() || matches!(c, '=' | '/' | '>' | '<' | '"' | '\''))
+                    .unwrap_or(after.len());
+                Some(&after[..end])
+            }
+            None if rest.trim_start().starts_with('=') => None,
+            None => continue,
+        };
+        declarations += 1;
+        if declarations > MAX_NAMESPACE_DECLARATIONS {
+            return Err(Refusal::new(
+                RefusalKind::UnsafeXml,
+                format!("{what} has more than {MAX_NAMESPACE_DECLARATIONS} namespace declarations"),
+            ));
+        }
+        if let Some(prefix) = prefix
+            && !prefixes.contains(&prefix)
+        {
+            prefixes.push(prefix);
+            if prefixes.len() > MAX_NAMESPACE_PREFIXES {
+                return Err(Refusal::new(
+                    RefusalKind::UnsafeXml,
+                    format!("{what} declares more than {MAX_NAMESPACE_PREFIXES} namespace prefixes"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Parses `text` with roxmltree. No DTD is ever processed: a DOCTYPE is `unsafe_xml`, and so
+/// are more namespace declarations or prefixes than the limits; more than [`MAX_XML_NODES`]
+/// nodes is `too_large`; any other error is `malformed_xml` with line and column.
 pub(crate) fn parse<'t>(text: &'t str, what: &str) -> Result<Document<'t>, Refusal> {
+    check_namespaces(text, what)?;
     let options = ParsingOptions {
         allow_dtd: false,
+        nodes_limit: MAX_XML_NODES,
         ..ParsingOptions::default()
     };
     Document::parse_with_options(text, options).map_err(|e| match e {
         roxmltree::Error::DtdDetected => Refusal::new(
             RefusalKind::UnsafeXml,
             format!("{what} has a DOCTYPE; DTDs and entities are not accepted"),
+        ),
+        roxmltree::Error::NodesLimitReached => Refusal::new(
+            RefusalKind::TooLarge,
+            format!("{what} has more than {MAX_XML_NODES} XML nodes"),
         ),
         other => {
             let pos = other.pos();

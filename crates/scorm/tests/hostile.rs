@@ -304,3 +304,205 @@ fn a_missing_launch_file_is_reported_by_inspect_and_refused_by_ensure() {
         )
     );
 }
+
+/// A 1.2 manifest whose organisation holds one chain of `depth` nested items, the innermost
+/// launching `index.html`.
+fn nested_manifest(depth: usize) -> String {
+    let mut items = String::with_capacity(depth * 40);
+    for level in 1..=depth {
+        let reference = if level == depth { r#" identifierref="r""# } else { "" };
+        items.push_str(&format!(r#"<item identifier="i{level}"{reference}>"#));
+    }
+    items.push_str(&"</item>".repeat(depth));
+    MANIFEST.replace(
+        r#"<item identifier="i" identifierref="r"><title>One</title></item>"#,
+        &items,
+    )
+}
+
+fn deflated_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut w = ZipWriter::new(Cursor::new(Vec::new()));
+    let options = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
+    for (name, body) in entries {
+        w.start_file(*name, options).unwrap();
+        w.write_all(body).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+#[test]
+fn thousands_of_nested_items_are_refused_without_recursion() {
+    // 3,000 levels is the reported crash (a 75 KB zip); 200,000 would overflow any stack.
+    for depth in [3_000, 200_000] {
+        let bytes = deflated_zip(&[
+            ("imsmanifest.xml", nested_manifest(depth).as_bytes()),
+            ("index.html", b"x"),
+        ]);
+        let (kind, message) = kind_of(bytes, &Limits::default());
+        assert_eq!(kind, RefusalKind::ItemsTooDeep, "{depth}: {message}");
+        assert_eq!(
+            message,
+            format!(
+                "imsmanifest.xml: item \"i33\" is nested 33 levels deep in organization \"o\", more than the limit of {}",
+                curricula_scorm::MAX_ITEM_DEPTH
+            )
+        );
+    }
+}
+
+#[test]
+fn items_at_the_depth_limit_are_accepted_and_their_tree_reads_back_as_json() {
+    let limit = curricula_scorm::MAX_ITEM_DEPTH;
+    let bytes = zip_with(&[
+        ("imsmanifest.xml", nested_manifest(limit).as_bytes()),
+        ("index.html", b"x"),
+    ]);
+    let inspection = inspect(Cursor::new(bytes), &Limits::default()).unwrap();
+    assert_eq!(inspection.item_count, limit);
+    assert_eq!(inspection.launch_item_identifier, format!("i{limit}"));
+    let mut level = &inspection.items;
+    for depth in 1..=limit {
+        assert_eq!(level.len(), 1, "depth {depth}");
+        assert_eq!(level[0].identifier, format!("i{depth}"));
+        level = &level[0].children;
+    }
+    assert!(level.is_empty());
+    // Stored as JSON inside a few more levels (the revision's content, the API's envelope):
+    // it must parse again within serde_json's recursion limit.
+    let stored = serde_json::json!({"content": {"items": inspection.items}, "envelope": [[[[]]]]});
+    let text = serde_json::to_string(&serde_json::json!([[[[stored]]]])).unwrap();
+    serde_json::from_str::<serde_json::Value>(&text).expect("the stored tree reads back");
+
+    let one_more = zip_with(&[
+        ("imsmanifest.xml", nested_manifest(limit + 1).as_bytes()),
+        ("index.html", b"x"),
+    ]);
+    assert_eq!(kind_of(one_more, &Limits::default()).0, RefusalKind::ItemsTooDeep);
+}
+
+#[test]
+fn the_item_tree_keeps_order_and_nesting() {
+    let items = r#"
+      <item identifier="a"><title>A</title>
+        <item identifier="a1" identifierref="r" parameters="?x=1"/>
+        <item identifier="a2"><item identifier="a21" isvisible="false"/></item>
+        <item identifier="a3"/>
+      </item>
+      <item identifier="b"><metadata><item identifier="hidden"/></metadata></item>
+      <item identifier="c"><item identifier="c1"/></item>"#;
+    let manifest = MANIFEST.replace(
+        r#"<item identifier="i" identifierref="r"><title>One</title></item>"#,
+        items,
+    );
+    let bytes = zip_with(&[("imsmanifest.xml", manifest.as_bytes()), ("index.html", b"x")]);
+    let i = inspect(Cursor::new(bytes), &Limits::default()).unwrap();
+    fn shape(items: &[curricula_scorm::Item]) -> String {
+        items
+            .iter()
+            .map(|i| {
+                let inner = shape(&i.children);
+                let hidden = if i.visible { "" } else { "!" };
+                if inner.is_empty() {
+                    format!("{}{hidden}", i.identifier)
+                } else {
+                    format!("{}{hidden}({inner})", i.identifier)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+    assert_eq!(shape(&i.items), "a(a1 a2(a21!) a3) b c(c1)");
+    assert_eq!(i.items[0].title.as_deref(), Some("A"));
+    assert_eq!(i.items[0].children[0].href.as_deref(), Some("index.html?x=1"));
+    assert_eq!(i.items[0].children[0].scorm_type.as_deref(), Some("sco"));
+    assert_eq!(i.item_count, 9);
+}
+
+#[test]
+fn namespace_declarations_past_the_limits_are_unsafe_xml() {
+    use curricula_scorm::{MAX_NAMESPACE_DECLARATIONS, MAX_NAMESPACE_PREFIXES};
+    // A chain of elements each declaring a new prefix made the parser's work grow with the cube
+    // of its length: 5,000 levels (a 12 KB zip) took a minute of CPU.
+    let chain: String = (0..5_000).map(|i| format!("<x xmlns:p{i}=\"u\">")).collect::<String>() + &"</x>".repeat(5_000);
+    let prefixes = MANIFEST.replace("<title>One</title>", &format!("<title>One</title>{chain}"));
+    let bytes = deflated_zip(&[("imsmanifest.xml", prefixes.as_bytes()), ("index.html", b"x")]);
+    let (kind, message) = kind_of(bytes, &Limits::default());
+    assert_eq!(kind, RefusalKind::UnsafeXml, "{message}");
+    assert_eq!(
+        message,
+        format!("imsmanifest.xml declares more than {MAX_NAMESPACE_PREFIXES} namespace prefixes")
+    );
+
+    // The same default namespace declared again and again: one prefix, too many declarations.
+    let again = "<x xmlns = 'u'/>".repeat(MAX_NAMESPACE_DECLARATIONS);
+    let declarations = MANIFEST.replace("<title>One</title>", &format!("<title>One</title>{again}"));
+    let bytes = deflated_zip(&[("imsmanifest.xml", declarations.as_bytes()), ("index.html", b"x")]);
+    let (kind, message) = kind_of(bytes, &Limits::default());
+    assert_eq!(kind, RefusalKind::UnsafeXml, "{message}");
+    assert_eq!(
+        message,
+        format!("imsmanifest.xml has more than {MAX_NAMESPACE_DECLARATIONS} namespace declarations")
+    );
+}
+
+#[test]
+fn namespace_declarations_at_the_limits_are_read() {
+    use curricula_scorm::{MAX_NAMESPACE_DECLARATIONS, MAX_NAMESPACE_PREFIXES};
+    // MANIFEST declares two namespaces, one of them with the prefix adlcp: with 63 more
+    // prefixes and as many redeclarations as make up the limit, it is read.
+    let prefixes: String = (1..MAX_NAMESPACE_PREFIXES)
+        .map(|i| format!(" xmlns:p{i}=\"urn:p{i}\""))
+        .collect();
+    let with = |redeclarations: usize| {
+        let redeclared = "<p1:x xmlns:p1='urn:other'/>".repeat(redeclarations);
+        let manifest = MANIFEST
+            .replace(
+                r#"<manifest identifier="m""#,
+                &format!(r#"<manifest identifier="m"{prefixes}"#),
+            )
+            .replace("<title>One</title>", &format!("<title>One</title>{redeclared}"));
+        deflated_zip(&[("imsmanifest.xml", manifest.as_bytes()), ("index.html", b"x")])
+    };
+    let at_limit = MAX_NAMESPACE_DECLARATIONS - MAX_NAMESPACE_PREFIXES - 1;
+    let i = inspect(Cursor::new(with(at_limit)), &Limits::default()).expect("within the limits");
+    assert_eq!((i.launch_href.as_str(), i.item_count), ("index.html", 1));
+    assert_eq!(
+        kind_of(with(at_limit + 1), &Limits::default()).0,
+        RefusalKind::UnsafeXml
+    );
+    let one_more_prefix = MANIFEST.replace(
+        r#"<manifest identifier="m""#,
+        &format!(r#"<manifest identifier="m"{prefixes} xmlns:extra="urn:extra""#),
+    );
+    let bytes = deflated_zip(&[("imsmanifest.xml", one_more_prefix.as_bytes()), ("index.html", b"x")]);
+    assert_eq!(kind_of(bytes, &Limits::default()).0, RefusalKind::UnsafeXml);
+}
+
+#[test]
+fn a_manifest_of_more_than_a_million_nodes_is_too_large() {
+    let nodes = curricula_scorm::MAX_XML_NODES as usize;
+    // Stored, not deflated: 4 MB of `<a/>` deflates past the zip-bomb ratio.
+    let stored = |manifest: &str| {
+        let mut w = ZipWriter::new(Cursor::new(Vec::new()));
+        let options = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
+        for (name, body) in [("imsmanifest.xml", manifest.as_bytes()), ("index.html", b"x")] {
+            w.start_file(name, options).unwrap();
+            w.write_all(body).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    };
+    let crowded = MANIFEST.replace(
+        "<title>One</title>",
+        &format!("<title>One</title>{}", "<a/>".repeat(nodes)),
+    );
+    let (kind, message) = kind_of(stored(&crowded), &Limits::default());
+    assert_eq!(kind, RefusalKind::TooLarge, "{message}");
+    assert_eq!(message, format!("imsmanifest.xml has more than {nodes} XML nodes"));
+    // Well below the limit, the same kind of filler is read.
+    let filled = MANIFEST.replace(
+        "<title>One</title>",
+        &format!("<title>One</title>{}", "<a/>".repeat(nodes / 2)),
+    );
+    let i = inspect(Cursor::new(stored(&filled)), &Limits::default()).expect("under the node limit");
+    assert_eq!(i.launch_href, "index.html");
+}

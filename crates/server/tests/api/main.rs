@@ -6,6 +6,7 @@ mod hardening;
 mod helpers;
 mod idempotency;
 mod launch;
+mod nesting;
 mod openapi;
 mod ops;
 mod revisions;
