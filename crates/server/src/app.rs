@@ -50,13 +50,16 @@ pub struct AppState {
     pub content: crate::content::ContentState,
     /// The database, for its pool figures in `/metrics`.
     pub database: Database,
+    /// Peers whose forwarded headers are believed (`server.trusted_proxies`).
+    pub proxies: crate::forwarded::TrustedProxies,
 }
 
 impl AppState {
     /// The state of a service over `adapters`, configured by `settings`.
     ///
     /// # Errors
-    /// When the spool folder cannot be created or the content settings are invalid.
+    /// When the spool folder cannot be created, or the content settings or
+    /// `server.trusted_proxies` are invalid.
     pub fn new(adapters: &Adapters, settings: &Settings) -> anyhow::Result<Self> {
         Ok(Self {
             uploads: adapters
@@ -76,6 +79,7 @@ impl AppState {
                 &settings.content,
             )?,
             database: adapters.db.clone(),
+            proxies: settings.server.proxies()?,
         })
     }
 }
@@ -259,10 +263,12 @@ pub fn app(
     >,
 > {
     App::new()
+        .wrap(actix_web::middleware::from_fn(crate::origins::host_routing))
         .wrap(
             actix_web::middleware::ErrorHandlers::new()
                 .handler(actix_web::http::StatusCode::PAYLOAD_TOO_LARGE, json_error_body),
         )
+        .wrap(actix_web::middleware::from_fn(crate::origins::security_headers))
         .wrap(actix_web::middleware::from_fn(crate::telemetry::access_log))
         .configure(configure(state))
 }

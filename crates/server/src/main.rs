@@ -115,6 +115,9 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let adapters = Adapters::open(&settings).await?;
     tracing::info!(database = adapters.db.backend(), "database ready");
     let state = actix_web::web::Data::new(AppState::new(&adapters, &settings)?);
+    if let Some(warning) = state.content.origins.warning() {
+        tracing::warn!("{warning}");
+    }
     sweep::spawn_periodic(sweep::sweeper(&adapters, &settings.gc), &settings.gc);
     let mut server = actix_web::HttpServer::new(move || app::app(state.clone()))
         .shutdown_timeout(settings.server.shutdown_grace_seconds)

@@ -57,6 +57,41 @@ pub struct ServerSettings {
     pub shutdown_grace_seconds: u64,
     /// Worker threads (0 = one per core).
     pub workers: usize,
+    /// Peers (IP addresses or CIDR blocks) whose `Forwarded` / `X-Forwarded-*` headers are
+    /// believed; empty (the default) = nobody's. A list, or in the environment a
+    /// comma-separated string (`CURRICULA__SERVER__TRUSTED_PROXIES=10.0.0.0/8,127.0.0.1`).
+    #[serde(default, deserialize_with = "list_or_commas")]
+    pub trusted_proxies: Vec<String>,
+}
+
+impl ServerSettings {
+    /// The parsed `trusted_proxies`.
+    ///
+    /// # Errors
+    /// When an entry is not an IP address or CIDR block (the message names the setting).
+    pub fn proxies(&self) -> anyhow::Result<crate::forwarded::TrustedProxies> {
+        crate::forwarded::TrustedProxies::parse(&self.trusted_proxies)
+    }
+}
+
+/// A list of strings, or one string of comma-separated items (how environment variables
+/// carry lists).
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrString {
+        List(Vec<String>),
+        String(String),
+    }
+    Ok(match ListOrString::deserialize(deserializer)? {
+        ListOrString::List(items) => items,
+        ListOrString::String(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
 }
 
 /// Database settings.
@@ -133,8 +168,9 @@ pub struct ContentSettings {
     pub secret: String,
     /// How long a launch URL works, in seconds (1 second to a year).
     pub url_lifetime_seconds: u64,
-    /// Scheme and host launch URLs start with (e.g. `https://content.example.com`); empty =
-    /// the host the launch request was sent to.
+    /// Scheme and host launch URLs start with; `{tenant}` as the first label of the host
+    /// gives every tenant's content a host of its own (`https://{tenant}.content.example.com`,
+    /// see [`crate::origins`]); empty = the host the launch request was sent to.
     pub public_base_url: String,
 }
 

@@ -7,6 +7,7 @@ mod idempotency;
 mod launch;
 mod openapi;
 mod ops;
+mod origins;
 mod revisions;
 mod upload;
 mod validate;
