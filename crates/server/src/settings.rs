@@ -284,3 +284,51 @@ impl Settings {
         ingest
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(toml: &str) -> Result<ServerSettings, config::ConfigError> {
+        config::Config::builder()
+            .add_source(config::File::from_str(toml, config::FileFormat::Toml))
+            .build()?
+            .try_deserialize()
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_list_or_a_comma_separated_string() {
+        let base = "bind = \"x\"\nshutdown_grace_seconds = 1\nworkers = 0\n";
+        assert!(server(base).unwrap().trusted_proxies.is_empty(), "absent = nobody");
+        let list = server(&format!("{base}trusted_proxies = [\"10.0.0.0/8\", \"::1\"]")).unwrap();
+        assert_eq!(list.trusted_proxies, ["10.0.0.0/8", "::1"]);
+        // How CURRICULA__SERVER__TRUSTED_PROXIES arrives.
+        let string = server(&format!("{base}trusted_proxies = \"10.0.0.0/8, 127.0.0.1,\"")).unwrap();
+        assert_eq!(string.trusted_proxies, ["10.0.0.0/8", "127.0.0.1"]);
+        assert!(string.proxies().unwrap().trusts(Some("127.0.0.1:9".parse().unwrap())));
+        let bad = server(&format!("{base}trusted_proxies = \"10.0.0.0/8,proxy.internal\"")).unwrap();
+        let e = bad.proxies().unwrap_err().to_string();
+        assert!(
+            e.contains("server.trusted_proxies") && e.contains("proxy.internal"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_defaults_parse_with_nobody_trusted() {
+        let settings: Settings = config::Config::builder()
+            .add_source(config::File::from_str(
+                include_str!("../config/default.toml"),
+                config::FileFormat::Toml,
+            ))
+            .build()
+            .unwrap()
+            .try_deserialize()
+            .unwrap();
+        assert!(settings.server.proxies().unwrap().is_empty());
+        assert_eq!(
+            crate::origins::ContentOrigins::parse(&settings.content.public_base_url).unwrap(),
+            crate::origins::ContentOrigins::Shared
+        );
+    }
+}
