@@ -52,6 +52,8 @@ pub struct AppState {
     pub content: crate::content::ContentState,
     /// The database, for its pool figures in `/metrics`.
     pub database: Database,
+    /// Peers whose forwarded headers are believed (`server.trusted_proxies`).
+    pub proxies: crate::forwarded::TrustedProxies,
 }
 
 impl AppState {
@@ -59,7 +61,8 @@ impl AppState {
     /// into `tmp_dir` (see [`crate::upload_api::intake::SpoolDir`]).
     ///
     /// # Errors
-    /// When the spool folder cannot be created or the content settings are invalid.
+    /// When the spool folder cannot be created, or the content settings or
+    /// `server.trusted_proxies` are invalid.
     pub fn new(adapters: &Adapters, settings: &Settings, tmp_dir: PathBuf) -> anyhow::Result<Self> {
         Ok(Self {
             uploads: adapters
@@ -80,6 +83,7 @@ impl AppState {
                 &settings.content,
             )?,
             database: adapters.db.clone(),
+            proxies: settings.server.proxies()?,
         })
     }
 }
@@ -263,10 +267,12 @@ pub fn app(
     >,
 > {
     App::new()
+        .wrap(actix_web::middleware::from_fn(crate::origins::host_routing))
         .wrap(
             actix_web::middleware::ErrorHandlers::new()
                 .handler(actix_web::http::StatusCode::PAYLOAD_TOO_LARGE, json_error_body),
         )
+        .wrap(actix_web::middleware::from_fn(crate::origins::security_headers))
         .wrap(actix_web::middleware::from_fn(crate::telemetry::access_log))
         .configure(configure(state))
 }

@@ -15,6 +15,7 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use bytes::Bytes;
 use curricula_domain::ActivityId;
 use curricula_ports::{ActivityRepository, BlobError, BlobInfo, BlobKey, BlobStore, Clock, TenantDirectory};
+use curricula_service::ingest::prefix_tenant;
 use curricula_service::{ContentSigner, LaunchService, V2Error};
 use futures::TryStreamExt;
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
@@ -39,8 +40,9 @@ pub struct ContentState {
     pub launches: Launches,
     /// Where the files are.
     pub blobs: Arc<dyn BlobStore>,
-    /// Scheme and host of launch URLs; `None` = the request's.
-    pub public_base_url: Option<String>,
+    /// Where content is served (`content.public_base_url`): the host of launch URLs, and
+    /// which hosts are content hosts.
+    pub origins: crate::origins::ContentOrigins,
 }
 
 impl ContentState {
@@ -49,7 +51,8 @@ impl ContentState {
     /// other instances.
     ///
     /// # Errors
-    /// When a random secret is needed and the OS has no random source.
+    /// When a random secret is needed and the OS has no random source, or
+    /// `content.public_base_url` is malformed.
     pub fn new(
         directory: Arc<dyn TenantDirectory>,
         activities: Arc<dyn ActivityRepository>,
@@ -66,11 +69,10 @@ impl ContentState {
         } else {
             ContentSigner::new(settings.secret.as_bytes(), settings.url_lifetime_seconds)
         };
-        let base = settings.public_base_url.trim().trim_end_matches('/');
         Ok(Self {
+            origins: crate::origins::ContentOrigins::parse(&settings.public_base_url)?,
             launches: LaunchService::new(directory, activities, signer, clock),
             blobs,
-            public_base_url: (!base.is_empty()).then(|| base.to_owned()),
         })
     }
 }
@@ -124,6 +126,7 @@ pub struct ApiDoc;
     ),
     responses(
         (status = 200, description = "The signed, expiring launch URL", body = LaunchBody),
+        (status = 400, description = "content.public_base_url is not set and the request's Host is not a valid host name", body = crate::openapi::V2Errors),
         (status = 401, description = "Missing or unknown key", body = crate::openapi::V2Errors),
         (status = 404, description = "Not an activity of your account", body = crate::openapi::V2Errors),
         (status = 422, description = "Unknown language for this activity, a course (nothing to launch), or an unknown parameter", body = crate::openapi::V2Errors),
@@ -159,14 +162,18 @@ async fn launch(
         return Err(ApiError::from(V2Error::Unprocessable(problems)));
     }
     let content = &state.content;
-    let launch = content.launches.launch(caller, id, language).await?;
-    let base = match &content.public_base_url {
-        Some(base) => base.clone(),
-        None => {
-            let info = req.connection_info();
-            format!("{}://{}", info.scheme(), info.host())
-        }
+    let base = match content.origins.base_for(caller.tenant) {
+        Some(base) => base,
+        None => match crate::origins::origin_of(&state, &req) {
+            Some(origin) => origin.base_url(),
+            None => {
+                return Ok(HttpResponse::BadRequest().json(vec![
+                    "the Host header is missing or is not a valid host name, so no launch URL can be made (the operator may set content.public_base_url)",
+                ]));
+            }
+        },
     };
+    let launch = content.launches.launch(caller, id, language).await?;
     let url = format!(
         "{base}{CONTENT_PATH}{}/{}",
         launch.token,
@@ -221,7 +228,7 @@ fn split_content_path(path: &str) -> Option<(&str, &str)> {
         (status = 304, description = "Not modified (If-None-Match matched)"),
         (status = 400, description = "The path tries to leave the folder", body = crate::openapi::UploadErrorBody),
         (status = 403, description = "The token is invalid or has expired", body = crate::openapi::UploadErrorBody),
-        (status = 404, description = "No such file in the package", body = crate::openapi::UploadErrorBody),
+        (status = 404, description = "No such file in the package, or a token of another tenant than the content host's", body = crate::openapi::UploadErrorBody),
         (status = 416, description = "The range lies outside the file (Content-Range: bytes */size)"),
         (status = 503, description = "The blob store is unreachable", body = crate::openapi::UploadErrorBody),
     )
@@ -264,6 +271,20 @@ async fn deliver(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
             );
         }
     };
+    // On a tenant's content host, only that tenant's folders (the routing rule let through
+    // content paths only; see `crate::origins`).
+    let origin = crate::origins::origin_of(&state, &req);
+    if let crate::origins::Site::Content(scope) = crate::origins::site_of(&state, origin.as_ref()) {
+        let allowed = match scope {
+            crate::origins::ContentScope::AnyTenant => true,
+            crate::origins::ContentScope::Tenant(tenant) => prefix_tenant(&folder) == Some(tenant),
+            crate::origins::ContentScope::Nobody => false,
+        };
+        if !allowed {
+            tracing::info!("content request refused: the token is for another tenant than the host's");
+            return refuse(StatusCode::NOT_FOUND, "no such content on this host");
+        }
+    }
     let Some(file) = relative_path(raw_file) else {
         return refuse(
             StatusCode::BAD_REQUEST,

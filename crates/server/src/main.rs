@@ -123,6 +123,9 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         tracing::info!(bytes = leftovers, folder = %tmp_root.display(), "removed spool files left by stopped processes");
     }
     let state = actix_web::web::Data::new(AppState::new(&adapters, &settings, spool.path().to_path_buf())?);
+    if let Some(warning) = state.content.origins.warning() {
+        tracing::warn!("{warning}");
+    }
     sweep::spawn_periodic(sweep::sweeper(&adapters, &settings.gc), &settings.gc);
     let mut server = actix_web::HttpServer::new(move || app::app(state.clone()))
         .shutdown_timeout(settings.server.shutdown_grace_seconds)

@@ -709,8 +709,11 @@ async fn openapi_json() -> HttpResponse {
 )]
 async fn docs_page() -> HttpResponse {
     static PAGE: OnceLock<String> = OnceLock::new();
+    static POLICY: OnceLock<String> = OnceLock::new();
     let page = PAGE.get_or_init(|| crate::docs_page::render(document()));
+    let policy = POLICY.get_or_init(|| crate::origins::page_policy(page));
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
+        .insert_header((actix_web::http::header::CONTENT_SECURITY_POLICY, policy.as_str()))
         .body(page.clone())
 }

@@ -57,6 +57,41 @@ pub struct ServerSettings {
     pub shutdown_grace_seconds: u64,
     /// Worker threads (0 = one per core).
     pub workers: usize,
+    /// Peers (IP addresses or CIDR blocks) whose `Forwarded` / `X-Forwarded-*` headers are
+    /// believed; empty (the default) = nobody's. A list, or in the environment a
+    /// comma-separated string (`CURRICULA__SERVER__TRUSTED_PROXIES=10.0.0.0/8,127.0.0.1`).
+    #[serde(default, deserialize_with = "list_or_commas")]
+    pub trusted_proxies: Vec<String>,
+}
+
+impl ServerSettings {
+    /// The parsed `trusted_proxies`.
+    ///
+    /// # Errors
+    /// When an entry is not an IP address or CIDR block (the message names the setting).
+    pub fn proxies(&self) -> anyhow::Result<crate::forwarded::TrustedProxies> {
+        crate::forwarded::TrustedProxies::parse(&self.trusted_proxies)
+    }
+}
+
+/// A list of strings, or one string of comma-separated items (how environment variables
+/// carry lists).
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrString {
+        List(Vec<String>),
+        String(String),
+    }
+    Ok(match ListOrString::deserialize(deserializer)? {
+        ListOrString::List(items) => items,
+        ListOrString::String(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
 }
 
 /// Database settings.
@@ -133,8 +168,9 @@ pub struct ContentSettings {
     pub secret: String,
     /// How long a launch URL works, in seconds (1 second to a year).
     pub url_lifetime_seconds: u64,
-    /// Scheme and host launch URLs start with (e.g. `https://content.example.com`); empty =
-    /// the host the launch request was sent to.
+    /// Scheme and host launch URLs start with; `{tenant}` as the first label of the host
+    /// gives every tenant's content a host of its own (`https://{tenant}.content.example.com`,
+    /// see [`crate::origins`]); empty = the host the launch request was sent to.
     pub public_base_url: String,
 }
 
@@ -289,5 +325,53 @@ impl Settings {
             ingest.threads = self.upload.threads;
         }
         ingest
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(toml: &str) -> Result<ServerSettings, config::ConfigError> {
+        config::Config::builder()
+            .add_source(config::File::from_str(toml, config::FileFormat::Toml))
+            .build()?
+            .try_deserialize()
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_list_or_a_comma_separated_string() {
+        let base = "bind = \"x\"\nshutdown_grace_seconds = 1\nworkers = 0\n";
+        assert!(server(base).unwrap().trusted_proxies.is_empty(), "absent = nobody");
+        let list = server(&format!("{base}trusted_proxies = [\"10.0.0.0/8\", \"::1\"]")).unwrap();
+        assert_eq!(list.trusted_proxies, ["10.0.0.0/8", "::1"]);
+        // How CURRICULA__SERVER__TRUSTED_PROXIES arrives.
+        let string = server(&format!("{base}trusted_proxies = \"10.0.0.0/8, 127.0.0.1,\"")).unwrap();
+        assert_eq!(string.trusted_proxies, ["10.0.0.0/8", "127.0.0.1"]);
+        assert!(string.proxies().unwrap().trusts(Some("127.0.0.1:9".parse().unwrap())));
+        let bad = server(&format!("{base}trusted_proxies = \"10.0.0.0/8,proxy.internal\"")).unwrap();
+        let e = bad.proxies().unwrap_err().to_string();
+        assert!(
+            e.contains("server.trusted_proxies") && e.contains("proxy.internal"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_defaults_parse_with_nobody_trusted() {
+        let settings: Settings = config::Config::builder()
+            .add_source(config::File::from_str(
+                include_str!("../config/default.toml"),
+                config::FileFormat::Toml,
+            ))
+            .build()
+            .unwrap()
+            .try_deserialize()
+            .unwrap();
+        assert!(settings.server.proxies().unwrap().is_empty());
+        assert_eq!(
+            crate::origins::ContentOrigins::parse(&settings.content.public_base_url).unwrap(),
+            crate::origins::ContentOrigins::Shared
+        );
     }
 }

@@ -110,6 +110,19 @@ pub(crate) fn new_prefix(tenant: TenantId) -> BlobKey {
     BlobKey::new(format!("packages/{tenant}/{}", crate::auth::hex(&bytes))).expect("hex is a valid key")
 }
 
+/// The tenant whose folder `prefix` is (`packages/{tenant}/{folder}`, as [`new_prefix`] makes
+/// them); `None` for any other shape.
+pub fn prefix_tenant(prefix: &BlobKey) -> Option<TenantId> {
+    let mut segments = prefix.as_str().split('/');
+    match (segments.next(), segments.next(), segments.next(), segments.next()) {
+        (Some(crate::gc::PACKAGES), Some(tenant), Some(folder), None) if !folder.is_empty() => {
+            let ok = !tenant.starts_with('0') && tenant.bytes().all(|b| b.is_ascii_digit());
+            ok.then(|| tenant.parse::<i64>().ok()).flatten().map(TenantId)
+        }
+        _ => None,
+    }
+}
+
 /// Inspects `package`, refuses it when it is not launchable, and stores its files under a new
 /// folder. On any error the folder is removed before returning.
 pub(crate) async fn ingest<B: BlobStore + ?Sized + 'static>(
@@ -199,5 +212,26 @@ fn content_of(inspection: Inspection, package: &Package, prefix: &BlobKey) -> Sc
         total_bytes: inspection.total_uncompressed_bytes,
         package_sha256: package.sha256.clone(),
         storage_prefix: prefix.as_str().to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod prefix_tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_names_its_tenant() {
+        let prefix = new_prefix(TenantId(42));
+        assert_eq!(prefix_tenant(&prefix), Some(TenantId(42)));
+        for other in [
+            "packages/1",
+            "packages/x/aa",
+            "packages/01/aa",
+            "packages/1/aa/b",
+            "blobs/1/aa",
+            "packages/-1/aa",
+        ] {
+            assert_eq!(prefix_tenant(&BlobKey::new(other).unwrap()), None, "{other}");
+        }
     }
 }

@@ -26,6 +26,13 @@ pub enum Part<'a> {
     File(&'a str, &'a [u8]),
 }
 
+/// Content origins and trusted proxies of a test app (default: neither).
+#[derive(Default)]
+struct Hosts {
+    public_base_url: String,
+    proxies: curricula_server::forwarded::TrustedProxies,
+}
+
 pub struct TestApp {
     pub dir: tempfile::TempDir,
     /// The activity repository of the app's database.
@@ -49,6 +56,19 @@ impl TestApp {
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
         let db = Database::connect(&url, 4).await.unwrap();
         Self::on(dir, db, None, max_body_bytes, blobs, std::time::Duration::ZERO).await
+    }
+
+    /// On SQLite, with `content.public_base_url` = `public_base_url` and
+    /// `server.trusted_proxies` = `proxies`.
+    pub async fn with_hosts(public_base_url: &str, proxies: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let db = Database::connect(&url, 4).await.unwrap();
+        let hosts = Hosts {
+            public_base_url: public_base_url.to_owned(),
+            proxies: curricula_server::forwarded::TrustedProxies::parse(proxies).unwrap(),
+        };
+        Self::on_hosts(dir, db, None, 500_000_000, None, std::time::Duration::ZERO, hosts).await
     }
 
     /// On SQLite, keeping 2 package revisions but never one replaced within the last hour
@@ -77,6 +97,19 @@ impl TestApp {
         max_body_bytes: u64,
         blobs: Option<Arc<dyn BlobStore>>,
         protection: std::time::Duration,
+    ) -> Self {
+        Self::on_hosts(dir, db, pg, max_body_bytes, blobs, protection, Hosts::default()).await
+    }
+
+    /// [`TestApp::on`] with content origins and trusted proxies.
+    async fn on_hosts(
+        dir: tempfile::TempDir,
+        db: Database,
+        pg: Option<curricula_store_sql::testing::TestDatabase>,
+        max_body_bytes: u64,
+        blobs: Option<Arc<dyn BlobStore>>,
+        protection: std::time::Duration,
+        hosts: Hosts,
     ) -> Self {
         db.migrate().await.unwrap();
         let blobs = blobs.unwrap_or_else(|| {
@@ -119,11 +152,12 @@ impl TestApp {
                 &ContentSettings {
                     secret: CONTENT_SECRET.to_owned(),
                     url_lifetime_seconds: 3600,
-                    public_base_url: String::new(),
+                    public_base_url: hosts.public_base_url,
                 },
             )
             .unwrap(),
             database: db.clone(),
+            proxies: hosts.proxies,
             idempotency: adapters.idempotency(std::time::Duration::from_secs(24 * 3600)),
         });
         Self {

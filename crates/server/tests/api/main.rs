@@ -9,6 +9,7 @@ mod launch;
 mod nesting;
 mod openapi;
 mod ops;
+mod origins;
 mod revisions;
 mod upload;
 mod validate;
