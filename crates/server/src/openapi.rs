@@ -544,6 +544,9 @@ pub struct Readiness {
     pub database: String,
     /// `ok` or what failed.
     pub blob_store: String,
+    /// When the blob store is not ready: which bucket or folder, and what is wrong with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blob_store_problem: Option<String>,
 }
 
 // ---------------------------------------------------------------- the document

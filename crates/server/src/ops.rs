@@ -21,16 +21,19 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// Readiness: one cheap request to the database and one to the blob store.
+/// Readiness: one cheap request to the database, and a small write and delete in the blob
+/// store (so a missing bucket or folder, or one that refuses writes, is not ready).
 ///
-/// 503 names the dependency that did not answer; the cause is logged, not returned.
+/// 503 names the dependency that did not answer; the blob store's problem (which bucket or
+/// folder, what is wrong) is returned in `blob_store_problem`, the database's cause is logged.
 #[utoipa::path(
     get, path = "/readyz", tag = "Operations",
     responses(
         (status = 200, description = "Both dependencies answered", body = crate::openapi::Readiness,
             example = json!({"status": "ok", "database": "ok", "blob_store": "ok"})),
         (status = 503, description = "At least one dependency did not answer", body = crate::openapi::Readiness,
-            example = json!({"status": "unavailable", "database": "unavailable", "blob_store": "ok"})),
+            example = json!({"status": "unavailable", "database": "ok", "blob_store": "unavailable",
+                "blob_store_problem": "the blob store failed: bucket \"curricula\" (prefix \"content\") at http://minio:9000 does not exist: create it …"})),
     )
 )]
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
@@ -42,11 +45,16 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             "unavailable"
         }
     };
-    let body = json!({
+    let mut body = json!({
         "status": if readiness.is_ready() { "ok" } else { "unavailable" },
         "database": word("database", &readiness.database),
         "blob_store": word("blob_store", &readiness.blob_store),
     });
+    // The blob store's problem names the bucket or folder and what is wrong with it (it holds
+    // no secret); the database's cause stays in the log.
+    if let Err(problem) = &readiness.blob_store {
+        body["blob_store_problem"] = problem.as_str().into();
+    }
     if readiness.is_ready() {
         HttpResponse::Ok().json(body)
     } else {
