@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use curricula_server::app::{self, Adapters, AppState};
 use curricula_server::settings::Settings;
-use curricula_server::{admin_cli, client_cli, sweep, telemetry};
+use curricula_server::{admin_cli, client_cli, existing, sweep, telemetry};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -95,13 +95,42 @@ fn main() -> ExitCode {
 }
 
 async fn migrate(settings: Settings) -> anyhow::Result<()> {
-    Adapters::open(&settings).await?;
+    let adapters = Adapters::open(&settings).await?;
     eprintln!("migrations applied");
+    claim_blob_store(&adapters, &settings).await;
     Ok(())
 }
 
+/// Claims an unclaimed blob store for this database; says so when it belongs to another
+/// (the sweep then stays off). Whether the sweep may run.
+async fn claim_blob_store(adapters: &Adapters, settings: &Settings) -> bool {
+    let database = existing::database_identity(&settings.database.url);
+    match existing::claim(adapters.blobs.as_ref(), &database).await {
+        Ok(existing::Owner::Unclaimed) => {
+            tracing::info!(database = %database, "the blob store is now claimed for {database}");
+            true
+        }
+        Ok(existing::Owner::Database(owner)) if owner == database => true,
+        Ok(existing::Owner::Database(owner)) => {
+            tracing::warn!(
+                owner = %owner,
+                database = %database,
+                "the blob store belongs to the database {owner}, not to {database}: the blob sweep stays off \
+                 (it would remove the other installation's packages); give this installation a folder or bucket of its own"
+            );
+            false
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read or write the blob store's claim; the blob sweep stays off");
+            false
+        }
+    }
+}
+
 async fn gc(settings: Settings, dry_run: bool) -> anyhow::Result<()> {
-    let adapters = Adapters::open(&settings).await?;
+    let adapters = existing::open_existing(&settings).await?;
+    let database = existing::database_identity(&settings.database.url);
+    existing::ensure_sweepable(adapters.blobs.as_ref(), &database).await?;
     let report = sweep::sweeper(&adapters, &settings.gc).sweep(dry_run).await?;
     for prefix in &report.orphans {
         println!("{}{prefix}", if dry_run { "would remove " } else { "removed " });
@@ -115,7 +144,9 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let adapters = Adapters::open(&settings).await?;
     tracing::info!(database = adapters.db.backend(), "database ready");
     let state = actix_web::web::Data::new(AppState::new(&adapters, &settings)?);
-    sweep::spawn_periodic(sweep::sweeper(&adapters, &settings.gc), &settings.gc);
+    if claim_blob_store(&adapters, &settings).await {
+        sweep::spawn_periodic(sweep::sweeper(&adapters, &settings.gc), &settings.gc);
+    }
     let mut server = actix_web::HttpServer::new(move || app::app(state.clone()))
         .shutdown_timeout(settings.server.shutdown_grace_seconds)
         .bind(&settings.server.bind)

@@ -18,6 +18,7 @@ fn run(cmd: &mut Command) -> Output {
 }
 
 fn admin(cwd: &Path, args: &[&str]) {
+    support::migrate(curricula(cwd));
     support::admin(curricula(cwd), args);
 }
 
