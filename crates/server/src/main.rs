@@ -160,6 +160,44 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     server.run().await.context("running the HTTP server")
 }
 
+/// The package as `/api/activityupload/validate` reports it (the same camelCase fields).
+fn package_report(package: &std::path::Path, i: &curricula_scorm::Inspection) -> serde_json::Value {
+    use sha2::Digest;
+    let (sha256, size) = std::fs::File::open(package)
+        .and_then(|mut file| {
+            let mut hasher = sha2::Sha256::new();
+            let mut buf = vec![0u8; 64 * 1024];
+            let mut size = 0u64;
+            loop {
+                let n = std::io::Read::read(&mut file, &mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+                size += n as u64;
+            }
+            let hex: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            Ok((Some(hex), Some(size)))
+        })
+        .unwrap_or((None, None));
+    serde_json::json!({
+        "sha256": sha256,
+        "size": size,
+        "scormVersion": i.scorm_version,
+        "title": i.title,
+        "description": i.description,
+        "launchUrl": i.launch_href,
+        "masteryScore": i.mastery_score,
+        "completionThreshold": i.completion_threshold,
+        "scoCount": i.sco_count,
+        "itemCount": i.item_count,
+        "fileCount": i.file_count,
+        "totalBytes": i.total_uncompressed_bytes,
+        "items": i.items,
+        "warnings": i.warnings,
+    })
+}
+
 fn inspect(package: &std::path::Path) -> ExitCode {
     let limits = curricula_scorm::Limits::default();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -167,9 +205,7 @@ fn inspect(package: &std::path::Path) -> ExitCode {
     let (body, ok) = match result {
         Ok(inspection) => {
             let refusal = inspection.ensure_launchable().err();
-            let mut body = serde_json::to_value(&inspection).unwrap_or_default();
-            // Summary figures next to the detail, so scripts need not count.
-            body["file_count"] = inspection.files.len().into();
+            let mut body = package_report(package, &inspection);
             if let Some(refusal) = &refusal {
                 body["error"] = refusal.kind.as_str().into();
                 body["message"] = refusal.message.clone().into();
