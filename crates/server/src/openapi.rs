@@ -527,6 +527,15 @@ pub struct ActivityRecord {
 
 // ---------------------------------------------------------------- operations
 
+/// `/`: where the API description is.
+#[derive(Serialize, ToSchema)]
+pub struct Root {
+    /// The HTML description, `/docs`.
+    pub docs: String,
+    /// The OpenAPI document, `/openapi.json`.
+    pub openapi: String,
+}
+
 /// `/healthz`: the process answers.
 #[derive(Serialize, ToSchema)]
 pub struct Alive {

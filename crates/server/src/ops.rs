@@ -7,9 +7,25 @@ use serde_json::json;
 
 /// Registers the operational routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
+    cfg.route("/", web::get().to(root))
+        .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
         .route("/metrics", web::get().to(metrics));
+}
+
+/// The root points to the API description: a redirect to `/docs` (browsers follow it), with
+/// a small JSON body naming `/docs` and `/openapi.json` for clients that do not.
+#[utoipa::path(
+    get, path = "/", tag = "Operations",
+    responses((status = 302, description = "To the API description at /docs",
+        headers(("Location" = String, description = "/docs")),
+        body = crate::openapi::Root,
+        example = json!({"docs": "/docs", "openapi": "/openapi.json"})))
+)]
+async fn root() -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header((actix_web::http::header::LOCATION, "/docs"))
+        .json(json!({ "docs": "/docs", "openapi": "/openapi.json" }))
 }
 
 /// Liveness: the process answers; checks nothing else.
@@ -78,5 +94,5 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 
 /// The OpenAPI description of these routes.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(healthz, readyz, metrics))]
+#[openapi(paths(root, healthz, readyz, metrics))]
 pub struct ApiDoc;
