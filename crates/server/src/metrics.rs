@@ -207,7 +207,10 @@ mod tests {
         m.set_audit_failures(2);
         m.set_audit_failures(2);
         let text = m.render();
-        assert!(text.contains("# TYPE curricula_audit_write_failures_total counter"), "{text}");
+        assert!(
+            text.contains("# TYPE curricula_audit_write_failures_total counter"),
+            "{text}"
+        );
         assert!(text.contains("curricula_audit_write_failures_total 2"), "{text}");
         m.set_audit_failures(5);
         assert!(m.render().contains("curricula_audit_write_failures_total 5"));

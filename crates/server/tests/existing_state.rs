@@ -43,7 +43,11 @@ fn admin_and_gc_refuse_to_create_a_database_and_name_the_path() {
         assert!(!dir.path().join("var").exists(), "{args:?} created ./var");
     }
     // `migrate` sets it up; then admin works.
-    assert!(run(on(dir.path(), "var/curricula.db", &blobs), &["migrate"]).status.success());
+    assert!(
+        run(on(dir.path(), "var/curricula.db", &blobs), &["migrate"])
+            .status
+            .success()
+    );
     let out = run(on(dir.path(), "var/curricula.db", &blobs), &["admin", "tenant", "list"]);
     assert!(out.status.success(), "{}", stderr(&out));
 }

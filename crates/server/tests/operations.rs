@@ -259,13 +259,41 @@ fn the_upload_and_tree_commands_work_against_a_server() {
     let out = run(curricula(cwd).args(tree).args(["--key", KEY]));
     assert!(out.status.success(), "--key: {}", String::from_utf8_lossy(&out.stderr));
     let out = run(curricula(cwd).args(tree).env("CURRICULA_KEY", KEY));
-    assert!(out.status.success(), "CURRICULA_KEY: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "CURRICULA_KEY: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = run(curricula(cwd)
-        .args(["upload", "--server", &server.url, "--origin", ORIGIN, "--user", "jon.jonsson"])
+        .args([
+            "upload",
+            "--server",
+            &server.url,
+            "--origin",
+            ORIGIN,
+            "--user",
+            "jon.jonsson",
+        ])
         .args(["--key", KEY])
         .arg(example("hse-presentation.zip")));
-    assert!(out.status.success(), "upload --key: {}", String::from_utf8_lossy(&out.stderr));
-    for command in [&tree[..], &["upload", "--server", &server.url, "--origin", ORIGIN, "--user", "x", "p.zip"][..]] {
+    assert!(
+        out.status.success(),
+        "upload --key: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for command in [
+        &tree[..],
+        &[
+            "upload",
+            "--server",
+            &server.url,
+            "--origin",
+            ORIGIN,
+            "--user",
+            "x",
+            "p.zip",
+        ][..],
+    ] {
         let out = run(curricula(cwd).args(command));
         assert!(!out.status.success());
         let stderr = String::from_utf8_lossy(&out.stderr);

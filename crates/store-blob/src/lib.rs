@@ -343,7 +343,10 @@ impl BlobStore for ObjectBlobStore {
             .map_err(|e| self.write_error(e))?;
         match self.store.delete(&probe).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(self.problem("takes writes but refuses deletes (the sweep and revisions need both)", e)),
+            Err(e) => Err(self.problem(
+                "takes writes but refuses deletes (the sweep and revisions need both)",
+                e,
+            )),
         }
     }
 

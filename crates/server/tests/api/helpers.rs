@@ -314,7 +314,9 @@ pub(crate) use on_both_databases;
 /// one SCO launched from `launch` (e.g. `index.html` or `shared/launchpage.html`) that links
 /// `jquery.min.js` and `styles.css` beside it; `tag` makes packages differ byte for byte.
 pub fn built_package(title: &str, launch: &str, tag: &str) -> Vec<u8> {
-    let folder = launch.rsplit_once('/').map_or(String::new(), |(dir, _)| format!("{dir}/"));
+    let folder = launch
+        .rsplit_once('/')
+        .map_or(String::new(), |(dir, _)| format!("{dir}/"));
     let manifest = format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <manifest identifier="built-{tag}" version="1.0"

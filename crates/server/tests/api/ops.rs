@@ -114,11 +114,17 @@ async fn a_missing_bucket_is_not_ready_and_uploads_say_why() {
     let body: Value = serde_json::from_str(&body).unwrap();
     let problem = body["blob_store_problem"].as_str().unwrap();
     assert!(
-        problem.contains(&format!("bucket \"{bucket}\" (prefix \"content\") at {endpoint} does not exist")),
+        problem.contains(&format!(
+            "bucket \"{bucket}\" (prefix \"content\") at {endpoint} does not exist"
+        )),
         "{problem}"
     );
     let err = store
-        .put(&BlobKey::new("packages/1/x/index.html").unwrap(), Bytes::from_static(b"x"), "text/html")
+        .put(
+            &BlobKey::new("packages/1/x/index.html").unwrap(),
+            Bytes::from_static(b"x"),
+            "text/html",
+        )
         .await
         .unwrap_err();
     let mut chain = err.to_string();
@@ -127,7 +133,10 @@ async fn a_missing_bucket_is_not_ready_and_uploads_say_why() {
         chain = format!("{chain}: {cause}");
         source = cause.source();
     }
-    assert!(chain.contains(&format!("bucket \"{bucket}\"")) && chain.contains("does not exist"), "{chain}");
+    assert!(
+        chain.contains(&format!("bucket \"{bucket}\"")) && chain.contains("does not exist"),
+        "{chain}"
+    );
 
     testing::create_bucket_named(&endpoint, &bucket);
     let (status, body) = get(&t, "/readyz").await;

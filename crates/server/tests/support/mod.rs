@@ -40,7 +40,11 @@ pub fn curricula(cwd: &Path) -> Command {
 /// refuse to create one).
 pub fn migrate(mut cmd: Command) {
     let out = cmd.arg("migrate").output().expect("run curricula migrate");
-    assert!(out.status.success(), "migrate: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "migrate: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// `cmd admin args…`, which must succeed; its standard output.
