@@ -83,7 +83,7 @@ fn split_url(url: &str) -> (String, String) {
 /// The whole story over one blob store: `package` launches from `index.html` and links
 /// `jquery.min.js` and `styles.css`; `other` launches from `shared/launchpage.html`.
 async fn launch_and_fetch(app: &TestApp, package: &[u8], other: &[u8]) {
-    let id = app.scorm("Complex SCORM", &package).await;
+    let id = app.scorm("Complex SCORM", package).await;
 
     let launched = get(app, &format!("/api/v2/activities/{id}/launch?api_key={KEY}")).await;
     assert_eq!(launched.status, 200, "{}", launched.json());
