@@ -121,7 +121,14 @@ async fn claim_blob_store(adapters: &Adapters, settings: &Settings) -> bool {
             false
         }
         Err(e) => {
-            tracing::warn!(error = %e, "could not read or write the blob store's claim; the blob sweep stays off");
+            let mut chain = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                chain.push_str(": ");
+                chain.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            tracing::warn!(error = %chain, "could not read or write the blob store's claim ({chain}); the blob sweep stays off");
             false
         }
     }

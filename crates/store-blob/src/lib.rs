@@ -35,9 +35,10 @@ pub enum OpenError {
     Setup(String),
 }
 
-/// What is wrong with the bucket or folder itself (missing, not writable), naming it; the
-/// source is the backend's own error. Returned inside [`BlobError::Backend`] by
-/// [`BlobStore::check`] and by writes.
+/// What is wrong with the bucket or folder itself (missing, not writable), naming it.
+/// Returned inside [`BlobError::Backend`] by [`BlobStore::check`] and by writes. Its message
+/// is the whole story (`/readyz` shows it); the backend's own error, a page of S3 XML, is kept
+/// in `backend` (shown by `Debug`) rather than as the error's source.
 #[derive(Debug, thiserror::Error)]
 #[error("{target} {problem}")]
 pub struct StoreProblem {
@@ -46,8 +47,7 @@ pub struct StoreProblem {
     /// What is wrong, with what to do.
     pub problem: String,
     /// The backend's error.
-    #[source]
-    pub source: Option<object_store::Error>,
+    pub backend: Option<object_store::Error>,
 }
 
 /// How to reach an S3-compatible server. Every field left empty (`None`) falls back to the
@@ -229,7 +229,7 @@ impl ObjectBlobStore {
         BlobError::Backend(Box::new(StoreProblem {
             target: self.target.clone(),
             problem: problem.to_owned(),
-            source: Some(source),
+            backend: Some(source),
         }))
     }
 
@@ -333,7 +333,7 @@ impl BlobStore for ObjectBlobStore {
                 target: self.target.clone(),
                 problem: "does not exist (was it removed or not mounted?): create it or point storage.url at the right folder"
                     .to_owned(),
-                source: None,
+                backend: None,
             })));
         }
         let probe = Path::from(PROBE);

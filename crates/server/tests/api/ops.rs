@@ -114,11 +114,12 @@ async fn a_missing_bucket_is_not_ready_and_uploads_say_why() {
     let body: Value = serde_json::from_str(&body).unwrap();
     let problem = body["blob_store_problem"].as_str().unwrap();
     assert!(
-        problem.contains(&format!(
-            "bucket \"{bucket}\" (prefix \"content\") at {endpoint} does not exist"
+        problem.starts_with(&format!(
+            "the blob store failed: bucket \"{bucket}\" (prefix \"content\") at {endpoint} does not exist: create it"
         )),
         "{problem}"
     );
+    assert!(!problem.contains("<?xml"), "the backend's XML stays out of the answer: {problem}");
     let err = store
         .put(
             &BlobKey::new("packages/1/x/index.html").unwrap(),
