@@ -101,24 +101,22 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Claims an unclaimed blob store for this database; says so when it belongs to another
-/// (the sweep then stays off). Whether the sweep may run.
-async fn claim_blob_store(adapters: &Adapters, settings: &Settings) -> bool {
+/// Claims an unclaimed blob store for this database; warns when it belongs to another (the
+/// sweep then skips it).
+async fn claim_blob_store(adapters: &Adapters, settings: &Settings) {
     let database = existing::database_identity(&settings.database.url);
     match existing::claim(adapters.blobs.as_ref(), &database).await {
         Ok(existing::Owner::Unclaimed) => {
             tracing::info!(database = %database, "the blob store is now claimed for {database}");
-            true
         }
-        Ok(existing::Owner::Database(owner)) if owner == database => true,
+        Ok(existing::Owner::Database(owner)) if owner == database => {}
         Ok(existing::Owner::Database(owner)) => {
             tracing::warn!(
                 owner = %owner,
                 database = %database,
-                "the blob store belongs to the database {owner}, not to {database}: the blob sweep stays off \
+                "the blob store belongs to the database {owner}, not to {database}: the blob sweep is skipped \
                  (it would remove the other installation's packages); give this installation a folder or bucket of its own"
             );
-            false
         }
         Err(e) => {
             let mut chain = e.to_string();
@@ -128,8 +126,7 @@ async fn claim_blob_store(adapters: &Adapters, settings: &Settings) -> bool {
                 chain.push_str(&cause.to_string());
                 source = cause.source();
             }
-            tracing::warn!(error = %chain, "could not read or write the blob store's claim ({chain}); the blob sweep stays off");
-            false
+            tracing::warn!(error = %chain, "could not read or write the blob store's claim ({chain}); the blob sweep is skipped until it can");
         }
     }
 }
@@ -151,9 +148,14 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let adapters = Adapters::open(&settings).await?;
     tracing::info!(database = adapters.db.backend(), "database ready");
     let state = actix_web::web::Data::new(AppState::new(&adapters, &settings)?);
-    if claim_blob_store(&adapters, &settings).await {
-        sweep::spawn_periodic(sweep::sweeper(&adapters, &settings.gc), &settings.gc);
-    }
+    // Says at start whose the store is; the periodic sweep checks again before every sweep.
+    claim_blob_store(&adapters, &settings).await;
+    sweep::spawn_periodic(
+        sweep::sweeper(&adapters, &settings.gc),
+        std::sync::Arc::clone(&adapters.blobs),
+        existing::database_identity(&settings.database.url),
+        &settings.gc,
+    );
     let mut server = actix_web::HttpServer::new(move || app::app(state.clone()))
         .shutdown_timeout(settings.server.shutdown_grace_seconds)
         .bind(&settings.server.bind)

@@ -119,7 +119,10 @@ async fn a_missing_bucket_is_not_ready_and_uploads_say_why() {
         )),
         "{problem}"
     );
-    assert!(!problem.contains("<?xml"), "the backend's XML stays out of the answer: {problem}");
+    assert!(
+        !problem.contains("<?xml"),
+        "the backend's XML stays out of the answer: {problem}"
+    );
     let err = store
         .put(
             &BlobKey::new("packages/1/x/index.html").unwrap(),
