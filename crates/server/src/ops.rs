@@ -13,19 +13,31 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(metrics));
 }
 
-/// The root points to the API description: a redirect to `/docs` (browsers follow it), with
-/// a small JSON body naming `/docs` and `/openapi.json` for clients that do not.
+/// The root points to the API description: a browser (`Accept: text/html`) is redirected to
+/// `/docs`; other clients get a small JSON body naming `/docs` and `/openapi.json`.
 #[utoipa::path(
     get, path = "/", tag = "Operations",
-    responses((status = 302, description = "To the API description at /docs",
-        headers(("Location" = String, description = "/docs")),
-        body = crate::openapi::Root,
-        example = json!({"docs": "/docs", "openapi": "/openapi.json"})))
+    responses(
+        (status = 200, description = "Where the API description is", body = crate::openapi::Root,
+            example = json!({"docs": "/docs", "openapi": "/openapi.json"})),
+        (status = 302, description = "A browser (Accept: text/html) is sent to /docs",
+            headers(("Location" = String, description = "/docs"))),
+    )
 )]
-async fn root() -> HttpResponse {
-    HttpResponse::Found()
-        .insert_header((actix_web::http::header::LOCATION, "/docs"))
-        .json(json!({ "docs": "/docs", "openapi": "/openapi.json" }))
+async fn root(req: actix_web::HttpRequest) -> HttpResponse {
+    let body = json!({ "docs": "/docs", "openapi": "/openapi.json" });
+    let browser = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if browser {
+        HttpResponse::Found()
+            .insert_header((actix_web::http::header::LOCATION, "/docs"))
+            .json(body)
+    } else {
+        HttpResponse::Ok().json(body)
+    }
 }
 
 /// Liveness: the process answers; checks nothing else.

@@ -251,14 +251,21 @@ async fn a_blob_store_failure_is_counted_by_source() {
     assert!(sample(&after, name) - sample(&before, name) >= 1.0, "{after}");
 }
 
-/// Issue 20: `GET /` was a 404; it points to the API description.
+/// Issue 20: `GET /` was a 404; it points to the API description: a browser is redirected to
+/// `/docs`, other clients get where it is.
 #[actix_web::test]
 async fn the_root_points_to_the_docs() {
     let t = TestApp::new().await;
     let app = test::init_service(curricula_server::app::app(t.state.clone())).await;
-    let res = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+    let browser = test::TestRequest::get()
+        .uri("/")
+        .insert_header(("accept", "text/html,application/xhtml+xml,*/*;q=0.8"))
+        .to_request();
+    let res = test::call_service(&app, browser).await;
     assert_eq!(res.status().as_u16(), 302);
     assert_eq!(res.headers().get("location").unwrap(), "/docs");
+    let res = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+    assert_eq!(res.status().as_u16(), 200);
     let body: Value = serde_json::from_slice(&test::read_body(res).await).unwrap();
     assert_eq!(body, json!({"docs": "/docs", "openapi": "/openapi.json"}));
     assert_eq!(get(&t, "/docs").await.0, 200);
