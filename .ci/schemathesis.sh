@@ -26,6 +26,7 @@ port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
 export CURRICULA__SERVER__BIND="127.0.0.1:$port"
 export CURRICULA_ST_KEY="st-key-$(date +%s%N)"
 
+"$bin" migrate 2>/dev/null  # admin commands refuse to create a database
 "$bin" admin tenant create --name "Schemathesis" --default-language en-GB --languages is-IS >/dev/null
 "$bin" admin user create --tenant 1 --username jon.jonsson >/dev/null
 "$bin" admin org create --tenant 1 --name "Reykjavík" --id 81 >/dev/null

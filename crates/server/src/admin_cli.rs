@@ -1,6 +1,5 @@
 //! `curricula admin …`: tenants, keys, users, organisations and languages.
 
-use crate::app::Adapters;
 use crate::settings::Settings;
 use clap::{Args, Subcommand};
 use curricula_domain::TenantId;
@@ -140,7 +139,7 @@ enum LanguageCommand {
 /// # Errors
 /// When the database cannot be opened or the command is refused.
 pub async fn run(args: AdminArgs, settings: &Settings) -> anyhow::Result<()> {
-    let admin = Adapters::open(settings).await?.admin();
+    let admin = crate::existing::open_existing(settings).await?.admin();
     let (value, text): (Value, String) = match args.command {
         AdminCommand::Tenant(TenantCommand::Create {
             name,
@@ -176,13 +175,19 @@ pub async fn run(args: AdminArgs, settings: &Settings) -> anyhow::Result<()> {
             let issued = admin
                 .create_key(TenantId(tenant), origin.as_deref(), key.as_deref())
                 .await?;
-            (
-                json!({ "id": issued.record.id, "key": issued.key }),
+            let text = if key.is_some() {
+                // The partner's own key: nothing new to keep, so not "shown once".
+                format!(
+                    "key {} imported for tenant {tenant} (only its SHA-256 is stored)",
+                    issued.record.id
+                )
+            } else {
                 format!(
                     "{}\n(key {} for tenant {tenant}; shown once, store it now)",
                     issued.key, issued.record.id
-                ),
-            )
+                )
+            };
+            (json!({ "id": issued.record.id, "key": issued.key }), text)
         }
         AdminCommand::Key(KeyCommand::List { tenant }) => {
             let list = admin.keys(TenantId(tenant)).await?;

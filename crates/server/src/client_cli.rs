@@ -22,9 +22,10 @@ pub struct UploadArgs {
     /// Base URL of the service, e.g. http://localhost:8080.
     #[arg(long, env = "CURRICULA_SERVER")]
     pub server: String,
-    /// Upload key bound to `--origin` (prefer the environment variable: it stays out of `ps`).
-    #[arg(long, env = "CURRICULA_KEY", hide_env_values = true)]
-    pub key: String,
+    /// Upload key bound to `--origin` (prefer the environment variable `CURRICULA_API_KEY`: it
+    /// stays out of `ps`). `--key` and `CURRICULA_KEY`, the old spellings, still work.
+    #[arg(long = "api-key", alias = "key", env = "CURRICULA_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
     /// The origin the key is bound to.
     #[arg(long)]
     pub origin: String,
@@ -63,12 +64,27 @@ pub struct TreeArgs {
     /// Base URL of the service, e.g. http://localhost:8080.
     #[arg(long, env = "CURRICULA_SERVER")]
     pub server: String,
-    /// Any API key of the tenant (sent as `Authorization: Bearer`, never in the URL).
-    #[arg(long, env = "CURRICULA_API_KEY", hide_env_values = true)]
-    pub api_key: String,
+    /// Any API key of the tenant (sent as `Authorization: Bearer`, never in the URL); prefer
+    /// `CURRICULA_API_KEY`. `--key` and `CURRICULA_KEY` still work.
+    #[arg(long = "api-key", alias = "key", env = "CURRICULA_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
     /// The path (a course activity id).
     #[arg(long)]
     pub curriculum: i64,
+}
+
+/// The key of a client command: `--api-key` (alias `--key`), else `CURRICULA_API_KEY`, else
+/// the old `CURRICULA_KEY`.
+///
+/// # Errors
+/// When none is given (the message names all three).
+pub fn api_key(given: Option<&str>) -> anyhow::Result<String> {
+    given
+        .map(str::to_owned)
+        .or_else(|| std::env::var("CURRICULA_KEY").ok())
+        .map(|k| k.trim().to_owned())
+        .filter(|k| !k.is_empty())
+        .context("an API key is required: set CURRICULA_API_KEY (or pass --api-key; CURRICULA_KEY and --key also work)")
 }
 
 fn agent() -> ureq::Agent {
@@ -293,6 +309,7 @@ fn text_body(fields: &[(&str, &str)]) -> anyhow::Result<(String, u64, Cursor<Vec
 /// # Errors
 /// When the package is refused locally, the server cannot be reached, or it refuses the upload.
 pub fn upload(args: &UploadArgs) -> anyhow::Result<()> {
+    let key = api_key(args.api_key.as_deref())?;
     let title = check_package(&args.package)?;
     let name = args.name.clone().unwrap_or(title);
     let server = base(&args.server);
@@ -304,7 +321,7 @@ pub fn upload(args: &UploadArgs) -> anyhow::Result<()> {
         // Everything the package's request will check but the file, before the course
         // exists: a refusal then leaves no empty course behind.
         let mut fields = vec![
-            ("key", args.key.as_str()),
+            ("key", key.as_str()),
             ("origin", args.origin.as_str()),
             ("activityType", "course"),
             ("name", course.as_str()),
@@ -332,7 +349,7 @@ pub fn upload(args: &UploadArgs) -> anyhow::Result<()> {
         eprintln!("created course {id} ({course})");
         parent = Some(id);
     }
-    let mut fields: Vec<(&str, String)> = vec![("key", args.key.clone()), ("origin", args.origin.clone())];
+    let mut fields: Vec<(&str, String)> = vec![("key", key.clone()), ("origin", args.origin.clone())];
     let (endpoint, created) = match (&args.language, args.activity) {
         (Some(language), Some(activity)) if args.replace => {
             fields.push(("activityId", activity.to_string()));
@@ -505,7 +522,7 @@ pub fn render_tree(curriculum: i64, title: Option<&str>, records: &[Value]) -> S
 pub fn tree(args: &TreeArgs) -> anyhow::Result<()> {
     let server = base(&args.server);
     let agent = agent();
-    let bearer = format!("Bearer {}", args.api_key);
+    let bearer = format!("Bearer {}", api_key(args.api_key.as_deref())?);
     let url = format!(
         "{server}/api/v2/curriculum_activities?curriculum_activity%5Bcurriculum_id%5D={}",
         args.curriculum

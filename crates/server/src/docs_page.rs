@@ -207,6 +207,35 @@ fn operation(out: &mut String, method: &str, path: &str, op: &Value) {
     out.push_str("</div>");
 }
 
+/// The operations in the order a partner uses them (create, check, add a language, replace,
+/// roll back; list a path, add to it, change, move, remove); the others follow in the
+/// document's order.
+const PARTNER_ORDER: &[(&str, &str)] = &[
+    ("post", "/api/activityupload/new"),
+    ("post", "/api/activityupload/validate"),
+    ("post", "/api/activityupload/addlanguage"),
+    ("post", "/api/activityupload/replace"),
+    ("post", "/api/activityupload/rollback"),
+    ("get", "/api/v2/curriculum_activities"),
+    ("post", "/api/v2/curriculum_activities"),
+    ("put", "/api/v2/curriculum_activities/{id}"),
+    ("patch", "/api/v2/curriculum_activities/{id}"),
+    ("put", "/api/v2/curriculum_activities/{id}/update_position"),
+    ("patch", "/api/v2/curriculum_activities/{id}/update_position"),
+    ("delete", "/api/v2/curriculum_activities/{id}"),
+    ("get", "/api/v2/activities"),
+    ("get", "/api/v2/activities/{id}"),
+    ("get", "/api/v2/activities/{id}/launch"),
+];
+
+/// Where an operation goes in the page: its place in [`PARTNER_ORDER`], else after them.
+fn rank(method: &str, path: &str) -> usize {
+    PARTNER_ORDER
+        .iter()
+        .position(|(m, p)| *m == method && *p == path)
+        .unwrap_or(PARTNER_ORDER.len())
+}
+
 /// Renders `doc` (an OpenAPI 3.1 document) as a complete HTML page.
 pub fn render(doc: &Value) -> String {
     let info = doc.get("info").cloned().unwrap_or_default();
@@ -240,6 +269,7 @@ pub fn render(doc: &Value) -> String {
         if ops.is_empty() {
             continue;
         }
+        ops.sort_by_key(|(method, path, _)| rank(method, path));
         let heading = if tag.is_empty() { "Other" } else { tag.as_str() };
         let _ = write!(nav, "<h3>{}</h3>", esc(heading));
         let _ = write!(body, "<h2 class=\"tag\">{}</h2>", esc(heading));
@@ -304,5 +334,26 @@ mod tests {
         assert!(html.contains("<code>a</code>"));
         assert!(!html.contains("<script"), "no script, no external resource");
         assert!(!html.contains("http://") && !html.contains("https://"));
+    }
+
+    /// Issue 20: the page lists the service's operations in the order a partner uses them
+    /// (it listed `/addlanguage` before `/new`, alphabetically).
+    #[test]
+    fn the_service_page_follows_the_partner_order() {
+        let html = render(crate::openapi::document());
+        let at = |method: &str, path: &str| {
+            html.find(&format!("<b>{method}</b> {path}</a>"))
+                .unwrap_or_else(|| panic!("{method} {path} is not in the page"))
+        };
+        let order: Vec<usize> = PARTNER_ORDER
+            .iter()
+            .map(|(method, path)| at(&method.to_uppercase(), path))
+            .collect();
+        let upload = &order[..5];
+        assert!(upload.windows(2).all(|w| w[0] < w[1]), "upload API order: {upload:?}");
+        let v2 = &order[5..12];
+        assert!(v2.windows(2).all(|w| w[0] < w[1]), "v2 order: {v2:?}");
+        let read = &order[12..];
+        assert!(read.windows(2).all(|w| w[0] < w[1]), "read API order: {read:?}");
     }
 }

@@ -5,6 +5,7 @@ pub mod app;
 pub mod client_cli;
 pub mod content;
 pub mod docs_page;
+pub mod existing;
 pub mod forwarded;
 pub mod idempotency;
 pub mod metrics;

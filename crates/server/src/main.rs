@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use curricula_server::app::{self, Adapters, AppState};
 use curricula_server::settings::Settings;
-use curricula_server::{admin_cli, client_cli, sweep, telemetry};
+use curricula_server::{admin_cli, client_cli, existing, sweep, telemetry};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -95,13 +95,46 @@ fn main() -> ExitCode {
 }
 
 async fn migrate(settings: Settings) -> anyhow::Result<()> {
-    Adapters::open(&settings).await?;
+    let adapters = Adapters::open(&settings).await?;
     eprintln!("migrations applied");
+    claim_blob_store(&adapters, &settings).await;
     Ok(())
 }
 
+/// Claims an unclaimed blob store for this database; warns when it belongs to another (the
+/// sweep then skips it).
+async fn claim_blob_store(adapters: &Adapters, settings: &Settings) {
+    let database = existing::database_identity(&settings.database.url);
+    match existing::claim(adapters.blobs.as_ref(), &database).await {
+        Ok(existing::Owner::Unclaimed) => {
+            tracing::info!(database = %database, "the blob store is now claimed for {database}");
+        }
+        Ok(existing::Owner::Database(owner)) if owner == database => {}
+        Ok(existing::Owner::Database(owner)) => {
+            tracing::warn!(
+                owner = %owner,
+                database = %database,
+                "the blob store belongs to the database {owner}, not to {database}: the blob sweep is skipped \
+                 (it would remove the other installation's packages); give this installation a folder or bucket of its own"
+            );
+        }
+        Err(e) => {
+            let mut chain = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                chain.push_str(": ");
+                chain.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            tracing::warn!(error = %chain, "could not read or write the blob store's claim ({chain}); the blob sweep is skipped until it can");
+        }
+    }
+}
+
 async fn gc(settings: Settings, dry_run: bool) -> anyhow::Result<()> {
-    let adapters = Adapters::open(&settings).await?;
+    let adapters = existing::open_existing(&settings).await?;
+    let database = existing::database_identity(&settings.database.url);
+    existing::ensure_sweepable(adapters.blobs.as_ref(), &database).await?;
     let report = sweep::sweeper(&adapters, &settings.gc).sweep(dry_run).await?;
     for prefix in &report.orphans {
         println!("{}{prefix}", if dry_run { "would remove " } else { "removed " });
@@ -126,7 +159,14 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     if let Some(warning) = state.content.origins.warning() {
         tracing::warn!("{warning}");
     }
-    sweep::spawn_periodic(sweep::sweeper(&adapters, &settings.gc), &settings.gc);
+    // Says at start whose the store is; the periodic sweep checks again before every sweep.
+    claim_blob_store(&adapters, &settings).await;
+    sweep::spawn_periodic(
+        sweep::sweeper(&adapters, &settings.gc),
+        std::sync::Arc::clone(&adapters.blobs),
+        existing::database_identity(&settings.database.url),
+        &settings.gc,
+    );
     let mut server = actix_web::HttpServer::new(move || app::app(state.clone()))
         .shutdown_timeout(settings.server.shutdown_grace_seconds)
         .bind(&settings.server.bind)
@@ -142,6 +182,44 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     outcome
 }
 
+/// The package as `/api/activityupload/validate` reports it (the same camelCase fields).
+fn package_report(package: &std::path::Path, i: &curricula_scorm::Inspection) -> serde_json::Value {
+    use sha2::Digest;
+    let (sha256, size) = std::fs::File::open(package)
+        .and_then(|mut file| {
+            let mut hasher = sha2::Sha256::new();
+            let mut buf = vec![0u8; 64 * 1024];
+            let mut size = 0u64;
+            loop {
+                let n = std::io::Read::read(&mut file, &mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+                size += n as u64;
+            }
+            let hex: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            Ok((Some(hex), Some(size)))
+        })
+        .unwrap_or((None, None));
+    serde_json::json!({
+        "sha256": sha256,
+        "size": size,
+        "scormVersion": i.scorm_version,
+        "title": i.title,
+        "description": i.description,
+        "launchUrl": i.launch_href,
+        "masteryScore": i.mastery_score,
+        "completionThreshold": i.completion_threshold,
+        "scoCount": i.sco_count,
+        "itemCount": i.item_count,
+        "fileCount": i.file_count,
+        "totalBytes": i.total_uncompressed_bytes,
+        "items": i.items,
+        "warnings": i.warnings,
+    })
+}
+
 fn inspect(package: &std::path::Path) -> ExitCode {
     let limits = curricula_scorm::Limits::default();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -149,9 +227,7 @@ fn inspect(package: &std::path::Path) -> ExitCode {
     let (body, ok) = match result {
         Ok(inspection) => {
             let refusal = inspection.ensure_launchable().err();
-            let mut body = serde_json::to_value(&inspection).unwrap_or_default();
-            // Summary figures next to the detail, so scripts need not count.
-            body["file_count"] = inspection.files.len().into();
+            let mut body = package_report(package, &inspection);
             if let Some(refusal) = &refusal {
                 body["error"] = refusal.kind.as_str().into();
                 body["message"] = refusal.message.clone().into();

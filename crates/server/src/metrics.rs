@@ -20,7 +20,7 @@ pub struct Metrics {
     errors: IntCounterVec,
     turned_away: IntCounterVec,
     pool: IntGaugeVec,
-    audit_failures: prometheus::IntGauge,
+    audit_failures: IntCounter,
 }
 
 /// The process's metrics.
@@ -98,7 +98,7 @@ impl Metrics {
         )
         .expect("valid metric options");
         let _ = registry.register(Box::new(pool.clone()));
-        let audit_failures = prometheus::IntGauge::new(
+        let audit_failures = IntCounter::new(
             "audit_write_failures_total",
             "Successful writes whose audit event could not be recorded (each is logged at error level)",
         )
@@ -118,9 +118,14 @@ impl Metrics {
         }
     }
 
-    /// Sets how many audit events could not be recorded since start (read at every scrape).
+    /// Brings the counter of audit events that could not be recorded up to `failures`, the
+    /// audit trail's count since start (read at every scrape). A counter, as its `_total` name
+    /// says: it never goes down.
     pub fn set_audit_failures(&self, failures: u64) {
-        self.audit_failures.set(i64::try_from(failures).unwrap_or(i64::MAX));
+        let counted = self.audit_failures.get();
+        if failures > counted {
+            self.audit_failures.inc_by(failures - counted);
+        }
     }
 
     /// Sets the database pool gauges (read at every scrape).
@@ -209,5 +214,22 @@ mod tests {
         assert!(text.contains("curricula_packages_refused_total{kind=\"manifest_not_at_root\"} 1"));
         assert!(text.contains("curricula_server_errors_total{source=\"blob_store\"} 1"));
         assert!(text.contains("# TYPE curricula_http_request_duration_seconds histogram"));
+    }
+
+    /// Issue 20: `curricula_audit_write_failures_total` is a counter, as its name says, and
+    /// follows the audit trail's count without going down.
+    #[test]
+    fn audit_write_failures_are_a_counter() {
+        let m = Metrics::new();
+        m.set_audit_failures(2);
+        m.set_audit_failures(2);
+        let text = m.render();
+        assert!(
+            text.contains("# TYPE curricula_audit_write_failures_total counter"),
+            "{text}"
+        );
+        assert!(text.contains("curricula_audit_write_failures_total 2"), "{text}");
+        m.set_audit_failures(5);
+        assert!(m.render().contains("curricula_audit_write_failures_total 5"));
     }
 }

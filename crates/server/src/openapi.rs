@@ -527,6 +527,15 @@ pub struct ActivityRecord {
 
 // ---------------------------------------------------------------- operations
 
+/// `/`: where the API description is.
+#[derive(Serialize, ToSchema)]
+pub struct Root {
+    /// The HTML description, `/docs`.
+    pub docs: String,
+    /// The OpenAPI document, `/openapi.json`.
+    pub openapi: String,
+}
+
 /// `/healthz`: the process answers.
 #[derive(Serialize, ToSchema)]
 pub struct Alive {
@@ -544,6 +553,9 @@ pub struct Readiness {
     pub database: String,
     /// `ok` or what failed.
     pub blob_store: String,
+    /// When the blob store is not ready: which bucket or folder, and what is wrong with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blob_store_problem: Option<String>,
 }
 
 // ---------------------------------------------------------------- the document

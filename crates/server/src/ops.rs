@@ -7,9 +7,37 @@ use serde_json::json;
 
 /// Registers the operational routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
+    cfg.route("/", web::get().to(root))
+        .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
         .route("/metrics", web::get().to(metrics));
+}
+
+/// The root points to the API description: a browser (`Accept: text/html`) is redirected to
+/// `/docs`; other clients get a small JSON body naming `/docs` and `/openapi.json`.
+#[utoipa::path(
+    get, path = "/", tag = "Operations",
+    responses(
+        (status = 200, description = "Where the API description is", body = crate::openapi::Root,
+            example = json!({"docs": "/docs", "openapi": "/openapi.json"})),
+        (status = 302, description = "A browser (Accept: text/html) is sent to /docs",
+            headers(("Location" = String, description = "/docs"))),
+    )
+)]
+async fn root(req: actix_web::HttpRequest) -> HttpResponse {
+    let body = json!({ "docs": "/docs", "openapi": "/openapi.json" });
+    let browser = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if browser {
+        HttpResponse::Found()
+            .insert_header((actix_web::http::header::LOCATION, "/docs"))
+            .json(body)
+    } else {
+        HttpResponse::Ok().json(body)
+    }
 }
 
 /// Liveness: the process answers; checks nothing else.
@@ -21,16 +49,19 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// Readiness: one cheap request to the database and one to the blob store.
+/// Readiness: one cheap request to the database, and a small write and delete in the blob
+/// store (so a missing bucket or folder, or one that refuses writes, is not ready).
 ///
-/// 503 names the dependency that did not answer; the cause is logged, not returned.
+/// 503 names the dependency that did not answer; the blob store's problem (which bucket or
+/// folder, what is wrong) is returned in `blob_store_problem`, the database's cause is logged.
 #[utoipa::path(
     get, path = "/readyz", tag = "Operations",
     responses(
         (status = 200, description = "Both dependencies answered", body = crate::openapi::Readiness,
             example = json!({"status": "ok", "database": "ok", "blob_store": "ok"})),
         (status = 503, description = "At least one dependency did not answer", body = crate::openapi::Readiness,
-            example = json!({"status": "unavailable", "database": "unavailable", "blob_store": "ok"})),
+            example = json!({"status": "unavailable", "database": "ok", "blob_store": "unavailable",
+                "blob_store_problem": "the blob store failed: bucket \"curricula\" (prefix \"content\") at http://minio:9000 does not exist: create it …"})),
     )
 )]
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
@@ -42,11 +73,16 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             "unavailable"
         }
     };
-    let body = json!({
+    let mut body = json!({
         "status": if readiness.is_ready() { "ok" } else { "unavailable" },
         "database": word("database", &readiness.database),
         "blob_store": word("blob_store", &readiness.blob_store),
     });
+    // The blob store's problem names the bucket or folder and what is wrong with it (it holds
+    // no secret); the database's cause stays in the log.
+    if let Err(problem) = &readiness.blob_store {
+        body["blob_store_problem"] = problem.as_str().into();
+    }
     if readiness.is_ready() {
         HttpResponse::Ok().json(body)
     } else {
@@ -70,5 +106,5 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 
 /// The OpenAPI description of these routes.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(healthz, readyz, metrics))]
+#[openapi(paths(root, healthz, readyz, metrics))]
 pub struct ApiDoc;

@@ -38,8 +38,10 @@ pub fn summary(report: &SweepReport, dry_run: bool) -> String {
 }
 
 /// Sweeps every `interval_seconds` (0 = never) until the process ends; a failed sweep is
-/// logged and retried at the next interval.
-pub fn spawn_periodic(sweeper: Sweeper, settings: &GcSettings) {
+/// logged and retried at the next interval. Each sweep first claims `blobs` for `database`
+/// when it is unclaimed (e.g. the bucket did not exist at start) and is skipped, with a
+/// warning, while the store belongs to another database.
+pub fn spawn_periodic(sweeper: Sweeper, blobs: Arc<dyn BlobStore>, database: String, settings: &GcSettings) {
     if settings.interval_seconds == 0 {
         tracing::info!("periodic blob sweep is off (gc.interval_seconds = 0)");
         return;
@@ -52,6 +54,20 @@ pub fn spawn_periodic(sweeper: Sweeper, settings: &GcSettings) {
         ticker.tick().await;
         loop {
             ticker.tick().await;
+            match crate::existing::claim(blobs.as_ref(), &database).await {
+                Ok(crate::existing::Owner::Database(owner)) if owner != database => {
+                    tracing::warn!(
+                        owner = %owner,
+                        "blob sweep skipped: the blob store belongs to the database {owner}, not to {database}"
+                    );
+                    continue;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "blob sweep skipped: the blob store's claim could not be read or written");
+                    continue;
+                }
+            }
             match sweeper.sweep(false).await {
                 Ok(report) => tracing::info!(
                     folders = report.folders,

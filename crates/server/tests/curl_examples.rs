@@ -7,6 +7,7 @@ use std::path::Path;
 use support::{curricula, sh};
 
 fn admin(cwd: &Path, args: &[&str]) -> String {
+    support::migrate(curricula(cwd));
     support::admin(curricula(cwd), args)
 }
 

@@ -26,6 +26,7 @@ fn curricula(cwd: &Path, database: &str) -> Command {
 }
 
 fn admin(cwd: &Path, database: &str, args: &[&str]) {
+    support::migrate(curricula(cwd, database));
     support::admin(curricula(cwd, database), args);
 }
 

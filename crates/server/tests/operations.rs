@@ -18,6 +18,7 @@ fn run(cmd: &mut Command) -> Output {
 }
 
 fn admin(cwd: &Path, args: &[&str]) {
+    support::migrate(curricula(cwd));
     support::admin(curricula(cwd), args);
 }
 
@@ -169,7 +170,7 @@ fn the_upload_and_tree_commands_work_against_a_server() {
     let upload = |args: &[&str], package: &Path| {
         run(curricula(cwd)
             .args(["upload", "--server", &server.url, "--origin", ORIGIN])
-            .env("CURRICULA_KEY", KEY)
+            .env("CURRICULA_API_KEY", KEY)
             .args(args)
             .arg(package))
     };
@@ -251,4 +252,54 @@ fn the_upload_and_tree_commands_work_against_a_server() {
     ]));
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("401"));
+
+    // Issue 20: one name for the key of both commands, --api-key / CURRICULA_API_KEY; the old
+    // spellings --key / CURRICULA_KEY still work, and no key at all names every spelling.
+    let tree = ["tree", "--server", &server.url, "--curriculum", "1"];
+    let out = run(curricula(cwd).args(tree).args(["--key", KEY]));
+    assert!(out.status.success(), "--key: {}", String::from_utf8_lossy(&out.stderr));
+    let out = run(curricula(cwd).args(tree).env("CURRICULA_KEY", KEY));
+    assert!(
+        out.status.success(),
+        "CURRICULA_KEY: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(curricula(cwd)
+        .args([
+            "upload",
+            "--server",
+            &server.url,
+            "--origin",
+            ORIGIN,
+            "--user",
+            "jon.jonsson",
+        ])
+        .args(["--key", KEY])
+        .arg(example("hse-presentation.zip")));
+    assert!(
+        out.status.success(),
+        "upload --key: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for command in [
+        &tree[..],
+        &[
+            "upload",
+            "--server",
+            &server.url,
+            "--origin",
+            ORIGIN,
+            "--user",
+            "x",
+            "p.zip",
+        ][..],
+    ] {
+        let out = run(curricula(cwd).args(command));
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("CURRICULA_API_KEY") && stderr.contains("--api-key") && stderr.contains("CURRICULA_KEY"),
+            "{command:?}: {stderr}"
+        );
+    }
 }

@@ -19,6 +19,8 @@ use tokio::runtime::Handle;
 
 /// Size of the parts a large blob is uploaded in; also the most a single put holds in memory.
 const CHUNK: usize = 8 * 1024 * 1024;
+/// The key of the object a readiness check writes and deletes again.
+const PROBE: &str = ".readyz-probe";
 /// Parts of one blob in flight at once.
 const PARTS_IN_FLIGHT: usize = 2;
 
@@ -31,6 +33,21 @@ pub enum OpenError {
     /// The store could not be set up (e.g. the folder cannot be created).
     #[error("opening the blob store failed: {0}")]
     Setup(String),
+}
+
+/// What is wrong with the bucket or folder itself (missing, not writable), naming it.
+/// Returned inside [`BlobError::Backend`] by [`BlobStore::check`] and by writes. Its message
+/// is the whole story (`/readyz` shows it); the backend's own error, a page of S3 XML, is kept
+/// in `backend` (shown by `Debug`) rather than as the error's source.
+#[derive(Debug, thiserror::Error)]
+#[error("{target} {problem}")]
+pub struct StoreProblem {
+    /// The store, e.g. `bucket "curricula" (prefix "content") at http://minio:9000`.
+    pub target: String,
+    /// What is wrong, with what to do.
+    pub problem: String,
+    /// The backend's error.
+    pub backend: Option<object_store::Error>,
 }
 
 /// How to reach an S3-compatible server. Every field left empty (`None`) falls back to the
@@ -81,6 +98,10 @@ pub struct ObjectBlobStore {
     keeps_attributes: bool,
     /// The runtime `put_blocking` drives uploads on.
     handle: Handle,
+    /// The bucket or folder, as errors name it.
+    target: String,
+    /// The folder of a local store, which must exist (writes would recreate it silently).
+    root: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for ObjectBlobStore {
@@ -116,7 +137,10 @@ impl ObjectBlobStore {
                 let local = LocalFileSystem::new_with_prefix(&dir)
                     .map_err(|e| OpenError::Setup(e.to_string()))?
                     .with_automatic_cleanup(true);
-                Ok(Self::new(Arc::new(local), false))
+                let mut store = Self::new(Arc::new(local), false);
+                store.target = format!("folder {}", dir.display());
+                store.root = Some(dir);
+                Ok(store)
             }
             "memory" => Ok(Self::memory()),
             "s3" => {
@@ -150,12 +174,20 @@ impl ObjectBlobStore {
                 // The builder's errors name the missing or malformed setting, never a secret.
                 let store = builder.build().map_err(|e| OpenError::Setup(e.to_string()))?;
                 let prefix: Vec<&str> = parsed.path().split('/').filter(|s| !s.is_empty()).collect();
-                if prefix.is_empty() {
-                    Ok(Self::new(Arc::new(store), true))
+                let at = set(&s3.endpoint)
+                    .or_else(|| std::env::var("AWS_ENDPOINT").ok().filter(|e| !e.trim().is_empty()))
+                    .map_or_else(|| " on AWS S3".to_owned(), |e| format!(" at {e}"));
+                let mut store = if prefix.is_empty() {
+                    Self::new(Arc::new(store), true)
                 } else {
-                    let prefix = Path::from_iter(prefix);
-                    Ok(Self::new(Arc::new(PrefixStore::new(store, prefix)), true))
-                }
+                    Self::new(Arc::new(PrefixStore::new(store, Path::from_iter(prefix.clone()))), true)
+                };
+                store.target = if prefix.is_empty() {
+                    format!("bucket {bucket:?}{at}")
+                } else {
+                    format!("bucket {bucket:?} (prefix {:?}){at}", prefix.join("/"))
+                };
+                Ok(store)
             }
             _ => Err(OpenError::Unsupported(url.to_owned())),
         }
@@ -168,11 +200,37 @@ impl ObjectBlobStore {
 
     /// Wraps any `object_store` backend. Must be called inside a Tokio runtime.
     pub fn new(store: Arc<dyn ObjectStore>, keeps_attributes: bool) -> Self {
+        let target = format!("blob store {store}");
         Self {
             store,
             keeps_attributes,
             handle: Handle::current(),
+            target,
+            root: None,
         }
+    }
+
+    /// A write's error: "not found" while writing means the bucket (or folder) is missing,
+    /// which the error then says, naming it.
+    fn write_error(&self, e: object_store::Error) -> BlobError {
+        match e {
+            object_store::Error::NotFound { .. } => self.problem(
+                "does not exist: create it (the compose file and OPERATIONS.md show how) or point storage.url at one that does",
+                e,
+            ),
+            object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. } => {
+                self.problem("refuses to store objects for this service's credentials", e)
+            }
+            other => backend(other),
+        }
+    }
+
+    fn problem(&self, problem: &str, source: object_store::Error) -> BlobError {
+        BlobError::Backend(Box::new(StoreProblem {
+            target: self.target.clone(),
+            problem: problem.to_owned(),
+            backend: Some(source),
+        }))
     }
 
     fn options(&self, content_type: &str) -> (PutOptions, object_store::PutMultipartOptions) {
@@ -225,13 +283,13 @@ impl BlobStore for ObjectBlobStore {
             let payload = PutPayload::from(Bytes::from(buf));
             self.handle
                 .block_on(self.store.put_opts(&location, payload, put_options))
-                .map_err(backend)?;
+                .map_err(|e| self.write_error(e))?;
             return Ok(len);
         }
         let upload = self
             .handle
             .block_on(self.store.put_multipart_opts(&location, multipart_options))
-            .map_err(backend)?;
+            .map_err(|e| self.write_error(e))?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, CHUNK);
         let mut total = 0u64;
         loop {
@@ -239,7 +297,7 @@ impl BlobStore for ObjectBlobStore {
             writer.put(Bytes::from(std::mem::take(&mut buf)));
             if let Err(e) = self.handle.block_on(writer.wait_for_capacity(PARTS_IN_FLIGHT)) {
                 let _ = self.handle.block_on(writer.abort());
-                return Err(backend(e));
+                return Err(self.write_error(e));
             }
             let mut next = Vec::with_capacity(CHUNK);
             if let Err(e) = fill(contents, &mut next) {
@@ -251,7 +309,7 @@ impl BlobStore for ObjectBlobStore {
             }
             buf = next;
         }
-        self.handle.block_on(writer.finish()).map_err(backend)?;
+        self.handle.block_on(writer.finish()).map_err(|e| self.write_error(e))?;
         Ok(total)
     }
 
@@ -260,15 +318,35 @@ impl BlobStore for ObjectBlobStore {
         self.store
             .put_opts(&path(key), PutPayload::from(bytes), options)
             .await
-            .map_err(backend)?;
+            .map_err(|e| self.write_error(e))?;
         Ok(())
     }
 
+    /// Writes a small object and deletes it again: proves that the bucket (or folder) exists
+    /// and takes writes, and names it when not. A local folder must exist beforehand (a write
+    /// would silently recreate a deleted one).
     async fn check(&self) -> Result<(), BlobError> {
-        // One HEAD request; "not found" proves the store answered.
-        match self.store.head(&object_store::path::Path::from(".readyz")).await {
-            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(backend(e)),
+        if let Some(root) = &self.root
+            && !root.is_dir()
+        {
+            return Err(BlobError::Backend(Box::new(StoreProblem {
+                target: self.target.clone(),
+                problem: "does not exist (was it removed or not mounted?): create it or point storage.url at the right folder"
+                    .to_owned(),
+                backend: None,
+            })));
+        }
+        let probe = Path::from(PROBE);
+        self.store
+            .put(&probe, PutPayload::from_static(b"readiness probe"))
+            .await
+            .map_err(|e| self.write_error(e))?;
+        match self.store.delete(&probe).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(self.problem(
+                "takes writes but refuses deletes (the sweep and revisions need both)",
+                e,
+            )),
         }
     }
 
@@ -378,6 +456,15 @@ pub mod testing {
             nanos % 1_000_000_000_000,
             COUNTER.fetch_add(1, Ordering::SeqCst)
         );
+        create_bucket_named(endpoint, &bucket);
+        bucket
+    }
+
+    /// Creates the bucket `bucket` on `endpoint`, like [`create_bucket`].
+    ///
+    /// # Panics
+    /// When the server cannot be reached or refuses.
+    pub fn create_bucket_named(endpoint: &str, bucket: &str) {
         let url = url::Url::parse(endpoint).expect("TEST_S3_ENDPOINT is a URL");
         let host = url.host_str().expect("TEST_S3_ENDPOINT has a host");
         let port = url.port_or_known_default().unwrap_or(80);
@@ -393,7 +480,6 @@ pub mod testing {
             response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
             "creating bucket {bucket} failed: {response}"
         );
-        bucket
     }
 
     /// Settings for a test server at `endpoint`: path-style, plain HTTP, dummy credentials.

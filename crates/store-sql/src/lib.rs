@@ -117,6 +117,18 @@ impl Database {
         }
     }
 
+    /// Whether migrations were ever applied to this database (commands other than `serve` and
+    /// `migrate` refuse to set up a database that has none).
+    ///
+    /// # Errors
+    /// When the database cannot be asked.
+    pub async fn has_schema(&self) -> Result<bool, StoreError> {
+        match self {
+            Self::Sqlite(s) => s.has_schema().await,
+            Self::Postgres(s) => s.has_schema().await,
+        }
+    }
+
     /// The backend's name, for logs (`sqlite` or `postgres`).
     pub fn backend(&self) -> &'static str {
         match self {
@@ -268,6 +280,13 @@ fn flat<E: From<StoreError>>(e: RunError<E>) -> E {
         RunError::Store(s) => s.into(),
         RunError::Refused(r) => r,
     }
+}
+
+/// One `COUNT(*) AS n` row of a raw query.
+#[derive(diesel::QueryableByName)]
+pub(crate) struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub(crate) n: i64,
 }
 
 fn store_only(e: RunError<std::convert::Infallible>) -> StoreError {

@@ -98,6 +98,23 @@ impl PgStore {
         .map_err(|e| StoreError::Backend(Box::new(e)))?
     }
 
+    /// Whether the migrations table exists in the current schema.
+    pub(crate) async fn has_schema(&self) -> Result<bool, StoreError> {
+        let mut conn = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+        let found: crate::Count = diesel::sql_query(
+            "SELECT COUNT(*) AS n FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_name = '__diesel_schema_migrations'",
+        )
+        .get_result(&mut conn)
+        .await
+        .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+        Ok(found.n > 0)
+    }
+
     /// The pool's figures.
     pub(crate) fn pool_status(&self) -> deadpool::Status {
         self.pool.status()

@@ -107,6 +107,19 @@ impl SqliteStore {
         })
     }
 
+    /// Whether the migrations table exists.
+    pub(crate) async fn has_schema(&self) -> Result<bool, StoreError> {
+        self.run(|c| {
+            let found: crate::Count = diesel::sql_query(
+                "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '__diesel_schema_migrations'",
+            )
+            .get_result(c)?;
+            Ok::<_, TxError<std::convert::Infallible>>(found.n > 0)
+        })
+        .await
+        .map_err(store_only)
+    }
+
     /// Runs `f` on a pooled connection on a blocking thread.
     pub(crate) async fn run<R, E, F>(&self, f: F) -> Result<R, RunError<E>>
     where

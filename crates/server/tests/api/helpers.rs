@@ -344,3 +344,74 @@ macro_rules! on_both_databases {
     )*};
 }
 pub(crate) use on_both_databases;
+
+/// A SCORM 1.2 package built here, so that no test needs files from outside the repository:
+/// one SCO launched from `launch` (e.g. `index.html` or `shared/launchpage.html`) that links
+/// `jquery.min.js` and `styles.css` beside it; `tag` makes packages differ byte for byte.
+pub fn built_package(title: &str, launch: &str, tag: &str) -> Vec<u8> {
+    let folder = launch
+        .rsplit_once('/')
+        .map_or(String::new(), |(dir, _)| format!("{dir}/"));
+    let manifest = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest identifier="built-{tag}" version="1.0"
+          xmlns="http://www.imsproject.org/xsd/imscp_rootv1p1p2"
+          xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_rootv1p2">
+  <metadata><schema>ADL SCORM</schema><schemaversion>1.2</schemaversion></metadata>
+  <organizations default="org">
+    <organization identifier="org">
+      <title>{title}</title>
+      <item identifier="item-1" identifierref="res-1"><title>{title}</title></item>
+    </organization>
+  </organizations>
+  <resources>
+    <resource identifier="res-1" type="webcontent" adlcp:scormtype="sco" href="{launch}">
+      <file href="{launch}"/>
+      <file href="{folder}jquery.min.js"/>
+      <file href="{folder}styles.css"/>
+    </resource>
+  </resources>
+</manifest>
+"#
+    );
+    let page = format!(
+        "<!DOCTYPE html>\n<html><head><title>{title}</title>\n<script src=\"jquery.min.js\"></script>\n\
+         <link rel=\"stylesheet\" href=\"styles.css\"></head>\n<body><h1>{title}</h1><p>{tag}</p></body></html>\n"
+    );
+    let script = format!("/* {tag} */ window.jQuery = function () {{ return {{}}; }};\n");
+    let styles = format!("/* {tag} */ body {{ font-family: sans-serif; }}\n");
+    zip_of(&[
+        ("imsmanifest.xml", manifest.as_bytes()),
+        (launch, page.as_bytes()),
+        (&format!("{folder}jquery.min.js"), script.as_bytes()),
+        (&format!("{folder}styles.css"), styles.as_bytes()),
+    ])
+}
+
+/// A package of the shared SCORM corpus (`../shared/corpus/scorm/packages`, beside the
+/// clone), for the tests that run over real authoring tools' packages as an extra. Without
+/// the corpus: `None`, said loudly on the process's standard error (the test harness captures
+/// `eprintln!`); under `CI=true` a missing corpus fails the test instead.
+pub fn corpus_package(test: &str, name: &str) -> Option<Vec<u8>> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/scorm/packages")
+        .join(name);
+    match std::fs::read(&path) {
+        Ok(bytes) => Some(bytes),
+        Err(e) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "{test}: the SCORM corpus is required under CI=true, but {}: {e} (clone ../shared beside the repository)",
+                path.display()
+            );
+            let _ = std::io::Write::write_fmt(
+                &mut std::io::stderr(),
+                format_args!(
+                    "\n*** SKIPPED {test}: the SCORM corpus is not at {} (an extra: clone ../shared beside the repository to run it) ***\n\n",
+                    path.display()
+                ),
+            );
+            None
+        }
+    }
+}

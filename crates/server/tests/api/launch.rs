@@ -1,6 +1,8 @@
-//! Launch URLs and content delivery, end to end: a real corpus package goes in through the
-//! upload API, its launch URL comes out of the v2 API, and the browser-facing `/content/`
-//! serves the launch page and the files it references, over the local folder and over S3.
+//! Launch URLs and content delivery, end to end: a package goes in through the upload API, its
+//! launch URL comes out of the v2 API, and the browser-facing `/content/` serves the launch
+//! page and the files it references, over the local folder and over S3. The packages are built
+//! here; the same story over real authoring tools' packages of the shared corpus is an extra
+//! (skipped loudly without `../shared`, required under `CI=true`).
 
 use crate::helpers::*;
 use actix_web::dev::{Service, ServiceResponse};
@@ -11,16 +13,16 @@ use curricula_store_blob::{ObjectBlobStore, testing};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::Path;
 use std::sync::Arc;
 
-const PACKAGE: &str = "moodle-complexscorm.zip";
+/// A package launched from `index.html`, linking `jquery.min.js` and `styles.css`.
+fn complex() -> Vec<u8> {
+    built_package("Complex SCORM", "index.html", "complex")
+}
 
-fn corpus(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/scorm/packages")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+/// A package launched from a page in a folder, `shared/launchpage.html`.
+fn single_sco() -> Vec<u8> {
+    built_package("Single SCO", "shared/launchpage.html", "single")
 }
 
 /// One file of a zip, as stored in it.
@@ -78,10 +80,10 @@ fn split_url(url: &str) -> (String, String) {
     (path, folder)
 }
 
-/// The whole story over one blob store.
-async fn launch_and_fetch(app: &TestApp) {
-    let package = corpus(PACKAGE);
-    let id = app.scorm("Complex SCORM", &package).await;
+/// The whole story over one blob store: `package` launches from `index.html` and links
+/// `jquery.min.js` and `styles.css`; `other` launches from `shared/launchpage.html`.
+async fn launch_and_fetch(app: &TestApp, package: &[u8], other: &[u8]) {
+    let id = app.scorm("Complex SCORM", package).await;
 
     let launched = get(app, &format!("/api/v2/activities/{id}/launch?api_key={KEY}")).await;
     assert_eq!(launched.status, 200, "{}", launched.json());
@@ -98,7 +100,7 @@ async fn launch_and_fetch(app: &TestApp) {
     let page = get(app, &path).await;
     assert_eq!(page.status, 200);
     assert_eq!(page.header("content-type"), "text/html");
-    assert!(page.body == entry(&package, "index.html"), "the launch page differs");
+    assert!(page.body == entry(package, "index.html"), "the launch page differs");
     let etag = page.header("etag").to_owned();
     assert!(etag.starts_with('"') && etag.len() > 2, "{etag}");
     assert_eq!(page.header("accept-ranges"), "bytes");
@@ -114,7 +116,7 @@ async fn launch_and_fetch(app: &TestApp) {
             "{link}: {}",
             file.header("content-type")
         );
-        assert!(file.body == entry(&package, link), "{link} differs");
+        assert!(file.body == entry(package, link), "{link} differs");
     }
 
     // Revalidation, ranges, HEAD.
@@ -143,9 +145,7 @@ async fn launch_and_fetch(app: &TestApp) {
     assert!(head.body.is_empty());
 
     // Nothing outside the version's folder, however the path is spelled.
-    let other = app
-        .scorm("Complex SCORM", &corpus("moodle-singlesco-scorm12.zip"))
-        .await;
+    let other = app.scorm("Single SCO", other).await;
     let other_url = get(app, &format!("/api/v2/activities/{other}/launch?api_key={KEY}"))
         .await
         .json()["launch_url"]
@@ -199,25 +199,42 @@ async fn launch_and_fetch(app: &TestApp) {
 }
 
 #[actix_web::test]
-async fn a_corpus_package_launches_from_the_local_folder() {
-    launch_and_fetch(&TestApp::new().await).await;
+async fn a_package_launches_from_the_local_folder() {
+    launch_and_fetch(&TestApp::new().await, &complex(), &single_sco()).await;
 }
 
 #[actix_web::test]
-async fn a_corpus_package_launches_from_s3() {
-    let Some(endpoint) = testing::s3_endpoint("a_corpus_package_launches_from_s3") else {
+async fn a_package_launches_from_s3() {
+    let Some(endpoint) = testing::s3_endpoint("a_package_launches_from_s3") else {
         return;
     };
     let bucket = testing::create_bucket(&endpoint);
     let store = ObjectBlobStore::open_with(&format!("s3://{bucket}/curricula"), &testing::options(&endpoint)).unwrap();
-    launch_and_fetch(&TestApp::with(500_000_000, Some(Arc::new(store))).await).await;
+    launch_and_fetch(
+        &TestApp::with(500_000_000, Some(Arc::new(store))).await,
+        &complex(),
+        &single_sco(),
+    )
+    .await;
+}
+
+/// The extra: the same story over two real packages of the shared corpus (Moodle's).
+#[actix_web::test]
+async fn corpus_packages_launch_from_the_local_folder() {
+    let test = "corpus_packages_launch_from_the_local_folder";
+    let (Some(package), Some(other)) = (
+        corpus_package(test, "moodle-complexscorm.zip"),
+        corpus_package(test, "moodle-singlesco-scorm12.zip"),
+    ) else {
+        return;
+    };
+    launch_and_fetch(&TestApp::new().await, &package, &other).await;
 }
 
 #[actix_web::test]
 async fn launch_picks_the_language_version_and_refuses_what_cannot_launch() {
     let app = TestApp::new().await;
-    let package = corpus(PACKAGE);
-    let id = app.scorm("Complex SCORM", &package).await;
+    let id = app.scorm("Complex SCORM", &complex()).await;
     let launch = |query: String| {
         let app = &app;
         async move { get(app, &format!("/api/v2/activities/{query}")).await }
@@ -286,7 +303,7 @@ async fn launch_picks_the_language_version_and_refuses_what_cannot_launch() {
                 Part::Text("activityId", &id.to_string()),
                 Part::Text("languageId", "is-IS"),
                 Part::Text("name", "Flókið"),
-                Part::File("file", &corpus("moodle-singlesco-scorm12.zip")),
+                Part::File("file", &single_sco()),
             ],
         )
         .await;
@@ -304,7 +321,7 @@ async fn launch_picks_the_language_version_and_refuses_what_cannot_launch() {
     assert!(default["launch_url"].as_str().unwrap().ends_with("/index.html"));
     let page = get(&app, &split_url(icelandic["launch_url"].as_str().unwrap()).0).await;
     assert_eq!(page.status, 200);
-    assert!(page.body == entry(&corpus("moodle-singlesco-scorm12.zip"), "shared/launchpage.html"));
+    assert!(page.body == entry(&single_sco(), "shared/launchpage.html"));
 }
 
 /// The wall clock, `self.0` seconds ahead.
@@ -321,7 +338,7 @@ impl curricula_ports::Clock for Later {
 #[actix_web::test]
 async fn the_sweep_removes_only_old_unreferenced_folders() {
     let app = TestApp::new().await;
-    let id = app.scorm("Complex SCORM", &corpus(PACKAGE)).await;
+    let id = app.scorm("Complex SCORM", &complex()).await;
     let blobs = Arc::clone(&app.state.content.blobs);
     let orphan = BlobKey::new("packages/1/0123456789abcdef0123456789abcdef").unwrap();
     blobs

@@ -67,13 +67,84 @@ async fn readyz_is_503_naming_the_unreachable_blob_store() {
     let body: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(
         body,
-        json!({"status": "unavailable", "database": "ok", "blob_store": "unavailable"})
+        json!({"status": "unavailable", "database": "ok", "blob_store": "unavailable",
+            "blob_store_problem": "the blob store failed: connection refused"})
     );
     assert_eq!(
         get(&t, "/healthz").await.0,
         200,
         "liveness does not depend on the blob store"
     );
+}
+
+/// Issue 20: a blob folder that is gone is not ready, and `/readyz` names it (a write would
+/// have recreated it silently, an empty one in place of the packages).
+#[actix_web::test]
+async fn readyz_is_503_naming_a_missing_blob_folder() {
+    let t = TestApp::new().await;
+    assert_eq!(get(&t, "/readyz").await.0, 200);
+    std::fs::remove_dir_all(t.blob_dir()).unwrap();
+    let (status, body) = get(&t, "/readyz").await;
+    assert_eq!(status, 503, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["blob_store"], "unavailable");
+    let problem = body["blob_store_problem"].as_str().unwrap();
+    assert!(
+        problem.contains(&format!("folder {} does not exist", t.blob_dir().display())),
+        "{problem}"
+    );
+    assert!(!t.blob_dir().exists(), "the check did not recreate the folder");
+}
+
+/// Issue 20: the compose file once never created its bucket; `/readyz` said ok and every
+/// upload was a 500 logged as "object not found". A missing bucket is now not ready, named,
+/// and an upload's error says the bucket does not exist (over a real S3-protocol server).
+#[actix_web::test]
+async fn a_missing_bucket_is_not_ready_and_uploads_say_why() {
+    use curricula_store_blob::{ObjectBlobStore, testing};
+    let Some(endpoint) = testing::s3_endpoint("a_missing_bucket_is_not_ready_and_uploads_say_why") else {
+        return;
+    };
+    let bucket = format!("never-created-{}", std::process::id());
+    let store = ObjectBlobStore::open_with(&format!("s3://{bucket}/content"), &testing::options(&endpoint)).unwrap();
+    let store: Arc<dyn BlobStore> = Arc::new(store);
+    let t = TestApp::with(500_000_000, Some(Arc::clone(&store))).await;
+    let (status, body) = get(&t, "/readyz").await;
+    assert_eq!(status, 503, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    let problem = body["blob_store_problem"].as_str().unwrap();
+    assert!(
+        problem.starts_with(&format!(
+            "the blob store failed: bucket \"{bucket}\" (prefix \"content\") at {endpoint} does not exist: create it"
+        )),
+        "{problem}"
+    );
+    assert!(
+        !problem.contains("<?xml"),
+        "the backend's XML stays out of the answer: {problem}"
+    );
+    let err = store
+        .put(
+            &BlobKey::new("packages/1/x/index.html").unwrap(),
+            Bytes::from_static(b"x"),
+            "text/html",
+        )
+        .await
+        .unwrap_err();
+    let mut chain = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        chain = format!("{chain}: {cause}");
+        source = cause.source();
+    }
+    assert!(
+        chain.contains(&format!("bucket \"{bucket}\"")) && chain.contains("does not exist"),
+        "{chain}"
+    );
+
+    testing::create_bucket_named(&endpoint, &bucket);
+    let (status, body) = get(&t, "/readyz").await;
+    assert_eq!(status, 200, "ready once the bucket exists: {body}");
 }
 
 async fn scorm(t: &TestApp, parent: &str, file: &[u8]) -> (u16, Value) {
@@ -178,4 +249,24 @@ async fn a_blob_store_failure_is_counted_by_source() {
     let (_, after) = get(&t, "/metrics").await;
     let name = r#"curricula_server_errors_total{source="blob_store"}"#;
     assert!(sample(&after, name) - sample(&before, name) >= 1.0, "{after}");
+}
+
+/// Issue 20: `GET /` was a 404; it points to the API description: a browser is redirected to
+/// `/docs`, other clients get where it is.
+#[actix_web::test]
+async fn the_root_points_to_the_docs() {
+    let t = TestApp::new().await;
+    let app = test::init_service(curricula_server::app::app(t.state.clone())).await;
+    let browser = test::TestRequest::get()
+        .uri("/")
+        .insert_header(("accept", "text/html,application/xhtml+xml,*/*;q=0.8"))
+        .to_request();
+    let res = test::call_service(&app, browser).await;
+    assert_eq!(res.status().as_u16(), 302);
+    assert_eq!(res.headers().get("location").unwrap(), "/docs");
+    let res = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+    assert_eq!(res.status().as_u16(), 200);
+    let body: Value = serde_json::from_slice(&test::read_body(res).await).unwrap();
+    assert_eq!(body, json!({"docs": "/docs", "openapi": "/openapi.json"}));
+    assert_eq!(get(&t, "/docs").await.0, 200);
 }

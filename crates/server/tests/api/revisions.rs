@@ -6,16 +6,17 @@ use crate::helpers::*;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::test;
 use serde_json::Value;
-use std::path::Path;
 
 const REPLACE: &str = "/api/activityupload/replace";
 const ROLLBACK: &str = "/api/activityupload/rollback";
 
-fn corpus(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/scorm/packages")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+/// A third and a fourth package, built here (they differ from the samples and each other).
+fn third() -> Vec<u8> {
+    built_package("API test", "index.html", "third")
+}
+
+fn fourth() -> Vec<u8> {
+    built_package("Content objects", "content/start.html", "fourth")
 }
 
 async fn get(app: &TestApp, uri: &str) -> (u16, Vec<u8>) {
@@ -218,7 +219,7 @@ async fn replace_and_roll_back(app: &TestApp) {
 
     // Keeping 3 (the test apps' setting): revision 3 keeps 1, 2 and 3; revision 4 keeps itself,
     // the one it replaced and the newest other, and revision 1 goes with its files.
-    let (_, body) = replace(app, id, "en-GB", &corpus("adl-api.zip")).await;
+    let (_, body) = replace(app, id, "en-GB", &third()).await;
     assert_eq!(body["revision"], 3, "{body}");
     let revisions_of = |activity: &Value| -> Vec<(i64, u64)> {
         activity["language_versions"][0]["revisions"]
@@ -231,7 +232,7 @@ async fn replace_and_roll_back(app: &TestApp) {
     let kept = revisions_of(&get_json(app, &format!("/api/v2/activities/{id}?api_key={KEY}")).await);
     assert_eq!(kept.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 2, 3]);
     let files = app.stored_files().len() as u64;
-    let (_, body) = replace(app, id, "en-GB", &corpus("adl-co-04c.zip")).await;
+    let (_, body) = replace(app, id, "en-GB", &fourth()).await;
     assert_eq!(body["revision"], 4, "{body}");
     let now_kept = revisions_of(&get_json(app, &format!("/api/v2/activities/{id}?api_key={KEY}")).await);
     assert_eq!(now_kept.iter().map(|r| r.0).collect::<Vec<_>>(), [2, 3, 4]);
@@ -276,19 +277,14 @@ async fn revisions_replaced_within_the_url_lifetime_keep_their_files() {
     let app = TestApp::protecting_revisions().await;
     let id = app.scorm("HSE", &sample_package("hse-presentation.zip")).await;
     let mut urls = vec![launch(&app, id).await];
-    for package in ["hse-presentation-is.zip", "adl-api.zip"] {
-        let bytes = if package.starts_with("hse") {
-            sample_package(package)
-        } else {
-            corpus(package)
-        };
+    for bytes in [sample_package("hse-presentation-is.zip"), third()] {
         let (status, body) = replace(&app, id, "en-GB", &bytes).await;
         assert_eq!(status, 200, "{body}");
         urls.push(launch(&app, id).await);
     }
     let (status, body) = rollback(&app, id, "1").await;
     assert_eq!(status, 200, "{body}");
-    let (status, body) = replace(&app, id, "en-GB", &corpus("adl-co-04c.zip")).await;
+    let (status, body) = replace(&app, id, "en-GB", &fourth()).await;
     assert_eq!((status, body["revision"].as_i64()), (200, Some(4)), "{body}");
     urls.push(launch(&app, id).await);
     for (url, page) in &urls {
@@ -350,7 +346,7 @@ async fn replacements_are_retry_safe(app: &TestApp) {
     let (status, again, replayed) = replace_with_key(app, id, &second, "quarterly-1").await;
     assert_eq!((status, &again, replayed), (200, &first, true));
     assert_eq!(app.stored_files(), files, "a replay stores nothing");
-    let (status, refused, _) = replace_with_key(app, id, &corpus("adl-api.zip"), "quarterly-1").await;
+    let (status, refused, _) = replace_with_key(app, id, &third(), "quarterly-1").await;
     assert_eq!(status, 400, "{refused}");
     assert!(
         refused["errorMessage"].as_str().unwrap().contains("Idempotency-Key"),
@@ -358,7 +354,7 @@ async fn replacements_are_retry_safe(app: &TestApp) {
     );
     assert_eq!(revision_numbers(app, id).await, [1, 2]);
 
-    let third = corpus("adl-co-04c.zip");
+    let third = fourth();
     let answers = futures::future::join_all([
         replace_with_key(app, id, &third, "quarterly-2"),
         replace_with_key(app, id, &third, "quarterly-2"),

@@ -179,3 +179,22 @@ on_both_databases!(
     a_dry_run_gives_the_very_400_of_the_real_request,
     add_language_is_checked_when_activity_and_language_are_sent
 );
+
+/// Issue 20: `curricula inspect` prints a package as `/validate` reports it, the same
+/// camelCase fields with the same values (it once printed snake_case).
+#[actix_web::test]
+async fn inspect_prints_what_validate_reports() {
+    let app = TestApp::new().await;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hse-presentation.zip");
+    let package = std::fs::read(&path).unwrap();
+    let (status, body) = app.post(VALIDATE, &scorm("", &package)).await;
+    assert_eq!(status, 200, "{body}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_curricula"))
+        .arg("inspect")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let inspected: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(inspected, body["package"]);
+}

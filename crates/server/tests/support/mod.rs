@@ -36,6 +36,17 @@ pub fn curricula(cwd: &Path) -> Command {
     cmd
 }
 
+/// `cmd migrate`, which must succeed: sets up the database the admin commands then use (they
+/// refuse to create one).
+pub fn migrate(mut cmd: Command) {
+    let out = cmd.arg("migrate").output().expect("run curricula migrate");
+    assert!(
+        out.status.success(),
+        "migrate: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// `cmd admin args…`, which must succeed; its standard output.
 pub fn admin(mut cmd: Command, args: &[&str]) -> String {
     let out = cmd.arg("admin").args(args).output().expect("run curricula admin");
