@@ -4,6 +4,7 @@ mod audit;
 mod curriculum;
 mod helpers;
 mod idempotency;
+mod keys;
 mod launch;
 mod openapi;
 mod ops;
