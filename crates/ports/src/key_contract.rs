@@ -50,15 +50,15 @@ pub async fn keys_can_be_revoked<S: TenantDirectory + ?Sized>(store: &S) {
     let at = now() + Duration::minutes(5);
     let revoked = store.revoke_api_key(t, key.id, at).await.unwrap();
     assert_eq!(revoked.revoked_at, Some(at));
-    assert_eq!((revoked.id, revoked.tenant, revoked.origin.clone()), (key.id, t, Some(origin)));
+    assert_eq!(
+        (revoked.id, revoked.tenant, revoked.origin.clone()),
+        (key.id, t, Some(origin))
+    );
     assert!(!revoked.usable_at(at) && !revoked.usable_at(now()));
     assert_eq!(store.api_key_by_id(key.id).await.unwrap().as_ref(), Some(&revoked));
     assert_eq!(store.api_key(&hash(0xa1)).await.unwrap().as_ref(), Some(&revoked));
     assert_eq!(store.api_keys(t).await.unwrap(), vec![revoked.clone()]);
-    let again = store
-        .revoke_api_key(t, key.id, at + Duration::hours(1))
-        .await
-        .unwrap();
+    let again = store.revoke_api_key(t, key.id, at + Duration::hours(1)).await.unwrap();
     assert_eq!(again.revoked_at, Some(at), "revoking twice keeps the first time");
 }
 
@@ -82,7 +82,10 @@ pub async fn keys_can_be_rotated<S: TenantDirectory + ?Sized>(store: &S) {
     assert_eq!(rotated.expires_at, Some(grace_end));
     assert_eq!(rotated.revoked_at, None);
     assert_ne!(new.id, old.id);
-    assert_eq!((new.tenant, new.origin.clone(), new.created_at), (t, Some(origin.clone()), at));
+    assert_eq!(
+        (new.tenant, new.origin.clone(), new.created_at),
+        (t, Some(origin.clone()), at)
+    );
     assert_eq!((new.revoked_at, new.expires_at), (None, None));
     assert_eq!(store.api_key(&hash(0xb2)).await.unwrap().as_ref(), Some(&new));
     assert_eq!(store.api_key(&hash(0xb1)).await.unwrap().as_ref(), Some(&rotated));
@@ -101,7 +104,11 @@ pub async fn keys_can_be_rotated<S: TenantDirectory + ?Sized>(store: &S) {
         .rotate_api_key(t, old.id, &hash(0xb4), at, now() + Duration::hours(2))
         .await
         .unwrap();
-    assert_eq!(shorter.expires_at, Some(now() + Duration::hours(2)), "a shorter grace wins");
+    assert_eq!(
+        shorter.expires_at,
+        Some(now() + Duration::hours(2)),
+        "a shorter grace wins"
+    );
 
     // Refusals change nothing.
     let fresh = store.create_api_key(t, &hash(0xc1), None, now()).await.unwrap();
@@ -121,15 +128,23 @@ pub async fn keys_can_be_rotated<S: TenantDirectory + ?Sized>(store: &S) {
         ));
     }
     assert!(store.api_key(&hash(0xc2)).await.unwrap().is_none(), "no key was stored");
-    assert!(matches!(
-        store.rotate_api_key(t, old.id, &hash(0xc3), now() + Duration::hours(3), grace_end).await,
-        Err(DirectoryError::KeyUnusable(_))
-    ), "an expired key cannot be rotated");
+    assert!(
+        matches!(
+            store
+                .rotate_api_key(t, old.id, &hash(0xc3), now() + Duration::hours(3), grace_end)
+                .await,
+            Err(DirectoryError::KeyUnusable(_))
+        ),
+        "an expired key cannot be rotated"
+    );
     store.revoke_api_key(t, fresh.id, at).await.unwrap();
-    assert!(matches!(
-        store.rotate_api_key(t, fresh.id, &hash(0xc4), at, grace_end).await,
-        Err(DirectoryError::KeyUnusable(_))
-    ), "a revoked key cannot be rotated");
+    assert!(
+        matches!(
+            store.rotate_api_key(t, fresh.id, &hash(0xc4), at, grace_end).await,
+            Err(DirectoryError::KeyUnusable(_))
+        ),
+        "a revoked key cannot be rotated"
+    );
     assert!(store.api_key(&hash(0xc3)).await.unwrap().is_none());
     assert!(store.api_key(&hash(0xc4)).await.unwrap().is_none());
 

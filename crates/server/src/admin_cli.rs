@@ -224,7 +224,11 @@ pub async fn run(args: AdminArgs, settings: &Settings) -> anyhow::Result<()> {
                 .map(|k| {
                     let origin = k.origin.as_ref().map_or("-", |o| o.as_str());
                     let state = key_state(k, now);
-                    format!("{}\torigin {origin}\tcreated {}\t{state}", k.id, k.created_at.to_rfc3339())
+                    format!(
+                        "{}\torigin {origin}\tcreated {}\t{state}",
+                        k.id,
+                        k.created_at.to_rfc3339()
+                    )
                 })
                 .collect::<Vec<_>>()
                 .join("\n");

@@ -410,7 +410,17 @@ fn keys_end_on_every_instance(database: &str) {
     // Rotation: a new key, printed once; the old one works through its grace period.
     let rotated: Value = serde_json::from_str(&support::admin(
         curricula(cwd, database),
-        &["--json", "key", "rotate", "--tenant", "1", "--id", "1", "--grace-hours", "1"],
+        &[
+            "--json",
+            "key",
+            "rotate",
+            "--tenant",
+            "1",
+            "--id",
+            "1",
+            "--grace-hours",
+            "1",
+        ],
     ))
     .unwrap();
     let new = rotated["key"].as_str().unwrap().to_owned();
@@ -447,9 +457,15 @@ fn keys_end_on_every_instance(database: &str) {
     assert!(list[0]["revoked_at"].is_string(), "{list}");
     assert!(list[0]["expires_at"].is_string(), "{list}");
     assert_eq!(list[1]["usable"], true, "{list}");
-    assert!(list[1]["revoked_at"].is_null() && list[1]["expires_at"].is_null(), "{list}");
+    assert!(
+        list[1]["revoked_at"].is_null() && list[1]["expires_at"].is_null(),
+        "{list}"
+    );
     let text = support::admin(curricula(cwd, database), &["key", "list", "--tenant", "1"]);
-    assert!(!text.contains(KEY) && !text.contains(&new), "keys are never listed: {text}");
+    assert!(
+        !text.contains(KEY) && !text.contains(&new),
+        "keys are never listed: {text}"
+    );
     assert!(text.lines().next().unwrap().contains("\trevoked "), "{text}");
     assert!(text.lines().nth(1).unwrap().ends_with("\tactive"), "{text}");
 }

@@ -167,7 +167,9 @@ impl<D: TenantDirectory + ?Sized> AdminService<D> {
     ) -> Result<RotatedKey, AdminError> {
         let hours = grace_hours.unwrap_or(DEFAULT_GRACE_HOURS);
         if hours > MAX_GRACE_HOURS {
-            return Err(InvalidField::new("grace-hours", format!("must be at most {MAX_GRACE_HOURS} (30 days)")).into());
+            return Err(
+                InvalidField::new("grace-hours", format!("must be at most {MAX_GRACE_HOURS} (30 days)")).into(),
+            );
         }
         let key = random_key()?;
         let now = self.clock.now();
@@ -298,12 +300,20 @@ mod tests {
     async fn a_grace_period_over_thirty_days_is_refused_before_anything_is_stored() {
         // No expectation: any call to the directory fails the test.
         let admin = AdminService::new(Arc::new(MockTenantDirectory::new()), Arc::new(At));
-        match admin.rotate_key(TenantId(3), ApiKeyId(7), Some(MAX_GRACE_HOURS + 1)).await {
+        match admin
+            .rotate_key(TenantId(3), ApiKeyId(7), Some(MAX_GRACE_HOURS + 1))
+            .await
+        {
             Err(AdminError::Invalid(e)) => assert!(e.to_string().contains("grace-hours"), "{e}"),
             other => panic!("{other:?}"),
         }
         let admin = AdminService::new(Arc::new(rotating(i64::from(MAX_GRACE_HOURS))), Arc::new(At));
-        assert!(admin.rotate_key(TenantId(3), ApiKeyId(7), Some(MAX_GRACE_HOURS)).await.is_ok());
+        assert!(
+            admin
+                .rotate_key(TenantId(3), ApiKeyId(7), Some(MAX_GRACE_HOURS))
+                .await
+                .is_ok()
+        );
     }
 
     #[tokio::test]

@@ -141,7 +141,9 @@ mod tests {
     #[tokio::test]
     async fn upload_key_matches_normalised_origin() {
         let dir = directory_with(Some("https://Skoli.istak.is/"));
-        let caller = authenticate_upload(&dir, "secret", "skoli.istak.is", at(13)).await.unwrap();
+        let caller = authenticate_upload(&dir, "secret", "skoli.istak.is", at(13))
+            .await
+            .unwrap();
         assert_eq!(
             caller,
             Caller {
@@ -162,7 +164,10 @@ mod tests {
             authenticate_upload(&dir, "secret", "skoli.istak.is", at(13)).await,
             Err(AuthError::Unauthorized)
         ));
-        assert_eq!(authenticate_api(&dir, "secret", at(13)).await.unwrap().tenant, TenantId(3));
+        assert_eq!(
+            authenticate_api(&dir, "secret", at(13)).await.unwrap().tenant,
+            TenantId(3)
+        );
         assert!(authenticate_api(&dir, "nope", at(13)).await.is_err());
     }
 

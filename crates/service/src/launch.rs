@@ -374,14 +374,23 @@ mod tests {
         for bad in ["", "!!!", "abc", &"A".repeat(60), &"A".repeat(5000), "ÿÿÿ"] {
             assert!(signer.verify(bad, at(10)).is_err(), "{bad}");
         }
-        assert_eq!(signer.verify(&signed(&signer, vec![9u8; 12]), at(10)), Err(TokenError::Malformed));
+        assert_eq!(
+            signer.verify(&signed(&signer, vec![9u8; 12]), at(10)),
+            Err(TokenError::Malformed)
+        );
         // Version 2 too short for its key id, or with no folder.
         let mut short = vec![TOKEN_VERSION];
         short.extend_from_slice(&at(11).timestamp().to_be_bytes());
         short.push(7);
-        assert_eq!(signer.verify(&signed(&signer, short.clone()), at(10)), Err(TokenError::Malformed));
+        assert_eq!(
+            signer.verify(&signed(&signer, short.clone()), at(10)),
+            Err(TokenError::Malformed)
+        );
         short.extend_from_slice(&[0; 7]);
-        assert_eq!(signer.verify(&signed(&signer, short), at(10)), Err(TokenError::Malformed));
+        assert_eq!(
+            signer.verify(&signed(&signer, short), at(10)),
+            Err(TokenError::Malformed)
+        );
     }
 
     #[test]

@@ -128,7 +128,10 @@ async fn the_default_is_the_tenants_language_when_the_activity_has_it() {
     assert_eq!(launch.language, code("is-IS"));
     assert_eq!(launch.launch_href, "is-IS/index.html?x=1");
     assert_eq!(launch.expires_at, FixedClock.now() + chrono::Duration::seconds(600));
-    assert_eq!(launches.verify(&launch.token).await.unwrap().as_str(), "packages/1/f-is-IS");
+    assert_eq!(
+        launches.verify(&launch.token).await.unwrap().as_str(),
+        "packages/1/f-is-IS"
+    );
 }
 
 #[tokio::test]
@@ -136,14 +139,20 @@ async fn otherwise_the_first_version() {
     let launches = service("de-DE", &["sv-SE", "en-GB"]);
     let launch = launches.launch(CALLER, ActivityId(7), Some("  ")).await.unwrap();
     assert_eq!(launch.language, code("sv-SE"));
-    assert_eq!(launches.verify(&launch.token).await.unwrap().as_str(), "packages/1/f-sv-SE");
+    assert_eq!(
+        launches.verify(&launch.token).await.unwrap().as_str(),
+        "packages/1/f-sv-SE"
+    );
 }
 
 #[tokio::test]
 async fn a_requested_language_is_launched_or_refused() {
     let launches = service("en-GB", &["en-GB", "is-IS"]);
     let launch = launches.launch(CALLER, ActivityId(7), Some("is-IS")).await.unwrap();
-    assert_eq!(launches.verify(&launch.token).await.unwrap().as_str(), "packages/1/f-is-IS");
+    assert_eq!(
+        launches.verify(&launch.token).await.unwrap().as_str(),
+        "packages/1/f-is-IS"
+    );
     match launches.launch(CALLER, ActivityId(7), Some("fr-FR")).await {
         Err(V2Error::Unprocessable(m)) => {
             assert_eq!(

@@ -60,8 +60,16 @@ async fn revocation(app: &TestApp) {
     let revoked = app.admin.revoke_key(app.tenant, key_id(app).await).await.unwrap();
     assert!(revoked.revoked_at.is_some());
 
-    assert_eq!(list_with(app, KEY).await, unknown_v2, "v2: the same 401 as an unknown key");
-    assert_eq!(upload_with(app, KEY).await, unknown_upload, "upload: the same 401 as an unknown key");
+    assert_eq!(
+        list_with(app, KEY).await,
+        unknown_v2,
+        "v2: the same 401 as an unknown key"
+    );
+    assert_eq!(
+        upload_with(app, KEY).await,
+        unknown_upload,
+        "upload: the same 401 as an unknown key"
+    );
     let (status, body) = get(app, &format!("/api/v2/activities/{id}/launch?api_key={KEY}")).await;
     assert_eq!((status, body), unknown_v2, "no new launch URL");
     let (status, body) = get(app, &path).await;
@@ -70,7 +78,11 @@ async fn revocation(app: &TestApp) {
         body["errorMessage"],
         "this content link is invalid or has expired; ask for a new launch URL"
     );
-    assert_eq!(app.activity(id).await.map(|a| a.id.0), Some(id), "revocation deletes nothing");
+    assert_eq!(
+        app.activity(id).await.map(|a| a.id.0),
+        Some(id),
+        "revocation deletes nothing"
+    );
 }
 
 #[actix_web::test]
@@ -87,7 +99,11 @@ async fn a_revoked_key_and_its_urls_are_refused_at_once_on_postgres() {
 async fn rotation(app: &TestApp) {
     let id = app.scorm("Rotated", &sample_package("hse-presentation.zip")).await;
     let (before, _) = launch(app, id, KEY).await;
-    let rotated = app.admin.rotate_key(app.tenant, key_id(app).await, Some(1)).await.unwrap();
+    let rotated = app
+        .admin
+        .rotate_key(app.tenant, key_id(app).await, Some(1))
+        .await
+        .unwrap();
     let new = rotated.new.key.clone();
     let grace_end = rotated.old.expires_at.unwrap();
     assert_eq!(rotated.new.record.origin, rotated.old.origin, "the same origin");
@@ -113,14 +129,21 @@ async fn rotation(app: &TestApp) {
     app.clock.advance(chrono::Duration::minutes(1));
     let unknown_v2 = list_with(app, "never-issued-key-0123").await;
     assert_eq!(list_with(app, KEY).await, unknown_v2, "the grace period is over");
-    assert_eq!(upload_with(app, KEY).await, upload_with(app, "never-issued-key-0123").await);
+    assert_eq!(
+        upload_with(app, KEY).await,
+        upload_with(app, "never-issued-key-0123").await
+    );
     assert_eq!(get(app, &during).await.0, 403);
     assert_eq!(list_with(app, &new).await.0, 200, "the new key works on");
     let (fresh, _) = launch(app, id, &new).await;
     assert_eq!(get(app, &fresh).await.0, 200, "and so do its URLs");
     // The key check alone refuses a URL whose own expiry has not come: rotate the new key
     // with no grace.
-    let again = app.admin.rotate_key(app.tenant, rotated.new.record.id, Some(0)).await.unwrap();
+    let again = app
+        .admin
+        .rotate_key(app.tenant, rotated.new.record.id, Some(0))
+        .await
+        .unwrap();
     assert_eq!(get(app, &fresh).await.0, 403, "refused before its own expiry");
     assert_eq!(list_with(app, &again.new.key).await.0, 200);
 }
