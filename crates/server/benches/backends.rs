@@ -169,7 +169,10 @@ async fn measure(db: Database) -> Figures {
     let (mut contents, mut key_checks) = (Vec::with_capacity(RUNS), Vec::with_capacity(RUNS));
     for _ in 0..RUNS {
         let started = Instant::now();
-        let res = app.call(test::TestRequest::get().uri(&page).to_request()).await.unwrap();
+        let res = app
+            .call(test::TestRequest::get().uri(&page).to_request())
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200);
         let body = test::read_body(res).await;
         contents.push(started.elapsed().as_secs_f64() * 1000.0);
