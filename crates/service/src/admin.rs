@@ -173,7 +173,9 @@ impl<D: TenantDirectory + ?Sized> AdminService<D> {
         }
         let key = random_key()?;
         let now = self.clock.now();
-        let ends = now + chrono::Duration::hours(i64::from(hours));
+        let ends = now
+            .checked_add_signed(chrono::Duration::hours(i64::from(hours)))
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
         let (old, record) = self
             .directory
             .rotate_api_key(tenant, id, &hash_key(&key), now, ends)
