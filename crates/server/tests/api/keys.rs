@@ -158,3 +158,23 @@ async fn a_rotated_key_works_through_its_grace_period_then_not_on_postgres() {
     let Some(app) = TestApp::postgres().await else { return };
     rotation(&app).await;
 }
+
+/// A token's key that cannot be read is a server error, never a grant (nor a 403 that would
+/// tell the learner the link is dead).
+#[actix_web::test]
+async fn an_unreadable_key_table_is_a_server_error_not_a_grant() {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, SqliteConnection};
+    let app = TestApp::new().await;
+    let id = app.scorm("Unreadable", &sample_package("hse-presentation.zip")).await;
+    let (path, _) = launch(&app, id, KEY).await;
+    let mut sql = SqliteConnection::establish(app.db_path().to_str().unwrap()).unwrap();
+    sql.batch_execute("ALTER TABLE api_keys RENAME TO api_keys_away;")
+        .unwrap();
+    let (status, body) = get(&app, &path).await;
+    assert_eq!(status, 500, "{body}");
+    assert!(body["errorMessage"].is_string(), "{body}");
+    sql.batch_execute("ALTER TABLE api_keys_away RENAME TO api_keys;")
+        .unwrap();
+    assert_eq!(get(&app, &path).await.0, 200, "served again once the table is back");
+}
