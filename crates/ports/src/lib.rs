@@ -12,6 +12,8 @@ pub mod curriculum;
 pub mod idempotency;
 #[cfg(feature = "contract-tests")]
 pub mod idempotency_contract;
+#[cfg(feature = "contract-tests")]
+pub mod key_contract;
 pub mod repo;
 
 pub use audit::*;

@@ -43,6 +43,17 @@ pub struct ApiKeyRecord {
     pub origin: Option<Origin>,
     /// When it was issued.
     pub created_at: DateTime<Utc>,
+    /// When it was revoked: from then on it authenticates nothing.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// When it stops working (set by a rotation: the end of the old key's grace period).
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl ApiKeyRecord {
+    /// Whether the key authenticates at `now`: not revoked and not past its expiry.
+    pub fn usable_at(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|end| now < end)
+    }
 }
 
 /// A user of a tenant; owner of uploads.
@@ -76,6 +87,12 @@ pub enum DirectoryError {
     /// A unique value is taken (user name, organisation id).
     #[error("{0} already exists")]
     Duplicate(String),
+    /// The tenant has no API key with this id.
+    #[error("the tenant has no key {0}")]
+    KeyNotFound(ApiKeyId),
+    /// The key is revoked or past its expiry, so it cannot be rotated.
+    #[error("key {0} is revoked or has expired; issue a new key with `curricula admin key create`")]
+    KeyUnusable(ApiKeyId),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -141,11 +158,49 @@ pub trait TenantDirectory: Send + Sync {
     /// MUST return `Err` only when the store fails.
     async fn api_key(&self, hash: &KeyHash) -> Result<Option<ApiKeyRecord>, StoreError>;
 
-    /// The tenant's keys, by id.
+    /// The tenant's keys, by id (revoked and expired ones included).
     ///
     /// # Errors
     /// MUST return `Err` only when the store fails.
     async fn api_keys(&self, tenant: TenantId) -> Result<Vec<ApiKeyRecord>, StoreError>;
+
+    /// The key with id `id`, if any, read from the store on every call (never cached), so
+    /// that a revocation is seen at once by every instance. A primary-key lookup: content
+    /// requests call it for every file.
+    ///
+    /// # Errors
+    /// MUST return `Err` only when the store fails.
+    async fn api_key_by_id(&self, id: ApiKeyId) -> Result<Option<ApiKeyRecord>, StoreError>;
+
+    /// Revokes the tenant's key `id` at `now` and returns its record. Revoking a revoked key
+    /// changes nothing (the first revocation time stays).
+    ///
+    /// # Errors
+    /// MUST return `KeyNotFound` when the tenant has no key `id` (another tenant's key
+    /// included), changing nothing.
+    async fn revoke_api_key(
+        &self,
+        tenant: TenantId,
+        id: ApiKeyId,
+        now: DateTime<Utc>,
+    ) -> Result<ApiKeyRecord, DirectoryError>;
+
+    /// Rotates the tenant's key `id` in one transaction: stores `hash` as a new key of the
+    /// tenant with the same origin, created at `now`, and makes the old key expire at
+    /// `old_expires_at` (or keeps an earlier expiry it already has). Returns the old key's
+    /// record as changed, then the new key's.
+    ///
+    /// # Errors
+    /// MUST return `KeyNotFound` when the tenant has no key `id`, `KeyUnusable` when it is
+    /// revoked or expired at `now`, `Duplicate` for a hash already stored; each changes nothing.
+    async fn rotate_api_key(
+        &self,
+        tenant: TenantId,
+        id: ApiKeyId,
+        hash: &KeyHash,
+        now: DateTime<Utc>,
+        old_expires_at: DateTime<Utc>,
+    ) -> Result<(ApiKeyRecord, ApiKeyRecord), DirectoryError>;
 
     /// Creates a user.
     ///

@@ -1,7 +1,8 @@
 //! The embedded default (SQLite) and Postgres side by side, through the real actix application
 //! in process: upload of a small package, List of a 200-entry path, `update_position` in a
-//! 1,000-entry path — medians, and the Postgres/SQLite ratio. The List is also set against its
-//! raw SQL floor (the same SELECT, timed alone).
+//! 1,000-entry path, a content file through its launch URL — medians, and the Postgres/SQLite
+//! ratio. The List is also set against its raw SQL floor (the same SELECT, timed alone), a
+//! content request against the lookup of its token's key (what revocation adds to it).
 //!
 //! `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench -p curricula-server --bench backends`
 //! (without `TEST_DATABASE_URL` only SQLite runs).
@@ -29,6 +30,8 @@ struct Figures {
     list: f64,
     list_floor: f64,
     update_position: f64,
+    content: f64,
+    key_check: f64,
 }
 
 fn median(mut samples: Vec<f64>) -> f64 {
@@ -135,6 +138,7 @@ async fn measure(db: Database) -> Figures {
     ))
     .unwrap();
     let mut uploads = Vec::with_capacity(RUNS);
+    let mut uploaded = 0;
     for i in 0..RUNS {
         let (content_type, body) = multipart(&package, &format!("Upload {i}"));
         let req = test::TestRequest::post()
@@ -146,6 +150,38 @@ async fn measure(db: Database) -> Figures {
         let res = app.call(req).await.unwrap();
         assert_eq!(res.status(), 201);
         uploads.push(started.elapsed().as_secs_f64() * 1000.0);
+        let body: serde_json::Value = serde_json::from_slice(&test::read_body(res).await).unwrap();
+        uploaded = body["activityId"].as_i64().unwrap();
+    }
+
+    // A content file through its launch URL; the key lookup every content request makes.
+    let res = app
+        .call(
+            test::TestRequest::get()
+                .uri(&format!("/api/v2/activities/{uploaded}/launch?api_key={KEY}"))
+                .to_request(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let launch: serde_json::Value = serde_json::from_slice(&test::read_body(res).await).unwrap();
+    let url = launch["launch_url"].as_str().unwrap();
+    let page = url[url.find("/content/").unwrap()..].to_owned();
+    let key = admin.keys(tenant).await.unwrap()[0].id;
+    let (mut contents, mut key_checks) = (Vec::with_capacity(RUNS), Vec::with_capacity(RUNS));
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        let res = app
+            .call(test::TestRequest::get().uri(&page).to_request())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let body = test::read_body(res).await;
+        contents.push(started.elapsed().as_secs_f64() * 1000.0);
+        assert!(!body.is_empty());
+        let started = Instant::now();
+        assert!(adapters.directory.api_key_by_id(key).await.unwrap().is_some());
+        key_checks.push(started.elapsed().as_secs_f64() * 1000.0);
     }
 
     let (listed, _) = path_with(&adapters, tenant, owner, 200).await;
@@ -193,6 +229,8 @@ async fn measure(db: Database) -> Figures {
         list: median(lists),
         list_floor: median(floors),
         update_position: median(moves),
+        content: median(contents),
+        key_check: median(key_checks),
     }
 }
 
@@ -220,6 +258,8 @@ async fn main() {
     row("List of a 200-entry path (HTTP)", |f| f.list);
     row("  the same SELECT alone (floor)", |f| f.list_floor);
     row("update_position, 1,000-entry path", |f| f.update_position);
+    row("content file (launch page, HTTP)", |f| f.content);
+    row("  its token's key lookup alone", |f| f.key_check);
     let floor = |f: &Figures| f.list / f.list_floor;
     match &postgres {
         Some((pg, _)) => println!(

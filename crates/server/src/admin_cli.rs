@@ -2,7 +2,7 @@
 
 use crate::settings::Settings;
 use clap::{Args, Subcommand};
-use curricula_domain::TenantId;
+use curricula_domain::{ApiKeyId, TenantId};
 use serde_json::{Value, json};
 
 /// `curricula admin` arguments.
@@ -66,12 +66,44 @@ enum KeyCommand {
         #[arg(long)]
         key: Option<String>,
     },
-    /// List a tenant's keys (never the keys themselves).
+    /// List a tenant's keys (never the keys themselves), with whether each still works.
     List {
         /// Tenant id.
         #[arg(long)]
         tenant: i64,
     },
+    /// Revoke a key: every instance refuses it, and its launch and content URLs, at once.
+    Revoke {
+        /// Tenant id.
+        #[arg(long)]
+        tenant: i64,
+        /// Key id (from `key list`).
+        #[arg(long)]
+        id: i64,
+    },
+    /// Issue a new key for the same tenant and origin (printed once); the old key keeps
+    /// working for a grace period, then is refused.
+    Rotate {
+        /// Tenant id.
+        #[arg(long)]
+        tenant: i64,
+        /// Key id (from `key list`).
+        #[arg(long)]
+        id: i64,
+        /// Hours the old key keeps working (0 = none, at most 720).
+        #[arg(long, default_value_t = curricula_service::admin::DEFAULT_GRACE_HOURS)]
+        grace_hours: u32,
+    },
+}
+
+/// Whether a key works at `now`, in words: `active`, `revoked`, `expires …` or `expired …`.
+fn key_state(k: &curricula_ports::ApiKeyRecord, now: chrono::DateTime<chrono::Utc>) -> String {
+    match (k.revoked_at, k.expires_at) {
+        (Some(at), _) => format!("revoked {}", at.to_rfc3339()),
+        (None, Some(end)) if now < end => format!("expires {}", end.to_rfc3339()),
+        (None, Some(end)) => format!("expired {}", end.to_rfc3339()),
+        (None, None) => "active".to_owned(),
+    }
 }
 
 #[derive(Subcommand)]
@@ -191,19 +223,58 @@ pub async fn run(args: AdminArgs, settings: &Settings) -> anyhow::Result<()> {
         }
         AdminCommand::Key(KeyCommand::List { tenant }) => {
             let list = admin.keys(TenantId(tenant)).await?;
+            let now = chrono::Utc::now();
             let text = list
                 .iter()
                 .map(|k| {
                     let origin = k.origin.as_ref().map_or("-", |o| o.as_str());
-                    format!("{}\torigin {origin}\tcreated {}", k.id, k.created_at.to_rfc3339())
+                    let state = key_state(k, now);
+                    format!(
+                        "{}\torigin {origin}\tcreated {}\t{state}",
+                        k.id,
+                        k.created_at.to_rfc3339()
+                    )
                 })
                 .collect::<Vec<_>>()
                 .join("\n");
             let value = list
                 .iter()
-                .map(|k| json!({"id": k.id, "origin": k.origin, "created_at": k.created_at}))
+                .map(|k| {
+                    json!({
+                        "id": k.id, "origin": k.origin, "created_at": k.created_at,
+                        "revoked_at": k.revoked_at, "expires_at": k.expires_at, "usable": k.usable_at(now),
+                    })
+                })
                 .collect();
             (Value::Array(value), text)
+        }
+        AdminCommand::Key(KeyCommand::Revoke { tenant, id }) => {
+            let k = admin.revoke_key(TenantId(tenant), ApiKeyId(id)).await?;
+            let at = k.revoked_at.map(|t| t.to_rfc3339()).unwrap_or_default();
+            (
+                json!({ "id": k.id, "revoked_at": k.revoked_at }),
+                format!("key {} of tenant {tenant} revoked at {at}", k.id),
+            )
+        }
+        AdminCommand::Key(KeyCommand::Rotate {
+            tenant,
+            id,
+            grace_hours,
+        }) => {
+            let rotated = admin
+                .rotate_key(TenantId(tenant), ApiKeyId(id), Some(grace_hours))
+                .await?;
+            let ends = rotated.old.expires_at.map(|t| t.to_rfc3339()).unwrap_or_default();
+            (
+                json!({
+                    "id": rotated.new.record.id, "key": rotated.new.key,
+                    "old_id": rotated.old.id, "old_expires_at": rotated.old.expires_at,
+                }),
+                format!(
+                    "{}\n(key {} for tenant {tenant}, replacing key {}, which works until {ends}; shown once, store it now)",
+                    rotated.new.key, rotated.new.record.id, rotated.old.id
+                ),
+            )
         }
         AdminCommand::User(UserCommand::Create { tenant, username }) => {
             let u = admin.create_user(TenantId(tenant), &username).await?;

@@ -79,7 +79,7 @@ impl AppState {
                 Arc::clone(&adapters.directory),
                 Arc::clone(&adapters.activities),
                 Arc::clone(&adapters.blobs),
-                Arc::new(SystemClock),
+                Arc::clone(&adapters.clock),
                 &settings.content,
             )?,
             database: adapters.db.clone(),
@@ -103,6 +103,8 @@ pub struct Adapters {
     pub blobs: Arc<dyn BlobStore>,
     /// The audit trail over the database (shared, so its failure count is one).
     pub audit: AuditTrail,
+    /// The clock every use case reads (the wall clock; tests move their own).
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Adapters {
@@ -120,15 +122,21 @@ impl Adapters {
         Ok(Self::new(db, Arc::new(blobs)))
     }
 
-    /// The adapters over an open database and blob store.
+    /// The adapters over an open database and blob store, on the wall clock.
     pub fn new(db: Database, blobs: Arc<dyn BlobStore>) -> Self {
+        Self::with_clock(db, blobs, Arc::new(SystemClock))
+    }
+
+    /// The adapters over an open database and blob store, with use cases reading `clock`.
+    pub fn with_clock(db: Database, blobs: Arc<dyn BlobStore>, clock: Arc<dyn Clock>) -> Self {
         Self {
             directory: db.directory(),
             activities: db.activities(),
             curricula: db.curricula(),
-            audit: AuditTrail::new(db.audit(), Arc::new(SystemClock)),
+            audit: AuditTrail::new(db.audit(), Arc::clone(&clock)),
             db,
             blobs,
+            clock,
         }
     }
 
@@ -138,7 +146,7 @@ impl Adapters {
             Arc::clone(&self.directory),
             Arc::clone(&self.activities),
             Arc::clone(&self.blobs),
-            Arc::new(SystemClock),
+            Arc::clone(&self.clock),
             ingest,
         )
         .with_audit(self.audit.clone())
@@ -150,7 +158,7 @@ impl Adapters {
             Arc::clone(&self.directory),
             Arc::clone(&self.activities),
             Arc::clone(&self.curricula),
-            Arc::new(SystemClock),
+            Arc::clone(&self.clock),
         )
         .with_audit(self.audit.clone())
     }
@@ -162,12 +170,12 @@ impl Adapters {
 
     /// The `Idempotency-Key` use case over these adapters, keeping keys for `retention`.
     pub fn idempotency(&self, retention: std::time::Duration) -> Idempotency {
-        IdempotencyService::new(self.db.idempotency(), Arc::new(SystemClock), retention)
+        IdempotencyService::new(self.db.idempotency(), Arc::clone(&self.clock), retention)
     }
 
     /// The admin use cases over these adapters.
     pub fn admin(&self) -> AdminService<dyn TenantDirectory> {
-        AdminService::new(Arc::clone(&self.directory), Arc::new(SystemClock))
+        AdminService::new(Arc::clone(&self.directory), Arc::clone(&self.clock))
     }
 }
 

@@ -16,7 +16,7 @@ use bytes::Bytes;
 use curricula_domain::ActivityId;
 use curricula_ports::{ActivityRepository, BlobError, BlobInfo, BlobKey, BlobStore, Clock, TenantDirectory};
 use curricula_service::ingest::prefix_tenant;
-use curricula_service::{ContentSigner, LaunchService, V2Error};
+use curricula_service::{ContentError, ContentSigner, LaunchService, V2Error};
 use futures::TryStreamExt;
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
 use serde_json::{Value, json};
@@ -127,7 +127,7 @@ pub struct ApiDoc;
     responses(
         (status = 200, description = "The signed, expiring launch URL", body = LaunchBody),
         (status = 400, description = "content.public_base_url is not set and the request's Host is not a valid host name", body = crate::openapi::V2Errors),
-        (status = 401, description = "Missing or unknown key", body = crate::openapi::V2Errors),
+        (status = 401, description = "Missing, unknown, revoked or expired key", body = crate::openapi::V2Errors),
         (status = 404, description = "Not an activity of your account", body = crate::openapi::V2Errors),
         (status = 422, description = "Unknown language for this activity, a course (nothing to launch), or an unknown parameter", body = crate::openapi::V2Errors),
         (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
@@ -227,10 +227,11 @@ fn split_content_path(path: &str) -> Option<(&str, &str)> {
         (status = 206, description = "The requested byte range, with Content-Range", content_type = "*/*"),
         (status = 304, description = "Not modified (If-None-Match matched)"),
         (status = 400, description = "The path tries to leave the folder", body = crate::openapi::UploadErrorBody),
-        (status = 403, description = "The token is invalid or has expired", body = crate::openapi::UploadErrorBody),
+        (status = 403, description = "The token is invalid or has expired, or the key that launched it is revoked or past its grace period", body = crate::openapi::UploadErrorBody),
         (status = 404, description = "No such file in the package, or a token of another tenant than the content host's", body = crate::openapi::UploadErrorBody),
         (status = 416, description = "The range lies outside the file (Content-Range: bytes */size)"),
-        (status = 503, description = "The blob store is unreachable", body = crate::openapi::UploadErrorBody),
+        (status = 500, description = "The database failed while the token's key was checked", body = crate::openapi::UploadErrorBody),
+        (status = 503, description = "The blob store or the database is unreachable", body = crate::openapi::UploadErrorBody),
     )
 )]
 async fn content(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
@@ -246,7 +247,7 @@ async fn content(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     responses(
         (status = 200, description = "The headers a GET would answer (Content-Type, Content-Length, ETag), without reading the file"),
         (status = 400, description = "The path tries to leave the folder"),
-        (status = 403, description = "The token is invalid or has expired"),
+        (status = 403, description = "The token is invalid or has expired, or the key that launched it is revoked or past its grace period"),
         (status = 404, description = "No such file in the package"),
     )
 )]
@@ -261,8 +262,9 @@ async fn deliver(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
         return refuse(StatusCode::NOT_FOUND, "no such file");
     };
     let content = &state.content;
-    let folder = match content.launches.verify(token) {
+    let folder = match content.launches.verify(token).await {
         Ok(folder) => folder,
+        Err(ContentError::Store(e)) => return directory_error(&e),
         Err(e) => {
             tracing::info!(reason = %e, "content request refused: {e}");
             return refuse(
@@ -303,6 +305,21 @@ async fn deliver(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
         Err(e) => return server_error(&e),
     };
     serve(content, &req, &key, &file, &info).await
+}
+
+/// The key of a token could not be checked: 503 when the database is unreachable, else 500,
+/// logged and counted like every database failure.
+fn directory_error(e: &curricula_ports::StoreError) -> HttpResponse {
+    use curricula_ports::StoreError;
+    crate::app::log_server_error(e);
+    let unavailable = matches!(e, StoreError::Unavailable(_));
+    let (status, cause) = if unavailable {
+        (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
+    } else {
+        (StatusCode::INTERNAL_SERVER_ERROR, "database")
+    };
+    crate::metrics::metrics().record_server_error(cause);
+    refuse(status, &crate::app::server_error_message(unavailable))
 }
 
 /// The blob store failed while serving a file: 503 (as documented), logged and counted.

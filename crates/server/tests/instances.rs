@@ -376,3 +376,112 @@ fn a_database_down_at_start_is_a_clear_error_and_a_failing_exit() {
     assert!(stderr.contains("opening the database"), "{stderr}");
     assert!(!stderr.contains("s3cret-pw"), "{stderr}");
 }
+
+/// `GET base+path` with `Authorization: Bearer key`.
+fn get_with(base: &str, path: &str, key: &str) -> (u16, Value) {
+    curl(&[&format!("{base}{path}"), "-H", &format!("Authorization: Bearer {key}")])
+}
+
+/// Key rotation and revocation through `curricula admin`, while two instances serve one
+/// database: each instance sees the change on its next request, on both APIs and on content.
+fn keys_end_on_every_instance(database: &str) {
+    let (dir, package) = setup(database);
+    let cwd = dir.path();
+    let start_shared = || {
+        let mut cmd = curricula(cwd, database);
+        cmd.env("CURRICULA__SERVER__WORKERS", "2")
+            .env("CURRICULA__CONTENT__SECRET", "instances-content-secret")
+            .stderr(Stdio::null());
+        support::serve(cmd)
+    };
+    let (a, b) = (start_shared(), start_shared());
+    let (base_a, base_b) = (a.url.as_str(), b.url.as_str());
+    let path = course(base_a, "Keys");
+    let (status, body) = upload(base_a, &package, path, "Launched");
+    assert_eq!(status, 201, "{body}");
+    let id = body["activityId"].as_i64().unwrap();
+    let (status, body) = get_with(base_a, &format!("/api/v2/activities/{id}/launch"), KEY);
+    assert_eq!(status, 200, "{body}");
+    let url = body["launch_url"].as_str().unwrap();
+    let content = &url[url.find("/content/").unwrap()..];
+    for base in [base_a, base_b] {
+        assert_eq!(curl(&[&format!("{base}{content}")]).0, 200, "{base}");
+    }
+
+    // Rotation: a new key, printed once; the old one works through its grace period.
+    let rotated: Value = serde_json::from_str(&support::admin(
+        curricula(cwd, database),
+        &[
+            "--json",
+            "key",
+            "rotate",
+            "--tenant",
+            "1",
+            "--id",
+            "1",
+            "--grace-hours",
+            "1",
+        ],
+    ))
+    .unwrap();
+    let new = rotated["key"].as_str().unwrap().to_owned();
+    assert_eq!(rotated["old_id"], 1);
+    for base in [base_a, base_b] {
+        for key in [KEY, new.as_str()] {
+            let (status, body) = get_with(base, "/api/v2/curriculum_activities", key);
+            assert_eq!(status, 200, "{base} {body}");
+        }
+        assert_eq!(curl(&[&format!("{base}{content}")]).0, 200, "{base}");
+    }
+
+    // Revocation: refused at once on both instances, its URLs too; the new key works on.
+    let out = support::admin(
+        curricula(cwd, database),
+        &["key", "revoke", "--tenant", "1", "--id", "1"],
+    );
+    assert!(out.starts_with("key 1 of tenant 1 revoked at "), "{out}");
+    for base in [base_b, base_a] {
+        let (status, body) = get_with(base, "/api/v2/curriculum_activities", KEY);
+        assert_eq!((status, body), (401, serde_json::json!(["invalid api_key"])), "{base}");
+        assert_eq!(curl(&[&format!("{base}{content}")]).0, 403, "{base}");
+        let (status, body) = upload(base, &package, path, "After revocation");
+        assert_eq!(status, 401, "{base} {body}");
+        let (status, body) = get_with(base, "/api/v2/curriculum_activities", &new);
+        assert_eq!(status, 200, "{base} {body}");
+    }
+    let list: Value = serde_json::from_str(&support::admin(
+        curricula(cwd, database),
+        &["--json", "key", "list", "--tenant", "1"],
+    ))
+    .unwrap();
+    assert_eq!(list[0]["usable"], false, "{list}");
+    assert!(list[0]["revoked_at"].is_string(), "{list}");
+    assert!(list[0]["expires_at"].is_string(), "{list}");
+    assert_eq!(list[1]["usable"], true, "{list}");
+    assert!(
+        list[1]["revoked_at"].is_null() && list[1]["expires_at"].is_null(),
+        "{list}"
+    );
+    let text = support::admin(curricula(cwd, database), &["key", "list", "--tenant", "1"]);
+    assert!(
+        !text.contains(KEY) && !text.contains(&new),
+        "keys are never listed: {text}"
+    );
+    assert!(text.lines().next().unwrap().contains("\trevoked "), "{text}");
+    assert!(text.lines().nth(1).unwrap().ends_with("\tactive"), "{text}");
+}
+
+#[test]
+fn a_revoked_key_is_refused_at_once_by_every_instance_on_postgres() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let Some(db) = runtime.block_on(TestDatabase::create()) else {
+        return;
+    };
+    keys_end_on_every_instance(db.url());
+}
+
+#[test]
+fn a_revoked_key_is_refused_at_once_by_every_instance_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    keys_end_on_every_instance(&format!("sqlite://{}", dir.path().join("keys.db").display()));
+}

@@ -1,7 +1,7 @@
 //! Administration of tenants: what the `curricula admin` commands do.
 
 use crate::auth::{hash_key, hex};
-use curricula_domain::{InvalidField, LanguageCode, OrganisationId, Origin, Tenant, TenantId};
+use curricula_domain::{ApiKeyId, InvalidField, LanguageCode, OrganisationId, Origin, Tenant, TenantId};
 use curricula_ports::{ApiKeyRecord, Clock, DirectoryError, Organisation, TenantDirectory, User};
 use std::sync::Arc;
 
@@ -32,6 +32,29 @@ pub struct IssuedKey {
     pub record: ApiKeyRecord,
     /// The key itself.
     pub key: String,
+}
+
+/// How long a rotated key keeps working by default: a day, time for a partner to deploy the
+/// new key.
+pub const DEFAULT_GRACE_HOURS: u32 = 24;
+
+/// The longest grace period a rotation may give: 30 days.
+pub const MAX_GRACE_HOURS: u32 = 30 * 24;
+
+/// A rotation: the old key (expiring at the end of its grace period) and the new one.
+#[derive(Debug)]
+pub struct RotatedKey {
+    /// The old key's record, with its new expiry.
+    pub old: ApiKeyRecord,
+    /// The new key, shown once.
+    pub new: IssuedKey,
+}
+
+/// A fresh random key: `ck_` and 64 hex digits (256 bits).
+fn random_key() -> Result<String, AdminError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| AdminError::Random(e.to_string()))?;
+    Ok(format!("ck_{}", hex(&bytes)))
 }
 
 /// Tenant administration over a tenant directory.
@@ -111,17 +134,56 @@ impl<D: TenantDirectory + ?Sized> AdminService<D> {
                 }
                 key.to_owned()
             }
-            None => {
-                let mut bytes = [0u8; 32];
-                getrandom::fill(&mut bytes).map_err(|e| AdminError::Random(e.to_string()))?;
-                format!("ck_{}", hex(&bytes))
-            }
+            None => random_key()?,
         };
         let record = self
             .directory
             .create_api_key(tenant, &hash_key(&key), origin, self.clock.now())
             .await?;
         Ok(IssuedKey { record, key })
+    }
+
+    /// Revokes the tenant's key `id` now: every instance refuses it from the next request on,
+    /// on both APIs, and the launch and content URLs made with it stop working.
+    ///
+    /// # Errors
+    /// `Directory(KeyNotFound)` when the tenant has no such key.
+    pub async fn revoke_key(&self, tenant: TenantId, id: ApiKeyId) -> Result<ApiKeyRecord, AdminError> {
+        Ok(self.directory.revoke_api_key(tenant, id, self.clock.now()).await?)
+    }
+
+    /// Rotates the tenant's key `id`: issues a new random key for the same tenant and origin,
+    /// and lets the old key work `grace_hours` longer ([`DEFAULT_GRACE_HOURS`] when `None`;
+    /// 0 ends it now). A second rotation never lengthens the old key's life.
+    ///
+    /// # Errors
+    /// `Invalid` for a grace period over [`MAX_GRACE_HOURS`], `Directory(KeyNotFound)` when
+    /// the tenant has no such key, `Directory(KeyUnusable)` when it is revoked or expired.
+    pub async fn rotate_key(
+        &self,
+        tenant: TenantId,
+        id: ApiKeyId,
+        grace_hours: Option<u32>,
+    ) -> Result<RotatedKey, AdminError> {
+        let hours = grace_hours.unwrap_or(DEFAULT_GRACE_HOURS);
+        if hours > MAX_GRACE_HOURS {
+            return Err(
+                InvalidField::new("grace-hours", format!("must be at most {MAX_GRACE_HOURS} (30 days)")).into(),
+            );
+        }
+        let key = random_key()?;
+        let now = self.clock.now();
+        let ends = now
+            .checked_add_signed(chrono::Duration::hours(i64::from(hours)))
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
+        let (old, record) = self
+            .directory
+            .rotate_api_key(tenant, id, &hash_key(&key), now, ends)
+            .await?;
+        Ok(RotatedKey {
+            old,
+            new: IssuedKey { record, key },
+        })
     }
 
     /// Lists a tenant's keys (records only).
@@ -182,5 +244,93 @@ impl<D: TenantDirectory + ?Sized> AdminService<D> {
     /// When the store fails.
     pub async fn organisations(&self, tenant: TenantId) -> Result<Vec<Organisation>, AdminError> {
         Ok(self.directory.organisations(tenant).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, TimeZone, Utc};
+    use curricula_ports::MockTenantDirectory;
+
+    struct At;
+    impl Clock for At {
+        fn now(&self) -> DateTime<Utc> {
+            Utc.with_ymd_and_hms(2026, 12, 2, 12, 0, 0).unwrap()
+        }
+    }
+
+    fn record(id: i64, expires_at: Option<DateTime<Utc>>) -> ApiKeyRecord {
+        ApiKeyRecord {
+            id: ApiKeyId(id),
+            tenant: TenantId(3),
+            origin: None,
+            created_at: At.now(),
+            revoked_at: None,
+            expires_at,
+        }
+    }
+
+    /// A directory that rotates key 7 into key 8, expecting the old key to end `hours` from now.
+    fn rotating(hours: i64) -> MockTenantDirectory {
+        let mut dir = MockTenantDirectory::new();
+        dir.expect_rotate_api_key()
+            .withf(move |tenant, id, hash, now, ends| {
+                *tenant == TenantId(3)
+                    && *id == ApiKeyId(7)
+                    && hash.0.len() == 64
+                    && *now == At.now()
+                    && *ends == At.now() + chrono::Duration::hours(hours)
+            })
+            .returning(|_, _, _, _, ends| Ok((record(7, Some(ends)), record(8, None))));
+        dir
+    }
+
+    #[tokio::test]
+    async fn rotation_gives_a_day_of_grace_by_default_and_a_fresh_key() {
+        let admin = AdminService::new(Arc::new(rotating(24)), Arc::new(At));
+        let rotated = admin.rotate_key(TenantId(3), ApiKeyId(7), None).await.unwrap();
+        assert_eq!(rotated.old.expires_at, Some(At.now() + chrono::Duration::hours(24)));
+        assert_eq!(rotated.new.record.id, ApiKeyId(8));
+        assert!(rotated.new.key.starts_with("ck_") && rotated.new.key.len() == 67);
+        let admin = AdminService::new(Arc::new(rotating(0)), Arc::new(At));
+        let rotated = admin.rotate_key(TenantId(3), ApiKeyId(7), Some(0)).await.unwrap();
+        assert_eq!(rotated.old.expires_at, Some(At.now()), "0 hours ends the old key now");
+    }
+
+    #[tokio::test]
+    async fn a_grace_period_over_thirty_days_is_refused_before_anything_is_stored() {
+        // No expectation: any call to the directory fails the test.
+        let admin = AdminService::new(Arc::new(MockTenantDirectory::new()), Arc::new(At));
+        match admin
+            .rotate_key(TenantId(3), ApiKeyId(7), Some(MAX_GRACE_HOURS + 1))
+            .await
+        {
+            Err(AdminError::Invalid(e)) => assert!(e.to_string().contains("grace-hours"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+        let admin = AdminService::new(Arc::new(rotating(i64::from(MAX_GRACE_HOURS))), Arc::new(At));
+        assert!(
+            admin
+                .rotate_key(TenantId(3), ApiKeyId(7), Some(MAX_GRACE_HOURS))
+                .await
+                .is_ok()
+        );
+    }
+
+    #[tokio::test]
+    async fn revocation_is_stamped_now() {
+        let mut dir = MockTenantDirectory::new();
+        dir.expect_revoke_api_key()
+            .withf(|tenant, id, now| *tenant == TenantId(3) && *id == ApiKeyId(7) && *now == At.now())
+            .returning(|_, id, now| {
+                Ok(ApiKeyRecord {
+                    revoked_at: Some(now),
+                    ..record(id.0, None)
+                })
+            });
+        let admin = AdminService::new(Arc::new(dir), Arc::new(At));
+        let revoked = admin.revoke_key(TenantId(3), ApiKeyId(7)).await.unwrap();
+        assert_eq!(revoked.revoked_at, Some(At.now()));
     }
 }

@@ -168,7 +168,7 @@ where
     /// `Unauthorized` when absent or unknown.
     pub async fn authenticate(&self, key: Option<&str>) -> Result<Caller, V2Error> {
         let key = key.filter(|k| !k.trim().is_empty()).ok_or(V2Error::Unauthorized)?;
-        Ok(auth::authenticate_api(&*self.directory, key).await?)
+        Ok(auth::authenticate_api(&*self.directory, key, self.clock.now()).await?)
     }
 
     /// Lists the caller's records: filtered by `curriculum_activity[...]` and `course[...]`,

@@ -2,21 +2,26 @@
 //! expiring token that lets a browser read every file of that version's folder.
 //!
 //! The token covers the whole folder, not one file, so that the relative links inside a
-//! package (scripts, images, other pages) resolve under the same token (issue 7).
+//! package (scripts, images, other pages) resolve under the same token (issue 7). It names the
+//! API key that launched it: a content request is refused as soon as that key is revoked or
+//! past its grace period (issue 13), checked with one primary-key lookup per request.
 
 use crate::auth::Caller;
 use crate::curriculum::V2Error;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
-use curricula_domain::{ActivityId, ActivityKind, LanguageCode};
-use curricula_ports::{ActivityRepository, BlobKey, Clock, TenantDirectory};
+use curricula_domain::{ActivityId, ActivityKind, ApiKeyId, LanguageCode};
+use curricula_ports::{ActivityRepository, BlobKey, Clock, StoreError, TenantDirectory};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use std::sync::Arc;
 
 /// Format version of a token (first byte), so the layout can change without confusion.
-const TOKEN_VERSION: u8 = 1;
+/// Version 1 (before keys could be revoked) had no key id; such tokens are refused.
+const TOKEN_VERSION: u8 = 2;
+/// The bytes before the folder: version, expiry, key id.
+const HEADER_LEN: usize = 1 + 8 + 8;
 /// Length of the HMAC-SHA256 tag at the end of a token.
 const TAG_LEN: usize = 32;
 /// The longest a token may live: a year.
@@ -30,6 +35,9 @@ pub enum TokenError {
     /// Not base64url, too short, or an unknown format.
     #[error("the content token is malformed")]
     Malformed,
+    /// Correctly signed, but in the format of before key revocation (no key id).
+    #[error("the content token predates key revocation; a new launch URL is needed")]
+    Outdated,
     /// The signature does not match: forged, altered, or signed with another secret.
     #[error("the content token's signature is invalid")]
     BadSignature,
@@ -38,7 +46,31 @@ pub enum TokenError {
     Expired(DateTime<Utc>),
 }
 
-/// Signs and checks content tokens: base64url(version ‖ expiry ‖ folder ‖ HMAC-SHA256).
+/// What a valid token grants: a folder, on behalf of the key that launched it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentGrant {
+    /// The API key the launch was made with; the grant ends when the key does.
+    pub key: ApiKeyId,
+    /// The language version's folder.
+    pub folder: BlobKey,
+}
+
+/// Why a content request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ContentError {
+    /// The token itself is not valid (403).
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// The key that launched it is revoked, expired or gone (403).
+    #[error("key {0}, which made this launch URL, is revoked or has expired")]
+    KeyUnusable(ApiKeyId),
+    /// The directory could not be read (503).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Signs and checks content tokens:
+/// base64url(version ‖ expiry ‖ key id ‖ folder ‖ HMAC-SHA256).
 #[derive(Clone)]
 pub struct ContentSigner {
     secret: Vec<u8>,
@@ -80,15 +112,23 @@ impl ContentSigner {
         mac
     }
 
-    /// A token for the folder `prefix`, valid from `now` for the signer's lifetime, and
-    /// when it expires.
-    pub fn sign(&self, prefix: &BlobKey, now: DateTime<Utc>) -> (String, DateTime<Utc>) {
+    /// A token for the folder `prefix` on behalf of `key`, valid from `now` for the
+    /// signer's lifetime but not after `not_after` (the key's own expiry), and when it expires.
+    pub fn sign(
+        &self,
+        key: ApiKeyId,
+        prefix: &BlobKey,
+        now: DateTime<Utc>,
+        not_after: Option<DateTime<Utc>>,
+    ) -> (String, DateTime<Utc>) {
         let expires = now
             .checked_add_signed(self.lifetime)
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        let mut payload = Vec::with_capacity(1 + 8 + prefix.as_str().len() + TAG_LEN);
+        let expires = not_after.map_or(expires, |end| expires.min(end));
+        let mut payload = Vec::with_capacity(HEADER_LEN + prefix.as_str().len() + TAG_LEN);
         payload.push(TOKEN_VERSION);
         payload.extend_from_slice(&expires.timestamp().to_be_bytes());
+        payload.extend_from_slice(&key.0.to_be_bytes());
         payload.extend_from_slice(prefix.as_str().as_bytes());
         let mut mac = self.mac();
         mac.update(&payload);
@@ -96,16 +136,18 @@ impl ContentSigner {
         (URL_SAFE_NO_PAD.encode(payload), expires)
     }
 
-    /// The folder a token grants at `now`.
+    /// What a token grants at `now` (whether its key still works is the caller's check:
+    /// [`LaunchService::verify`]).
     ///
     /// # Errors
-    /// `Malformed`, `BadSignature`, or `Expired`; the signature is checked in constant time
-    /// before anything else in the token is trusted.
-    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<BlobKey, TokenError> {
+    /// `Malformed`, `BadSignature`, `Outdated` (format 1) or `Expired`; the signature is
+    /// checked in constant time before anything else in the token is trusted.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<ContentGrant, TokenError> {
         if token.len() > 1024 {
             return Err(TokenError::Malformed);
         }
         let raw = URL_SAFE_NO_PAD.decode(token).map_err(|_| TokenError::Malformed)?;
+        // The shortest token of any format: version 1 had no key id.
         if raw.len() < 1 + 8 + 1 + TAG_LEN {
             return Err(TokenError::Malformed);
         }
@@ -113,17 +155,25 @@ impl ContentSigner {
         let mut mac = self.mac();
         mac.update(payload);
         mac.verify_slice(tag).map_err(|_| TokenError::BadSignature)?;
-        if payload[0] != TOKEN_VERSION {
-            return Err(TokenError::Malformed);
+        match payload.first() {
+            Some(&TOKEN_VERSION) => {}
+            Some(1) => return Err(TokenError::Outdated),
+            _ => return Err(TokenError::Malformed),
         }
-        let mut expiry = [0u8; 8];
-        expiry.copy_from_slice(&payload[1..9]);
-        let expires = DateTime::from_timestamp(i64::from_be_bytes(expiry), 0).ok_or(TokenError::Malformed)?;
+        let (header, folder) = payload.split_at_checked(HEADER_LEN).ok_or(TokenError::Malformed)?;
+        let number = |bytes: &[u8]| {
+            <[u8; 8]>::try_from(bytes)
+                .map(i64::from_be_bytes)
+                .map_err(|_| TokenError::Malformed)
+        };
+        let expires = DateTime::from_timestamp(number(&header[1..9])?, 0).ok_or(TokenError::Malformed)?;
         if now >= expires {
             return Err(TokenError::Expired(expires));
         }
-        let prefix = std::str::from_utf8(&payload[9..]).map_err(|_| TokenError::Malformed)?;
-        BlobKey::new(prefix).map_err(|_| TokenError::Malformed)
+        let key = ApiKeyId(number(&header[9..17])?);
+        let folder = std::str::from_utf8(folder).map_err(|_| TokenError::Malformed)?;
+        let folder = BlobKey::new(folder).map_err(|_| TokenError::Malformed)?;
+        Ok(ContentGrant { key, folder })
     }
 }
 
@@ -165,21 +215,39 @@ where
         }
     }
 
-    /// The folder `token` grants now.
+    /// The folder `token` grants now: the token is valid and the key that launched it is
+    /// neither revoked nor expired (one primary-key lookup, never cached, so a revocation
+    /// takes effect on the next request on every instance).
     ///
     /// # Errors
-    /// See [`ContentSigner::verify`].
-    pub fn verify(&self, token: &str) -> Result<BlobKey, TokenError> {
-        self.signer.verify(token, self.clock.now())
+    /// `Token` (see [`ContentSigner::verify`]), `KeyUnusable`, or `Store`.
+    pub async fn verify(&self, token: &str) -> Result<BlobKey, ContentError> {
+        let now = self.clock.now();
+        let grant = self.signer.verify(token, now)?;
+        match self.directory.api_key_by_id(grant.key).await? {
+            Some(key) if key.usable_at(now) => Ok(grant.folder),
+            _ => Err(ContentError::KeyUnusable(grant.key)),
+        }
     }
 
     /// Launches the caller's activity `id` in `language`, or by default in the tenant's
     /// default language when the activity has it, else in its first version.
     ///
+    /// The URL expires with the signer's lifetime, or earlier when the caller's key does (a
+    /// rotated key in its grace period).
+    ///
     /// # Errors
-    /// 404 when the activity is not the caller's; 422 for a malformed `language`, a language
-    /// the activity does not have, or a course (which has no content to launch).
+    /// 401 when the caller's key stopped working since it was authenticated; 404 when the
+    /// activity is not the caller's; 422 for a malformed `language`, a language the activity
+    /// does not have, or a course (which has no content to launch).
     pub async fn launch(&self, caller: Caller, id: ActivityId, language: Option<&str>) -> Result<Launch, V2Error> {
+        let now = self.clock.now();
+        let key = self
+            .directory
+            .api_key_by_id(caller.key)
+            .await?
+            .filter(|key| key.usable_at(now))
+            .ok_or(V2Error::Unauthorized)?;
         let activity = self
             .activities
             .activity(caller.tenant, id)
@@ -218,7 +286,7 @@ where
         })?;
         let prefix = BlobKey::new(content.storage_prefix.clone())
             .map_err(|e| V2Error::Store(curricula_ports::StoreError::Backend(Box::new(e))))?;
-        let (token, expires_at) = self.signer.sign(&prefix, self.clock.now());
+        let (token, expires_at) = self.signer.sign(caller.key, &prefix, now, key.expires_at);
         Ok(Launch {
             activity: id,
             language: version.language.clone(),
@@ -234,6 +302,8 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
+    const KEY: ApiKeyId = ApiKeyId(42);
+
     fn at(h: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 25, h, 0, 0).unwrap()
     }
@@ -242,12 +312,19 @@ mod tests {
         BlobKey::new("packages/1/00ff").unwrap()
     }
 
+    fn grant() -> ContentGrant {
+        ContentGrant {
+            key: KEY,
+            folder: folder(),
+        }
+    }
+
     #[test]
     fn a_token_grants_its_folder_until_it_expires() {
         let signer = ContentSigner::new(b"secret", 3600);
-        let (token, expires) = signer.sign(&folder(), at(10));
+        let (token, expires) = signer.sign(KEY, &folder(), at(10), None);
         assert_eq!(expires, at(11));
-        assert_eq!(signer.verify(&token, at(10)).unwrap(), folder());
+        assert_eq!(signer.verify(&token, at(10)).unwrap(), grant());
         assert!(
             token
                 .bytes()
@@ -257,9 +334,19 @@ mod tests {
     }
 
     #[test]
+    fn a_token_ends_no_later_than_its_key() {
+        let signer = ContentSigner::new(b"secret", 3 * 3600);
+        let (token, expires) = signer.sign(KEY, &folder(), at(10), Some(at(11)));
+        assert_eq!(expires, at(11));
+        assert_eq!(signer.verify(&token, at(11)), Err(TokenError::Expired(at(11))));
+        let (_, expires) = signer.sign(KEY, &folder(), at(10), Some(at(20)));
+        assert_eq!(expires, at(13), "a later key expiry does not lengthen the token");
+    }
+
+    #[test]
     fn another_secret_or_any_altered_byte_is_refused() {
         let signer = ContentSigner::new(b"secret", 3600);
-        let (token, _) = signer.sign(&folder(), at(10));
+        let (token, _) = signer.sign(KEY, &folder(), at(10), None);
         assert_eq!(
             ContentSigner::new(b"other", 3600).verify(&token, at(10)),
             Err(TokenError::BadSignature)
@@ -273,28 +360,54 @@ mod tests {
         }
     }
 
+    /// A correctly signed payload `raw` (what a token of another format would be).
+    fn signed(signer: &ContentSigner, mut raw: Vec<u8>) -> String {
+        let mut mac = signer.mac();
+        mac.update(&raw);
+        raw.extend_from_slice(&mac.finalize().into_bytes());
+        URL_SAFE_NO_PAD.encode(raw)
+    }
+
     #[test]
     fn garbage_is_malformed_not_a_panic() {
         let signer = ContentSigner::new(b"secret", 60);
         for bad in ["", "!!!", "abc", &"A".repeat(60), &"A".repeat(5000), "ÿÿÿ"] {
             assert!(signer.verify(bad, at(10)).is_err(), "{bad}");
         }
-        // A correctly signed payload that is not a token of this format.
-        let mut mac = signer.mac();
-        mac.update(&[9u8; 12]);
-        let mut raw = vec![9u8; 12];
-        raw.extend_from_slice(&mac.finalize().into_bytes());
         assert_eq!(
-            signer.verify(&URL_SAFE_NO_PAD.encode(raw), at(10)),
+            signer.verify(&signed(&signer, vec![9u8; 12]), at(10)),
+            Err(TokenError::Malformed)
+        );
+        // Version 2 too short for its key id, or with no folder.
+        let mut short = vec![TOKEN_VERSION];
+        short.extend_from_slice(&at(11).timestamp().to_be_bytes());
+        short.push(7);
+        assert_eq!(
+            signer.verify(&signed(&signer, short.clone()), at(10)),
+            Err(TokenError::Malformed)
+        );
+        short.extend_from_slice(&[0; 7]);
+        assert_eq!(
+            signer.verify(&signed(&signer, short), at(10)),
             Err(TokenError::Malformed)
         );
     }
 
     #[test]
+    fn tokens_of_before_key_revocation_are_refused() {
+        // Format 1: version ‖ expiry ‖ folder ‖ tag, with no key id.
+        let signer = ContentSigner::new(b"secret", 3600);
+        let mut v1 = vec![1u8];
+        v1.extend_from_slice(&at(11).timestamp().to_be_bytes());
+        v1.extend_from_slice(folder().as_str().as_bytes());
+        assert_eq!(signer.verify(&signed(&signer, v1), at(10)), Err(TokenError::Outdated));
+    }
+
+    #[test]
     fn lifetimes_are_clamped() {
-        let (_, expires) = ContentSigner::new(b"s", u64::MAX).sign(&folder(), at(10));
+        let (_, expires) = ContentSigner::new(b"s", u64::MAX).sign(KEY, &folder(), at(10), None);
         assert_eq!(expires, at(10) + Duration::seconds(MAX_LIFETIME_SECONDS as i64));
-        let (_, expires) = ContentSigner::new(b"s", 0).sign(&folder(), at(10));
+        let (_, expires) = ContentSigner::new(b"s", 0).sign(KEY, &folder(), at(10), None);
         assert_eq!(expires, at(10) + Duration::seconds(1));
     }
 
@@ -302,7 +415,7 @@ mod tests {
     fn random_signers_differ() {
         let a = ContentSigner::random(60).unwrap();
         let b = ContentSigner::random(60).unwrap();
-        let (token, _) = a.sign(&folder(), at(10));
+        let (token, _) = a.sign(KEY, &folder(), at(10), None);
         assert!(a.verify(&token, at(10)).is_ok());
         assert_eq!(b.verify(&token, at(10)), Err(TokenError::BadSignature));
     }

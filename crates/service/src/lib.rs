@@ -12,14 +12,14 @@ pub mod launch;
 pub mod upload;
 
 pub use activities::{ActivityPage, ActivityQueries};
-pub use admin::{AdminError, AdminService, IssuedKey};
+pub use admin::{AdminError, AdminService, IssuedKey, RotatedKey};
 pub use audit::{Actor, AuditTrail};
 pub use auth::{AuthError, Caller, hash_key};
 pub use curriculum::{CurriculumService, ListPage, V2Error};
 pub use gc::{BlobSweeper, SweepError, SweepReport};
 pub use idempotency::{Begin, Fingerprint, IDEMPOTENCY_HEADER, IdempotencyKey, IdempotencyService};
 pub use ingest::{IngestSettings, Package, PackageSource, ReadSeek};
-pub use launch::{ContentSigner, Launch, LaunchService, TokenError};
+pub use launch::{ContentError, ContentGrant, ContentSigner, Launch, LaunchService, TokenError};
 pub use upload::{
     AddLanguage, Check, CreateActivity, PackageReport, Readiness, ReplacePackage, RevisionChange, Rollback,
     UploadError, UploadService, Validation,

@@ -368,7 +368,7 @@ where
     /// # Errors
     /// `Unauthorized`, or `Store` when the directory cannot be read.
     pub async fn authenticate(&self, key: &str, origin: &str) -> Result<Caller, UploadError> {
-        Ok(auth::authenticate_upload(&*self.directory, key, origin).await?)
+        Ok(auth::authenticate_upload(&*self.directory, key, origin, self.clock.now()).await?)
     }
 
     /// Creates an activity with its first language version (the tenant's default language),

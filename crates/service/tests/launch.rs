@@ -3,8 +3,8 @@
 use chrono::{DateTime, TimeZone, Utc};
 use curricula_domain::*;
 use curricula_ports::*;
-use curricula_service::{Caller, ContentSigner, LaunchService, V2Error};
-use std::sync::Arc;
+use curricula_service::{Caller, ContentError, ContentSigner, LaunchService, V2Error};
+use std::sync::{Arc, Mutex};
 
 struct FixedClock;
 impl Clock for FixedClock {
@@ -45,13 +45,42 @@ fn version(language: &str, folder: &str) -> LanguageVersion {
     }
 }
 
+/// The caller's key as the directory has it (`None`: deleted; `Err`: the store is down).
+type KeyState = Arc<Mutex<Result<Option<ApiKeyRecord>, ()>>>;
+
+fn usable_key() -> KeyState {
+    Arc::new(Mutex::new(Ok(Some(ApiKeyRecord {
+        id: CALLER.key,
+        tenant: CALLER.tenant,
+        origin: None,
+        created_at: FixedClock.now(),
+        revoked_at: None,
+        expires_at: None,
+    }))))
+}
+
 /// Activity 7 has versions `languages` (in that order); 8 is a course; nothing else exists.
 fn service(
     default_language: &str,
     languages: &'static [&'static str],
 ) -> LaunchService<MockTenantDirectory, MockActivityRepository> {
+    service_keyed(default_language, languages, usable_key())
+}
+
+/// The same, with the caller's key in `key`.
+fn service_keyed(
+    default_language: &str,
+    languages: &'static [&'static str],
+    key: KeyState,
+) -> LaunchService<MockTenantDirectory, MockActivityRepository> {
     let default_language = code(default_language);
     let mut directory = MockTenantDirectory::new();
+    directory.expect_api_key_by_id().returning(move |id| {
+        let state = key.lock().unwrap().clone();
+        state
+            .map(|k| k.filter(|k| k.id == id))
+            .map_err(|()| StoreError::Unavailable("the database is down".into()))
+    });
     directory.expect_tenant().returning(move |id| {
         Ok(Some(Tenant {
             id,
@@ -99,7 +128,10 @@ async fn the_default_is_the_tenants_language_when_the_activity_has_it() {
     assert_eq!(launch.language, code("is-IS"));
     assert_eq!(launch.launch_href, "is-IS/index.html?x=1");
     assert_eq!(launch.expires_at, FixedClock.now() + chrono::Duration::seconds(600));
-    assert_eq!(launches.verify(&launch.token).unwrap().as_str(), "packages/1/f-is-IS");
+    assert_eq!(
+        launches.verify(&launch.token).await.unwrap().as_str(),
+        "packages/1/f-is-IS"
+    );
 }
 
 #[tokio::test]
@@ -107,14 +139,20 @@ async fn otherwise_the_first_version() {
     let launches = service("de-DE", &["sv-SE", "en-GB"]);
     let launch = launches.launch(CALLER, ActivityId(7), Some("  ")).await.unwrap();
     assert_eq!(launch.language, code("sv-SE"));
-    assert_eq!(launches.verify(&launch.token).unwrap().as_str(), "packages/1/f-sv-SE");
+    assert_eq!(
+        launches.verify(&launch.token).await.unwrap().as_str(),
+        "packages/1/f-sv-SE"
+    );
 }
 
 #[tokio::test]
 async fn a_requested_language_is_launched_or_refused() {
     let launches = service("en-GB", &["en-GB", "is-IS"]);
     let launch = launches.launch(CALLER, ActivityId(7), Some("is-IS")).await.unwrap();
-    assert_eq!(launches.verify(&launch.token).unwrap().as_str(), "packages/1/f-is-IS");
+    assert_eq!(
+        launches.verify(&launch.token).await.unwrap().as_str(),
+        "packages/1/f-is-IS"
+    );
     match launches.launch(CALLER, ActivityId(7), Some("fr-FR")).await {
         Err(V2Error::Unprocessable(m)) => {
             assert_eq!(
@@ -141,4 +179,63 @@ async fn courses_and_strangers_cannot_be_launched() {
         Err(V2Error::NotFound(m)) => assert_eq!(m, "activity 9 not found"),
         other => panic!("{other:?}"),
     }
+}
+
+fn change(key: &KeyState, f: impl FnOnce(&mut ApiKeyRecord)) {
+    let mut state = key.lock().unwrap();
+    f(state.as_mut().unwrap().as_mut().unwrap());
+}
+
+#[tokio::test]
+async fn a_revoked_keys_launch_urls_stop_working_at_once() {
+    let key = usable_key();
+    let launches = service_keyed("en-GB", &["en-GB"], Arc::clone(&key));
+    let launch = launches.launch(CALLER, ActivityId(7), None).await.unwrap();
+    assert!(launches.verify(&launch.token).await.is_ok());
+    change(&key, |k| k.revoked_at = Some(FixedClock.now()));
+    assert!(matches!(
+        launches.verify(&launch.token).await,
+        Err(ContentError::KeyUnusable(k)) if k == CALLER.key
+    ));
+    assert!(matches!(
+        launches.launch(CALLER, ActivityId(7), None).await,
+        Err(V2Error::Unauthorized)
+    ));
+    *key.lock().unwrap() = Ok(None);
+    assert!(
+        matches!(launches.verify(&launch.token).await, Err(ContentError::KeyUnusable(_))),
+        "a key that is gone grants nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_rotated_keys_launch_urls_end_with_its_grace_period() {
+    let key = usable_key();
+    let launches = service_keyed("en-GB", &["en-GB"], Arc::clone(&key));
+    let before = launches.launch(CALLER, ActivityId(7), None).await.unwrap();
+    let grace_end = FixedClock.now() + chrono::Duration::seconds(300);
+    change(&key, |k| k.expires_at = Some(grace_end));
+    let during = launches.launch(CALLER, ActivityId(7), None).await.unwrap();
+    assert_eq!(during.expires_at, grace_end, "a URL ends no later than its key");
+    assert!(launches.verify(&before.token).await.is_ok(), "within the grace period");
+    assert!(launches.verify(&during.token).await.is_ok());
+    change(&key, |k| k.expires_at = Some(FixedClock.now()));
+    for token in [&before.token, &during.token] {
+        assert!(matches!(
+            launches.verify(token).await,
+            Err(ContentError::KeyUnusable(_))
+        ));
+    }
+}
+
+#[tokio::test]
+async fn an_unreadable_directory_is_a_store_error_not_a_grant() {
+    let key = usable_key();
+    let launches = service_keyed("en-GB", &["en-GB"], Arc::clone(&key));
+    let launch = launches.launch(CALLER, ActivityId(7), None).await.unwrap();
+    *key.lock().unwrap() = Err(());
+    assert!(matches!(
+        launches.verify(&launch.token).await,
+        Err(ContentError::Store(_))
+    ));
 }

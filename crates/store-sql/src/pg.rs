@@ -313,12 +313,7 @@ impl TenantDirectory for PgStore {
                     api_keys::origin.eq(&origin),
                     api_keys::created_at.eq(now_naive(now)),
                 ))
-                .returning((
-                    api_keys::id,
-                    api_keys::tenant_id,
-                    api_keys::origin,
-                    api_keys::created_at,
-                ))
+                .returning(rows::KEY_COLUMNS)
                 .get_result(c)
                 .await
                 .map_err(unique_or(|| DirectoryError::Duplicate("this key".into())))?;
@@ -331,12 +326,7 @@ impl TenantDirectory for PgStore {
         read!(self, |c| {
             Ok(api_keys::table
                 .filter(api_keys::key_hash.eq(&hash.0))
-                .select((
-                    api_keys::id,
-                    api_keys::tenant_id,
-                    api_keys::origin,
-                    api_keys::created_at,
-                ))
+                .select(rows::KEY_COLUMNS)
                 .first(c)
                 .await
                 .optional()?
@@ -349,16 +339,91 @@ impl TenantDirectory for PgStore {
             let rows = api_keys::table
                 .filter(api_keys::tenant_id.eq(tenant.0))
                 .order(api_keys::id)
-                .select((
-                    api_keys::id,
-                    api_keys::tenant_id,
-                    api_keys::origin,
-                    api_keys::created_at,
-                ))
+                .select(rows::KEY_COLUMNS)
                 .load(c)
                 .await?;
             Ok(rows.into_iter().map(rows::key_record).collect())
         })
+    }
+
+    async fn api_key_by_id(&self, id: ApiKeyId) -> Result<Option<ApiKeyRecord>, StoreError> {
+        read!(self, |c| {
+            Ok(api_keys::table
+                .find(id.0)
+                .select(rows::KEY_COLUMNS)
+                .first(c)
+                .await
+                .optional()?
+                .map(rows::key_record))
+        })
+    }
+
+    async fn revoke_api_key(
+        &self,
+        tenant: TenantId,
+        id: ApiKeyId,
+        now: DateTime<Utc>,
+    ) -> Result<ApiKeyRecord, DirectoryError> {
+        transaction!(self, |c| {
+            let key = api_keys::table
+                .filter(api_keys::id.eq(id.0))
+                .filter(api_keys::tenant_id.eq(tenant.0));
+            diesel::update(key.filter(api_keys::revoked_at.is_null()))
+                .set(api_keys::revoked_at.eq(now_naive(now)))
+                .execute(c)
+                .await?;
+            let row: Option<KeyRow> = key.select(rows::KEY_COLUMNS).first(c).await.optional()?;
+            row.map(rows::key_record)
+                .ok_or(TxError::Refused(DirectoryError::KeyNotFound(id)))
+        })
+        .map_err(flat)
+    }
+
+    async fn rotate_api_key(
+        &self,
+        tenant: TenantId,
+        id: ApiKeyId,
+        hash: &KeyHash,
+        now: DateTime<Utc>,
+        old_expires_at: DateTime<Utc>,
+    ) -> Result<(ApiKeyRecord, ApiKeyRecord), DirectoryError> {
+        transaction!(self, |c| {
+            let key = api_keys::table
+                .filter(api_keys::id.eq(id.0))
+                .filter(api_keys::tenant_id.eq(tenant.0));
+            // Locked: a concurrent revocation or rotation of the same key waits for this one.
+            let row: KeyRow = key
+                .select(rows::KEY_COLUMNS)
+                .for_update()
+                .first(c)
+                .await
+                .optional()?
+                .ok_or(TxError::Refused(DirectoryError::KeyNotFound(id)))?;
+            let origin = row.2.clone();
+            let old = rows::key_record(row);
+            if !old.usable_at(now) {
+                return Err(TxError::Refused(DirectoryError::KeyUnusable(id)));
+            }
+            let expires = old.expires_at.map_or(old_expires_at, |e| e.min(old_expires_at));
+            diesel::update(key)
+                .set(api_keys::expires_at.eq(now_naive(expires)))
+                .execute(c)
+                .await?;
+            let new = diesel::insert_into(api_keys::table)
+                .values((
+                    api_keys::tenant_id.eq(tenant.0),
+                    api_keys::key_hash.eq(&hash.0),
+                    api_keys::origin.eq(&origin),
+                    api_keys::created_at.eq(now_naive(now)),
+                ))
+                .returning(rows::KEY_COLUMNS)
+                .get_result(c)
+                .await
+                .map_err(unique_or(|| DirectoryError::Duplicate("this key".into())))?;
+            let old: KeyRow = key.select(rows::KEY_COLUMNS).first(c).await?;
+            Ok((rows::key_record(old), rows::key_record(new)))
+        })
+        .map_err(flat)
     }
 
     async fn create_user(&self, tenant: TenantId, username: &str) -> Result<User, DirectoryError> {

@@ -401,13 +401,42 @@ pub(crate) fn kind(raw: &str) -> ActivityKind {
     }
 }
 
-/// An API key row `(id, tenant_id, origin, created_at)` as the port's record.
-pub(crate) fn key_record(row: (i64, i64, Option<String>, NaiveDateTime)) -> ApiKeyRecord {
+/// The columns of an API key row, in the order [`key_record`] reads them.
+pub(crate) const KEY_COLUMNS: (
+    crate::schema::api_keys::id,
+    crate::schema::api_keys::tenant_id,
+    crate::schema::api_keys::origin,
+    crate::schema::api_keys::created_at,
+    crate::schema::api_keys::revoked_at,
+    crate::schema::api_keys::expires_at,
+) = (
+    crate::schema::api_keys::id,
+    crate::schema::api_keys::tenant_id,
+    crate::schema::api_keys::origin,
+    crate::schema::api_keys::created_at,
+    crate::schema::api_keys::revoked_at,
+    crate::schema::api_keys::expires_at,
+);
+
+/// An API key row as [`KEY_COLUMNS`] selects it.
+pub(crate) type KeyRow = (
+    i64,
+    i64,
+    Option<String>,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+);
+
+/// An API key row as the port's record.
+pub(crate) fn key_record(row: KeyRow) -> ApiKeyRecord {
     ApiKeyRecord {
         id: ApiKeyId(row.0),
         tenant: TenantId(row.1),
         origin: row.2.as_deref().and_then(|o| Origin::parse(o).ok()),
         created_at: utc(row.3),
+        revoked_at: row.4.map(utc),
+        expires_at: row.5.map(utc),
     }
 }
 

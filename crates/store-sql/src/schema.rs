@@ -27,6 +27,8 @@ diesel::table! {
         key_hash -> Text,
         origin -> Nullable<Text>,
         created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
     }
 }
 

@@ -292,12 +292,7 @@ impl TenantDirectory for SqliteStore {
                     api_keys::origin.eq(&origin),
                     api_keys::created_at.eq(now_naive(now)),
                 ))
-                .returning((
-                    api_keys::id,
-                    api_keys::tenant_id,
-                    api_keys::origin,
-                    api_keys::created_at,
-                ))
+                .returning(rows::KEY_COLUMNS)
                 .get_result(c)
                 .map_err(|e| {
                     if is_unique_violation(&e) {
@@ -317,12 +312,7 @@ impl TenantDirectory for SqliteStore {
         self.run(move |c| {
             Ok(api_keys::table
                 .filter(api_keys::key_hash.eq(&hash))
-                .select((
-                    api_keys::id,
-                    api_keys::tenant_id,
-                    api_keys::origin,
-                    api_keys::created_at,
-                ))
+                .select(rows::KEY_COLUMNS)
                 .first(c)
                 .optional()?
                 .map(rows::key_record))
@@ -336,17 +326,96 @@ impl TenantDirectory for SqliteStore {
             let rows = api_keys::table
                 .filter(api_keys::tenant_id.eq(tenant.0))
                 .order(api_keys::id)
-                .select((
-                    api_keys::id,
-                    api_keys::tenant_id,
-                    api_keys::origin,
-                    api_keys::created_at,
-                ))
+                .select(rows::KEY_COLUMNS)
                 .load(c)?;
             Ok(rows.into_iter().map(rows::key_record).collect())
         })
         .await
         .map_err(store_only)
+    }
+
+    async fn api_key_by_id(&self, id: ApiKeyId) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.run(move |c| {
+            Ok(api_keys::table
+                .find(id.0)
+                .select(rows::KEY_COLUMNS)
+                .first(c)
+                .optional()?
+                .map(rows::key_record))
+        })
+        .await
+        .map_err(store_only)
+    }
+
+    async fn revoke_api_key(
+        &self,
+        tenant: TenantId,
+        id: ApiKeyId,
+        now: DateTime<Utc>,
+    ) -> Result<ApiKeyRecord, DirectoryError> {
+        self.write(move |c| {
+            let key = api_keys::table
+                .filter(api_keys::id.eq(id.0))
+                .filter(api_keys::tenant_id.eq(tenant.0));
+            diesel::update(key.filter(api_keys::revoked_at.is_null()))
+                .set(api_keys::revoked_at.eq(now_naive(now)))
+                .execute(c)?;
+            let row: Option<KeyRow> = key.select(rows::KEY_COLUMNS).first(c).optional()?;
+            row.map(rows::key_record)
+                .ok_or(TxError::Refused(DirectoryError::KeyNotFound(id)))
+        })
+        .await
+        .map_err(flat)
+    }
+
+    async fn rotate_api_key(
+        &self,
+        tenant: TenantId,
+        id: ApiKeyId,
+        hash: &KeyHash,
+        now: DateTime<Utc>,
+        old_expires_at: DateTime<Utc>,
+    ) -> Result<(ApiKeyRecord, ApiKeyRecord), DirectoryError> {
+        let hash = hash.0.clone();
+        self.write(move |c| {
+            let key = api_keys::table
+                .filter(api_keys::id.eq(id.0))
+                .filter(api_keys::tenant_id.eq(tenant.0));
+            let row: KeyRow = key
+                .select(rows::KEY_COLUMNS)
+                .first(c)
+                .optional()?
+                .ok_or(TxError::Refused(DirectoryError::KeyNotFound(id)))?;
+            let origin = row.2.clone();
+            let old = rows::key_record(row);
+            if !old.usable_at(now) {
+                return Err(TxError::Refused(DirectoryError::KeyUnusable(id)));
+            }
+            let expires = old.expires_at.map_or(old_expires_at, |e| e.min(old_expires_at));
+            diesel::update(key)
+                .set(api_keys::expires_at.eq(now_naive(expires)))
+                .execute(c)?;
+            let new = diesel::insert_into(api_keys::table)
+                .values((
+                    api_keys::tenant_id.eq(tenant.0),
+                    api_keys::key_hash.eq(&hash),
+                    api_keys::origin.eq(&origin),
+                    api_keys::created_at.eq(now_naive(now)),
+                ))
+                .returning(rows::KEY_COLUMNS)
+                .get_result(c)
+                .map_err(|e| {
+                    if is_unique_violation(&e) {
+                        TxError::Refused(DirectoryError::Duplicate("this key".into()))
+                    } else {
+                        TxError::Db(e)
+                    }
+                })?;
+            let old: KeyRow = key.select(rows::KEY_COLUMNS).first(c)?;
+            Ok((rows::key_record(old), rows::key_record(new)))
+        })
+        .await
+        .map_err(flat)
     }
 
     async fn create_user(&self, tenant: TenantId, username: &str) -> Result<User, DirectoryError> {

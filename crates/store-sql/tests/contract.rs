@@ -52,6 +52,29 @@ async fn postgres_passes_contract() {
     curricula_ports::contract::instances_share_paths(&store, &other).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_passes_key_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("keys.db").display());
+    let store = SqliteStore::connect(&url, 4).await.unwrap();
+    store.migrate().await.unwrap();
+    curricula_ports::key_contract::keys_can_be_revoked(&store).await;
+    curricula_ports::key_contract::keys_can_be_rotated(&store).await;
+    let other = SqliteStore::connect(&url, 4).await.unwrap();
+    curricula_ports::key_contract::revocation_is_seen_by_other_instances(&store, &other).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_passes_key_contract() {
+    let Some(db) = TestDatabase::create().await else { return };
+    let store = PgStore::connect(db.url(), 8).await.unwrap();
+    store.migrate().await.unwrap();
+    curricula_ports::key_contract::keys_can_be_revoked(&store).await;
+    curricula_ports::key_contract::keys_can_be_rotated(&store).await;
+    let other = PgStore::connect(db.url(), 8).await.unwrap();
+    curricula_ports::key_contract::revocation_is_seen_by_other_instances(&store, &other).await;
+}
+
 #[tokio::test]
 async fn unusable_databases_are_errors_not_panics() {
     assert!(matches!(

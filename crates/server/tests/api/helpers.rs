@@ -4,7 +4,7 @@
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::{test, web};
 use curricula_domain::{ActivityId, TenantId};
-use curricula_ports::{ActivityRepository, BlobStore};
+use curricula_ports::{ActivityRepository, BlobStore, Clock};
 use curricula_server::app::{Adapters, AppState, SystemClock};
 use curricula_server::content::ContentState;
 use curricula_server::settings::ContentSettings;
@@ -33,8 +33,33 @@ struct Hosts {
     proxies: curricula_server::forwarded::TrustedProxies,
 }
 
+/// The wall clock moved by an offset a test sets (to end a grace period without waiting).
+#[derive(Default)]
+pub struct TestClock {
+    offset_seconds: std::sync::atomic::AtomicI64,
+}
+
+impl TestClock {
+    /// Moves the clock `by` forward.
+    pub fn advance(&self, by: chrono::Duration) {
+        self.offset_seconds
+            .fetch_add(by.num_seconds(), std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        let offset = self.offset_seconds.load(std::sync::atomic::Ordering::SeqCst);
+        SystemClock.now() + chrono::Duration::seconds(offset)
+    }
+}
+
 pub struct TestApp {
     pub dir: tempfile::TempDir,
+    /// The clock of every use case of the app.
+    pub clock: Arc<TestClock>,
+    /// The admin use cases on the app's clock.
+    pub admin: AdminService<dyn curricula_ports::TenantDirectory>,
     /// The activity repository of the app's database.
     pub sql: Arc<dyn ActivityRepository>,
     /// The app's database.
@@ -116,8 +141,9 @@ impl TestApp {
             let url = format!("file://{}", dir.path().join("blobs").display());
             Arc::new(ObjectBlobStore::open(&url).unwrap())
         });
-        let adapters = Adapters::new(db.clone(), Arc::clone(&blobs));
-        let admin = AdminService::new(Arc::clone(&adapters.directory), Arc::new(SystemClock));
+        let clock = Arc::new(TestClock::default());
+        let adapters = Adapters::with_clock(db.clone(), Arc::clone(&blobs), Arc::clone(&clock) as Arc<dyn Clock>);
+        let admin = adapters.admin();
         let tenant = admin
             .create_tenant("Istak", "en-GB", &["is-IS".into()])
             .await
@@ -148,7 +174,7 @@ impl TestApp {
                 Arc::clone(&adapters.directory),
                 Arc::clone(&adapters.activities),
                 Arc::clone(&blobs),
-                Arc::new(SystemClock),
+                Arc::clone(&adapters.clock),
                 &ContentSettings {
                     secret: CONTENT_SECRET.to_owned(),
                     url_lifetime_seconds: 3600,
@@ -162,6 +188,8 @@ impl TestApp {
         });
         Self {
             dir,
+            clock,
+            admin,
             sql: Arc::clone(&adapters.activities),
             db,
             state,

@@ -191,11 +191,15 @@ async fn launch_and_fetch(app: &TestApp, package: &[u8], other: &[u8]) {
             .clone(),
     )
     .unwrap();
-    let (expired, _) = ContentSigner::new(CONTENT_SECRET.as_bytes(), 60)
-        .sign(&prefix, chrono::Utc::now() - chrono::Duration::hours(1));
+    let key = app.admin.keys(app.tenant).await.unwrap()[0].id;
+    let signer = ContentSigner::new(CONTENT_SECRET.as_bytes(), 60);
+    let (expired, _) = signer.sign(key, &prefix, chrono::Utc::now() - chrono::Duration::hours(1), None);
     assert_eq!(get(app, &format!("/content/{expired}/index.html")).await.status, 403);
-    let (fresh, _) = ContentSigner::new(CONTENT_SECRET.as_bytes(), 60).sign(&prefix, chrono::Utc::now());
+    let (fresh, _) = signer.sign(key, &prefix, chrono::Utc::now(), None);
     assert_eq!(get(app, &format!("/content/{fresh}/index.html")).await.status, 200);
+    // Correctly signed, but for a key that does not exist.
+    let (keyless, _) = signer.sign(curricula_domain::ApiKeyId(987_654), &prefix, chrono::Utc::now(), None);
+    assert_eq!(get(app, &format!("/content/{keyless}/index.html")).await.status, 403);
 }
 
 #[actix_web::test]

@@ -5,6 +5,7 @@ mod curriculum;
 mod hardening;
 mod helpers;
 mod idempotency;
+mod keys;
 mod launch;
 mod nesting;
 mod openapi;
