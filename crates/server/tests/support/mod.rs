@@ -60,26 +60,45 @@ pub fn admin(mut cmd: Command, args: &[&str]) -> String {
 
 /// `cmd serve` on a free port (stdout and, unless `cmd` redirects it, stderr discarded), once
 /// it accepts connections.
+///
+/// A free port is only free until someone binds it: tests running side by side can be handed
+/// the same one, and then one server fails to bind while its test talks to the other's. So
+/// the server must still be running once its port answers, and a server that exited is
+/// started again on another port.
 pub fn serve(mut cmd: Command) -> Server {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let addr = format!("127.0.0.1:{port}");
-    let child = cmd
-        .arg("serve")
-        .env("CURRICULA__SERVER__BIND", &addr)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start curricula serve");
-    let server = Server {
-        child,
-        url: format!("http://{addr}"),
-        addr,
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(&server.addr).is_err() {
-        assert!(Instant::now() < deadline, "the server did not start");
-        std::thread::sleep(Duration::from_millis(50));
+    cmd.arg("serve").stdout(Stdio::null());
+    for _attempt in 0..5 {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let addr = format!("127.0.0.1:{port}");
+        let child = cmd
+            .env("CURRICULA__SERVER__BIND", &addr)
+            .spawn()
+            .expect("start curricula serve");
+        let mut server = Server {
+            child,
+            url: format!("http://{addr}"),
+            addr,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut exited = false;
+        while TcpStream::connect(&server.addr).is_err() {
+            if server.child.try_wait().unwrap().is_some() {
+                exited = true;
+                break;
+            }
+            assert!(Instant::now() < deadline, "the server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if !exited {
+            // A server that lost the race for its port exits right after binding fails.
+            std::thread::sleep(Duration::from_millis(200));
+            exited = server.child.try_wait().unwrap().is_some();
+        }
+        if !exited {
+            return server;
+        }
     }
-    server
+    panic!("the server exited at start five times (see its log)");
 }
 
 /// `script` run by bash in `cwd`, which must succeed; its standard output.
