@@ -54,6 +54,14 @@ impl ApiKeyRecord {
     pub fn usable_at(&self, now: DateTime<Utc>) -> bool {
         self.revoked_at.is_none() && self.expires_at.is_none_or(|end| now < end)
     }
+
+    /// When the key stops working once rotated at `now` with a grace period ending at
+    /// `grace_end`: that end, or an earlier expiry it already has (a rotation never lengthens
+    /// a grace period). `None` when the key no longer works at `now` (it cannot be rotated).
+    pub fn expiry_after_rotation(&self, now: DateTime<Utc>, grace_end: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.usable_at(now)
+            .then(|| self.expires_at.map_or(grace_end, |e| e.min(grace_end)))
+    }
 }
 
 /// A user of a tenant; owner of uploads.
@@ -484,4 +492,34 @@ pub trait ActivityRepository: Send + Sync {
     /// # Errors
     /// MUST return `Err` only when the store fails.
     async fn storage_prefixes(&self) -> Result<Vec<String>, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 2, hour, 0, 0).unwrap()
+    }
+
+    fn key(revoked_at: Option<DateTime<Utc>>, expires_at: Option<DateTime<Utc>>) -> ApiKeyRecord {
+        ApiKeyRecord {
+            id: ApiKeyId(1),
+            tenant: TenantId(1),
+            origin: None,
+            created_at: at(0),
+            revoked_at,
+            expires_at,
+        }
+    }
+
+    #[test]
+    fn a_rotation_never_lengthens_a_grace_period_nor_revives_a_key() {
+        assert_eq!(key(None, None).expiry_after_rotation(at(1), at(5)), Some(at(5)));
+        assert_eq!(key(None, Some(at(3))).expiry_after_rotation(at(1), at(5)), Some(at(3)));
+        assert_eq!(key(None, Some(at(9))).expiry_after_rotation(at(1), at(5)), Some(at(5)));
+        assert_eq!(key(None, Some(at(1))).expiry_after_rotation(at(1), at(5)), None);
+        assert_eq!(key(Some(at(0)), None).expiry_after_rotation(at(1), at(5)), None);
+    }
 }

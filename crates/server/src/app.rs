@@ -287,13 +287,7 @@ pub fn app(
 
 /// Logs a 5xx once, with its whole `source()` chain.
 pub fn log_server_error(error: &(dyn std::error::Error + 'static)) {
-    let mut chain = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        chain.push_str(": ");
-        chain.push_str(&cause.to_string());
-        source = cause.source();
-    }
+    let chain = curricula_service::error_chain(error);
     tracing::error!(error = %chain, "request failed: {chain}");
 }
 

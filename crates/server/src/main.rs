@@ -119,13 +119,7 @@ async fn claim_blob_store(adapters: &Adapters, settings: &Settings) {
             );
         }
         Err(e) => {
-            let mut chain = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(cause) = source {
-                chain.push_str(": ");
-                chain.push_str(&cause.to_string());
-                source = cause.source();
-            }
+            let chain = curricula_service::error_chain(&e);
             tracing::warn!(error = %chain, "could not read or write the blob store's claim ({chain}); the blob sweep is skipped until it can");
         }
     }
@@ -202,22 +196,7 @@ fn package_report(package: &std::path::Path, i: &curricula_scorm::Inspection) ->
             Ok((Some(hex), Some(size)))
         })
         .unwrap_or((None, None));
-    serde_json::json!({
-        "sha256": sha256,
-        "size": size,
-        "scormVersion": i.scorm_version,
-        "title": i.title,
-        "description": i.description,
-        "launchUrl": i.launch_href,
-        "masteryScore": i.mastery_score,
-        "completionThreshold": i.completion_threshold,
-        "scoCount": i.sco_count,
-        "itemCount": i.item_count,
-        "fileCount": i.file_count,
-        "totalBytes": i.total_uncompressed_bytes,
-        "items": i.items,
-        "warnings": i.warnings,
-    })
+    curricula_server::upload_api::package_json(sha256.as_deref(), size, i)
 }
 
 fn inspect(package: &std::path::Path) -> ExitCode {

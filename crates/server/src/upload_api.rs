@@ -29,6 +29,8 @@ use tokio::io::AsyncWriteExt;
 pub mod intake;
 mod validate;
 
+pub use validate::package_json;
+
 use intake::{Busy, Paced, Slot, Stalled};
 
 /// Longest text field accepted.
@@ -348,10 +350,6 @@ async fn read_parts(
         if form.fields.contains_key(&name) {
             return Err(UploadApiError::Part(format!("{name} was sent more than once")));
         }
-        if reading.actor.is_some() && matches!(name.as_str(), "key" | "origin") {
-            // The credentials were checked when the file began; they cannot change after.
-            return Err(UploadApiError::Part(format!("{name} must come before file")));
-        }
         form.fields.insert(name, value);
     }
     Ok(form)
@@ -520,21 +518,13 @@ async fn new_activity(
 
 /// The fields of `/new` (also checked by `/validate`).
 fn create_command(form: &UploadForm) -> Result<CreateActivity, UploadApiError> {
-    let user_name = form.required("userName")?.trim();
-    if user_name.is_empty() {
-        return Err(InvalidField::new("userName", "must not be empty").into());
-    }
-    if user_name.chars().count() > curricula_domain::MAX_NAME_CHARS {
-        let max = curricula_domain::MAX_NAME_CHARS;
-        return Err(InvalidField::new("userName", format!("is too long (at most {max} characters)")).into());
-    }
-    if let Some(problem) = curricula_domain::text_problem(user_name, false) {
-        return Err(InvalidField::new("userName", problem).into());
-    }
+    // A user name follows the rules of a name: trimmed, 1 to 255 characters, no control or
+    // bidirectional override characters.
+    let user_name = Name::parse("userName", form.required("userName")?)?.into_string();
     Ok(CreateActivity {
         kind: ActivityKind::parse(form.required("activityType")?)?,
         name: Name::parse("name", form.required("name")?)?,
-        user_name: user_name.to_owned(),
+        user_name,
         organisations: Organisations::parse(form.optional("organisationIds"))?,
         placement: Placement::parse(form.optional("parentActivityId"))?,
         package: form.file.clone(),

@@ -308,16 +308,7 @@ where
         Readiness {
             database: database.map_err(|e| e.to_string()),
             // The whole chain: the adapter's cause names the bucket or folder and its problem.
-            blob_store: blob_store.map_err(|e| {
-                let mut chain = e.to_string();
-                let mut source = std::error::Error::source(&e);
-                while let Some(cause) = source {
-                    chain.push_str(": ");
-                    chain.push_str(&cause.to_string());
-                    source = cause.source();
-                }
-                chain
-            }),
+            blob_store: blob_store.map_err(|e| crate::error_chain(&e)),
         }
     }
 

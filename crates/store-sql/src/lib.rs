@@ -229,6 +229,17 @@ fn is_unavailable(e: &DbError) -> bool {
     }
 }
 
+/// Maps a unique violation to the refusal `refusal` gives, any other error to a database error.
+fn unique_or<E>(refusal: impl FnOnce() -> E) -> impl FnOnce(DbError) -> TxError<E> {
+    move |e| {
+        if is_unique_violation(&e) {
+            TxError::Refused(refusal())
+        } else {
+            TxError::Db(e)
+        }
+    }
+}
+
 fn is_unique_violation(e: &DbError) -> bool {
     matches!(e, DbError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
 }

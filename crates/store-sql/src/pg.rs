@@ -8,7 +8,7 @@ use crate::rows::{self, *};
 use crate::schema::*;
 use crate::{
     ConnectError, DEFAULT_PATH_CACHE_RECORDS, RunError, TxError, change_error, corrupt, flat, into_records, is_course,
-    is_unique_violation, now_naive, store_only,
+    now_naive, store_only, unique_or,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -210,14 +210,25 @@ async fn tenant_exists(c: &mut Conn, tenant: TenantId) -> QueryResult<bool> {
 }
 
 /// Maps a unique violation to `refusal`, anything else to a database error.
-fn unique_or<E>(refusal: impl FnOnce() -> E) -> impl FnOnce(DbError) -> TxError<E> {
-    move |e| {
-        if is_unique_violation(&e) {
-            TxError::Refused(refusal())
-        } else {
-            TxError::Db(e)
-        }
-    }
+/// Stores a new key of `tenant`; a hash already stored is `Duplicate`.
+async fn insert_key(
+    c: &mut Conn,
+    tenant: TenantId,
+    hash: &str,
+    origin: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<KeyRow, TxError<DirectoryError>> {
+    diesel::insert_into(api_keys::table)
+        .values((
+            api_keys::tenant_id.eq(tenant.0),
+            api_keys::key_hash.eq(hash),
+            api_keys::origin.eq(origin),
+            api_keys::created_at.eq(now_naive(now)),
+        ))
+        .returning(rows::KEY_COLUMNS)
+        .get_result(c)
+        .await
+        .map_err(unique_or(|| DirectoryError::Duplicate("this key".into())))
 }
 
 #[async_trait]
@@ -306,17 +317,7 @@ impl TenantDirectory for PgStore {
             if !tenant_exists(c, tenant).await? {
                 return Err(TxError::Refused(DirectoryError::TenantNotFound(tenant)));
             }
-            let row = diesel::insert_into(api_keys::table)
-                .values((
-                    api_keys::tenant_id.eq(tenant.0),
-                    api_keys::key_hash.eq(&hash.0),
-                    api_keys::origin.eq(&origin),
-                    api_keys::created_at.eq(now_naive(now)),
-                ))
-                .returning(rows::KEY_COLUMNS)
-                .get_result(c)
-                .await
-                .map_err(unique_or(|| DirectoryError::Duplicate("this key".into())))?;
+            let row = insert_key(c, tenant, &hash.0, origin.as_deref(), now).await?;
             Ok(rows::key_record(row))
         })
         .map_err(flat)
@@ -400,28 +401,16 @@ impl TenantDirectory for PgStore {
                 .optional()?
                 .ok_or(TxError::Refused(DirectoryError::KeyNotFound(id)))?;
             let origin = row.2.clone();
-            let old = rows::key_record(row);
-            if !old.usable_at(now) {
-                return Err(TxError::Refused(DirectoryError::KeyUnusable(id)));
-            }
-            let expires = old.expires_at.map_or(old_expires_at, |e| e.min(old_expires_at));
+            let expires = rows::key_record(row)
+                .expiry_after_rotation(now, old_expires_at)
+                .ok_or(TxError::Refused(DirectoryError::KeyUnusable(id)))?;
             diesel::update(key)
                 .set(api_keys::expires_at.eq(now_naive(expires)))
                 .execute(c)
                 .await?;
-            let new = diesel::insert_into(api_keys::table)
-                .values((
-                    api_keys::tenant_id.eq(tenant.0),
-                    api_keys::key_hash.eq(&hash.0),
-                    api_keys::origin.eq(&origin),
-                    api_keys::created_at.eq(now_naive(now)),
-                ))
-                .returning(rows::KEY_COLUMNS)
-                .get_result(c)
-                .await
-                .map_err(unique_or(|| DirectoryError::Duplicate("this key".into())))?;
+            let new = insert_key(c, tenant, &hash.0, origin.as_deref(), now).await?;
             let old: KeyRow = key.select(rows::KEY_COLUMNS).first(c).await?;
-            Ok((rows::key_record(old), rows::key_record(new)))
+            Ok::<_, TxError<DirectoryError>>((rows::key_record(old), rows::key_record(new)))
         })
         .map_err(flat)
     }

@@ -8,7 +8,7 @@ use crate::rows::{self, *};
 use crate::schema::*;
 use crate::{
     ConnectError, DEFAULT_PATH_CACHE_RECORDS, RunError, TxError, change_error, corrupt, flat, into_records, is_course,
-    is_unique_violation, now_naive, store_error, store_only,
+    now_naive, store_error, store_only, unique_or,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -193,6 +193,26 @@ fn load_tenant(c: &mut SqliteConnection, id: i64) -> QueryResult<Option<Tenant>>
     rows::tenant(row, codes).map(Some)
 }
 
+/// Stores a new key of `tenant`; a hash already stored is `Duplicate`.
+fn insert_key(
+    c: &mut SqliteConnection,
+    tenant: TenantId,
+    hash: &str,
+    origin: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<KeyRow, TxError<DirectoryError>> {
+    diesel::insert_into(api_keys::table)
+        .values((
+            api_keys::tenant_id.eq(tenant.0),
+            api_keys::key_hash.eq(hash),
+            api_keys::origin.eq(origin),
+            api_keys::created_at.eq(now_naive(now)),
+        ))
+        .returning(rows::KEY_COLUMNS)
+        .get_result(c)
+        .map_err(unique_or(|| DirectoryError::Duplicate("this key".into())))
+}
+
 fn tenant_exists(c: &mut SqliteConnection, tenant: TenantId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(tenants::table.find(tenant.0))).get_result(c)
 }
@@ -285,22 +305,7 @@ impl TenantDirectory for SqliteStore {
             if !tenant_exists(c, tenant)? {
                 return Err(TxError::Refused(DirectoryError::TenantNotFound(tenant)));
             }
-            let row = diesel::insert_into(api_keys::table)
-                .values((
-                    api_keys::tenant_id.eq(tenant.0),
-                    api_keys::key_hash.eq(&hash),
-                    api_keys::origin.eq(&origin),
-                    api_keys::created_at.eq(now_naive(now)),
-                ))
-                .returning(rows::KEY_COLUMNS)
-                .get_result(c)
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        TxError::Refused(DirectoryError::Duplicate("this key".into()))
-                    } else {
-                        TxError::Db(e)
-                    }
-                })?;
+            let row = insert_key(c, tenant, &hash, origin.as_deref(), now)?;
             Ok(rows::key_record(row))
         })
         .await
@@ -387,30 +392,13 @@ impl TenantDirectory for SqliteStore {
                 .optional()?
                 .ok_or(TxError::Refused(DirectoryError::KeyNotFound(id)))?;
             let origin = row.2.clone();
-            let old = rows::key_record(row);
-            if !old.usable_at(now) {
-                return Err(TxError::Refused(DirectoryError::KeyUnusable(id)));
-            }
-            let expires = old.expires_at.map_or(old_expires_at, |e| e.min(old_expires_at));
+            let expires = rows::key_record(row)
+                .expiry_after_rotation(now, old_expires_at)
+                .ok_or(TxError::Refused(DirectoryError::KeyUnusable(id)))?;
             diesel::update(key)
                 .set(api_keys::expires_at.eq(now_naive(expires)))
                 .execute(c)?;
-            let new = diesel::insert_into(api_keys::table)
-                .values((
-                    api_keys::tenant_id.eq(tenant.0),
-                    api_keys::key_hash.eq(&hash),
-                    api_keys::origin.eq(&origin),
-                    api_keys::created_at.eq(now_naive(now)),
-                ))
-                .returning(rows::KEY_COLUMNS)
-                .get_result(c)
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        TxError::Refused(DirectoryError::Duplicate("this key".into()))
-                    } else {
-                        TxError::Db(e)
-                    }
-                })?;
+            let new = insert_key(c, tenant, &hash, origin.as_deref(), now)?;
             let old: KeyRow = key.select(rows::KEY_COLUMNS).first(c)?;
             Ok((rows::key_record(old), rows::key_record(new)))
         })
@@ -428,13 +416,7 @@ impl TenantDirectory for SqliteStore {
                 .values((users::tenant_id.eq(tenant.0), users::username.eq(&username)))
                 .returning(users::id)
                 .get_result(c)
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        TxError::Refused(DirectoryError::Duplicate(format!("user {username}")))
-                    } else {
-                        TxError::Db(e)
-                    }
-                })?;
+                .map_err(unique_or(|| DirectoryError::Duplicate(format!("user {username}"))))?;
             Ok(User {
                 id: UserId(id),
                 tenant,
@@ -511,13 +493,7 @@ impl TenantDirectory for SqliteStore {
                     organisations::name.eq(&name),
                 ))
                 .execute(c)
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        TxError::Refused(DirectoryError::Duplicate(format!("organisation {id}")))
-                    } else {
-                        TxError::Db(e)
-                    }
-                })?;
+                .map_err(unique_or(|| DirectoryError::Duplicate(format!("organisation {id}"))))?;
             Ok(Organisation {
                 id: OrganisationId(id),
                 tenant,
@@ -781,16 +757,10 @@ impl ActivityRepository for SqliteStore {
                 ))
                 .returning(language_versions::id)
                 .get_result(c)
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        TxError::Refused(AddLanguageError::LanguageExists {
-                            activity: new.activity,
-                            language: new.language.clone(),
-                        })
-                    } else {
-                        TxError::Db(e)
-                    }
-                })?;
+                .map_err(unique_or(|| AddLanguageError::LanguageExists {
+                    activity: new.activity,
+                    language: new.language.clone(),
+                }))?;
             revisions::first(c, id, new.scorm.as_ref().map(|s| (s, new.api_key)), new.now)?;
             diesel::update(activities::table.find(new.activity.0))
                 .set(activities::updated_at.eq(now))

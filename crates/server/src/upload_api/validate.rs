@@ -74,10 +74,14 @@ fn report(v: &Validation) -> Value {
 }
 
 fn package(p: &PackageReport) -> Value {
-    let i = &p.inspection;
+    package_json(Some(&p.sha256), Some(p.size), &p.inspection)
+}
+
+/// A package as `/validate` reports it (camelCase); `curricula inspect` prints the same.
+pub fn package_json(sha256: Option<&str>, size: Option<u64>, i: &curricula_scorm::Inspection) -> Value {
     json!({
-        "sha256": p.sha256,
-        "size": p.size,
+        "sha256": sha256,
+        "size": size,
         "scormVersion": i.scorm_version,
         "title": i.title,
         "description": i.description,
