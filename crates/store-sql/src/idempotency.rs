@@ -1,5 +1,4 @@
-//! The `idempotency_keys` table, shared by both backends' [`IdempotencyStore`] implementations
-//! (`sqlite/idempotency.rs`, `pg/idempotency.rs`).
+//! The `idempotency_keys` table of the [`IdempotencyStore`] (`reservations.rs`).
 //!
 //! [`IdempotencyStore`]: curricula_ports::IdempotencyStore
 

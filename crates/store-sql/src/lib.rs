@@ -1,38 +1,67 @@
 #![doc = include_str!("../README.md")]
 
-/// The tenant's audit events matching an [`curricula_ports::AuditFilter`], boxed for backend
-/// `$backend`.
-macro_rules! audit_query {
-    ($backend:ty, $tenant:expr, $filter:expr) => {{
-        use $crate::schema::audit_events as a;
-        let filter: &curricula_ports::AuditFilter = $filter;
-        let mut query = a::table.filter(a::tenant_id.eq($tenant.0)).into_boxed::<$backend>();
-        if let Some(since) = filter.since {
-            query = query.filter(a::created_at.ge(since.naive_utc()));
+/// Runs `$body` (an expression over `$c`, a connection, returning a `QueryResult`) on a pooled
+/// connection of the store's backend, outside a transaction: reads, and writes of one
+/// statement. `$sql` names that backend's `sql` module. The body is compiled once per backend;
+/// on SQLite it runs on a blocking thread, so it owns what it uses (`'static`).
+macro_rules! run {
+    ($store:expr, |$c:ident, $sql:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::Pools::Postgres(pool) => {
+                #[allow(unused_imports)]
+                use $crate::pg::sql as $sql;
+                async {
+                    let mut conn = $crate::pg::get(pool).await?;
+                    let $c: &mut $crate::pg::Conn = &mut conn;
+                    let result: diesel::QueryResult<_> = async { $body }.await;
+                    result.map_err($crate::store_error)
+                }
+                .await
+            }
+            $crate::Pools::Sqlite(pool) => {
+                #[allow(unused_imports)]
+                use $crate::sqlite::sql as $sql;
+                $crate::sqlite::run(pool, async move |$c: &mut $crate::sqlite::Conn| $body).await
+            }
         }
-        if let Some(until) = filter.until {
-            query = query.filter(a::created_at.le(until.naive_utc()));
-        }
-        if let Some(action) = &filter.action {
-            query = query.filter(a::action.eq(action.clone()));
-        }
-        if let Some(activity) = filter.activity {
-            query = query.filter(a::activity_id.eq(activity.0));
-        }
-        if let Some(record) = filter.record {
-            query = query.filter(a::record_id.eq(record.0));
-        }
-        if let Some(key) = filter.api_key {
-            query = query.filter(a::api_key_id.eq(key.0));
-        }
-        query
-    }};
+    };
 }
 
+/// Runs `$body` (as for [`run!`], returning `Result<_, TxError<_>>`) in one transaction:
+/// `BEGIN` on Postgres, `BEGIN IMMEDIATE` on SQLite. Yields `Result<_, RunError<_>>`.
+macro_rules! transaction {
+    ($store:expr, |$c:ident, $sql:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::Pools::Postgres(pool) => {
+                #[allow(unused_imports)]
+                use $crate::pg::sql as $sql;
+                async {
+                    let mut conn = $crate::pg::get(pool).await.map_err($crate::RunError::Store)?;
+                    let conn: &mut $crate::pg::Conn = &mut conn;
+                    diesel_async::AsyncConnection::transaction(conn, async move |$c: &mut $crate::pg::Conn| $body)
+                        .await
+                        .map_err($crate::RunError::from)
+                }
+                .await
+            }
+            $crate::Pools::Sqlite(pool) => {
+                #[allow(unused_imports)]
+                use $crate::sqlite::sql as $sql;
+                $crate::sqlite::transaction(pool, async move |$c: &mut $crate::sqlite::Conn| $body).await
+            }
+        }
+    };
+}
+
+mod activities;
+mod audit;
 mod cache;
+mod curriculum;
+mod directory;
 mod idempotency;
 mod pg;
 mod plan;
+mod reservations;
 mod rows;
 mod schema;
 mod sqlite;
@@ -41,14 +70,13 @@ pub mod testing;
 #[cfg(test)]
 mod upgrade_tests;
 
-pub use pg::PgStore;
-pub use sqlite::SqliteStore;
-
+use cache::PathCache;
 use chrono::{DateTime, Utc};
 use curricula_domain::ActivityKind;
 use curricula_domain::curriculum::CurriculumRecord;
 use curricula_ports::{ActivityRepository, CurriculumRepository, StoreError, TenantDirectory};
 use diesel::result::{DatabaseErrorKind, Error as DbError};
+use diesel_async::pooled_connection::deadpool::Pool;
 use std::sync::Arc;
 
 /// Records of recently used paths kept in memory by default, over all paths.
@@ -69,45 +97,84 @@ pub enum ConnectError {
     Open(String),
 }
 
-/// The relational store named by a URL: SQLite (`sqlite://…`) or Postgres (`postgres://…`).
+/// The connection pool of one backend.
 #[derive(Clone)]
-pub enum Database {
-    /// The embedded default.
-    Sqlite(SqliteStore),
-    /// Production.
-    Postgres(PgStore),
+enum Pools {
+    Sqlite(Pool<sqlite::Conn>),
+    Postgres(Pool<pg::Conn>),
 }
+
+/// The relational store named by a URL: SQLite (`sqlite://…`, the embedded default) or
+/// Postgres (`postgres://…`, production). It implements every repository port once, over
+/// either backend. Cheap to clone (a pool handle).
+#[derive(Clone)]
+pub struct Database {
+    pool: Pools,
+    paths: Arc<PathCache>,
+}
+
+/// The store on SQLite (the same type as [`Database`]; the name says which URL it was given).
+pub type SqliteStore = Database;
+/// The store on Postgres (the same type as [`Database`]).
+pub type PgStore = Database;
 
 impl Database {
     /// Opens the database named by `url` with a pool of `pool_size` connections and checks
     /// that a connection can be made.
     ///
     /// # Errors
-    /// `Unsupported` for another scheme, `Open` when it cannot be reached or created.
+    /// `Unsupported` for another scheme, `Open` when it cannot be reached or created; the
+    /// message never holds the URL.
     pub async fn connect(url: &str, pool_size: usize) -> Result<Self, ConnectError> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Self::Postgres(PgStore::connect(url, pool_size).await?))
+        let pool = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Pools::Postgres(pg::pool(url, pool_size)?)
         } else {
-            Ok(Self::Sqlite(SqliteStore::connect(url, pool_size).await?))
-        }
+            Pools::Sqlite(sqlite::pool(url, pool_size)?)
+        };
+        let store = Self {
+            pool,
+            paths: Arc::new(PathCache::new(DEFAULT_PATH_CACHE_RECORDS)),
+        };
+        store
+            .ping()
+            .await
+            .map_err(|e| ConnectError::Open(without_url(&e, url)))?;
+        Ok(store)
     }
 
     /// Applies pending migrations (safe when several instances start at once).
     ///
     /// # Errors
-    /// When a migration fails.
+    /// When the database is unavailable or a migration fails.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        match self {
-            Self::Sqlite(s) => s.migrate().await,
-            Self::Postgres(s) => s.migrate().await,
+        match &self.pool {
+            Pools::Sqlite(pool) => sqlite::migrate(pool).await,
+            Pools::Postgres(pool) => pg::migrate(pool).await,
         }
+    }
+
+    /// Whether a connection can be used right now.
+    ///
+    /// # Errors
+    /// `Unavailable` when it cannot.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        run!(self, |c, _sql| diesel_async::RunQueryDsl::execute(
+            diesel::sql_query("SELECT 1"),
+            c
+        )
+        .await)
+        .map(drop)
+        .map_err(|e| match e {
+            StoreError::Backend(e) => StoreError::Unavailable(e),
+            other => other,
+        })
     }
 
     /// The connection pool's figures right now, for metrics.
     pub fn pool_status(&self) -> PoolStatus {
-        let status = match self {
-            Self::Sqlite(s) => s.pool_status(),
-            Self::Postgres(s) => s.pool_status(),
+        let status = match &self.pool {
+            Pools::Sqlite(pool) => pool.status(),
+            Pools::Postgres(pool) => pool.status(),
         };
         PoolStatus {
             max: status.max_size,
@@ -123,59 +190,56 @@ impl Database {
     /// # Errors
     /// When the database cannot be asked.
     pub async fn has_schema(&self) -> Result<bool, StoreError> {
-        match self {
-            Self::Sqlite(s) => s.has_schema().await,
-            Self::Postgres(s) => s.has_schema().await,
-        }
+        run!(self, |c, sql| {
+            let found: Count = diesel_async::RunQueryDsl::get_result(diesel::sql_query(sql::HAS_SCHEMA), c).await?;
+            Ok(found.n > 0)
+        })
     }
 
     /// The backend's name, for logs (`sqlite` or `postgres`).
     pub fn backend(&self) -> &'static str {
-        match self {
-            Self::Sqlite(_) => "sqlite",
-            Self::Postgres(_) => "postgres",
+        match self.pool {
+            Pools::Sqlite(_) => "sqlite",
+            Pools::Postgres(_) => "postgres",
         }
     }
 
     /// The tenant directory over this database.
     pub fn directory(&self) -> Arc<dyn TenantDirectory> {
-        match self {
-            Self::Sqlite(s) => Arc::new(s.clone()),
-            Self::Postgres(s) => Arc::new(s.clone()),
-        }
+        Arc::new(self.clone())
     }
 
     /// The activity repository over this database.
     pub fn activities(&self) -> Arc<dyn ActivityRepository> {
-        match self {
-            Self::Sqlite(s) => Arc::new(s.clone()),
-            Self::Postgres(s) => Arc::new(s.clone()),
-        }
+        Arc::new(self.clone())
     }
 
     /// The idempotency-key store over this database.
     pub fn idempotency(&self) -> Arc<dyn curricula_ports::IdempotencyStore> {
-        match self {
-            Self::Sqlite(s) => Arc::new(s.clone()),
-            Self::Postgres(s) => Arc::new(s.clone()),
-        }
+        Arc::new(self.clone())
     }
 
     /// The audit trail over this database.
     pub fn audit(&self) -> Arc<dyn curricula_ports::AuditLog> {
-        match self {
-            Self::Sqlite(s) => Arc::new(s.clone()),
-            Self::Postgres(s) => Arc::new(s.clone()),
-        }
+        Arc::new(self.clone())
     }
 
     /// The curriculum repository over this database.
     pub fn curricula(&self) -> Arc<dyn CurriculumRepository> {
-        match self {
-            Self::Sqlite(s) => Arc::new(s.clone()),
-            Self::Postgres(s) => Arc::new(s.clone()),
-        }
+        Arc::new(self.clone())
     }
+}
+
+/// An error's text with the URL (which may hold a password) cut out, should a driver quote it.
+fn without_url(e: &StoreError, url: &str) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text.replace(url, "[database url]")
 }
 
 /// A connection pool's figures.

@@ -99,21 +99,6 @@ pub fn with_database(url: &str, name: &str) -> String {
     }
 }
 
-impl crate::Database {
-    /// Runs the SELECT that loads path `curriculum` (the rows of a List filtered on it) and
-    /// nothing else — no tenant check, no cache, no mapping to domain values — and returns the
-    /// row count: the floor the List endpoint is measured against in the benchmarks.
-    ///
-    /// # Errors
-    /// When the database fails.
-    pub async fn raw_path_select(&self, curriculum: i64) -> Result<usize, curricula_ports::StoreError> {
-        match self {
-            Self::Sqlite(s) => s.raw_path_select(curriculum).await,
-            Self::Postgres(s) => s.raw_path_select(curriculum).await,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #[test]

@@ -1,0 +1,257 @@
+//! [`ActivityRepository`] over both backends.
+
+use crate::idempotency::external::activities as ext;
+use crate::rows::{self, *};
+use crate::schema::*;
+use crate::{Database, TxError, corrupt, flat, is_course, now_naive, unique_or};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use curricula_domain::curriculum::{Curriculum, CurriculumRecord};
+use curricula_domain::*;
+use curricula_ports::*;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use std::sync::Arc;
+
+#[async_trait]
+impl ActivityRepository for Database {
+    async fn create_activity(&self, new: NewActivity) -> Result<ActivityId, CreateActivityError> {
+        let paths = Arc::clone(&self.paths);
+        transaction!(self, |c, sql| {
+            let parent = match new.placement {
+                Placement::TopLevel => None,
+                Placement::Under(parent) => {
+                    // Locked: the parent's path is about to change.
+                    let parent_row = activities::table
+                        .filter(activities::id.eq(parent.0).and(activities::tenant_id.eq(new.tenant.0)))
+                        .select(activities::kind);
+                    let kind: Option<String> = sql::lock!(parent_row, for_no_key_update).first(c).await.optional()?;
+                    match kind.as_deref() {
+                        None => return Err(TxError::Refused(CreateActivityError::ParentNotFound(parent))),
+                        Some(kind) if is_course(kind) => Some(parent),
+                        Some(_) => return Err(TxError::Refused(CreateActivityError::ParentNotACourse(parent))),
+                    }
+                }
+            };
+            if let Organisations::Only(_) = &new.organisations {
+                let known: Vec<i64> = organisations::table
+                    .filter(organisations::tenant_id.eq(new.tenant.0))
+                    .select(organisations::id)
+                    .load(c)
+                    .await?;
+                let missing = rows::known_organisations_missing(&new.organisations, &known);
+                if !missing.is_empty() {
+                    return Err(TxError::Refused(CreateActivityError::UnknownOrganisations(missing)));
+                }
+            }
+            let now = now_naive(new.now);
+            let id: i64 = diesel::insert_into(activities::table)
+                .values(NewActivityRow {
+                    tenant_id: new.tenant.0,
+                    kind: new.kind.as_str(),
+                    name: new.name.as_str(),
+                    owner_id: new.owner.0,
+                    all_organisations: new.organisations == Organisations::All,
+                    parent_id: parent.map(|p| p.0),
+                    in_catalog: true,
+                    created_at: now,
+                    updated_at: now,
+                })
+                .returning(activities::id)
+                .get_result(c)
+                .await?;
+            let activity = ActivityId(id);
+            if let Organisations::Only(ids) = &new.organisations {
+                let rows: Vec<_> = ids
+                    .iter()
+                    .map(|org| {
+                        (
+                            activity_organisations::activity_id.eq(id),
+                            activity_organisations::tenant_id.eq(new.tenant.0),
+                            activity_organisations::organisation_id.eq(org.0),
+                        )
+                    })
+                    .collect();
+                sql::insert_all!(c, activity_organisations::table, rows)?;
+            }
+            let version: i64 = diesel::insert_into(language_versions::table)
+                .values(VersionRow::new(
+                    activity,
+                    &new.language,
+                    &new.name,
+                    new.scorm.as_ref(),
+                    now,
+                ))
+                .returning(language_versions::id)
+                .get_result(c)
+                .await?;
+            sql::revisions::first(c, version, new.scorm.as_ref().map(|s| (s, new.api_key)), new.now).await?;
+            if new.kind == ActivityKind::Course {
+                let section = sql::paths::next_record_id(c).await?;
+                let curriculum = Curriculum::for_new_course(activity, new.tenant, section, new.now);
+                sql::paths::persist(c, activity, &[], &curriculum.records()).await?;
+            }
+            if let Some(parent) = parent {
+                let (loaded, _) = sql::paths::load(c, &paths, new.tenant, parent, false)
+                    .await?
+                    .ok_or(diesel::result::Error::NotFound)?;
+                let mut curriculum = loaded.curriculum.clone();
+                let entry = sql::paths::next_record_id(c).await?;
+                curriculum
+                    .append_to_last_section(entry, activity, new.kind, new.name.as_str().to_owned(), new.now)
+                    .map_err(corrupt)?;
+                sql::paths::persist(c, parent, &loaded.records, &curriculum.records()).await?;
+            }
+            sql::activities::set_external_id(c, new.tenant, activity, new.external_id.as_deref()).await?;
+            Ok::<_, TxError<CreateActivityError>>(activity)
+        })
+        .map_err(flat)
+    }
+
+    async fn add_language_version(&self, new: NewLanguageVersion) -> Result<LanguageVersionId, AddLanguageError> {
+        transaction!(self, |c, sql| {
+            let exists: bool = diesel::select(diesel::dsl::exists(
+                activities::table.filter(
+                    activities::id
+                        .eq(new.activity.0)
+                        .and(activities::tenant_id.eq(new.tenant.0)),
+                ),
+            ))
+            .get_result(c)
+            .await?;
+            if !exists {
+                return Err(TxError::Refused(AddLanguageError::ActivityNotFound(new.activity)));
+            }
+            let now = now_naive(new.now);
+            let id: i64 = diesel::insert_into(language_versions::table)
+                .values(VersionRow::new(
+                    new.activity,
+                    &new.language,
+                    &new.title,
+                    new.scorm.as_ref(),
+                    now,
+                ))
+                .returning(language_versions::id)
+                .get_result(c)
+                .await
+                .map_err(unique_or(|| AddLanguageError::LanguageExists {
+                    activity: new.activity,
+                    language: new.language.clone(),
+                }))?;
+            sql::revisions::first(c, id, new.scorm.as_ref().map(|s| (s, new.api_key)), new.now).await?;
+            diesel::update(activities::table.find(new.activity.0))
+                .set(activities::updated_at.eq(now))
+                .execute(c)
+                .await?;
+            Ok::<_, TxError<AddLanguageError>>(LanguageVersionId(id))
+        })
+        .map_err(flat)
+    }
+
+    async fn activity(&self, tenant: TenantId, id: ActivityId) -> Result<Option<Activity>, StoreError> {
+        run!(self, |c, sql| Ok(sql::activities::activity(c, tenant, id).await?))
+    }
+
+    async fn activities(&self, tenant: TenantId) -> Result<Vec<Activity>, StoreError> {
+        run!(self, |c, sql| {
+            let rows: Vec<ActivityRow> = activities::table
+                .filter(activities::tenant_id.eq(tenant.0))
+                .order(activities::id)
+                .select(ActivityRow::as_select())
+                .load(c)
+                .await?;
+            let versions: Vec<VersionRow> = language_versions::table
+                .inner_join(activities::table)
+                .filter(activities::tenant_id.eq(tenant.0))
+                .order((language_versions::activity_id, language_versions::id))
+                .select(VersionRow::as_select())
+                .load(c)
+                .await?;
+            let links: Vec<(i64, i64)> = activity_organisations::table
+                .filter(activity_organisations::tenant_id.eq(tenant.0))
+                .order((
+                    activity_organisations::activity_id,
+                    activity_organisations::organisation_id,
+                ))
+                .select((
+                    activity_organisations::activity_id,
+                    activity_organisations::organisation_id,
+                ))
+                .load(c)
+                .await?;
+            Ok(rows::assemble(rows, versions, links)?)
+        })
+    }
+
+    async fn curriculum(&self, tenant: TenantId, id: ActivityId) -> Result<Option<Vec<CurriculumRecord>>, StoreError> {
+        let paths = Arc::clone(&self.paths);
+        run!(self, |c, sql| {
+            Ok(sql::paths::load(c, &paths, tenant, id, false)
+                .await?
+                .map(|(loaded, _)| loaded.records.clone()))
+        })
+    }
+
+    async fn activity_by_external_id(
+        &self,
+        tenant: TenantId,
+        external_id: &str,
+    ) -> Result<Option<ActivityId>, StoreError> {
+        let external_id = external_id.to_owned();
+        run!(self, |c, _sql| {
+            let id: Option<i64> = ext::table
+                .filter(ext::tenant_id.eq(tenant.0).and(ext::external_id.eq(&external_id)))
+                .select(ext::id)
+                .first(c)
+                .await
+                .optional()?;
+            Ok(id.map(ActivityId))
+        })
+    }
+
+    async fn add_revision(&self, new: NewRevision) -> Result<RevisionOutcome, RevisionError> {
+        transaction!(self, |c, sql| sql::revisions::add(c, &new).await).map_err(flat)
+    }
+
+    async fn rollback(
+        &self,
+        tenant: TenantId,
+        activity: ActivityId,
+        language: &LanguageCode,
+        revision: u32,
+        now: DateTime<Utc>,
+    ) -> Result<RevisionOutcome, RevisionError> {
+        let language = language.clone();
+        transaction!(self, |c, sql| sql::revisions::rollback(
+            c, tenant, activity, &language, revision, now
+        )
+        .await)
+        .map_err(flat)
+    }
+
+    async fn revisions(&self, tenant: TenantId, activity: ActivityId) -> Result<Vec<PackageRevision>, StoreError> {
+        run!(self, |c, sql| Ok(sql::revisions::list(c, tenant, activity).await?))
+    }
+
+    async fn storage_prefixes(&self) -> Result<Vec<String>, StoreError> {
+        run!(self, |c, sql| {
+            let mut prefixes: Vec<String> = language_versions::table
+                .select(language_versions::storage_prefix)
+                .filter(language_versions::storage_prefix.is_not_null())
+                .load::<Option<String>>(c)
+                .await?
+                .into_iter()
+                .flatten()
+                .collect();
+            prefixes.extend(
+                package_revisions::table
+                    .select(package_revisions::storage_prefix)
+                    .load::<String>(c)
+                    .await?,
+            );
+            prefixes.sort_unstable();
+            prefixes.dedup();
+            Ok(prefixes)
+        })
+    }
+}
