@@ -3,7 +3,7 @@
 use crate::idempotency::external::activities as ext;
 use crate::rows::{self, *};
 use crate::schema::*;
-use crate::{Database, TxError, corrupt, flat, is_course, now_naive, unique_or};
+use crate::{Database, TxError, corrupt, is_course, now_naive, unique_or};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use curricula_domain::curriculum::{Curriculum, CurriculumRecord};
@@ -74,18 +74,8 @@ impl ActivityRepository for Database {
                     .collect();
                 sql::insert_all!(c, activity_organisations::table, rows)?;
             }
-            let version: i64 = diesel::insert_into(language_versions::table)
-                .values(VersionRow::new(
-                    activity,
-                    &new.language,
-                    &new.name,
-                    new.scorm.as_ref(),
-                    now,
-                ))
-                .returning(language_versions::id)
-                .get_result(c)
-                .await?;
-            sql::revisions::first(c, version, new.scorm.as_ref().map(|s| (s, new.api_key)), new.now).await?;
+            let scorm = new.scorm.as_ref();
+            sql::activities::insert_version(c, activity, &new.language, &new.name, scorm, new.api_key, new.now).await?;
             if new.kind == ActivityKind::Course {
                 let section = sql::paths::next_record_id(c).await?;
                 let curriculum = Curriculum::for_new_course(activity, new.tenant, section, new.now);
@@ -105,7 +95,6 @@ impl ActivityRepository for Database {
             sql::activities::set_external_id(c, new.tenant, activity, new.external_id.as_deref()).await?;
             Ok::<_, TxError<CreateActivityError>>(activity)
         })
-        .map_err(flat)
     }
 
     async fn add_language_version(&self, new: NewLanguageVersion) -> Result<LanguageVersionId, AddLanguageError> {
@@ -122,65 +111,30 @@ impl ActivityRepository for Database {
             if !exists {
                 return Err(TxError::Refused(AddLanguageError::ActivityNotFound(new.activity)));
             }
-            let now = now_naive(new.now);
-            let id: i64 = diesel::insert_into(language_versions::table)
-                .values(VersionRow::new(
-                    new.activity,
-                    &new.language,
-                    &new.title,
-                    new.scorm.as_ref(),
-                    now,
-                ))
-                .returning(language_versions::id)
-                .get_result(c)
-                .await
-                .map_err(unique_or(|| AddLanguageError::LanguageExists {
-                    activity: new.activity,
-                    language: new.language.clone(),
-                }))?;
-            sql::revisions::first(c, id, new.scorm.as_ref().map(|s| (s, new.api_key)), new.now).await?;
+            let (language, scorm) = (&new.language, new.scorm.as_ref());
+            let id =
+                sql::activities::insert_version(c, new.activity, language, &new.title, scorm, new.api_key, new.now)
+                    .await
+                    .map_err(unique_or(|| AddLanguageError::LanguageExists {
+                        activity: new.activity,
+                        language: new.language.clone(),
+                    }))?;
             diesel::update(activities::table.find(new.activity.0))
-                .set(activities::updated_at.eq(now))
+                .set(activities::updated_at.eq(now_naive(new.now)))
                 .execute(c)
                 .await?;
             Ok::<_, TxError<AddLanguageError>>(LanguageVersionId(id))
         })
-        .map_err(flat)
     }
 
     async fn activity(&self, tenant: TenantId, id: ActivityId) -> Result<Option<Activity>, StoreError> {
-        run!(self, |c, sql| Ok(sql::activities::activity(c, tenant, id).await?))
+        run!(self, |c, sql| Ok(sql::activities::load(c, tenant, Some(id))
+            .await?
+            .pop()))
     }
 
     async fn activities(&self, tenant: TenantId) -> Result<Vec<Activity>, StoreError> {
-        run!(self, |c, sql| {
-            let rows: Vec<ActivityRow> = activities::table
-                .filter(activities::tenant_id.eq(tenant.0))
-                .order(activities::id)
-                .select(ActivityRow::as_select())
-                .load(c)
-                .await?;
-            let versions: Vec<VersionRow> = language_versions::table
-                .inner_join(activities::table)
-                .filter(activities::tenant_id.eq(tenant.0))
-                .order((language_versions::activity_id, language_versions::id))
-                .select(VersionRow::as_select())
-                .load(c)
-                .await?;
-            let links: Vec<(i64, i64)> = activity_organisations::table
-                .filter(activity_organisations::tenant_id.eq(tenant.0))
-                .order((
-                    activity_organisations::activity_id,
-                    activity_organisations::organisation_id,
-                ))
-                .select((
-                    activity_organisations::activity_id,
-                    activity_organisations::organisation_id,
-                ))
-                .load(c)
-                .await?;
-            Ok(rows::assemble(rows, versions, links)?)
-        })
+        run!(self, |c, sql| sql::activities::load(c, tenant, None).await)
     }
 
     async fn curriculum(&self, tenant: TenantId, id: ActivityId) -> Result<Option<Vec<CurriculumRecord>>, StoreError> {
@@ -197,20 +151,20 @@ impl ActivityRepository for Database {
         tenant: TenantId,
         external_id: &str,
     ) -> Result<Option<ActivityId>, StoreError> {
-        let external_id = external_id.to_owned();
-        run!(self, |c, _sql| {
-            let id: Option<i64> = ext::table
-                .filter(ext::tenant_id.eq(tenant.0).and(ext::external_id.eq(&external_id)))
-                .select(ext::id)
-                .first(c)
-                .await
-                .optional()?;
-            Ok(id.map(ActivityId))
-        })
+        let mine = ext::tenant_id
+            .eq(tenant.0)
+            .and(ext::external_id.eq(external_id.to_owned()));
+        let id = run!(self, |c, _sql| ext::table
+            .filter(mine)
+            .select(ext::id)
+            .first(c)
+            .await
+            .optional())?;
+        Ok(id.map(ActivityId))
     }
 
     async fn add_revision(&self, new: NewRevision) -> Result<RevisionOutcome, RevisionError> {
-        transaction!(self, |c, sql| sql::revisions::add(c, &new).await).map_err(flat)
+        transaction!(self, |c, sql| sql::revisions::add(c, &new).await)
     }
 
     async fn rollback(
@@ -226,7 +180,6 @@ impl ActivityRepository for Database {
             c, tenant, activity, &language, revision, now
         )
         .await)
-        .map_err(flat)
     }
 
     async fn revisions(&self, tenant: TenantId, activity: ActivityId) -> Result<Vec<PackageRevision>, StoreError> {

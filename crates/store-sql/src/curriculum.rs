@@ -3,7 +3,7 @@
 use crate::cache::LoadedPath;
 use crate::rows::{BoundsRow, LoadedRow, RecordRow};
 use crate::schema::*;
-use crate::{Database, TxError, change_error, into_records};
+use crate::{Database, TxError, into_records};
 use async_trait::async_trait;
 use curricula_domain::curriculum::CurriculumRecord;
 use curricula_domain::{ActivityId, RecordId, TenantId};
@@ -64,8 +64,7 @@ impl CurriculumRepository for Database {
             let after = path.records();
             let version = sql::paths::persist(c, curriculum, &before, &after).await?;
             Ok((path, after, version, touched))
-        })
-        .map_err(change_error)?;
+        })?;
         let touched = touched.and_then(|id| after.iter().find(|r| r.id == id).cloned());
         let loaded = LoadedPath {
             curriculum: path,

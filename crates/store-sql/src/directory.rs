@@ -2,13 +2,25 @@
 
 use crate::rows::{self, KeyRow};
 use crate::schema::*;
-use crate::{Database, TxError, flat, now_naive, unique_or};
+use crate::{Database, TxError, now_naive, unique_or};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use curricula_domain::*;
 use curricula_ports::*;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+
+/// The `(id, $name)` of the tenant's rows of `$table`, by id.
+macro_rules! id_and_name {
+    ($c:ident, $table:ident, $name:ident, $tenant:expr) => {
+        $table::table
+            .filter($table::tenant_id.eq($tenant.0))
+            .order($table::id)
+            .select(($table::id, $table::$name))
+            .load::<(i64, String)>($c)
+            .await
+    };
+}
 
 #[async_trait]
 impl TenantDirectory for Database {
@@ -46,7 +58,6 @@ impl TenantDirectory for Database {
             let tenant = sql::directory::tenant(c, id).await?;
             tenant.ok_or(TxError::Db(diesel::result::Error::NotFound))
         })
-        .map_err(flat)
     }
 
     async fn tenant(&self, id: TenantId) -> Result<Option<Tenant>, StoreError> {
@@ -78,7 +89,6 @@ impl TenantDirectory for Database {
                 .await?;
             Ok::<_, TxError<DirectoryError>>(())
         })
-        .map_err(flat)
     }
 
     async fn create_api_key(
@@ -95,7 +105,6 @@ impl TenantDirectory for Database {
             let row = sql::directory::insert_key(c, tenant, &hash, origin.as_deref(), now).await?;
             Ok::<_, TxError<DirectoryError>>(rows::key_record(row))
         })
-        .map_err(flat)
     }
 
     async fn api_key(&self, hash: &KeyHash) -> Result<Option<ApiKeyRecord>, StoreError> {
@@ -153,7 +162,6 @@ impl TenantDirectory for Database {
             row.map(rows::key_record)
                 .ok_or(TxError::Refused(DirectoryError::KeyNotFound(id)))
         })
-        .map_err(flat)
     }
 
     async fn rotate_api_key(
@@ -187,7 +195,6 @@ impl TenantDirectory for Database {
             let old: KeyRow = key.select(rows::KEY_COLUMNS).first(c).await?;
             Ok::<_, TxError<DirectoryError>>((rows::key_record(old), rows::key_record(new)))
         })
-        .map_err(flat)
     }
 
     async fn create_user(&self, tenant: TenantId, username: &str) -> Result<User, DirectoryError> {
@@ -206,43 +213,34 @@ impl TenantDirectory for Database {
                 username,
             })
         })
-        .map_err(flat)
     }
 
     async fn user(&self, tenant: TenantId, username: &str) -> Result<Option<User>, StoreError> {
-        let username = username.to_owned();
-        run!(self, |c, _sql| {
-            let id: Option<i64> = users::table
-                .filter(users::tenant_id.eq(tenant.0).and(users::username.eq(&username)))
-                .select(users::id)
-                .first(c)
-                .await
-                .optional()?;
-            Ok(id.map(|id| User {
-                id: UserId(id),
-                tenant,
-                username,
-            }))
-        })
+        let name = username.to_owned();
+        let mine = users::tenant_id.eq(tenant.0).and(users::username.eq(name));
+        let id = run!(self, |c, _sql| users::table
+            .filter(mine)
+            .select(users::id)
+            .first(c)
+            .await
+            .optional())?;
+        Ok(id.map(|id| User {
+            id: UserId(id),
+            tenant,
+            username: username.to_owned(),
+        }))
     }
 
     async fn users(&self, tenant: TenantId) -> Result<Vec<User>, StoreError> {
-        run!(self, |c, _sql| {
-            let rows: Vec<(i64, String)> = users::table
-                .filter(users::tenant_id.eq(tenant.0))
-                .order(users::id)
-                .select((users::id, users::username))
-                .load(c)
-                .await?;
-            Ok(rows
-                .into_iter()
-                .map(|(id, username)| User {
-                    id: UserId(id),
-                    tenant,
-                    username,
-                })
-                .collect())
-        })
+        let rows = run!(self, |c, _sql| id_and_name!(c, users, username, tenant))?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, username)| User {
+                id: UserId(id),
+                tenant,
+                username,
+            })
+            .collect())
     }
 
     async fn create_organisation(
@@ -287,25 +285,17 @@ impl TenantDirectory for Database {
                 name,
             })
         })
-        .map_err(flat)
     }
 
     async fn organisations(&self, tenant: TenantId) -> Result<Vec<Organisation>, StoreError> {
-        run!(self, |c, _sql| {
-            let rows: Vec<(i64, String)> = organisations::table
-                .filter(organisations::tenant_id.eq(tenant.0))
-                .order(organisations::id)
-                .select((organisations::id, organisations::name))
-                .load(c)
-                .await?;
-            Ok(rows
-                .into_iter()
-                .map(|(id, name)| Organisation {
-                    id: OrganisationId(id),
-                    tenant,
-                    name,
-                })
-                .collect())
-        })
+        let rows = run!(self, |c, _sql| id_and_name!(c, organisations, name, tenant))?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name)| Organisation {
+                id: OrganisationId(id),
+                tenant,
+                name,
+            })
+            .collect())
     }
 }

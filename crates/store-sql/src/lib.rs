@@ -28,7 +28,8 @@ macro_rules! run {
 }
 
 /// Runs `$body` (as for [`run!`], returning `Result<_, TxError<_>>`) in one transaction:
-/// `BEGIN` on Postgres, `BEGIN IMMEDIATE` on SQLite. Yields `Result<_, RunError<_>>`.
+/// `BEGIN` on Postgres, `BEGIN IMMEDIATE` on SQLite. Yields `Result<_, E>`, the operation's refusal or
+/// the store's error (`E: From<StoreError>`).
 macro_rules! transaction {
     ($store:expr, |$c:ident, $sql:ident| $body:expr) => {
         match &$store.pool {
@@ -36,11 +37,11 @@ macro_rules! transaction {
                 #[allow(unused_imports)]
                 use $crate::pg::sql as $sql;
                 async {
-                    let mut conn = $crate::pg::get(pool).await.map_err($crate::RunError::Store)?;
+                    let mut conn = $crate::pg::get(pool).await?;
                     let conn: &mut $crate::pg::Conn = &mut conn;
                     diesel_async::AsyncConnection::transaction(conn, async move |$c: &mut $crate::pg::Conn| $body)
                         .await
-                        .map_err($crate::RunError::from)
+                        .map_err($crate::TxError::into_port)
                 }
                 .await
             }
@@ -267,6 +268,16 @@ impl<E> From<DbError> for TxError<E> {
     }
 }
 
+impl<E: From<StoreError>> TxError<E> {
+    /// The port's error: the refusal, or the database's error mapped by [`store_error`].
+    fn into_port(self) -> E {
+        match self {
+            Self::Db(e) => store_error(e).into(),
+            Self::Refused(e) => e,
+        }
+    }
+}
+
 /// Maps a database error to the port's: a lost connection or a busy database is
 /// `Unavailable` (503, retry later), anything else `Backend`.
 fn store_error(e: DbError) -> StoreError {
@@ -317,65 +328,11 @@ fn corrupt(e: impl std::error::Error + Send + Sync + 'static) -> DbError {
     DbError::DeserializationError(Box::new(e))
 }
 
-/// The outcome of running an operation when it is not a success.
-enum RunError<E> {
-    Store(StoreError),
-    Refused(E),
-}
-
-impl<E> From<TxError<E>> for RunError<E> {
-    fn from(e: TxError<E>) -> Self {
-        match e {
-            TxError::Db(db) => Self::Store(store_error(db)),
-            TxError::Refused(r) => Self::Refused(r),
-        }
-    }
-}
-
-impl<E> std::fmt::Display for RunError<E> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Store(e) => {
-                write!(f, "{e}")?;
-                let mut source = std::error::Error::source(e);
-                while let Some(cause) = source {
-                    write!(f, ": {cause}")?;
-                    source = cause.source();
-                }
-                Ok(())
-            }
-            Self::Refused(_) => f.write_str("refused"),
-        }
-    }
-}
-
-/// Maps a run error whose refusal is already the port's error type.
-fn flat<E: From<StoreError>>(e: RunError<E>) -> E {
-    match e {
-        RunError::Store(s) => s.into(),
-        RunError::Refused(r) => r,
-    }
-}
-
 /// One `COUNT(*) AS n` row of a raw query.
 #[derive(diesel::QueryableByName)]
 pub(crate) struct Count {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub(crate) n: i64,
-}
-
-fn store_only(e: RunError<std::convert::Infallible>) -> StoreError {
-    match e {
-        RunError::Store(s) => s,
-        RunError::Refused(never) => match never {},
-    }
-}
-
-fn change_error(e: RunError<curricula_ports::ChangeError>) -> curricula_ports::ChangeError {
-    match e {
-        RunError::Store(s) => curricula_ports::ChangeError::Store(s),
-        RunError::Refused(r) => r,
-    }
 }
 
 /// Rows of `curriculum_activities` joined with their entry's activity kind, as domain records.

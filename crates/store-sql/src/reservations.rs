@@ -5,14 +5,13 @@
 //! `idempotency.rs`.
 
 use crate::idempotency::{KeyRow, classify, idempotency_keys as k};
-use crate::{Database, TxError, now_naive, store_only};
+use crate::{Database, TxError, now_naive};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use curricula_domain::TenantId;
 use curricula_ports::{IdempotencyStore, Reservation, StoreError, StoredResponse};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use std::convert::Infallible;
 
 #[async_trait]
 impl IdempotencyStore for Database {
@@ -53,9 +52,8 @@ impl IdempotencyStore for Database {
                 .optional()?;
             // Gone between the two statements (released or purged by another request): it is
             // being settled right now; the client's retry will find it free or completed.
-            Ok::<_, TxError<Infallible>>(row.map_or(Reservation::InProgress, |row| classify(row, &fingerprint)))
+            Ok::<_, TxError<StoreError>>(row.map_or(Reservation::InProgress, |row| classify(row, &fingerprint)))
         })
-        .map_err(store_only)
     }
 
     async fn complete(&self, tenant: TenantId, key: &str, response: &StoredResponse) -> Result<(), StoreError> {

@@ -48,23 +48,13 @@ pub(crate) struct VersionRow {
     pub activity_id: i64,
     pub language: String,
     pub title: String,
-    pub scorm_version: Option<String>,
-    pub scorm_title: Option<String>,
-    pub description: Option<String>,
-    pub launch_href: Option<String>,
-    pub mastery_score: Option<f64>,
-    pub completion_threshold: Option<f64>,
-    pub items: Option<String>,
-    pub file_count: Option<i64>,
-    pub total_bytes: Option<i64>,
-    pub package_sha256: Option<String>,
-    pub storage_prefix: Option<String>,
     pub created_at: NaiveDateTime,
-    pub revision: Option<i32>,
+    #[diesel(embed)]
+    pub package: PackageColumns,
 }
 
 /// The package columns of a language version: what a replacement or rollback rewrites.
-#[derive(AsChangeset)]
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = language_versions, treat_none_as_null = true)]
 pub(crate) struct PackageColumns {
     pub scorm_version: Option<String>,
@@ -209,45 +199,34 @@ impl VersionRow {
         scorm: Option<&ScormContent>,
         now: NaiveDateTime,
     ) -> Self {
-        let package = PackageColumns::new(scorm, 1);
         Self {
             id: 0,
             activity_id: activity.0,
             language: language.as_str().to_owned(),
             title: title.as_str().to_owned(),
-            scorm_version: package.scorm_version,
-            scorm_title: package.scorm_title,
-            description: package.description,
-            launch_href: package.launch_href,
-            mastery_score: package.mastery_score,
-            completion_threshold: package.completion_threshold,
-            items: package.items,
-            file_count: package.file_count,
-            total_bytes: package.total_bytes,
-            package_sha256: package.package_sha256,
-            storage_prefix: package.storage_prefix,
             created_at: now,
-            revision: package.revision,
+            package: PackageColumns::new(scorm, 1),
         }
     }
 
     pub(crate) fn into_domain(self) -> Result<LanguageVersion, String> {
-        let scorm = match (self.launch_href, self.storage_prefix) {
+        let p = self.package;
+        let scorm = match (p.launch_href, p.storage_prefix) {
             (Some(launch_href), Some(storage_prefix)) => Some(ScormContent {
-                scorm_version: self.scorm_version,
-                title: self.scorm_title,
-                description: self.description,
+                scorm_version: p.scorm_version,
+                title: p.scorm_title,
+                description: p.description,
                 launch_href,
-                mastery_score: self.mastery_score,
-                completion_threshold: self.completion_threshold,
-                items: self
+                mastery_score: p.mastery_score,
+                completion_threshold: p.completion_threshold,
+                items: p
                     .items
                     .as_deref()
                     .and_then(|i| serde_json::from_str(i).ok())
                     .unwrap_or_default(),
-                file_count: self.file_count.unwrap_or_default() as u64,
-                total_bytes: self.total_bytes.unwrap_or_default() as u64,
-                package_sha256: self.package_sha256.unwrap_or_default(),
+                file_count: p.file_count.unwrap_or_default() as u64,
+                total_bytes: p.total_bytes.unwrap_or_default() as u64,
+                package_sha256: p.package_sha256.unwrap_or_default(),
                 storage_prefix,
             }),
             _ => None,
@@ -257,7 +236,7 @@ impl VersionRow {
             language: LanguageCode::parse("language", &self.language).map_err(|e| e.to_string())?,
             title: Name::parse("title", &self.title).map_err(|e| e.to_string())?,
             scorm,
-            revision: self.revision.and_then(|r| u32::try_from(r).ok()),
+            revision: p.revision.and_then(|r| u32::try_from(r).ok()),
             created_at: utc(self.created_at),
         })
     }

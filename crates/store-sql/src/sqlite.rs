@@ -4,7 +4,7 @@
 //! of failing), `AUTOINCREMENT` ids. The queries shared with Postgres are in `sql/`, compiled
 //! here over [`Conn`] (see the crate's README).
 
-use crate::{ConnectError, RunError, StoreError, TxError, store_error};
+use crate::{ConnectError, StoreError, TxError, store_error};
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, QueryResult};
@@ -139,17 +139,17 @@ where
 }
 
 /// Runs `f` in an `IMMEDIATE` transaction on a pooled connection, on a blocking thread.
-pub(crate) async fn transaction<R, E, F>(pool: &Pool<Conn>, f: F) -> Result<R, RunError<E>>
+pub(crate) async fn transaction<R, E, F>(pool: &Pool<Conn>, f: F) -> Result<R, E>
 where
     F: AsyncFnOnce(&mut Conn) -> Result<R, TxError<E>> + Send + 'static,
     R: Send + 'static,
-    E: Send + 'static,
+    E: From<StoreError> + Send + 'static,
 {
-    let mut conn = get(pool).await.map_err(RunError::Store)?;
+    let mut conn = get(pool).await?;
     tokio::task::spawn_blocking(move || block_on(immediate(&mut conn, f)))
         .await
-        .map_err(|e| RunError::Store(StoreError::Backend(Box::new(e))))?
-        .map_err(RunError::from)
+        .map_err(|e| StoreError::Backend(Box::new(e)))?
+        .map_err(TxError::into_port)
 }
 
 /// Runs `f` on the synchronous connection, on a blocking thread (migrations).
@@ -163,10 +163,13 @@ where
 
 /// Applies pending migrations (SQLite's write lock serialises instances starting at once).
 pub(crate) async fn migrate(pool: &Pool<Conn>) -> Result<(), StoreError> {
+    // One write transaction: instances starting at once migrate one after the other.
     run_sync(pool, |c| {
-        c.run_pending_migrations(MIGRATIONS)
-            .map(drop)
-            .map_err(diesel::result::Error::QueryBuilderError)
+        c.immediate_transaction(|c| {
+            c.run_pending_migrations(MIGRATIONS)
+                .map(drop)
+                .map_err(diesel::result::Error::QueryBuilderError)
+        })
     })
     .await
     .map_err(|(StoreError::Unavailable(e) | StoreError::Backend(e))| StoreError::Backend(e))

@@ -1,39 +1,67 @@
 //! Queries of activities used by several operations.
 
-use super::Conn;
+use super::{Conn, Db};
 use crate::idempotency::external::activities as ext;
-use crate::rows::{self, ActivityRow, VersionRow};
+use crate::rows::{self, ActivityRow, RevisionRow, VersionRow};
 use crate::schema::*;
-use crate::{TxError, unique_or};
-use curricula_domain::{Activity, ActivityId, TenantId};
+use crate::{TxError, now_naive, unique_or};
+use chrono::{DateTime, Utc};
+use curricula_domain::{Activity, ActivityId, ApiKeyId, LanguageCode, Name, ScormContent, TenantId};
 use curricula_ports::CreateActivityError;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-/// The tenant's activity `id` with its language versions and organisations.
-pub(crate) async fn activity(c: &mut Conn, tenant: TenantId, id: ActivityId) -> QueryResult<Option<Activity>> {
-    let Some(row) = activities::table
-        .filter(activities::id.eq(id.0).and(activities::tenant_id.eq(tenant.0)))
+/// The tenant's activities (only `only` when given), by id, with their language versions and
+/// organisations.
+pub(crate) async fn load(c: &mut Conn, tenant: TenantId, only: Option<ActivityId>) -> QueryResult<Vec<Activity>> {
+    use activity_organisations as links;
+    let mut rows = activities::table
+        .filter(activities::tenant_id.eq(tenant.0))
+        .order(activities::id)
         .select(ActivityRow::as_select())
-        .first(c)
-        .await
-        .optional()?
-    else {
-        return Ok(None);
-    };
-    let versions: Vec<VersionRow> = language_versions::table
-        .filter(language_versions::activity_id.eq(id.0))
-        .order(language_versions::id)
+        .into_boxed::<Db>();
+    let mut versions = language_versions::table
+        .inner_join(activities::table)
+        .filter(activities::tenant_id.eq(tenant.0))
+        .order((language_versions::activity_id, language_versions::id))
         .select(VersionRow::as_select())
-        .load(c)
+        .into_boxed::<Db>();
+    let mut organisations = links::table
+        .filter(links::tenant_id.eq(tenant.0))
+        .order((links::activity_id, links::organisation_id))
+        .select((links::activity_id, links::organisation_id))
+        .into_boxed::<Db>();
+    if let Some(id) = only {
+        rows = rows.filter(activities::id.eq(id.0));
+        versions = versions.filter(language_versions::activity_id.eq(id.0));
+        organisations = organisations.filter(links::activity_id.eq(id.0));
+    }
+    let rows = rows.load(c).await?;
+    rows::assemble(rows, versions.load(c).await?, organisations.load(c).await?)
+}
+
+/// Stores a new language version of `activity`, and its package as revision 1; returns its id.
+pub(crate) async fn insert_version(
+    c: &mut Conn,
+    activity: ActivityId,
+    language: &LanguageCode,
+    title: &Name,
+    scorm: Option<&ScormContent>,
+    api_key: Option<ApiKeyId>,
+    now: DateTime<Utc>,
+) -> QueryResult<i64> {
+    let id = diesel::insert_into(language_versions::table)
+        .values(VersionRow::new(activity, language, title, scorm, now_naive(now)))
+        .returning(language_versions::id)
+        .get_result(c)
         .await?;
-    let organisation_ids: Vec<i64> = activity_organisations::table
-        .filter(activity_organisations::activity_id.eq(id.0))
-        .order(activity_organisations::organisation_id)
-        .select(activity_organisations::organisation_id)
-        .load(c)
-        .await?;
-    rows::activity(row, versions, organisation_ids).map(Some)
+    if let Some(content) = scorm {
+        diesel::insert_into(package_revisions::table)
+            .values(RevisionRow::new(id, 1, api_key, content, now_naive(now)))
+            .execute(c)
+            .await?;
+    }
+    Ok(id)
 }
 
 /// Sets the `external_id` of a just-created activity; a taken one refuses the creation.

@@ -225,19 +225,3 @@ pub(crate) async fn list(c: &mut Conn, tenant: TenantId, activity: ActivityId) -
         .await?;
     crate::revisions_by_version(&versions, rows)
 }
-
-/// A revision row for a version just inserted with a package (revision 1).
-pub(crate) async fn first(
-    c: &mut Conn,
-    version: i64,
-    new: Option<(&curricula_domain::ScormContent, Option<curricula_domain::ApiKeyId>)>,
-    now: DateTime<Utc>,
-) -> QueryResult<()> {
-    if let Some((content, api_key)) = new {
-        diesel::insert_into(package_revisions::table)
-            .values(RevisionRow::new(version, 1, api_key, content, now_naive(now)))
-            .execute(c)
-            .await?;
-    }
-    Ok(())
-}
