@@ -65,6 +65,8 @@ mod plan;
 mod reservations;
 mod rows;
 mod schema;
+#[cfg(test)]
+mod schema_tests;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
