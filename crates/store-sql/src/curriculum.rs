@@ -1,7 +1,7 @@
 //! [`CurriculumRepository`] over both backends.
 
 use crate::cache::LoadedPath;
-use crate::rows::{BoundsRow, LoadedRow, RecordRow};
+use crate::rows::{BoundsRow, LoadedRow, RecordRow, loaded_rows};
 use crate::schema::*;
 use crate::{Database, TxError, into_records};
 use async_trait::async_trait;
@@ -16,22 +16,10 @@ use std::sync::Arc;
 impl CurriculumRepository for Database {
     async fn record(&self, tenant: TenantId, id: RecordId) -> Result<Option<CurriculumRecord>, StoreError> {
         run!(self, |c, _sql| {
-            let row: Option<LoadedRow> = curriculum_activities::table
-                .inner_join(curriculum_bounds::table)
-                .left_join(activities::table.on(curriculum_activities::course_id.eq(activities::id.nullable())))
-                .filter(
-                    curriculum_activities::id
-                        .eq(id.0)
-                        .and(curriculum_activities::account_id.eq(tenant.0)),
-                )
-                .select((
-                    RecordRow::as_select(),
-                    BoundsRow::as_select(),
-                    activities::kind.nullable(),
-                ))
-                .first(c)
-                .await
-                .optional()?;
+            let mine = curriculum_activities::id
+                .eq(id.0)
+                .and(curriculum_activities::account_id.eq(tenant.0));
+            let row: Option<LoadedRow> = loaded_rows!().filter(mine).first(c).await.optional()?;
             Ok(into_records(row.into_iter().collect()).pop())
         })
     }

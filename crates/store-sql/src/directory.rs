@@ -112,7 +112,7 @@ impl TenantDirectory for Database {
         run!(self, |c, _sql| {
             Ok(api_keys::table
                 .filter(api_keys::key_hash.eq(&hash))
-                .select(rows::KEY_COLUMNS)
+                .select(KeyRow::as_select())
                 .first(c)
                 .await
                 .optional()?
@@ -125,7 +125,7 @@ impl TenantDirectory for Database {
             let rows = api_keys::table
                 .filter(api_keys::tenant_id.eq(tenant.0))
                 .order(api_keys::id)
-                .select(rows::KEY_COLUMNS)
+                .select(KeyRow::as_select())
                 .load(c)
                 .await?;
             Ok(rows.into_iter().map(rows::key_record).collect())
@@ -136,7 +136,7 @@ impl TenantDirectory for Database {
         run!(self, |c, _sql| {
             Ok(api_keys::table
                 .find(id.0)
-                .select(rows::KEY_COLUMNS)
+                .select(KeyRow::as_select())
                 .first(c)
                 .await
                 .optional()?
@@ -158,7 +158,7 @@ impl TenantDirectory for Database {
                 .set(api_keys::revoked_at.eq(now_naive(now)))
                 .execute(c)
                 .await?;
-            let row: Option<KeyRow> = key.select(rows::KEY_COLUMNS).first(c).await.optional()?;
+            let row: Option<KeyRow> = key.select(KeyRow::as_select()).first(c).await.optional()?;
             row.map(rows::key_record)
                 .ok_or(TxError::Refused(DirectoryError::KeyNotFound(id)))
         })
@@ -178,12 +178,12 @@ impl TenantDirectory for Database {
                 .filter(api_keys::id.eq(id.0))
                 .filter(api_keys::tenant_id.eq(tenant.0));
             // Locked: a concurrent revocation or rotation of the same key waits for this one.
-            let row: KeyRow = sql::lock!(key.select(rows::KEY_COLUMNS), for_update)
+            let row: KeyRow = sql::lock!(key.select(KeyRow::as_select()), for_update)
                 .first(c)
                 .await
                 .optional()?
                 .ok_or(TxError::Refused(DirectoryError::KeyNotFound(id)))?;
-            let origin = row.2.clone();
+            let origin = row.origin.clone();
             let expires = rows::key_record(row)
                 .expiry_after_rotation(now, old_expires_at)
                 .ok_or(TxError::Refused(DirectoryError::KeyUnusable(id)))?;
@@ -192,7 +192,7 @@ impl TenantDirectory for Database {
                 .execute(c)
                 .await?;
             let new = sql::directory::insert_key(c, tenant, &hash, origin.as_deref(), now).await?;
-            let old: KeyRow = key.select(rows::KEY_COLUMNS).first(c).await?;
+            let old: KeyRow = key.select(KeyRow::as_select()).first(c).await?;
             Ok::<_, TxError<DirectoryError>>((rows::key_record(old), rows::key_record(new)))
         })
     }

@@ -267,21 +267,6 @@ pub(crate) struct RecordRow {
     pub attempts_max: Option<i32>,
 }
 
-fn initial_view_str(v: InitialView) -> &'static str {
-    match v {
-        InitialView::Collapsed => "collapsed",
-        InitialView::Full => "full",
-    }
-}
-
-fn control_mode_str(m: ControlMode) -> &'static str {
-    match m {
-        ControlMode::Flow => "flow",
-        ControlMode::Choice => "choice",
-        ControlMode::Optional => "optional",
-    }
-}
-
 impl From<&CurriculumRecord> for RecordRow {
     fn from(r: &CurriculumRecord) -> Self {
         Self {
@@ -299,10 +284,10 @@ impl From<&CurriculumRecord> for RecordRow {
             description: r.description.clone(),
             lock_until: r.lock_until,
             code: r.code.clone(),
-            initial_view: r.initial_view.map(|v| initial_view_str(v).to_owned()),
+            initial_view: r.initial_view.map(|v| v.as_str().to_owned()),
             required_for_specified_control_mode: r.required_for_specified_control_mode,
             skip_interstitial_page: r.skip_interstitial_page,
-            control_mode: r.control_mode.map(|m| control_mode_str(m).to_owned()),
+            control_mode: r.control_mode.map(|m| m.as_str().to_owned()),
             completions_min: r.completions_min,
             attempts_max: r.attempts_max,
         }
@@ -353,19 +338,10 @@ impl RecordRow {
             description: self.description,
             lock_until: self.lock_until,
             code: self.code,
-            initial_view: self.initial_view.as_deref().and_then(|v| match v {
-                "collapsed" => Some(InitialView::Collapsed),
-                "full" => Some(InitialView::Full),
-                _ => None,
-            }),
+            initial_view: self.initial_view.and_then(|v| InitialView::parse(&v).ok()),
             required_for_specified_control_mode: self.required_for_specified_control_mode,
             skip_interstitial_page: self.skip_interstitial_page,
-            control_mode: self.control_mode.as_deref().and_then(|m| match m {
-                "flow" => Some(ControlMode::Flow),
-                "choice" => Some(ControlMode::Choice),
-                "optional" => Some(ControlMode::Optional),
-                _ => None,
-            }),
+            control_mode: self.control_mode.and_then(|m| ControlMode::parse(&m).ok()),
             completions_min: self.completions_min,
             attempts_max: self.attempts_max,
         }
@@ -380,42 +356,27 @@ pub(crate) fn kind(raw: &str) -> ActivityKind {
     }
 }
 
-/// The columns of an API key row, in the order [`key_record`] reads them.
-pub(crate) const KEY_COLUMNS: (
-    crate::schema::api_keys::id,
-    crate::schema::api_keys::tenant_id,
-    crate::schema::api_keys::origin,
-    crate::schema::api_keys::created_at,
-    crate::schema::api_keys::revoked_at,
-    crate::schema::api_keys::expires_at,
-) = (
-    crate::schema::api_keys::id,
-    crate::schema::api_keys::tenant_id,
-    crate::schema::api_keys::origin,
-    crate::schema::api_keys::created_at,
-    crate::schema::api_keys::revoked_at,
-    crate::schema::api_keys::expires_at,
-);
-
-/// An API key row as [`KEY_COLUMNS`] selects it.
-pub(crate) type KeyRow = (
-    i64,
-    i64,
-    Option<String>,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-);
+/// An API key row (without its hash).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = api_keys)]
+pub(crate) struct KeyRow {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub origin: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub expires_at: Option<NaiveDateTime>,
+}
 
 /// An API key row as the port's record.
 pub(crate) fn key_record(row: KeyRow) -> ApiKeyRecord {
     ApiKeyRecord {
-        id: ApiKeyId(row.0),
-        tenant: TenantId(row.1),
-        origin: row.2.as_deref().and_then(|o| Origin::parse(o).ok()),
-        created_at: utc(row.3),
-        revoked_at: row.4.map(utc),
-        expires_at: row.5.map(utc),
+        id: ApiKeyId(row.id),
+        tenant: TenantId(row.tenant_id),
+        origin: row.origin.as_deref().and_then(|o| Origin::parse(o).ok()),
+        created_at: utc(row.created_at),
+        revoked_at: row.revoked_at.map(utc),
+        expires_at: row.expires_at.map(utc),
     }
 }
 
@@ -499,15 +460,13 @@ pub(crate) fn known_organisations_missing(wanted: &Organisations, known: &[i64])
     }
 }
 
-/// The query for the rows of path `$curriculum` with each entry's activity kind, in `lft`
-/// order (a macro: the selected type depends on the backend it runs on).
-macro_rules! path_rows {
-    ($curriculum:expr) => {
+/// Rows of `curriculum_activities` with their bounds and their entry's activity kind, as
+/// [`LoadedRow`]s; filter and order to taste.
+macro_rules! loaded_rows {
+    () => {
         curriculum_activities::table
             .inner_join(curriculum_bounds::table)
             .left_join(activities::table.on(curriculum_activities::course_id.eq(activities::id.nullable())))
-            .filter(curriculum_activities::curriculum_id.eq($curriculum))
-            .order(curriculum_bounds::lft)
             .select((
                 RecordRow::as_select(),
                 BoundsRow::as_select(),
@@ -515,4 +474,4 @@ macro_rules! path_rows {
             ))
     };
 }
-pub(crate) use path_rows;
+pub(crate) use loaded_rows;

@@ -4,79 +4,35 @@
 
 use crate::{Database, Pools};
 use diesel::QueryableByName;
-use diesel::sql_types::{Integer, Text};
+use diesel::sql_types::Text;
 use std::collections::BTreeSet;
 
+/// One column (`c|table|column|type|not null|position in the primary key or 0`) or index
+/// (`i|table|kind|partial|columns`) as a query describes it.
 #[derive(QueryableByName)]
-struct Column {
+struct Line {
     #[diesel(sql_type = Text)]
-    table_name: String,
-    #[diesel(sql_type = Text)]
-    column_name: String,
-    #[diesel(sql_type = Text)]
-    data_type: String,
-    #[diesel(sql_type = Integer)]
-    not_null: i32,
-    /// Position in the primary key, from 1; 0 when not in it.
-    #[diesel(sql_type = Integer)]
-    pk: i32,
+    line: String,
 }
 
-#[derive(QueryableByName)]
-struct Index {
-    #[diesel(sql_type = Text)]
-    table_name: String,
-    /// `primary`, `unique` or `index`.
-    #[diesel(sql_type = Text)]
-    kind: String,
-    #[diesel(sql_type = Integer)]
-    partial: i32,
-    /// Its columns, in order, comma-separated.
-    #[diesel(sql_type = Text)]
-    columns: String,
-}
+const SQLITE: &str = "SELECT 'c|' || m.name || '|' || p.name || '|' || p.type || '|' || p.\"notnull\" || '|' || p.pk \
+     AS line FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table' \
+     UNION ALL SELECT 'i|' || m.name || '|' || CASE WHEN il.origin = 'pk' THEN 'primary' \
+     WHEN il.\"unique\" THEN 'unique' ELSE 'index' END || '|' || il.partial || '|' || (SELECT group_concat(name, ',') \
+     FROM (SELECT name FROM pragma_index_info(il.name) ORDER BY seqno)) \
+     FROM sqlite_master m, pragma_index_list(m.name) il WHERE m.type = 'table'";
 
-const SQLITE_TABLES: &str = "FROM sqlite_master m WHERE m.type = 'table' \
-     AND m.name NOT LIKE 'sqlite!_%' ESCAPE '!' AND m.name NOT LIKE '!_!_diesel%' ESCAPE '!'";
-
-fn sqlite_columns() -> String {
-    format!(
-        "SELECT m.name AS table_name, p.name AS column_name, p.type AS data_type, p.\"notnull\" AS not_null, \
-         p.pk AS pk {} ",
-        SQLITE_TABLES.replace(
-            "FROM sqlite_master m",
-            "FROM sqlite_master m, pragma_table_info(m.name) p"
-        )
-    )
-}
-
-fn sqlite_indexes() -> String {
-    format!(
-        "SELECT m.name AS table_name, CASE WHEN il.origin = 'pk' THEN 'primary' WHEN il.\"unique\" THEN 'unique' \
-         ELSE 'index' END AS kind, il.partial AS partial, (SELECT group_concat(name, ',') FROM \
-         (SELECT name FROM pragma_index_info(il.name) ORDER BY seqno)) AS columns {}",
-        SQLITE_TABLES.replace(
-            "FROM sqlite_master m",
-            "FROM sqlite_master m, pragma_index_list(m.name) il"
-        )
-    )
-}
-
-const PG_COLUMNS: &str = "SELECT t.relname::text AS table_name, a.attname::text AS column_name, \
-     format_type(a.atttypid, a.atttypmod) AS data_type, a.attnotnull::int AS not_null, \
-     COALESCE((SELECT k.n FROM pg_index i, unnest(i.indkey) WITH ORDINALITY k(attnum, n) \
-       WHERE i.indrelid = t.oid AND i.indisprimary AND k.attnum = a.attnum), 0)::int AS pk \
+const POSTGRES: &str = "SELECT 'c|' || t.relname || '|' || a.attname || '|' || format_type(a.atttypid, a.atttypmod) \
+     || '|' || a.attnotnull::int || '|' || COALESCE((SELECT k.n FROM pg_index i, unnest(i.indkey) WITH ORDINALITY \
+     k(attnum, n) WHERE i.indrelid = t.oid AND i.indisprimary AND k.attnum = a.attnum), 0) AS line \
      FROM pg_class t JOIN pg_namespace s ON s.oid = t.relnamespace AND s.nspname = current_schema() \
-     JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped \
-     WHERE t.relkind = 'r' AND t.relname NOT LIKE '!_!_diesel%' ESCAPE '!'";
-
-const PG_INDEXES: &str = "SELECT t.relname::text AS table_name, CASE WHEN i.indisprimary THEN 'primary' \
-     WHEN i.indisunique THEN 'unique' ELSE 'index' END AS kind, (i.indpred IS NOT NULL)::int AS partial, \
-     (SELECT string_agg(a.attname::text, ',' ORDER BY k.n) FROM unnest(i.indkey) WITH ORDINALITY k(attnum, n) \
-       JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum) AS columns \
+     JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped WHERE t.relkind = 'r' \
+     UNION ALL SELECT 'i|' || t.relname || '|' || CASE WHEN i.indisprimary THEN 'primary' \
+     WHEN i.indisunique THEN 'unique' ELSE 'index' END || '|' || (i.indpred IS NOT NULL)::int || '|' || \
+     (SELECT string_agg(a.attname, ',' ORDER BY k.n) FROM unnest(i.indkey) WITH ORDINALITY k(attnum, n) \
+       JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum) \
      FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid \
-     JOIN pg_namespace s ON s.oid = t.relnamespace AND s.nspname = current_schema() \
-     WHERE t.relname NOT LIKE '!_!_diesel%' ESCAPE '!'";
+     JOIN pg_namespace s ON s.oid = t.relnamespace AND s.nspname = current_schema()";
 
 /// A declared type as one of the notions both backends share.
 fn common_type(declared: &str) -> String {
@@ -99,60 +55,57 @@ fn common_type(declared: &str) -> String {
     notion.to_owned()
 }
 
-/// Every column and index of the database, as comparable lines.
-fn describe(columns: Vec<Column>, indexes: Vec<Index>) -> BTreeSet<String> {
-    let mut lines = BTreeSet::new();
-    let mut primary: Vec<(String, i32, String)> = Vec::new();
-    for c in columns {
-        // A primary key column is never null, whether or not the table says so (SQLite).
-        let null = if c.not_null != 0 || c.pk > 0 {
-            "not null"
-        } else {
-            "null"
-        };
-        lines.insert(format!(
-            "column {}.{} {} {null}",
-            c.table_name,
-            c.column_name,
-            common_type(&c.data_type)
-        ));
-        if c.pk > 0 {
-            primary.push((c.table_name, c.pk, c.column_name));
+/// Every column and index of the tables (not the migrations' own), as comparable lines.
+fn describe(lines: Vec<Line>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut primary: Vec<(String, String, String)> = Vec::new();
+    for Line { line } in &lines {
+        match line.split('|').collect::<Vec<_>>()[..] {
+            [_, table, ..] if table.starts_with("__diesel") || table.starts_with("sqlite_") => {}
+            ["c", table, column, declared, not_null, pk] => {
+                // A primary key column is never null, whether or not the table says so (SQLite).
+                let null = if not_null != "0" || pk != "0" {
+                    "not null"
+                } else {
+                    "null"
+                };
+                out.insert(format!("column {table}.{column} {} {null}", common_type(declared)));
+                if pk != "0" {
+                    primary.push((table.to_owned(), format!("{pk:0>3}"), column.to_owned()));
+                }
+            }
+            ["i", table, kind, partial, columns] => {
+                let partial = if partial == "0" { "" } else { " partial" };
+                out.insert(format!("index {table} ({columns}) {kind}{partial}"));
+            }
+            _ => panic!("unexpected description {line:?}"),
         }
     }
-    // SQLite's `INTEGER PRIMARY KEY` has no index of its own: the key from the columns.
+    // SQLite's `INTEGER PRIMARY KEY` has no index of its own: each key from its columns.
     primary.sort();
-    for (table, _, column) in &primary {
+    for (table, ..) in &primary {
         let key: Vec<&str> = primary
             .iter()
             .filter(|(t, ..)| t == table)
             .map(|(.., c)| c.as_str())
             .collect();
-        lines.insert(format!("index {table} ({}) primary", key.join(",")));
-        let _ = column;
+        out.insert(format!("index {table} ({}) primary", key.join(",")));
     }
-    for i in indexes {
-        let partial = if i.partial != 0 { " partial" } else { "" };
-        lines.insert(format!("index {} ({}) {}{partial}", i.table_name, i.columns, i.kind));
-    }
-    lines
+    out
 }
 
 async fn schema_of(db: &Database) -> BTreeSet<String> {
     use diesel_async::RunQueryDsl;
-    match &db.pool {
-        Pools::Sqlite(pool) => crate::sqlite::run(pool, async |c: &mut crate::sqlite::Conn| {
-            let columns = diesel::sql_query(sqlite_columns()).load(c).await?;
-            Ok(describe(columns, diesel::sql_query(sqlite_indexes()).load(c).await?))
-        })
-        .await
-        .unwrap(),
+    describe(match &db.pool {
+        Pools::Sqlite(pool) => {
+            let describe = async |c: &mut crate::sqlite::Conn| diesel::sql_query(SQLITE).load(c).await;
+            crate::sqlite::run(pool, describe).await.unwrap()
+        }
         Pools::Postgres(pool) => {
             let mut c = crate::pg::get(pool).await.unwrap();
-            let columns = diesel::sql_query(PG_COLUMNS).load(&mut c).await.unwrap();
-            describe(columns, diesel::sql_query(PG_INDEXES).load(&mut c).await.unwrap())
+            diesel::sql_query(POSTGRES).load(&mut c).await.unwrap()
         }
-    }
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -56,7 +56,7 @@ pub(crate) async fn insert_key(
             api_keys::origin.eq(origin),
             api_keys::created_at.eq(now_naive(now)),
         ))
-        .returning(rows::KEY_COLUMNS)
+        .returning(KeyRow::as_select())
         .get_result(c)
         .await
         .map_err(unique_or(|| DirectoryError::Duplicate("this key".into())))

@@ -3,7 +3,7 @@
 use super::Conn;
 use crate::cache::{LoadedPath, PathCache};
 use crate::plan::WritePlan;
-use crate::rows::{BoundsRow, LoadedRow, RecordRow, path_rows};
+use crate::rows::{BoundsRow, LoadedRow, RecordRow, loaded_rows};
 use crate::schema::*;
 use crate::{Count, corrupt, into_records, is_course};
 use curricula_domain::curriculum::{Curriculum, CurriculumRecord};
@@ -12,6 +12,15 @@ use diesel::prelude::*;
 use diesel::result::Error as DbError;
 use diesel_async::RunQueryDsl;
 use std::sync::Arc;
+
+/// The rows of path `$curriculum`, in `lft` order: the SELECT behind a path's List.
+macro_rules! path_rows {
+    ($curriculum:expr) => {
+        loaded_rows!()
+            .filter(curriculum_activities::curriculum_id.eq($curriculum))
+            .order(curriculum_bounds::lft)
+    };
+}
 
 /// Path `id`, loaded and checked (from the cache when its version is current), and version, or
 /// `None` when `id` is not a course of the tenant. With `lock`, the course row is locked until
@@ -113,16 +122,9 @@ pub(crate) async fn records(
     tenant: TenantId,
     curriculum: Option<ActivityId>,
 ) -> QueryResult<Vec<CurriculumRecord>> {
-    let mut query = curriculum_activities::table
-        .inner_join(curriculum_bounds::table)
-        .left_join(activities::table.on(curriculum_activities::course_id.eq(activities::id.nullable())))
+    let mut query = loaded_rows!()
         .filter(curriculum_activities::account_id.eq(tenant.0))
         .order((curriculum_activities::curriculum_id, curriculum_bounds::lft))
-        .select((
-            RecordRow::as_select(),
-            BoundsRow::as_select(),
-            activities::kind.nullable(),
-        ))
         .into_boxed::<super::Db>();
     if let Some(id) = curriculum {
         query = query.filter(curriculum_activities::curriculum_id.eq(id.0));
