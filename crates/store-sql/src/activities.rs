@@ -183,7 +183,7 @@ impl ActivityRepository for Database {
     }
 
     async fn revisions(&self, tenant: TenantId, activity: ActivityId) -> Result<Vec<PackageRevision>, StoreError> {
-        run!(self, |c, sql| Ok(sql::revisions::list(c, tenant, activity).await?))
+        run!(self, |c, sql| sql::revisions::list(c, tenant, activity).await)
     }
 
     async fn storage_prefixes(&self) -> Result<Vec<String>, StoreError> {

@@ -60,6 +60,7 @@ macro_rules! insert_all {
 pub(crate) use insert_all;
 pub(crate) use lock;
 
+#[allow(clippy::duplicate_mod, reason = "the shared queries, compiled once per backend")]
 #[path = "sql/mod.rs"]
 pub(crate) mod sql;
 
