@@ -124,17 +124,14 @@ async fn old_postgres_schema_with(
     conn.batch_execute(sql).await.unwrap();
     // Rows inserted with explicit ids leave the identity sequences behind; real data came
     // through them.
-    for table in [
+    let tables = [
         "tenants",
         "users",
         "activities",
         "language_versions",
         "curriculum_activities",
-    ] {
-        conn.batch_execute(&format!(
-            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
-        ))
-        .await
-        .unwrap();
-    }
+    ];
+    let setval =
+        tables.map(|t| format!("SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT max(id) FROM {t}));"));
+    conn.batch_execute(&setval.concat()).await.unwrap();
 }

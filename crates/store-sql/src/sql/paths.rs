@@ -38,7 +38,10 @@ pub(crate) async fn load(
     let query = activities::table
         .filter(activities::id.eq(id.0).and(activities::tenant_id.eq(tenant.0)))
         .select((activities::kind, activities::curriculum_version));
-    #[allow(clippy::if_same_then_else, reason = "on SQLite `lock!` adds nothing: the transaction holds the database")]
+    #[allow(
+        clippy::if_same_then_else,
+        reason = "on SQLite `lock!` adds nothing: the transaction holds the database"
+    )]
     let path: Option<(String, i64)> = if lock {
         lock!(query, for_no_key_update).first(c).await.optional()?
     } else {
