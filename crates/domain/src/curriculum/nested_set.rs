@@ -168,3 +168,31 @@ impl Curriculum {
         self.record(id).ok_or(CurriculumError::RecordNotFound(id))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activity::ActivityKind;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn one_record_is_numbered_as_in_the_whole_list() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+        let mut c = Curriculum::for_new_course(ActivityId(1), TenantId(9), RecordId(10), now);
+        for (id, course) in [(11, 2), (12, 3)] {
+            c.append_to_last_section(RecordId(id), ActivityId(course), ActivityKind::Scorm, "a".into(), now)
+                .unwrap();
+        }
+        let records = c.records();
+        let reloaded = Curriculum::from_records(ActivityId(1), TenantId(9), records.clone()).unwrap();
+        assert_eq!(reloaded.records(), records, "loading what was numbered gives it back");
+        for record in &records {
+            assert_eq!(c.record(record.id).as_ref(), Some(record));
+        }
+        assert_eq!(c.record(RecordId(99)), None);
+        assert_eq!(
+            c.numbered(RecordId(99)),
+            Err(CurriculumError::RecordNotFound(RecordId(99)))
+        );
+    }
+}

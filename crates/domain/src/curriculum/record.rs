@@ -214,3 +214,78 @@ pub(super) fn entry_record(
         ..blank_record(id, curriculum_id, account_id, now)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn entry() -> CurriculumRecord {
+        let now = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+        let course = CourseRef {
+            id: ActivityId(2),
+            kind: ActivityKind::Scorm,
+            name: "Activity 2".to_owned(),
+        };
+        CurriculumRecord {
+            lft: 2,
+            rgt: 3,
+            ..entry_record(RecordId(11), RecordId(10), &course, ActivityId(1), TenantId(9), now)
+        }
+    }
+
+    #[test]
+    fn new_records_get_their_kinds_defaults() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+        let section = section_record(RecordId(10), ActivityId(1), TenantId(9), now);
+        assert_eq!((section.parent_id, section.course_id), (None, None));
+        assert_eq!(section.control_mode, Some(ControlMode::Choice));
+        assert_eq!(section.initial_view, Some(InitialView::Full));
+        assert_eq!(section.attempts_max, None);
+        let entry = entry();
+        assert_eq!(
+            (entry.parent_id, entry.course_id),
+            (Some(RecordId(10)), Some(ActivityId(2)))
+        );
+        assert_eq!(
+            (entry.name.as_str(), entry.course_kind),
+            ("Activity 2", Some(ActivityKind::Scorm))
+        );
+        assert_eq!(entry.required_for_specified_control_mode, Some(false));
+        assert_eq!(entry.attempts_max, Some(0));
+        assert_eq!((entry.control_mode, entry.initial_view), (None, None));
+        let path = CourseRef {
+            id: ActivityId(3),
+            kind: ActivityKind::Course,
+            name: "Path 3".to_owned(),
+        };
+        let path_entry = entry_record(RecordId(12), RecordId(10), &path, ActivityId(1), TenantId(9), now);
+        assert_eq!(path_entry.attempts_max, None, "no attempt limit on a path entry");
+    }
+
+    #[test]
+    fn only_the_bounds_may_differ_for_eq_except_bounds() {
+        let record = entry();
+        let renumbered = CurriculumRecord {
+            lft: 40,
+            rgt: 41,
+            ..record.clone()
+        };
+        assert!(record.eq_except_bounds(&renumbered));
+        let edits: [fn(&mut CurriculumRecord); 8] = [
+            |r| r.name.push('!'),
+            |r| r.parent_id = Some(RecordId(20)),
+            |r| r.updated_on += chrono::Duration::milliseconds(1),
+            |r| r.updated_by = Some(7),
+            |r| r.weight = Some(1),
+            |r| r.code = Some("X".to_owned()),
+            |r| r.attempts_max = Some(3),
+            |r| r.course_kind = Some(ActivityKind::Course),
+        ];
+        for (i, edit) in edits.into_iter().enumerate() {
+            let mut changed = renumbered.clone();
+            edit(&mut changed);
+            assert!(!record.eq_except_bounds(&changed), "edit {i} went unnoticed");
+        }
+    }
+}

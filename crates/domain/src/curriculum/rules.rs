@@ -297,3 +297,68 @@ pub(super) fn check_unchanged(current: &CurriculumRecord, input: &RecordInput, e
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::curriculum::record::blank_record;
+    use crate::ids::{RecordId, TenantId};
+    use chrono::TimeZone;
+
+    const SCORM: Kind = Kind::Entry(ActivityId(2), ActivityKind::Scorm);
+    const PATH_ENTRY: Kind = Kind::Entry(ActivityId(3), ActivityKind::Course);
+
+    #[test]
+    fn each_scope_covers_exactly_its_records() {
+        let table = [
+            (Scope::Sections, [true, false, false]),
+            (Scope::Entries, [false, true, true]),
+            (Scope::ScormEntries, [false, true, false]),
+        ];
+        for (scope, covers) in table {
+            let actual = [Kind::Section, SCORM, PATH_ENTRY].map(|kind| scope.covers(kind));
+            assert_eq!(actual, covers, "{scope:?}");
+        }
+    }
+
+    #[test]
+    fn a_record_without_course_id_is_a_section() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+        let mut record = blank_record(RecordId(1), ActivityId(1), TenantId(9), now);
+        assert_eq!(Kind::of(&record), Kind::Section);
+        record.course_id = Some(ActivityId(3));
+        record.course_kind = Some(ActivityKind::Course);
+        assert_eq!(Kind::of(&record), PATH_ENTRY);
+        record.course_id = Some(ActivityId(2));
+        record.course_kind = Some(ActivityKind::Scorm);
+        assert_eq!(Kind::of(&record), SCORM);
+    }
+
+    #[test]
+    fn null_is_ignored_where_an_attribute_does_not_apply_and_a_value_refused() {
+        let mut errors = Vec::new();
+        let null: Patch<i32> = Patch::Null;
+        assert_eq!(
+            settable(&null, "weight", Scope::ScormEntries, Kind::Section, &mut errors),
+            None
+        );
+        assert_eq!(
+            settable(&null, "weight", Scope::ScormEntries, SCORM, &mut errors),
+            Some(None)
+        );
+        assert!(errors.is_empty());
+        let one = Patch::Value(1);
+        assert_eq!(
+            settable(&one, "weight", Scope::ScormEntries, SCORM, &mut errors),
+            Some(Some(&1))
+        );
+        assert_eq!(
+            settable(&one, "weight", Scope::ScormEntries, PATH_ENTRY, &mut errors),
+            None
+        );
+        assert_eq!(
+            errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["weight does not apply to course_id 3, which is a path; it is used only for SCORM activities"]
+        );
+    }
+}
