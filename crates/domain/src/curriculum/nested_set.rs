@@ -195,4 +195,15 @@ mod tests {
             Err(CurriculumError::RecordNotFound(RecordId(99)))
         );
     }
+
+    #[test]
+    fn loading_keeps_stored_values_where_they_do_not_apply() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap();
+        let c = Curriculum::for_new_course(ActivityId(1), TenantId(9), RecordId(10), now);
+        let mut records = c.records();
+        records[0].weight = Some(1);
+        records[0].required_for_specified_control_mode = Some(true);
+        let loaded = Curriculum::from_records(ActivityId(1), TenantId(9), records.clone()).unwrap();
+        assert_eq!(loaded.records(), records, "the next diff must not rewrite the row");
+    }
 }
