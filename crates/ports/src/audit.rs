@@ -1,6 +1,6 @@
 //! The audit port: one event per successful write of either API, listed per tenant.
 
-use crate::StoreError;
+use crate::error::StoreError;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use curricula_domain::{ActivityId, ApiKeyId, RecordId, TenantId};

@@ -1,6 +1,6 @@
 //! The blob-store port: where package files live (local folder, S3, memory).
 
-use crate::BoxError;
+use crate::error::BoxError;
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};

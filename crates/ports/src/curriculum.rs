@@ -1,6 +1,6 @@
 //! The curriculum repository: reading records, and changing one path atomically.
 
-use crate::StoreError;
+use crate::error::StoreError;
 use async_trait::async_trait;
 use curricula_domain::curriculum::{Curriculum, CurriculumErrors, CurriculumRecord};
 use curricula_domain::{ActivityId, RecordId, TenantId};

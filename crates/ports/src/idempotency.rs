@@ -1,7 +1,7 @@
 //! The idempotency port: remembers, per tenant and `Idempotency-Key`, which request a key was
 //! first used with and the response it got, so that a retry is answered without running again.
 
-use crate::StoreError;
+use crate::error::StoreError;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use curricula_domain::TenantId;

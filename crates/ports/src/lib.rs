@@ -9,6 +9,7 @@ pub mod blob_contract;
 #[cfg(feature = "contract-tests")]
 pub mod contract;
 pub mod curriculum;
+pub mod error;
 pub mod idempotency;
 #[cfg(feature = "contract-tests")]
 pub mod idempotency_contract;
@@ -19,11 +20,9 @@ pub mod repo;
 pub use audit::*;
 pub use blob::*;
 pub use curriculum::*;
+pub use error::*;
 pub use idempotency::*;
 pub use repo::*;
-
-/// A boxed error from an adapter, kept as the `source` of a port error.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// The source of the current time, so that use cases are testable.
 pub trait Clock: Send + Sync {

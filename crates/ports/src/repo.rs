@@ -1,7 +1,7 @@
 //! Repository ports: the tenant directory (tenants, keys, users, organisations, languages) and
 //! the activity repository (activities, language versions, their placement in curricula).
 
-use crate::BoxError;
+use crate::error::StoreError;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use curricula_domain::{
@@ -9,18 +9,6 @@ use curricula_domain::{
     Origin, PackageRevision, Placement, ScormContent, Tenant, TenantId, UserId, curriculum::CurriculumRecord,
 };
 use std::fmt;
-
-/// A storage failure that is not the caller's fault.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The database cannot be reached right now (connection refused, pool timeout); retrying
-    /// later may succeed.
-    #[error("the database is unavailable")]
-    Unavailable(#[source] BoxError),
-    /// Any other failure of the database or of the data in it.
-    #[error("the database failed")]
-    Backend(#[source] BoxError),
-}
 
 /// The hex SHA-256 of an API key: the only form a key is ever stored or looked up in.
 #[derive(Clone, PartialEq, Eq, Hash)]

@@ -1,9 +1,40 @@
-//! The zip itself: rules R1–R3 on the central directory, and bounded reads of single entries.
+//! The zip itself: its limits, rules R1–R3 on the central directory, and bounded reads of single
+//! entries.
 
-use crate::{FileEntry, Limits, MAX_XML_BYTES, Refusal, RefusalKind};
+use crate::entry::{FileEntry, Verified, content_type, open_error, read_refusal, unsafe_path_reason};
+use crate::refusal::{Refusal, RefusalKind};
+use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::io::{Read, Seek};
 use zip::ZipArchive;
+
+/// Safety limits for one package; the defaults are the service's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Limits {
+    /// Most entries (files and folders) a zip may hold.
+    pub max_entries: usize,
+    /// Largest declared total of uncompressed file sizes.
+    pub max_total_uncompressed_bytes: u64,
+    /// Entries at least this large are checked for an absurd compression ratio.
+    pub bomb_min_entry_bytes: u64,
+    /// Largest uncompressed/compressed ratio for such entries.
+    pub bomb_max_ratio: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_entries: 10_000,
+            max_total_uncompressed_bytes: 2 * 1024 * 1024 * 1024,
+            bomb_min_entry_bytes: 1024 * 1024,
+            bomb_max_ratio: 200,
+        }
+    }
+}
+
+/// Largest manifest or metadata file read into memory.
+pub const MAX_XML_BYTES: u64 = 16 * 1024 * 1024;
 
 /// An opened package whose directory passed the path and limit checks.
 pub(crate) struct Archive<R> {
@@ -12,24 +43,6 @@ pub(crate) struct Archive<R> {
     pub files: Vec<FileEntry>,
     /// Their paths, for lookups.
     pub paths: HashSet<String>,
-}
-
-/// R2: a path that could escape the folder it is extracted into.
-pub(crate) fn unsafe_path_reason(name: &str) -> Option<&'static str> {
-    let bytes = name.as_bytes();
-    if name.contains('\0') {
-        Some("holds a NUL byte")
-    } else if name.contains('\\') {
-        Some("holds a backslash")
-    } else if name.starts_with('/') {
-        Some("is absolute")
-    } else if bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' {
-        Some("starts with a drive letter")
-    } else if name.split('/').any(|segment| segment == "..") {
-        Some("has a .. segment")
-    } else {
-        None
-    }
 }
 
 const S_IFMT: u32 = 0o170_000;
@@ -146,24 +159,12 @@ impl<R: Read + Seek> Archive<R> {
                 ),
             ));
         }
-        let entry = self
-            .zip
-            .by_index(file.index)
-            .map_err(|e| crate::extract::open_error(&file.path, e))?;
+        let entry = self.zip.by_index(file.index).map_err(|e| open_error(&file.path, e))?;
         let mut out = Vec::with_capacity(file.size as usize);
-        let mut verified = crate::extract::Verified::new(entry, file);
+        let mut verified = Verified::new(entry, file);
         match verified.read_to_end(&mut out) {
             Ok(_) => Ok(out),
-            Err(e) => Err(verified
-                .refusal()
-                .unwrap_or_else(|| crate::extract::read_refusal(&file.path, &e))),
+            Err(e) => Err(verified.refusal().unwrap_or_else(|| read_refusal(&file.path, &e))),
         }
     }
-}
-
-/// A content type for `path` from its extension.
-pub(crate) fn content_type(path: &str) -> &'static str {
-    mime_guess::from_path(path)
-        .first_raw()
-        .unwrap_or("application/octet-stream")
 }

@@ -1,7 +1,9 @@
 //! Parallel, bounded extraction: every file is decompressed by one of several workers and
 //! handed to an [`EntrySink`] through a reader that stops at the declared size.
 
-use crate::{FileEntry, Inspection, Refusal, RefusalKind};
+use crate::entry::{FileEntry, Verified, open_error, read_refusal, unsafe_path_reason};
+use crate::inspection::Inspection;
+use crate::refusal::Refusal;
 use std::io::{self, Read, Seek};
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -41,7 +43,7 @@ impl DirSink {
 impl EntrySink for DirSink {
     fn store(&self, file: &FileEntry, contents: &mut dyn Read) -> io::Result<()> {
         // Paths were checked by `inspect`; check again so the sink is safe on its own.
-        if crate::archive::unsafe_path_reason(&file.path).is_some() {
+        if unsafe_path_reason(&file.path).is_some() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("unsafe path {:?}", file.path),
@@ -177,84 +179,4 @@ where
         return Err(e);
     }
     Ok(stats.into_inner().unwrap_or_else(|p| p.into_inner()))
-}
-
-/// The refusal for an entry the zip reader cannot open.
-pub(crate) fn open_error(path: &str, e: zip::result::ZipError) -> Refusal {
-    match e {
-        zip::result::ZipError::UnsupportedArchive(what) => Refusal::new(
-            RefusalKind::UnsupportedZip,
-            format!("entry {path:?} uses an unsupported feature: {what}"),
-        ),
-        other => Refusal::new(RefusalKind::ZipBomb, format!("entry {path:?} cannot be read ({other})")),
-    }
-}
-
-/// The refusal for a read error that [`Verified`] did not classify.
-pub(crate) fn read_refusal(path: &str, e: &io::Error) -> Refusal {
-    Refusal::new(
-        RefusalKind::ZipBomb,
-        format!("entry {path:?} cannot be decompressed ({e})"),
-    )
-}
-
-/// A reader over one entry that yields at most its declared size and fails when the real
-/// bytes differ from the header (more, fewer, bad CRC, bad data). Bytes beyond the declared
-/// size never reach the caller.
-pub(crate) struct Verified<'f, R> {
-    inner: R,
-    file: &'f FileEntry,
-    produced: u64,
-    failure: Option<String>,
-}
-
-impl<'f, R: Read> Verified<'f, R> {
-    pub(crate) fn new(inner: R, file: &'f FileEntry) -> Self {
-        Self {
-            inner,
-            file,
-            produced: 0,
-            failure: None,
-        }
-    }
-
-    /// The refusal, when the entry turned out hostile or broken.
-    pub(crate) fn refusal(&self) -> Option<Refusal> {
-        self.failure
-            .as_ref()
-            .map(|why| Refusal::new(RefusalKind::ZipBomb, format!("entry {:?} {why}", self.file.path)))
-    }
-
-    fn fail(&mut self, why: String) -> io::Error {
-        let error = io::Error::new(io::ErrorKind::InvalidData, why.clone());
-        self.failure.get_or_insert(why);
-        error
-    }
-}
-
-impl<R: Read> Read for Verified<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if let Some(why) = &self.failure {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, why.clone()));
-        }
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        let declared = self.file.size;
-        match self.inner.read(buf) {
-            Ok(0) if self.produced < declared => {
-                Err(self.fail(format!("ends after {} of its declared {declared} bytes", self.produced)))
-            }
-            Ok(0) => Ok(0),
-            Ok(n) => {
-                self.produced += n as u64;
-                if self.produced > declared {
-                    return Err(self.fail(format!("produces more than its declared {declared} bytes")));
-                }
-                Ok(n)
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
-            Err(e) => Err(self.fail(format!("does not match its header ({e})"))),
-        }
-    }
 }

@@ -2,11 +2,12 @@
 //! organisation and item launch, with which URL, scores, counts and description.
 
 use crate::archive::Archive;
+use crate::entry::FileEntry;
 use crate::href;
+use crate::inspection::{Inspection, Item};
+use crate::refusal::{Refusal, RefusalKind};
 use crate::xml::{self, attr, child, collapse, collapsed_text, is_adlcp, is_cp, is_imsss};
-use crate::{FileEntry, Inspection, Refusal, RefusalKind};
 use roxmltree::{Document, Node};
-use serde::Serialize;
 use std::collections::HashMap;
 use std::io::{Read, Seek};
 
@@ -18,25 +19,6 @@ const MAX_MISSING_WARNINGS: usize = 20;
 /// tree can be read back at (serde_json refuses more than 128 nested arrays and objects; each
 /// item level is two).
 pub const MAX_ITEM_DEPTH: usize = 32;
-
-/// One item of the default organisation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Item {
-    /// `identifier`.
-    pub identifier: String,
-    /// Its title.
-    pub title: Option<String>,
-    /// The resource it launches, if any.
-    pub resource: Option<String>,
-    /// The resolved launch URL of that resource, with the item's parameters.
-    pub href: Option<String>,
-    /// `sco` or `asset` (as the resource declares it, lower-cased).
-    pub scorm_type: Option<String>,
-    /// Whether it is shown (`isvisible`, default true).
-    pub visible: bool,
-    /// Nested items.
-    pub children: Vec<Item>,
-}
 
 /// A resource of the manifest.
 struct Resource<'a, 'i> {

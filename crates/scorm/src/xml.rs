@@ -1,6 +1,6 @@
 //! Decoding (R5) and safe parsing of XML files from the package, and namespace-aware lookups.
 
-use crate::{Refusal, RefusalKind};
+use crate::refusal::{Refusal, RefusalKind};
 use roxmltree::{Document, Node, ParsingOptions};
 
 /// IMS Content Packaging namespaces (SCORM 1.2, SCORM 2004 / CP 1.1, CP 1.2).

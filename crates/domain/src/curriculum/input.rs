@@ -1,7 +1,8 @@
 //! What a v2 request asks to set: every attribute absent, null, or a value, read the way a
 //! Rails application reads parameters (numbers and booleans may arrive as strings).
 
-use super::{ControlMode, CurriculumError, CurriculumErrors, InitialView};
+use super::error::{CurriculumError, CurriculumErrors};
+use super::record::{ControlMode, InitialView};
 use crate::activity::MAX_NAME_CHARS;
 use crate::ids::{ActivityId, RecordId, TenantId};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};

@@ -2,7 +2,9 @@
 //! refused operation changes nothing, the diff replays, and loading round-trips.
 
 use super::*;
-use chrono::TimeZone;
+use crate::activity::ActivityKind;
+use crate::ids::{ActivityId, RecordId, TenantId};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 

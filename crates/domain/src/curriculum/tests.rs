@@ -1,7 +1,9 @@
 //! Unit tests of the curriculum rules.
 
 use super::*;
-use chrono::TimeZone;
+use crate::activity::ActivityKind;
+use crate::ids::{ActivityId, RecordId, TenantId};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde_json::json;
 
 const PATH: ActivityId = ActivityId(1);
