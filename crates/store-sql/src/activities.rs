@@ -79,7 +79,7 @@ impl ActivityRepository for Database {
             if new.kind == ActivityKind::Course {
                 let section = sql::paths::next_record_id(c).await?;
                 let curriculum = Curriculum::for_new_course(activity, new.tenant, section, new.now);
-                sql::paths::persist(c, activity, &[], &curriculum.records()).await?;
+                sql::paths::persist(c, new.tenant, activity, &[], &curriculum.records()).await?;
             }
             if let Some(parent) = parent {
                 let (loaded, _) = sql::paths::load(c, &paths, new.tenant, parent, false)
@@ -90,7 +90,7 @@ impl ActivityRepository for Database {
                 curriculum
                     .append_to_last_section(entry, activity, new.kind, new.name.as_str().to_owned(), new.now)
                     .map_err(corrupt)?;
-                sql::paths::persist(c, parent, &loaded.records, &curriculum.records()).await?;
+                sql::paths::persist(c, new.tenant, parent, &loaded.records, &curriculum.records()).await?;
             }
             sql::activities::set_external_id(c, new.tenant, activity, new.external_id.as_deref()).await?;
             Ok::<_, TxError<CreateActivityError>>(activity)
@@ -128,13 +128,23 @@ impl ActivityRepository for Database {
     }
 
     async fn activity(&self, tenant: TenantId, id: ActivityId) -> Result<Option<Activity>, StoreError> {
-        run!(self, |c, sql| Ok(sql::activities::load(c, tenant, Some(id))
+        run!(self, |c, sql| Ok(sql::activities::load(c, tenant, Some(&[id.0]))
             .await?
             .pop()))
     }
 
     async fn activities(&self, tenant: TenantId) -> Result<Vec<Activity>, StoreError> {
         run!(self, |c, sql| sql::activities::load(c, tenant, None).await)
+    }
+
+    async fn list_activities(
+        &self,
+        tenant: TenantId,
+        filter: &ActivityFilter,
+        slice: Slice,
+    ) -> Result<Listed<Activity>, StoreError> {
+        let filter = filter.clone(); // owned: the body may run on another thread
+        run!(self, |c, sql| sql::lists::activities(c, tenant, &filter, slice).await)
     }
 
     async fn curriculum(&self, tenant: TenantId, id: ActivityId) -> Result<Option<Vec<CurriculumRecord>>, StoreError> {

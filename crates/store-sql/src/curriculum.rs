@@ -32,6 +32,16 @@ impl CurriculumRepository for Database {
         run!(self, |c, sql| sql::paths::records(c, tenant, curriculum).await)
     }
 
+    async fn list_records(
+        &self,
+        tenant: TenantId,
+        filter: &RecordFilter,
+        slice: Slice,
+    ) -> Result<Listed<CurriculumRecord>, StoreError> {
+        let filter = filter.clone(); // owned: the body may run on another thread
+        run!(self, |c, sql| sql::lists::records(c, tenant, &filter, slice).await)
+    }
+
     async fn change(
         &self,
         tenant: TenantId,
@@ -50,7 +60,7 @@ impl CurriculumRepository for Database {
             let new_id = sql::paths::next_record_id(c).await?;
             let touched = change(&mut path, new_id).map_err(|e| TxError::Refused(ChangeError::Refused(e)))?;
             let after = path.records();
-            let version = sql::paths::persist(c, curriculum, &before, &after).await?;
+            let version = sql::paths::persist(c, tenant, curriculum, &before, &after).await?;
             Ok((path, after, version, touched))
         })?;
         let touched = touched.and_then(|id| after.iter().find(|r| r.id == id).cloned());

@@ -11,9 +11,9 @@ use curricula_ports::CreateActivityError;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-/// The tenant's activities (only `only` when given), by id, with their language versions and
-/// organisations.
-pub(crate) async fn load(c: &mut Conn, tenant: TenantId, only: Option<ActivityId>) -> QueryResult<Vec<Activity>> {
+/// The tenant's activities (only those with the ids `only` when given), by id, with their
+/// language versions and organisations.
+pub(crate) async fn load(c: &mut Conn, tenant: TenantId, only: Option<&[i64]>) -> QueryResult<Vec<Activity>> {
     use activity_organisations as links;
     let mut rows = activities::table
         .filter(activities::tenant_id.eq(tenant.0))
@@ -31,10 +31,10 @@ pub(crate) async fn load(c: &mut Conn, tenant: TenantId, only: Option<ActivityId
         .order((links::activity_id, links::organisation_id))
         .select((links::activity_id, links::organisation_id))
         .into_boxed::<Db>();
-    if let Some(id) = only {
-        rows = rows.filter(activities::id.eq(id.0));
-        versions = versions.filter(language_versions::activity_id.eq(id.0));
-        organisations = organisations.filter(links::activity_id.eq(id.0));
+    if let Some(ids) = only {
+        rows = rows.filter(activities::id.eq_any(ids));
+        versions = versions.filter(language_versions::activity_id.eq_any(ids));
+        organisations = organisations.filter(links::activity_id.eq_any(ids));
     }
     let rows = rows.load(c).await?;
     rows::assemble(rows, versions.load(c).await?, organisations.load(c).await?)

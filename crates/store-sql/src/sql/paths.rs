@@ -65,11 +65,14 @@ pub(crate) async fn load(
 /// the new version.
 pub(crate) async fn persist(
     c: &mut Conn,
+    tenant: TenantId,
     curriculum: ActivityId,
     before: &[CurriculumRecord],
     after: &[CurriculumRecord],
 ) -> QueryResult<i64> {
     let plan = WritePlan::new(curriculum, before, after);
+    let added = plan.new_sections.len() + plan.new_entries.len();
+    let delta = i64::try_from(added).unwrap_or(i64::MAX) - i64::try_from(plan.deleted.len()).unwrap_or(i64::MAX);
     if !plan.deleted.is_empty() {
         diesel::delete(curriculum_bounds::table.filter(curriculum_bounds::id.eq_any(&plan.deleted)))
             .execute(c)
@@ -106,6 +109,13 @@ pub(crate) async fn persist(
     }
     if !plan.new_bounds.is_empty() {
         super::insert_all!(c, curriculum_bounds::table, plan.new_bounds)?;
+    }
+    if delta != 0 {
+        // The tenant's count, read by an unfiltered List (see `lists::records`).
+        diesel::update(tenants::table.find(tenant.0))
+            .set(tenants::curriculum_records.eq(tenants::curriculum_records + delta))
+            .execute(c)
+            .await?;
     }
     diesel::update(activities::table.find(curriculum.0))
         .set(activities::curriculum_version.eq(activities::curriculum_version + 1))
