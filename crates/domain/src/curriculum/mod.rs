@@ -14,7 +14,7 @@ mod proptests;
 mod tests;
 
 pub use error::{CorruptCurriculum, CurriculumError, CurriculumErrors};
-pub use input::{Orientation, Patch, RecordInput, parse_record_id};
+pub use input::{MAX_CODE_CHARS, MAX_DESCRIPTION_CHARS, Orientation, Patch, RecordInput};
 
 use crate::activity::{ActivityKind, MAX_NAME_CHARS};
 use crate::ids::{ActivityId, RecordId, TenantId};

@@ -1,15 +1,18 @@
 //! The Curriculum Activities API (v2): `/api/v2/curriculum_activities`, JSON records, errors as
 //! arrays of messages (422, 404), `api_key` in the query string or `Authorization: Bearer`.
 
-use crate::app::AppState;
-use actix_web::http::StatusCode;
-use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
+pub mod bodies;
+pub mod input;
+
+use crate::http::error::{ApiError, V2Busy, V2Failures, V2NotFound, V2Refused, V2TooLarge};
+use crate::http::params::{path_id, read};
+use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use bodies::CurriculumActivity;
 use curricula_domain::curriculum::CurriculumRecord;
 use curricula_domain::{Activity, ActivityId, Organisations, PackageRevision, RecordId, ScormContent};
-use curricula_params::{self as params, ParamsError};
-use curricula_ports::{AuditEvent, StoreError};
-use curricula_service::{Actor, Caller, V2Error};
+use curricula_ports::AuditEvent;
+use curricula_service::{Actor, Caller};
 use serde_json::{Map, Value, json};
 
 /// Largest v2 body accepted.
@@ -33,83 +36,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-/// A v2 failure as an HTTP response.
-#[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct ApiError(#[from] V2Error);
-
-impl From<ParamsError> for ApiError {
-    fn from(e: ParamsError) -> Self {
-        Self(V2Error::Unprocessable(vec![e.to_string()]))
-    }
-}
-
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        match &self.0 {
-            V2Error::Unauthorized => StatusCode::UNAUTHORIZED,
-            V2Error::NotFound(_) => StatusCode::NOT_FOUND,
-            V2Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            V2Error::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
-            V2Error::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let messages = match &self.0 {
-            V2Error::Unauthorized => vec!["invalid api_key".to_owned()],
-            V2Error::NotFound(m) => vec![m.clone()],
-            V2Error::Unprocessable(m) => m.clone(),
-            V2Error::Store(e) => {
-                crate::app::log_server_error(self);
-                crate::metrics::metrics().record_server_error(match e {
-                    StoreError::Unavailable(_) => "database_unavailable",
-                    StoreError::Backend(_) => "database",
-                });
-                vec![crate::app::server_error_message(matches!(
-                    e,
-                    StoreError::Unavailable(_)
-                ))]
-            }
-        };
-        HttpResponse::build(self.status_code()).json(messages)
-    }
-}
-
-/// The merged parameters of a request and its authenticated caller.
-pub(crate) async fn read(
-    req: &HttpRequest,
-    body: &[u8],
-    state: &AppState,
-) -> Result<(Map<String, Value>, Caller), ApiError> {
-    let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    let params = params::read(req.query_string(), content_type, body);
-    // Authenticate before reporting anything about the request itself.
-    let key = match &params {
-        Ok(p) => api_key(req, p)?,
-        // A malformed body must not hide the key in the query string.
-        Err(_) => match params::read(req.query_string(), None, b"") {
-            Ok(query) => api_key(req, &query)?,
-            // The query itself is refused: its plain `api_key`, if any, still says who asks,
-            // so that the refusal is a 422 for a caller and a 401 for anyone else.
-            Err(_) => {
-                let mut sent = params::plain_values(req.query_string(), "api_key");
-                sent.extend(bearer(req));
-                sent.sort();
-                sent.dedup();
-                match sent.as_slice() {
-                    [] => None,
-                    [key] => Some(key.clone()),
-                    _ => return Err(ApiError(V2Error::Unauthorized)),
-                }
-            }
-        },
-    };
-    let caller = state.curricula.authenticate(key.as_deref()).await?;
-    crate::telemetry::record_tenant(req, caller.tenant);
-    Ok((params?.values, caller))
-}
-/// Runs a write under the request's `Idempotency-Key`, if any (see [`crate::idempotency`]).
+/// Runs a write under the request's `Idempotency-Key`, if any (see [`crate::http::idempotency`]).
 async fn guarded(
     state: &AppState,
     req: &HttpRequest,
@@ -117,9 +44,9 @@ async fn guarded(
     caller: Caller,
     work: impl std::future::Future<Output = Result<HttpResponse, ApiError>>,
 ) -> HttpResponse {
-    let fingerprint = crate::idempotency::v2_fingerprint(req, params);
+    let fingerprint = crate::http::idempotency::v2_fingerprint(req, params);
     let work = async { work.await.unwrap_or_else(|e| e.error_response()) };
-    crate::idempotency::guard(state, req, crate::idempotency::Api::V2, caller, fingerprint, work).await
+    crate::http::idempotency::guard(state, req, crate::http::idempotency::Api::V2, caller, fingerprint, work).await
 }
 
 /// Who makes a v2 write, for the audit trail (v2 keys need not have an origin).
@@ -127,107 +54,20 @@ fn actor(req: &HttpRequest, caller: Caller) -> Actor {
     Actor {
         caller,
         origin: None,
-        request_id: crate::telemetry::request_id_of(req),
+        request_id: crate::http::telemetry::request_id_of(req),
     }
-}
-
-fn bearer(req: &HttpRequest) -> Option<String> {
-    let header = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = header.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
-}
-
-/// The one credential of a request: `api_key` from the parameters or a Bearer token.
-///
-/// An `api_key` sent as an array or a hash (`api_key[]=…`, `api_key[0]=…`), sent twice with
-/// different values, or beside a different Bearer token is refused (401) rather than guessed at.
-fn api_key(req: &HttpRequest, params: &params::Params) -> Result<Option<String>, ApiError> {
-    let unauthorized = || ApiError(V2Error::Unauthorized);
-    if params.repeated.iter().any(|name| name == "api_key") {
-        return Err(unauthorized());
-    }
-    let from_params = match params.values.get("api_key") {
-        Some(Value::String(key)) => Some(key.clone()),
-        Some(_) => return Err(unauthorized()),
-        None => None,
-    };
-    match (from_params, bearer(req)) {
-        (Some(a), Some(b)) if a != b => Err(unauthorized()),
-        (Some(key), _) | (None, Some(key)) => Ok(Some(key)),
-        (None, None) => Ok(None),
-    }
-}
-
-/// A positive id written as plain digits (`+1`, ` 1` and `01x` name nothing).
-pub(crate) fn path_id(raw: &str) -> Option<i64> {
-    if raw.is_empty() || raw.len() > 18 || !raw.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    raw.parse::<i64>().ok().filter(|id| *id > 0)
 }
 
 fn record_id(raw: &str) -> Result<RecordId, ApiError> {
     path_id(raw)
         .map(RecordId)
-        .ok_or_else(|| ApiError(V2Error::NotFound(format!("curriculum activity {raw} not found"))))
+        .ok_or_else(|| ApiError::NotFound(format!("curriculum activity {raw} not found")))
 }
 
-/// The `curriculum_activity` hash; other top-level keys must be known.
-fn attributes(params: &Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
-    let mut problems = Vec::new();
-    for key in params.keys() {
-        if !matches!(key.as_str(), "api_key" | "curriculum_activity" | "id" | "format") {
-            problems.push(format!(
-                "{key} is not a known parameter; attributes go in curriculum_activity"
-            ));
-        }
-    }
-    let attributes = match params.get("curriculum_activity") {
-        Some(Value::Object(map)) => map.clone(),
-        Some(_) => {
-            problems.push("curriculum_activity must be a hash of attributes".into());
-            Map::new()
-        }
-        None => {
-            problems.push("curriculum_activity is required".into());
-            Map::new()
-        }
-    };
-    if problems.is_empty() {
-        Ok(attributes)
-    } else {
-        Err(ApiError(V2Error::Unprocessable(problems)))
-    }
-}
-
-/// A curriculum record as the v2 API shows it.
+/// A curriculum record as the v2 API shows it (a [`CurriculumActivity`], keys in the order
+/// the API has always written them: alphabetical).
 pub fn record_json(r: &CurriculumRecord) -> Value {
-    json!({
-        "id": r.id,
-        "name": r.name,
-        "parent_id": r.parent_id,
-        "lft": r.lft,
-        "rgt": r.rgt,
-        "curriculum_id": r.curriculum_id,
-        "course_id": r.course_id,
-        "account_id": r.account_id,
-        "updated_by": r.updated_by,
-        "updated_on": r.updated_on.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-        "due_days": r.due_days,
-        "weight": r.weight,
-        "exempt_if_mastered": r.exempt_if_mastered,
-        "description": r.description,
-        "lock_until": r.lock_until.map(|d| d.format("%Y-%m-%d").to_string()),
-        "code": r.code,
-        "initial_view": r.initial_view,
-        "required_for_specified_control_mode": r.required_for_specified_control_mode,
-        "skip_interstitial_page": r.skip_interstitial_page,
-        "sequence_attributes": {
-            "control_mode": r.control_mode,
-            "completions_min": r.completions_min,
-            "attempts_max": r.attempts_max,
-        },
-    })
+    crate::http::sorted(&CurriculumActivity::from(r))
 }
 
 /// List: the records of the tenant, 50 per page, or every record of one path.
@@ -238,12 +78,9 @@ pub fn record_json(r: &CurriculumRecord) -> Value {
     security(("api_key" = []), ("bearer" = [])),
     params(("page" = Option<i64>, Query, minimum = 1, description = "Page number (50 per page); ignored with `curriculum_activity[curriculum_id]`"), ("curriculum_activity[id]" = Option<String>, Query, description = "Exact match"), ("curriculum_activity[name]" = Option<String>, Query, description = "Exact match"), ("curriculum_activity[parent_id]" = Option<String>, Query, description = "Exact match"), ("curriculum_activity[lft]" = Option<String>, Query, description = "Exact match"), ("curriculum_activity[rgt]" = Option<String>, Query, description = "Exact match"), ("curriculum_activity[curriculum_id]" = Option<String>, Query, description = "Only the records of this path (no pagination)"), ("curriculum_activity[course_id]" = Option<String>, Query, description = "Exact match"), ("curriculum_activity[updated_by]" = Option<String>, Query, description = "Exact match"), ("curriculum_activity[updated_on]" = Option<String>, Query, description = "`YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS`, or a range `a,b`"), ("curriculum_activity[lock_until]" = Option<String>, Query, description = "`YYYY-MM-DD`, or a range `a,b`; empty = none"), ("curriculum_activity[initial_view]" = Option<String>, Query, description = "Exact match"), ("course[id]" = Option<String>, Query, description = "Filter on the path itself"), ("course[name]" = Option<String>, Query, description = "Filter on the path itself"), ("course[kind]" = Option<String>, Query, description = "Filter on the path itself"), ("course[in_catalog]" = Option<String>, Query, description = "Filter on the path itself"), ("course[parent_id]" = Option<String>, Query, description = "Filter on the path itself")),
     responses(
-        (status = 200, description = "The records, ordered by path then `lft`", body = Vec<crate::openapi::CurriculumActivity>,
+        (status = 200, description = "The records, ordered by path then `lft`", body = Vec<crate::api::v2::bodies::CurriculumActivity>,
             headers(("X-Total-Count" = i64, description = "Records matching over all pages"), ("Link" = String, description = "RFC 8288 page links"))),
-        (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
-        (status = 422, description = "Refused: each message names the parameter or attribute", body = crate::openapi::V2Errors),
-        (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
-        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::V2Errors),
+        V2Failures, V2Refused,
     )
 )]
 async fn list(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
@@ -266,7 +103,7 @@ fn links(req: &HttpRequest, page: usize, last: usize) -> String {
         .split('&')
         .filter(|p| {
             let name = p.split('=').next().unwrap_or_default();
-            !p.is_empty() && name != "page" && !crate::telemetry::is_secret_name(name)
+            !p.is_empty() && name != "page" && !crate::http::telemetry::is_secret_name(name)
         })
         .collect();
     let url = |n: usize| {
@@ -291,24 +128,17 @@ fn links(req: &HttpRequest, page: usize, last: usize) -> String {
     post, path = "/api/v2/curriculum_activities", tag = "Curriculum Activities API", operation_id = "create_curriculum_activity",
     security(("api_key" = []), ("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md")),
-    request_body(description = "JSON, or form-encoded with Rails-style keys (`curriculum_activity[name]`); query parameters are merged in", content = crate::openapi::CurriculumActivityBody, content_type = "application/json"),
+    request_body(description = "JSON, or form-encoded with Rails-style keys (`curriculum_activity[name]`); query parameters are merged in", content = crate::api::v2::bodies::CurriculumActivityBody, content_type = "application/json"),
     responses(
-        (status = 200, description = "The created record", body = crate::openapi::CurriculumActivity),
-        (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
-        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::openapi::V2Errors),
-        (status = 422, description = "Refused: each message names the parameter or attribute", body = crate::openapi::V2Errors),
-        (status = 413, description = "The body is larger than 256 KiB", body = crate::openapi::V2Errors),
-        (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
-        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::V2Errors),
+        (status = 200, description = "The created record", body = crate::api::v2::bodies::CurriculumActivity),
+        V2Failures, V2Busy, V2Refused, V2TooLarge,
     )
 )]
 async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let (params, caller) = read(&req, &body, &state).await?;
     let work = async {
-        let record = state
-            .curricula
-            .create(&actor(&req, caller), &attributes(&params)?)
-            .await?;
+        let input = input::record(&params)?;
+        let record = state.curricula.create(&actor(&req, caller), input).await?;
         Ok(HttpResponse::Ok().json(record_json(&record)))
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
@@ -321,16 +151,10 @@ async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) 
     method(put, patch), path = "/api/v2/curriculum_activities/{id}", tag = "Curriculum Activities API", operation_id = "update_curriculum_activity",
     security(("api_key" = []), ("bearer" = [])),
     params(("id" = i64, Path, description = "The CurriculumActivity record id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md")),
-    request_body(description = "JSON, or form-encoded with Rails-style keys (`curriculum_activity[name]`); query parameters are merged in", content = crate::openapi::CurriculumActivityBody, content_type = "application/json"),
+    request_body(description = "JSON, or form-encoded with Rails-style keys (`curriculum_activity[name]`); query parameters are merged in", content = crate::api::v2::bodies::CurriculumActivityBody, content_type = "application/json"),
     responses(
-        (status = 200, description = "The updated record", body = crate::openapi::CurriculumActivity),
-        (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
-        (status = 404, description = "The id in the path is not a record of the tenant", body = crate::openapi::V2Errors),
-        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::openapi::V2Errors),
-        (status = 422, description = "Refused: each message names the parameter or attribute", body = crate::openapi::V2Errors),
-        (status = 413, description = "The body is larger than 256 KiB", body = crate::openapi::V2Errors),
-        (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
-        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::V2Errors),
+        (status = 200, description = "The updated record", body = crate::api::v2::bodies::CurriculumActivity),
+        V2Failures, V2NotFound, V2Busy, V2Refused, V2TooLarge,
     )
 )]
 async fn update(
@@ -342,10 +166,8 @@ async fn update(
     let (params, caller) = read(&req, &body, &state).await?;
     let work = async {
         let id = record_id(&path)?;
-        let record = state
-            .curricula
-            .update(&actor(&req, caller), id, &attributes(&params)?)
-            .await?;
+        let input = input::record(&params)?;
+        let record = state.curricula.update(&actor(&req, caller), id, input).await?;
         Ok(HttpResponse::Ok().json(record_json(&record)))
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
@@ -356,16 +178,10 @@ async fn update(
     method(put, patch), path = "/api/v2/curriculum_activities/{id}/update_position", tag = "Curriculum Activities API", operation_id = "update_curriculum_activity_position",
     security(("api_key" = []), ("bearer" = [])),
     params(("id" = i64, Path, description = "The CurriculumActivity record id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md")),
-    request_body(description = "JSON (bare keys accepted, as in the API text's example) or form-encoded", content = crate::openapi::UpdatePositionBody, content_type = "application/json"),
+    request_body(description = "JSON (bare keys accepted, as in the API text's example) or form-encoded", content = crate::api::v2::bodies::UpdatePositionBody, content_type = "application/json"),
     responses(
         (status = 200, description = "Moved; empty body"),
-        (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
-        (status = 404, description = "The id in the path is not a record of the tenant", body = crate::openapi::V2Errors),
-        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::openapi::V2Errors),
-        (status = 422, description = "Refused: each message names the parameter or attribute", body = crate::openapi::V2Errors),
-        (status = 413, description = "The body is larger than 256 KiB", body = crate::openapi::V2Errors),
-        (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
-        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::V2Errors),
+        V2Failures, V2NotFound, V2Busy, V2Refused, V2TooLarge,
     )
 )]
 async fn update_position(
@@ -377,9 +193,10 @@ async fn update_position(
     let (params, caller) = read(&req, &body, &state).await?;
     let work = async {
         let id = record_id(&path)?;
+        let (target, orientation) = input::position(&params)?;
         state
             .curricula
-            .update_position(&actor(&req, caller), id, &params)
+            .update_position(&actor(&req, caller), id, target, orientation)
             .await?;
         Ok(HttpResponse::Ok().finish())
     };
@@ -393,12 +210,7 @@ async fn update_position(
     params(("id" = i64, Path, description = "The CurriculumActivity record id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md")),
     responses(
         (status = 200, description = "Destroyed; empty body"),
-        (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
-        (status = 404, description = "The id in the path is not a record of the tenant", body = crate::openapi::V2Errors),
-        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::openapi::V2Errors),
-        (status = 422, description = "Refused: each message names the parameter or attribute", body = crate::openapi::V2Errors),
-        (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
-        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::V2Errors),
+        V2Failures, V2NotFound, V2Busy, V2Refused,
     )
 )]
 async fn destroy(
@@ -502,12 +314,9 @@ pub fn activity_json(a: &Activity, revisions: Option<&[PackageRevision]>) -> Val
     security(("api_key" = []), ("bearer" = [])),
     params(("page" = Option<i64>, Query, minimum = 1, description = "Page number (50 per page)"), ("activity[id]" = Option<String>, Query, description = "Exact match"), ("activity[name]" = Option<String>, Query, description = "Exact match"), ("activity[kind]" = Option<String>, Query, description = "Exact match"), ("activity[in_catalog]" = Option<String>, Query, description = "Exact match"), ("activity[parent_id]" = Option<String>, Query, description = "Exact match")),
     responses(
-        (status = 200, description = "The activities", body = Vec<crate::openapi::ActivityRecord>,
+        (status = 200, description = "The activities", body = Vec<crate::api::v2::bodies::ActivityRecord>,
             headers(("X-Total-Count" = i64, description = "Activities matching over all pages"), ("Link" = String, description = "RFC 8288 page links"))),
-        (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
-        (status = 422, description = "Refused: each message names the parameter or attribute", body = crate::openapi::V2Errors),
-        (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
-        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::V2Errors),
+        V2Failures, V2Refused,
     )
 )]
 async fn list_activities(
@@ -531,12 +340,9 @@ async fn list_activities(
     security(("api_key" = []), ("bearer" = [])),
     params(("id" = i64, Path, description = "The activity id")),
     responses(
-        (status = 200, description = "The activity", body = crate::openapi::ActivityRecord),
-        (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
-        (status = 404, description = "The id in the path is not a record of the tenant", body = crate::openapi::V2Errors),
-        (status = 422, description = "Refused: a malformed query or body", body = crate::openapi::V2Errors),
-        (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
-        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::V2Errors),
+        (status = 200, description = "The activity", body = crate::api::v2::bodies::ActivityRecord),
+        (status = 422, description = "Refused: a malformed query or body", body = crate::http::error::V2Errors),
+        V2Failures, V2NotFound,
     )
 )]
 async fn show_activity(
@@ -548,7 +354,7 @@ async fn show_activity(
     let (_, caller) = read(&req, &body, &state).await?;
     let id = path_id(&path)
         .map(ActivityId)
-        .ok_or_else(|| ApiError(V2Error::NotFound(format!("activity {path} not found"))))?;
+        .ok_or_else(|| ApiError::NotFound(format!("activity {path} not found")))?;
     let activity = state.activities.get(caller, id).await?;
     let revisions = state.activities.revisions(caller, id).await?;
     Ok(HttpResponse::Ok().json(activity_json(&activity, Some(&revisions))))
@@ -575,12 +381,10 @@ fn audit_json(e: &AuditEvent) -> Value {
     security(("api_key" = []), ("bearer" = [])),
     params(("page" = Option<i64>, Query, minimum = 1, description = "Page number (50 per page)"), ("audit_event[created_at]" = Option<String>, Query, description = "`YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS`, or a range `a,b` (inclusive)"), ("audit_event[action]" = Option<String>, Query, description = "One of `activity.create`, `language_version.create`, `package.replace`, `package.rollback`, `curriculum_activity.create`, `curriculum_activity.update`, `curriculum_activity.update_position`, `curriculum_activity.destroy`"), ("audit_event[activity_id]" = Option<String>, Query, description = "Events about this activity"), ("audit_event[curriculum_activity_id]" = Option<String>, Query, description = "Events about this curriculum record"), ("audit_event[api_key_id]" = Option<String>, Query, description = "Events made with this key")),
     responses(
-        (status = 200, description = "The events, newest first", body = Vec<crate::openapi::AuditEventRecord>,
+        (status = 200, description = "The events, newest first", body = Vec<crate::api::v2::bodies::AuditEventRecord>,
             headers(("X-Total-Count" = i64, description = "Events matching over all pages"), ("Link" = String, description = "RFC 8288 page links"))),
-        (status = 401, description = "Missing or unknown key: `[\"invalid api_key\"]`", body = crate::openapi::V2Errors),
-        (status = 422, description = "Refused: each message names the parameter or filter", body = crate::openapi::V2Errors),
-        (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
-        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::V2Errors),
+        (status = 422, description = "Refused: each message names the parameter or filter", body = crate::http::error::V2Errors),
+        V2Failures,
     )
 )]
 async fn list_audit_events(
@@ -601,14 +405,17 @@ async fn list_audit_events(
 
 /// The OpenAPI description of these routes.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(
-    list,
-    create,
-    update,
-    update_position,
-    destroy,
-    list_activities,
-    show_activity,
-    list_audit_events
-))]
+#[openapi(
+    components(schemas(crate::http::error::V2Errors)),
+    paths(
+        list,
+        create,
+        update,
+        update_position,
+        destroy,
+        list_activities,
+        show_activity,
+        list_audit_events
+    )
+)]
 pub struct ApiDoc;
