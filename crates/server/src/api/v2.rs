@@ -8,12 +8,12 @@ use crate::http::error::{ApiError, V2Busy, V2Failures, V2NotFound, V2Refused, V2
 use crate::http::params::{path_id, read};
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
-use bodies::CurriculumActivity;
+use bodies::{ActivityRecord, AuditEventRecord, CurriculumActivity};
 use curricula_domain::curriculum::CurriculumRecord;
-use curricula_domain::{Activity, ActivityId, Organisations, PackageRevision, RecordId, ScormContent};
+use curricula_domain::{Activity, ActivityId, PackageRevision, RecordId};
 use curricula_ports::AuditEvent;
 use curricula_service::{Actor, Caller};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 /// Largest v2 body accepted.
 const MAX_BODY: usize = 256 * 1024;
@@ -228,84 +228,10 @@ async fn destroy(
     Ok(guarded(&state, &req, &params, caller, work).await)
 }
 
-fn timestamp(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
-}
-
-/// What the manifest of a package gave, as the read API shows it.
-fn scorm_json(s: &ScormContent) -> Value {
-    json!({
-        "scorm_version": s.scorm_version,
-        "title": s.title,
-        "description": s.description,
-        "launch_href": s.launch_href,
-        "mastery_score": s.mastery_score,
-        "completion_threshold": s.completion_threshold,
-        "file_count": s.file_count,
-        "total_bytes": s.total_bytes,
-        "package_sha256": s.package_sha256,
-        "items": s.items,
-    })
-}
-
-/// A kept package revision: its manifest summary without the item tree.
-fn revision_json(r: &PackageRevision, current: Option<u32>) -> Value {
-    json!({
-        "revision": r.number,
-        "current": current == Some(r.number),
-        "uploaded_at": timestamp(&r.uploaded_at),
-        "api_key_id": r.api_key,
-        "package_sha256": r.content.package_sha256,
-        "scorm_version": r.content.scorm_version,
-        "title": r.content.title,
-        "launch_href": r.content.launch_href,
-        "file_count": r.content.file_count,
-        "total_bytes": r.content.total_bytes,
-    })
-}
-
-/// An activity as the v2 read API shows it; with `revisions` (the single-activity read),
-/// each language version lists the package revisions it keeps.
+/// An activity as the v2 read API shows it (an [`ActivityRecord`]); with `revisions` (the
+/// single-activity read), each language version lists the package revisions it keeps.
 pub fn activity_json(a: &Activity, revisions: Option<&[PackageRevision]>) -> Value {
-    let versions: Vec<Value> = a
-        .versions
-        .iter()
-        .map(|v| {
-            let mut version = json!({
-                "id": v.id,
-                "language": v.language,
-                "title": v.title,
-                "created_at": timestamp(&v.created_at),
-                "revision": v.revision,
-                "scorm": v.scorm.as_ref().map(scorm_json),
-            });
-            if let Some(revisions) = revisions
-                && v.scorm.is_some()
-            {
-                version["revisions"] = revisions
-                    .iter()
-                    .filter(|r| r.language == v.language)
-                    .map(|r| revision_json(r, v.revision))
-                    .collect();
-            }
-            version
-        })
-        .collect();
-    json!({
-        "id": a.id,
-        "kind": a.kind,
-        "name": a.name,
-        "owner_id": a.owner,
-        "organisation_ids": match &a.organisations {
-            Organisations::All => Value::Null,
-            Organisations::Only(ids) => json!(ids),
-        },
-        "parent_id": a.parent,
-        "in_catalog": a.in_catalog,
-        "created_at": timestamp(&a.created_at),
-        "updated_at": timestamp(&a.updated_at),
-        "language_versions": versions,
-    })
+    crate::http::sorted(&ActivityRecord::new(a, revisions))
 }
 
 /// The tenant's activities with their language versions, 50 per page.
@@ -360,19 +286,9 @@ async fn show_activity(
     Ok(HttpResponse::Ok().json(activity_json(&activity, Some(&revisions))))
 }
 
-/// An audit event as the v2 API shows it.
+/// An audit event as the v2 API shows it (an [`AuditEventRecord`]).
 fn audit_json(e: &AuditEvent) -> Value {
-    json!({
-        "id": e.id,
-        "created_at": timestamp(&e.at),
-        "action": e.action,
-        "api_key_id": e.api_key,
-        "origin": e.origin,
-        "activity_id": e.activity,
-        "curriculum_activity_id": e.record,
-        "changes": e.changes,
-        "request_id": e.request_id,
-    })
+    crate::http::sorted(&AuditEventRecord::from(e))
 }
 
 /// The audit trail of the tenant: one event per successful write of either API, newest first, 50 per page.

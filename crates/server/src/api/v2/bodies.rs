@@ -1,6 +1,9 @@
 //! The v2 bodies: what the handlers serialise is what the OpenAPI document describes.
 
+use crate::api::upload::schema::ActivityType;
 use curricula_domain::curriculum::{self, CurriculumRecord};
+use curricula_domain::{Activity, ActivityKind, Organisations, PackageRevision, ScormContent};
+use curricula_ports::AuditEvent;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -157,8 +160,8 @@ pub struct UpdatePositionBody {
 /// The SCORM details of a language version.
 #[derive(Serialize, ToSchema)]
 pub struct ScormDetails {
-    /// `1.2`, `2004 3rd Edition`, ...
-    pub scorm_version: String,
+    /// `1.2`, `2004 3rd Edition`, ... (null when the manifest does not say).
+    pub scorm_version: Option<String>,
     /// The manifest's title.
     pub title: Option<String>,
     /// The manifest's description.
@@ -177,7 +180,7 @@ pub struct ScormDetails {
     pub package_sha256: String,
     /// The default organisation's item tree.
     #[schema(value_type = Vec<Object>)]
-    pub items: Vec<Value>,
+    pub items: Value,
 }
 
 /// One language version of an activity.
@@ -196,6 +199,7 @@ pub struct LanguageVersion {
     /// SCORM activities: what the package declared.
     pub scorm: Option<ScormDetails>,
     /// `GET /api/v2/activities/{id}` only, SCORM activities: every revision kept, oldest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub revisions: Option<Vec<PackageRevisionRecord>>,
 }
 
@@ -254,7 +258,7 @@ pub struct ActivityRecord {
     /// The activity id (a course's id is its `curriculum_id`).
     pub id: i64,
     /// `scorm` or `course`.
-    pub kind: crate::api::upload::schema::ActivityType,
+    pub kind: ActivityType,
     /// Name (the first version's title).
     pub name: String,
     /// The owning user's id.
@@ -315,6 +319,106 @@ impl From<&CurriculumRecord> for CurriculumActivity {
                 completions_min: r.completions_min.map(i64::from),
                 attempts_max: r.attempts_max.map(i64::from),
             },
+        }
+    }
+}
+
+/// A count as the schema's integer (no count comes near `i64::MAX`).
+fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl From<&ScormContent> for ScormDetails {
+    fn from(s: &ScormContent) -> Self {
+        Self {
+            scorm_version: s.scorm_version.clone(),
+            title: s.title.clone(),
+            description: s.description.clone(),
+            launch_href: s.launch_href.clone(),
+            mastery_score: s.mastery_score,
+            completion_threshold: s.completion_threshold,
+            file_count: count(s.file_count),
+            total_bytes: count(s.total_bytes),
+            package_sha256: s.package_sha256.clone(),
+            items: s.items.clone(),
+        }
+    }
+}
+
+impl PackageRevisionRecord {
+    /// Revision `r`, `current` when it is the one launches serve.
+    pub fn new(r: &PackageRevision, current: Option<u32>) -> Self {
+        Self {
+            revision: r.number.into(),
+            current: current == Some(r.number),
+            uploaded_at: timestamp(&r.uploaded_at),
+            api_key_id: r.api_key.map(|k| k.0),
+            package_sha256: r.content.package_sha256.clone(),
+            scorm_version: r.content.scorm_version.clone(),
+            title: r.content.title.clone(),
+            launch_href: r.content.launch_href.clone(),
+            file_count: count(r.content.file_count),
+            total_bytes: count(r.content.total_bytes),
+        }
+    }
+}
+
+impl ActivityRecord {
+    /// Activity `a`; with `revisions` (the single-activity read), each SCORM language version
+    /// lists the package revisions it keeps.
+    pub fn new(a: &Activity, revisions: Option<&[PackageRevision]>) -> Self {
+        let language_versions = a
+            .versions
+            .iter()
+            .map(|v| LanguageVersion {
+                id: v.id.0,
+                language: v.language.as_str().to_owned(),
+                title: v.title.as_str().to_owned(),
+                created_at: timestamp(&v.created_at),
+                revision: v.revision.map(i64::from),
+                scorm: v.scorm.as_ref().map(ScormDetails::from),
+                revisions: revisions.filter(|_| v.scorm.is_some()).map(|revisions| {
+                    revisions
+                        .iter()
+                        .filter(|r| r.language == v.language)
+                        .map(|r| PackageRevisionRecord::new(r, v.revision))
+                        .collect()
+                }),
+            })
+            .collect();
+        Self {
+            id: a.id.0,
+            kind: match a.kind {
+                ActivityKind::Scorm => ActivityType::Scorm,
+                ActivityKind::Course => ActivityType::Course,
+            },
+            name: a.name.as_str().to_owned(),
+            owner_id: a.owner.0,
+            organisation_ids: match &a.organisations {
+                Organisations::All => None,
+                Organisations::Only(ids) => Some(ids.iter().map(|o| o.0).collect()),
+            },
+            parent_id: a.parent.map(|p| p.0),
+            in_catalog: a.in_catalog,
+            created_at: timestamp(&a.created_at),
+            updated_at: timestamp(&a.updated_at),
+            language_versions,
+        }
+    }
+}
+
+impl From<&AuditEvent> for AuditEventRecord {
+    fn from(e: &AuditEvent) -> Self {
+        Self {
+            id: e.id,
+            created_at: timestamp(&e.at),
+            action: e.action.clone(),
+            api_key_id: e.api_key.map(|k| k.0),
+            origin: e.origin.clone(),
+            activity_id: e.activity.map(|a| a.0),
+            curriculum_activity_id: e.record.map(|r| r.0),
+            changes: e.changes.clone(),
+            request_id: e.request_id.clone(),
         }
     }
 }
