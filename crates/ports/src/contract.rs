@@ -438,12 +438,12 @@ where
     assert_eq!(store.record(f.tenant, first).await.unwrap().as_ref(), after.last());
 
     // A second section; destroying the first takes its entries with it.
-    let input = curriculum::RecordInput::from_json(
-        serde_json::json!({ "curriculum_id": path.0, "name": "Second", "sequence_attributes": { "control_mode": "flow" } })
-            .as_object()
-            .unwrap(),
-    )
-    .unwrap();
+    let input = curriculum::RecordInput {
+        curriculum_id: curriculum::Patch::Value(path),
+        name: curriculum::Patch::Value("Second".to_owned()),
+        control_mode: curriculum::Patch::Value(curriculum::ControlMode::Flow),
+        ..curriculum::RecordInput::default()
+    };
     let section: CurriculumChange = Box::new(move |path, id| Ok(Some(path.create_section(id, &input, now())?.id)));
     let second = store.change(f.tenant, path, section).await.unwrap().map(|r| r.id);
     store

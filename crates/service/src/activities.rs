@@ -1,7 +1,8 @@
 //! The Activities read API: what partners uploaded, with language versions.
 
 use crate::auth::Caller;
-use crate::curriculum::{PAGE_SIZE, V2Error};
+use crate::query::PAGE_SIZE;
+use crate::v2_error::V2Error;
 use curricula_domain::{Activity, ActivityId, ActivityKind, PackageRevision};
 use curricula_ports::ActivityRepository;
 use serde_json::{Map, Value};
@@ -29,7 +30,7 @@ pub fn matches(activity: &Activity, key: &str, value: &str) -> bool {
         "id" => activity.id.to_string() == value,
         "name" => activity.name.as_str() == value,
         "kind" => activity.kind.as_str() == value,
-        "in_catalog" => crate::curriculum::parse_bool(value) == Some(activity.in_catalog),
+        "in_catalog" => crate::query::parse_bool(value) == Some(activity.in_catalog),
         "parent_id" => activity.parent.map(|p| p.to_string()).unwrap_or_default() == value,
         _ => false,
     }
@@ -41,9 +42,9 @@ pub(crate) fn check_filters(group: &str, filters: &[(String, String)], problems:
     for (key, value) in filters {
         let problem = match key.as_str() {
             "kind" if ActivityKind::parse(value.trim()).is_err() => Some("must be scorm or course".to_owned()),
-            "in_catalog" if crate::curriculum::parse_bool(value).is_none() => Some("must be true or false".to_owned()),
-            "id" => crate::curriculum::integer(value, false).err(),
-            "parent_id" => crate::curriculum::integer(value, true).err(),
+            "in_catalog" if crate::query::parse_bool(value).is_none() => Some("must be true or false".to_owned()),
+            "id" => crate::query::integer(value, false).err(),
+            "parent_id" => crate::query::integer(value, true).err(),
             _ => None,
         };
         if let Some(problem) = problem {
@@ -74,9 +75,9 @@ impl<A: ActivityRepository + ?Sized> ActivityQueries<A> {
                 problems.push(format!("{key} is not a known parameter"));
             }
         }
-        let filters = crate::curriculum::filters(params, "activity", &ACTIVITY_FILTERS, &mut problems);
+        let filters = crate::query::filters(params, "activity", &ACTIVITY_FILTERS, &mut problems);
         check_filters("activity", &filters, &mut problems);
-        let page = crate::curriculum::page(params, &mut problems);
+        let page = crate::query::page(params, &mut problems);
         if !problems.is_empty() {
             return Err(V2Error::Unprocessable(problems));
         }

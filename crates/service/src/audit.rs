@@ -7,7 +7,8 @@
 //! error (see docs/API.md, "Audit trail").
 
 use crate::auth::Caller;
-use crate::curriculum::{PAGE_SIZE, V2Error, filters, page, range};
+use crate::query::{PAGE_SIZE, filters, page, range};
+use crate::v2_error::V2Error;
 use curricula_domain::{ActivityId, ApiKeyId, RecordId};
 use curricula_ports::{AuditEvent, AuditFilter, AuditLog, AuditPage, Clock};
 use serde_json::{Map, Value};
