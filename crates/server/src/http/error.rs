@@ -183,3 +183,24 @@ pub struct V2Busy(pub V2Errors);
 #[derive(utoipa::IntoResponses)]
 #[response(status = 413, description = "The body is larger than 256 KiB")]
 pub struct V2TooLarge(pub V2Errors);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use curricula_domain::curriculum::CurriculumError;
+    use curricula_domain::{ActivityId, RecordId};
+
+    #[test]
+    fn write_errors_are_rendered_with_their_status_and_message() {
+        let blank = ApiError::from(WriteError::from(CurriculumError::Blank {
+            attribute: "curriculum_id",
+        }));
+        assert_eq!(blank.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(blank.to_string(), "curriculum_id can't be blank");
+        let path = ApiError::from(WriteError::PathNotFound(ActivityId(9)));
+        assert_eq!(path.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(path.to_string(), "curriculum_id 9 is not a path of your account");
+        let missing = ApiError::from(WriteError::from(CurriculumError::RecordNotFound(RecordId(7))));
+        assert_eq!(missing.status_code(), StatusCode::NOT_FOUND);
+    }
+}

@@ -379,4 +379,22 @@ mod parsing {
             "target_id must be an integer, not \"x\""
         );
     }
+
+    #[test]
+    fn reads_a_position_or_names_what_is_wrong() {
+        let read = |v: serde_json::Value| position(v.as_object().unwrap());
+        let ok = read(json!({ "target_id": "40", "orientation": "below", "api_key": "k" })).unwrap();
+        assert_eq!(ok, (RecordId(40), Orientation::Below));
+        let Err(ApiError::Unprocessable(messages)) = read(json!({ "orientation": ["x"] })) else {
+            panic!("refused");
+        };
+        assert_eq!(messages, ["target_id can't be blank", "orientation can't be blank"]);
+        let Err(ApiError::Unprocessable(messages)) = read(json!({ "target": 1 })) else {
+            panic!("refused");
+        };
+        assert_eq!(
+            messages,
+            ["target is not a known parameter; update_position takes target_id and orientation"]
+        );
+    }
 }
