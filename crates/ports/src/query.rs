@@ -50,6 +50,14 @@ impl<T: PartialEq> Nullable<T> {
         }
     }
 
+    /// The same filter on a value mapped by `f`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Nullable<U> {
+        match self {
+            Self::Is(v) => Nullable::Is(f(v)),
+            Self::Null => Nullable::Null,
+        }
+    }
+
     /// The value, `None` for [`Nullable::Null`].
     pub fn value(&self) -> Option<&T> {
         match self {

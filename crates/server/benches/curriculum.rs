@@ -14,7 +14,6 @@ use curricula_ports::{ActivityRepository, CurriculumRepository, NewActivity, Ten
 use curricula_server::app::{Curricula, SystemClock};
 use curricula_service::{Caller, CurriculumService};
 use curricula_store_sql::SqliteStore;
-use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -119,10 +118,13 @@ struct Ready {
 
 async fn ready(entries: usize) -> Ready {
     let p = path_with(entries).await;
-    let filter = json!({ "curriculum_activity": { "curriculum_id": p.path.0 } });
+    let filter = curricula_ports::RecordFilter {
+        curriculum_id: Some(p.path),
+        ..Default::default()
+    };
     let records: Vec<CurriculumRecord> = p
         .service
-        .list(p.caller, filter.as_object().unwrap())
+        .list(p.caller, &filter, 1)
         .await
         .unwrap()
         .records;

@@ -3,15 +3,14 @@
 
 use crate::audit::{Actor, AuditTrail, Entry, action, before_after};
 use crate::auth::{self, AuthError, Caller};
-use crate::query::{filters, integer, page, range};
-use crate::v2_error::V2Error;
-use chrono::{DateTime, NaiveDate, Utc};
 use curricula_domain::curriculum::{
     CourseRef, CurriculumError, CurriculumErrors, CurriculumRecord, Orientation, Patch, RecordInput,
 };
 use curricula_domain::{ActivityId, RecordId};
-use curricula_ports::{ActivityRepository, ChangeError, Clock, CurriculumRepository, StoreError, TenantDirectory};
-use serde_json::{Map, Value};
+use curricula_ports::{
+    ActivityRepository, ChangeError, Clock, CurriculumRepository, RecordFilter, Slice, StoreError, TenantDirectory,
+};
+use serde_json::Value;
 use std::sync::Arc;
 
 pub use crate::query::PAGE_SIZE;
@@ -81,23 +80,6 @@ pub struct CurriculumService<D: ?Sized, A: ?Sized, C: ?Sized> {
     audit: AuditTrail,
 }
 
-/// Filterable record attributes (`curriculum_activity[...]`).
-const RECORD_FILTERS: [&str; 11] = [
-    "id",
-    "name",
-    "parent_id",
-    "lft",
-    "rgt",
-    "curriculum_id",
-    "course_id",
-    "updated_by",
-    "updated_on",
-    "lock_until",
-    "initial_view",
-];
-/// Filterable attributes of the path (`course[...]`).
-const COURSE_FILTERS: [&str; 5] = crate::activities::ACTIVITY_FILTERS;
-
 impl<D, A, C> CurriculumService<D, A, C>
 where
     D: TenantDirectory + ?Sized,
@@ -146,79 +128,23 @@ where
         auth::authenticate_api(&*self.directory, key, self.clock.now()).await
     }
 
-    /// Lists the caller's records: filtered by `curriculum_activity[...]` and `course[...]`,
-    /// 50 per `page` unless filtered on `curriculum_activity[curriculum_id]`.
+    /// Lists the caller's records matching `filter` (its `course` part on each record's path),
+    /// page `page` of 50, or every one when filtered on one path (`curriculum_id`). The store
+    /// runs the filter, the order and the page.
     ///
     /// # Errors
-    /// 422 for an unknown filter or a malformed value.
-    pub async fn list(&self, caller: Caller, params: &Map<String, Value>) -> Result<ListPage, V2Error> {
-        let mut problems = Vec::new();
-        for key in params.keys() {
-            if !matches!(
-                key.as_str(),
-                "api_key" | "page" | "curriculum_activity" | "course" | "format"
-            ) {
-                problems.push(format!("{key} is not a known parameter"));
-            }
-        }
-        let record_filters = filters(params, "curriculum_activity", &RECORD_FILTERS, &mut problems);
-        let course_filters = filters(params, "course", &COURSE_FILTERS, &mut problems);
-        crate::activities::check_filters("course", &course_filters, &mut problems);
-        let page = page(params, &mut problems);
-        let path_filter = match record_filters.iter().find(|(k, _)| k == "curriculum_id") {
-            Some((_, v)) => match v.trim().parse::<i64>() {
-                Ok(id) => Some(ActivityId(id)),
-                Err(_) => {
-                    problems.push(format!("curriculum_activity[curriculum_id] {v:?} is not an integer"));
-                    None
-                }
-            },
-            None => None,
+    /// When the store fails.
+    pub async fn list(&self, caller: Caller, filter: &RecordFilter, page: usize) -> Result<ListPage, StoreError> {
+        let paginated = filter.curriculum_id.is_none();
+        let slice = if paginated {
+            crate::query::slice(page)
+        } else {
+            Slice::ALL
         };
-        let mut predicates = Vec::new();
-        for (key, value) in &record_filters {
-            match Predicate::parse(key, value) {
-                Ok(p) => predicates.push(p),
-                Err(e) => problems.push(format!("curriculum_activity[{key}] {e}")),
-            }
-        }
-        if !problems.is_empty() {
-            return Err(V2Error::Unprocessable(problems));
-        }
-        let mut records = self.curricula.records(caller.tenant, path_filter).await?;
-        records.retain(|r| predicates.iter().all(|p| p.matches(r)));
-        if !course_filters.is_empty() {
-            let mut keep = std::collections::HashMap::new();
-            let mut kept = Vec::with_capacity(records.len());
-            for record in records {
-                let ok = match keep.get(&record.curriculum_id) {
-                    Some(ok) => *ok,
-                    None => {
-                        let path = self.activities.activity(caller.tenant, record.curriculum_id).await?;
-                        let ok = path
-                            .is_some_and(|p| course_filters.iter().all(|(k, v)| crate::activities::matches(&p, k, v)));
-                        keep.insert(record.curriculum_id, ok);
-                        ok
-                    }
-                };
-                if ok {
-                    kept.push(record);
-                }
-            }
-            records = kept;
-        }
-        let total = records.len();
-        let paginated = path_filter.is_none();
-        if paginated {
-            records = records
-                .into_iter()
-                .skip((page - 1).saturating_mul(PAGE_SIZE))
-                .take(PAGE_SIZE)
-                .collect();
-        }
+        let listed = self.curricula.list_records(caller.tenant, filter, slice).await?;
         Ok(ListPage {
-            records,
-            total,
+            records: listed.items,
+            total: usize::try_from(listed.total).unwrap_or(usize::MAX),
             page: if paginated { page } else { 1 },
             paginated,
         })
@@ -380,61 +306,4 @@ fn found(record: Option<CurriculumRecord>) -> Result<CurriculumRecord, WriteErro
             "the changed record was not found after the change".into(),
         ))
     })
-}
-
-/// One `curriculum_activity[...]` filter.
-enum Predicate {
-    Equals(String, String),
-    Time(DateTime<Utc>, DateTime<Utc>),
-    Date(Option<NaiveDate>, Option<NaiveDate>, bool),
-}
-
-impl Predicate {
-    fn parse(key: &str, value: &str) -> Result<Self, String> {
-        match key {
-            "updated_on" => {
-                let (lo, hi) = range(value)?;
-                Ok(Self::Time(lo, hi))
-            }
-            "lock_until" => {
-                if value.trim().is_empty() {
-                    return Ok(Self::Date(None, None, true));
-                }
-                let (lo, hi) = range(value)?;
-                Ok(Self::Date(Some(lo.date_naive()), Some(hi.date_naive()), false))
-            }
-            "id" | "lft" | "rgt" | "curriculum_id" => {
-                integer(value, false)?;
-                Ok(Self::Equals(key.to_owned(), value.trim().to_owned()))
-            }
-            "parent_id" | "course_id" | "updated_by" => {
-                integer(value, true)?;
-                Ok(Self::Equals(key.to_owned(), value.trim().to_owned()))
-            }
-            _ => Ok(Self::Equals(key.to_owned(), value.trim().to_owned())),
-        }
-    }
-
-    fn matches(&self, r: &CurriculumRecord) -> bool {
-        match self {
-            Self::Time(lo, hi) => r.updated_on >= *lo && r.updated_on <= *hi,
-            Self::Date(_, _, true) => r.lock_until.is_none(),
-            Self::Date(lo, hi, false) => r.lock_until.is_some_and(|d| Some(d) >= *lo && Some(d) <= *hi),
-            Self::Equals(key, value) => {
-                let opt = |v: Option<String>| v.unwrap_or_default() == *value;
-                match key.as_str() {
-                    "id" => r.id.to_string() == *value,
-                    "name" => r.name == *value,
-                    "parent_id" => opt(r.parent_id.map(|p| p.to_string())),
-                    "lft" => r.lft.to_string() == *value,
-                    "rgt" => r.rgt.to_string() == *value,
-                    "curriculum_id" => r.curriculum_id.to_string() == *value,
-                    "course_id" => opt(r.course_id.map(|c| c.to_string())),
-                    "updated_by" => opt(r.updated_by.map(|u| u.to_string())),
-                    "initial_view" => opt(r.initial_view.map(|v| v.as_str().to_owned())),
-                    _ => false,
-                }
-            }
-        }
-    }
 }

@@ -3,6 +3,7 @@
 
 pub mod bodies;
 pub mod input;
+pub mod list_params;
 
 use crate::http::error::{ApiError, V2Busy, V2Failures, V2NotFound, V2Refused, V2TooLarge};
 use crate::http::params::{path_id, read};
@@ -85,7 +86,12 @@ pub fn record_json(r: &CurriculumRecord) -> Value {
 )]
 async fn list(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let (params, caller) = read(&req, &body, &state).await?;
-    let page = state.curricula.list(caller, &params).await?;
+    let (filter, page) = list_params::records(&params).map_err(ApiError::Unprocessable)?;
+    let page = state
+        .curricula
+        .list(caller, &filter, page)
+        .await
+        .map_err(ApiError::Store)?;
     let body: Vec<Value> = page.records.iter().map(record_json).collect();
     let mut response = HttpResponse::Ok();
     response.insert_header(("X-Total-Count", page.total.to_string()));
@@ -251,7 +257,12 @@ async fn list_activities(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (params, caller) = read(&req, &body, &state).await?;
-    let page = state.activities.list(caller, &params).await?;
+    let (filter, page) = list_params::activities(&params).map_err(ApiError::Unprocessable)?;
+    let page = state
+        .activities
+        .list(caller, &filter, page)
+        .await
+        .map_err(ApiError::Store)?;
     let last = page.total.div_ceil(curricula_service::curriculum::PAGE_SIZE).max(1);
     let body: Vec<Value> = page.activities.iter().map(|a| activity_json(a, None)).collect();
     Ok(HttpResponse::Ok()
@@ -309,7 +320,13 @@ async fn list_audit_events(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (params, caller) = read(&req, &body, &state).await?;
-    let (page, number) = state.curricula.audit().list(caller, &params).await?;
+    let (filter, page) = list_params::audit_events(&params).map_err(ApiError::Unprocessable)?;
+    let (page, number) = state
+        .curricula
+        .audit()
+        .list(caller, &filter, page)
+        .await
+        .map_err(ApiError::Store)?;
     let total = usize::try_from(page.total).unwrap_or(usize::MAX);
     let last = total.div_ceil(curricula_service::curriculum::PAGE_SIZE).max(1);
     let body: Vec<Value> = page.events.iter().map(audit_json).collect();
