@@ -61,10 +61,10 @@ pub fn records(params: &Map<String, Value>) -> Result<(RecordFilter, usize), Vec
         course,
         ..RecordFilter::default()
     };
-    if let Some((_, v)) = record_filters.iter().find(|(k, _)| k == "curriculum_id") {
-        if v.trim().parse::<i64>().is_err() {
-            problems.push(format!("curriculum_activity[curriculum_id] {v:?} is not an integer"));
-        }
+    if let Some((_, v)) = record_filters.iter().find(|(k, _)| k == "curriculum_id")
+        && v.trim().parse::<i64>().is_err()
+    {
+        problems.push(format!("curriculum_activity[curriculum_id] {v:?} is not an integer"));
     }
     for (key, value) in &record_filters {
         if let Err(e) = record_filter(&mut filter, key, value) {
