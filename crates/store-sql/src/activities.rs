@@ -100,11 +100,7 @@ impl ActivityRepository for Database {
     async fn add_language_version(&self, new: NewLanguageVersion) -> Result<LanguageVersionId, AddLanguageError> {
         transaction!(self, |c, sql| {
             let exists: bool = diesel::select(diesel::dsl::exists(
-                activities::table.filter(
-                    activities::id
-                        .eq(new.activity.0)
-                        .and(activities::tenant_id.eq(new.tenant.0)),
-                ),
+                activities::table.filter(activities::id.eq(new.activity.0).and(activities::tenant_id.eq(new.tenant.0))),
             ))
             .get_result(c)
             .await?;
@@ -128,9 +124,7 @@ impl ActivityRepository for Database {
     }
 
     async fn activity(&self, tenant: TenantId, id: ActivityId) -> Result<Option<Activity>, StoreError> {
-        run!(self, |c, sql| Ok(sql::activities::load(c, tenant, Some(id))
-            .await?
-            .pop()))
+        run!(self, |c, sql| Ok(sql::activities::load(c, tenant, Some(id)).await?.pop()))
     }
 
     async fn activities(&self, tenant: TenantId) -> Result<Vec<Activity>, StoreError> {
@@ -140,9 +134,7 @@ impl ActivityRepository for Database {
     async fn curriculum(&self, tenant: TenantId, id: ActivityId) -> Result<Option<Vec<CurriculumRecord>>, StoreError> {
         let paths = Arc::clone(&self.paths);
         run!(self, |c, sql| {
-            Ok(sql::paths::load(c, &paths, tenant, id, false)
-                .await?
-                .map(|(loaded, _)| loaded.records.clone()))
+            Ok(sql::paths::load(c, &paths, tenant, id, false).await?.map(|(loaded, _)| loaded.records.clone()))
         })
     }
 
@@ -151,15 +143,8 @@ impl ActivityRepository for Database {
         tenant: TenantId,
         external_id: &str,
     ) -> Result<Option<ActivityId>, StoreError> {
-        let mine = ext::tenant_id
-            .eq(tenant.0)
-            .and(ext::external_id.eq(external_id.to_owned()));
-        let id = run!(self, |c, _sql| ext::table
-            .filter(mine)
-            .select(ext::id)
-            .first(c)
-            .await
-            .optional())?;
+        let mine = ext::tenant_id.eq(tenant.0).and(ext::external_id.eq(external_id.to_owned()));
+        let id = run!(self, |c, _sql| ext::table.filter(mine).select(ext::id).first(c).await.optional())?;
         Ok(id.map(ActivityId))
     }
 
@@ -176,10 +161,7 @@ impl ActivityRepository for Database {
         now: DateTime<Utc>,
     ) -> Result<RevisionOutcome, RevisionError> {
         let language = language.clone();
-        transaction!(self, |c, sql| sql::revisions::rollback(
-            c, tenant, activity, &language, revision, now
-        )
-        .await)
+        transaction!(self, |c, sql| sql::revisions::rollback(c, tenant, activity, &language, revision, now).await)
     }
 
     async fn revisions(&self, tenant: TenantId, activity: ActivityId) -> Result<Vec<PackageRevision>, StoreError> {
@@ -196,12 +178,8 @@ impl ActivityRepository for Database {
                 .into_iter()
                 .flatten()
                 .collect();
-            prefixes.extend(
-                package_revisions::table
-                    .select(package_revisions::storage_prefix)
-                    .load::<String>(c)
-                    .await?,
-            );
+            prefixes
+                .extend(package_revisions::table.select(package_revisions::storage_prefix).load::<String>(c).await?);
             prefixes.sort_unstable();
             prefixes.dedup();
             Ok(prefixes)

@@ -5,33 +5,23 @@
 /// statement. `$sql` names that backend's `sql` module. The body is compiled once per backend;
 /// on SQLite it runs on a blocking thread, so it owns what it uses (`'static`).
 macro_rules! run {
-    ($store:expr, |$c:ident, $sql:ident| $body:expr) => {
-        match &$store.pool {
-            $crate::Pools::Postgres(pool) => {
-                #[allow(unused_imports)]
-                use $crate::pg::sql as $sql;
-                async {
-                    let mut conn = $crate::pg::get(pool).await?;
-                    let $c: &mut $crate::pg::Conn = &mut conn;
-                    let result: diesel::QueryResult<_> = async { $body }.await;
-                    result.map_err($crate::store_error)
-                }
-                .await
-            }
-            $crate::Pools::Sqlite(pool) => {
-                #[allow(unused_imports)]
-                use $crate::sqlite::sql as $sql;
-                $crate::sqlite::run(pool, async move |$c: &mut $crate::sqlite::Conn| $body).await
-            }
-        }
+    ($($args:tt)*) => {
+        on_backend!(run, $($args)*)
     };
 }
 
 /// Runs `$body` (as for [`run!`], returning `Result<_, TxError<_>>`) in one transaction:
-/// `BEGIN` on Postgres, `BEGIN IMMEDIATE` on SQLite. Yields `Result<_, E>`, the operation's refusal or
-/// the store's error (`E: From<StoreError>`).
+/// `BEGIN` on Postgres, `BEGIN IMMEDIATE` on SQLite. Yields `Result<_, E>`, the operation's
+/// refusal or the store's error (`E: From<StoreError>`).
 macro_rules! transaction {
-    ($store:expr, |$c:ident, $sql:ident| $body:expr) => {
+    ($($args:tt)*) => {
+        on_backend!(transaction, $($args)*)
+    };
+}
+
+/// [`run!`] or [`transaction!`] (`$mode`) on the store's backend.
+macro_rules! on_backend {
+    ($mode:ident, $store:expr, |$c:ident, $sql:ident| $body:expr) => {
         match &$store.pool {
             $crate::Pools::Postgres(pool) => {
                 #[allow(unused_imports)]
@@ -39,18 +29,30 @@ macro_rules! transaction {
                 async {
                     let mut conn = $crate::pg::get(pool).await?;
                     let conn: &mut $crate::pg::Conn = &mut conn;
-                    diesel_async::AsyncConnection::transaction(conn, async move |$c: &mut $crate::pg::Conn| $body)
-                        .await
-                        .map_err($crate::TxError::into_port)
+                    on_postgres!($mode, conn, |$c| $body)
                 }
                 .await
             }
             $crate::Pools::Sqlite(pool) => {
                 #[allow(unused_imports)]
                 use $crate::sqlite::sql as $sql;
-                $crate::sqlite::transaction(pool, async move |$c: &mut $crate::sqlite::Conn| $body).await
+                $crate::sqlite::$mode(pool, async move |$c: &mut $crate::sqlite::Conn| $body).await
             }
         }
+    };
+}
+
+/// The Postgres side of [`on_backend!`]: diesel-async's connection is asynchronous already.
+macro_rules! on_postgres {
+    (run, $conn:ident, |$c:ident| $body:expr) => {{
+        let $c = $conn;
+        let result: diesel::QueryResult<_> = async { $body }.await;
+        result.map_err($crate::store_error)
+    }};
+    (transaction, $conn:ident, |$c:ident| $body:expr) => {
+        diesel_async::AsyncConnection::transaction($conn, async move |$c: &mut $crate::pg::Conn| $body)
+            .await
+            .map_err($crate::TxError::into_port)
     };
 }
 
@@ -134,14 +136,8 @@ impl Database {
         } else {
             Pools::Sqlite(sqlite::pool(url, pool_size)?)
         };
-        let store = Self {
-            pool,
-            paths: Arc::new(PathCache::new(DEFAULT_PATH_CACHE_RECORDS)),
-        };
-        store
-            .ping()
-            .await
-            .map_err(|e| ConnectError::Open(without_url(&e, url)))?;
+        let store = Self { pool, paths: Arc::new(PathCache::new(DEFAULT_PATH_CACHE_RECORDS)) };
+        store.ping().await.map_err(|e| ConnectError::Open(without_url(&e, url)))?;
         Ok(store)
     }
 
@@ -161,16 +157,12 @@ impl Database {
     /// # Errors
     /// `Unavailable` when it cannot.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        run!(self, |c, _sql| diesel_async::RunQueryDsl::execute(
-            diesel::sql_query("SELECT 1"),
-            c
-        )
-        .await)
-        .map(drop)
-        .map_err(|e| match e {
-            StoreError::Backend(e) => StoreError::Unavailable(e),
-            other => other,
-        })
+        run!(self, |c, _sql| diesel_async::RunQueryDsl::execute(diesel::sql_query("SELECT 1"), c).await)
+            .map(drop)
+            .map_err(|e| match e {
+                StoreError::Backend(e) => StoreError::Unavailable(e),
+                other => other,
+            })
     }
 
     /// The connection pool's figures right now, for metrics.
@@ -179,12 +171,7 @@ impl Database {
             Pools::Sqlite(pool) => pool.status(),
             Pools::Postgres(pool) => pool.status(),
         };
-        PoolStatus {
-            max: status.max_size,
-            open: status.size,
-            idle: status.available,
-            waiting: status.waiting,
-        }
+        PoolStatus { max: status.max_size, open: status.size, idle: status.available, waiting: status.waiting }
     }
 
     /// Whether migrations were ever applied to this database (commands other than `serve` and
@@ -283,11 +270,7 @@ impl<E: From<StoreError>> TxError<E> {
 /// Maps a database error to the port's: a lost connection or a busy database is
 /// `Unavailable` (503, retry later), anything else `Backend`.
 fn store_error(e: DbError) -> StoreError {
-    if is_unavailable(&e) {
-        StoreError::Unavailable(Box::new(e))
-    } else {
-        StoreError::Backend(Box::new(e))
-    }
+    if is_unavailable(&e) { StoreError::Unavailable(Box::new(e)) } else { StoreError::Backend(Box::new(e)) }
 }
 
 /// Whether `e` says the database cannot be used right now (rather than that it refused).
@@ -309,11 +292,7 @@ fn is_unavailable(e: &DbError) -> bool {
 /// Maps a unique violation to the refusal `refusal` gives, any other error to a database error.
 fn unique_or<E>(refusal: impl FnOnce() -> E) -> impl FnOnce(DbError) -> TxError<E> {
     move |e| {
-        if is_unique_violation(&e) {
-            TxError::Refused(refusal())
-        } else {
-            TxError::Db(e)
-        }
+        if is_unique_violation(&e) { TxError::Refused(refusal()) } else { TxError::Db(e) }
     }
 }
 
@@ -339,9 +318,7 @@ pub(crate) struct Count {
 
 /// Rows of `curriculum_activities` joined with their entry's activity kind, as domain records.
 fn into_records(rows: Vec<rows::LoadedRow>) -> Vec<CurriculumRecord> {
-    rows.into_iter()
-        .map(|(row, bounds, kind)| row.into_domain(bounds, kind.as_deref().map(rows::kind)))
-        .collect()
+    rows.into_iter().map(|(row, bounds, kind)| row.into_domain(bounds, kind.as_deref().map(rows::kind))).collect()
 }
 
 /// The kind of a stored activity row.
@@ -364,8 +341,7 @@ fn revisions_by_version(
                 .find(|(id, _)| *id == row.language_version_id)
                 .map_or("", |(_, l)| l.as_str())
                 .to_owned();
-            row.into_domain(&language)
-                .map_err(|e| corrupt(std::io::Error::other(e)))
+            row.into_domain(&language).map_err(|e| corrupt(std::io::Error::other(e)))
         })
         .collect()
 }

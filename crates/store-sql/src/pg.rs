@@ -40,7 +40,15 @@ macro_rules! insert_all {
     };
 }
 
+/// Loads the rows of `$query` (a `'static` query) as `$row`s.
+macro_rules! load {
+    ($c:expr, $query:expr, $row:ty) => {
+        diesel_async::RunQueryDsl::load::<$row>($query, $c).await
+    };
+}
+
 pub(crate) use insert_all;
+pub(crate) use load;
 pub(crate) use lock;
 
 #[allow(clippy::duplicate_mod, reason = "the shared queries, compiled once per backend")]
@@ -74,10 +82,7 @@ pub(crate) async fn migrate(pool: &Pool<Conn>) -> Result<(), StoreError> {
         .await
         .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
     tokio::task::spawn_blocking(move || {
-        AsyncMigrationHarness::new(conn)
-            .run_pending_migrations(MIGRATIONS)
-            .map(drop)
-            .map_err(StoreError::Backend)
+        AsyncMigrationHarness::new(conn).run_pending_migrations(MIGRATIONS).map(drop).map_err(StoreError::Backend)
     })
     .await
     .map_err(|e| StoreError::Backend(Box::new(e)))?

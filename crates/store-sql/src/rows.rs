@@ -219,11 +219,7 @@ impl VersionRow {
                 launch_href,
                 mastery_score: p.mastery_score,
                 completion_threshold: p.completion_threshold,
-                items: p
-                    .items
-                    .as_deref()
-                    .and_then(|i| serde_json::from_str(i).ok())
-                    .unwrap_or_default(),
+                items: p.items.as_deref().and_then(|i| serde_json::from_str(i).ok()).unwrap_or_default(),
                 file_count: p.file_count.unwrap_or_default() as u64,
                 total_bytes: p.total_bytes.unwrap_or_default() as u64,
                 package_sha256: p.package_sha256.unwrap_or_default(),
@@ -306,12 +302,7 @@ pub(crate) struct BoundsRow {
 
 impl From<&CurriculumRecord> for BoundsRow {
     fn from(r: &CurriculumRecord) -> Self {
-        Self {
-            id: r.id.0,
-            curriculum_id: r.curriculum_id.0,
-            lft: r.lft,
-            rgt: r.rgt,
-        }
+        Self { id: r.id.0, curriculum_id: r.curriculum_id.0, lft: r.lft, rgt: r.rgt }
     }
 }
 
@@ -349,11 +340,7 @@ impl RecordRow {
 }
 
 pub(crate) fn kind(raw: &str) -> ActivityKind {
-    if raw == "course" {
-        ActivityKind::Course
-    } else {
-        ActivityKind::Scorm
-    }
+    if raw == "course" { ActivityKind::Course } else { ActivityKind::Scorm }
 }
 
 /// An API key row (without its hash).
@@ -444,11 +431,7 @@ pub(crate) fn activity(
         in_catalog: row.in_catalog,
         created_at: utc(row.created_at),
         updated_at: utc(row.updated_at),
-        versions: versions
-            .into_iter()
-            .map(VersionRow::into_domain)
-            .collect::<Result<_, _>>()
-            .map_err(corrupt)?,
+        versions: versions.into_iter().map(VersionRow::into_domain).collect::<Result<_, _>>().map_err(corrupt)?,
     })
 }
 
@@ -467,11 +450,7 @@ macro_rules! loaded_rows {
         curriculum_activities::table
             .inner_join(curriculum_bounds::table)
             .left_join(activities::table.on(curriculum_activities::course_id.eq(activities::id.nullable())))
-            .select((
-                RecordRow::as_select(),
-                BoundsRow::as_select(),
-                activities::kind.nullable(),
-            ))
+            .select((RecordRow::as_select(), BoundsRow::as_select(), activities::kind.nullable()))
     };
 }
 pub(crate) use loaded_rows;

@@ -36,8 +36,9 @@ pub(crate) async fn load(c: &mut Conn, tenant: TenantId, only: Option<ActivityId
         versions = versions.filter(language_versions::activity_id.eq(id.0));
         organisations = organisations.filter(links::activity_id.eq(id.0));
     }
-    let rows = rows.load(c).await?;
-    rows::assemble(rows, versions.load(c).await?, organisations.load(c).await?)
+    let rows = super::load!(c, rows, ActivityRow)?;
+    let versions = super::load!(c, versions, VersionRow)?;
+    rows::assemble(rows, versions, super::load!(c, organisations, (i64, i64))?)
 }
 
 /// Stores a new language version of `activity`, and its package as revision 1; returns its id.
@@ -76,8 +77,6 @@ pub(crate) async fn set_external_id(
         .set(ext::external_id.eq(external_id))
         .execute(c)
         .await
-        .map_err(unique_or(|| {
-            CreateActivityError::ExternalIdTaken(external_id.to_owned())
-        }))?;
+        .map_err(unique_or(|| CreateActivityError::ExternalIdTaken(external_id.to_owned())))?;
     Ok(())
 }

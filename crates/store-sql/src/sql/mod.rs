@@ -9,4 +9,4 @@ pub(crate) mod directory;
 pub(crate) mod paths;
 pub(crate) mod revisions;
 
-pub(crate) use super::{Conn, Db, HAS_SCHEMA, NEXT_RECORD_ID, insert_all, lock};
+pub(crate) use super::{Conn, Db, HAS_SCHEMA, NEXT_RECORD_ID, insert_all, load, lock};
