@@ -1,9 +1,11 @@
 //! [`ActivityRepository`] over both backends.
 
+use crate::Database;
+use crate::errors::{TxError, corrupt, now_naive, unique_or};
 use crate::idempotency::external::activities as ext;
+use crate::rows::is_course;
 use crate::rows::{self, *};
 use crate::schema::*;
-use crate::{Database, TxError, corrupt, is_course, now_naive, unique_or};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use curricula_domain::curriculum::{Curriculum, CurriculumRecord};

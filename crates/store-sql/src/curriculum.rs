@@ -1,9 +1,11 @@
 //! [`CurriculumRepository`] over both backends.
 
+use crate::Database;
 use crate::cache::LoadedPath;
+use crate::errors::TxError;
+use crate::rows::into_records;
 use crate::rows::{BoundsRow, LoadedRow, RecordRow, loaded_rows};
 use crate::schema::*;
-use crate::{Database, TxError, into_records};
 use async_trait::async_trait;
 use curricula_domain::curriculum::CurriculumRecord;
 use curricula_domain::{ActivityId, RecordId, TenantId};

@@ -1,8 +1,9 @@
 //! [`TenantDirectory`] over both backends.
 
+use crate::Database;
+use crate::errors::{TxError, now_naive, unique_or};
 use crate::rows::{self, KeyRow};
 use crate::schema::*;
-use crate::{Database, TxError, now_naive, unique_or};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use curricula_domain::*;

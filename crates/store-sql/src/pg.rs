@@ -2,7 +2,8 @@
 //! sequences. The queries shared with SQLite are in `sql/`, compiled here over
 //! `AsyncPgConnection` (see the crate's README).
 
-use crate::{ConnectError, StoreError};
+use crate::errors::ConnectError;
+use curricula_ports::StoreError;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::{AsyncMigrationHarness, AsyncPgConnection, SimpleAsyncConnection};
@@ -62,8 +63,8 @@ pub(crate) fn pool(url: &str, pool_size: usize) -> Result<Pool<Conn>, ConnectErr
     Pool::builder(AsyncDieselConnectionManager::<Conn>::new(url))
         .max_size(pool_size.max(1))
         .runtime(deadpool::Runtime::Tokio1)
-        .wait_timeout(Some(crate::CONNECTION_TIMEOUT))
-        .create_timeout(Some(crate::CONNECTION_TIMEOUT))
+        .wait_timeout(Some(crate::errors::CONNECTION_TIMEOUT))
+        .create_timeout(Some(crate::errors::CONNECTION_TIMEOUT))
         .build()
         .map_err(|e| ConnectError::Open(e.to_string()))
 }

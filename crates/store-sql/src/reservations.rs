@@ -4,8 +4,9 @@
 //! `IMMEDIATE` transactions are serialised by the database lock). The table itself:
 //! `idempotency.rs`.
 
+use crate::Database;
+use crate::errors::{TxError, now_naive};
 use crate::idempotency::{KeyRow, classify, idempotency_keys as k};
-use crate::{Database, TxError, now_naive};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use curricula_domain::TenantId;

@@ -373,7 +373,7 @@ pub(crate) fn tenant(
     mut codes: Vec<String>,
 ) -> QueryResult<Tenant> {
     codes.sort_by_key(|code| (code != &default_language, code.clone()));
-    let parse = |code: &str| LanguageCode::parse("language", code).map_err(crate::corrupt);
+    let parse = |code: &str| LanguageCode::parse("language", code).map_err(crate::errors::corrupt);
     Ok(Tenant {
         id: TenantId(id),
         name,
@@ -454,3 +454,40 @@ macro_rules! loaded_rows {
     };
 }
 pub(crate) use loaded_rows;
+
+/// One `COUNT(*) AS n` row of a raw query.
+#[derive(diesel::QueryableByName)]
+pub(crate) struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub(crate) n: i64,
+}
+
+/// Rows of `curriculum_activities` joined with their entry's activity kind, as domain records.
+pub(crate) fn into_records(rows: Vec<LoadedRow>) -> Vec<CurriculumRecord> {
+    rows.into_iter().map(|(row, bounds, raw)| row.into_domain(bounds, raw.as_deref().map(kind))).collect()
+}
+
+/// The kind of a stored activity row.
+pub(crate) fn is_course(raw: &str) -> bool {
+    kind(raw) == ActivityKind::Course
+}
+
+/// Revision rows of an activity's versions (`(id, language)`, in order) as domain values, by
+/// version then number.
+pub(crate) fn revisions_by_version(
+    versions: &[(i64, String)],
+    mut rows: Vec<RevisionRow>,
+) -> diesel::QueryResult<Vec<curricula_domain::PackageRevision>> {
+    let position = |id: i64| versions.iter().position(|(v, _)| *v == id).unwrap_or(usize::MAX);
+    rows.sort_by_key(|r| (position(r.language_version_id), r.revision));
+    rows.into_iter()
+        .map(|row| {
+            let language = versions
+                .iter()
+                .find(|(id, _)| *id == row.language_version_id)
+                .map_or("", |(_, l)| l.as_str())
+                .to_owned();
+            row.into_domain(&language).map_err(|e| crate::errors::corrupt(std::io::Error::other(e)))
+        })
+        .collect()
+}

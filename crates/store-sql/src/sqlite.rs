@@ -4,7 +4,8 @@
 //! of failing), `AUTOINCREMENT` ids. The queries shared with Postgres are in `sql/`, compiled
 //! here over [`Conn`] (see the crate's README).
 
-use crate::{ConnectError, StoreError, TxError, store_error};
+use crate::errors::{ConnectError, TxError, store_error};
+use curricula_ports::StoreError;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, QueryResult};
@@ -122,7 +123,7 @@ pub(crate) fn pool(url: &str, pool_size: usize) -> Result<Pool<Conn>, ConnectErr
     Pool::builder(AsyncDieselConnectionManager::<Conn>::new_with_config(path, config))
         .max_size(pool_size.max(1))
         .runtime(deadpool::Runtime::Tokio1)
-        .wait_timeout(Some(crate::CONNECTION_TIMEOUT))
+        .wait_timeout(Some(crate::errors::CONNECTION_TIMEOUT))
         .build()
         .map_err(|e| ConnectError::Open(e.to_string()))
 }

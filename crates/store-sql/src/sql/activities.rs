@@ -1,10 +1,10 @@
 //! Queries of activities used by several operations.
 
 use super::{Conn, Db};
+use crate::errors::{TxError, now_naive, unique_or};
 use crate::idempotency::external::activities as ext;
 use crate::rows::{self, ActivityRow, RevisionRow, VersionRow};
 use crate::schema::*;
-use crate::{TxError, now_naive, unique_or};
 use chrono::{DateTime, Utc};
 use curricula_domain::{Activity, ActivityId, ApiKeyId, LanguageCode, Name, ScormContent, TenantId};
 use curricula_ports::CreateActivityError;

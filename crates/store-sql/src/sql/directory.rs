@@ -1,9 +1,9 @@
 //! Queries of the tenant directory used by several of its operations.
 
 use super::Conn;
+use crate::errors::{TxError, now_naive, unique_or};
 use crate::rows::{self, KeyRow};
 use crate::schema::*;
-use crate::{TxError, now_naive, unique_or};
 use chrono::{DateTime, Utc};
 use curricula_domain::{Tenant, TenantId};
 use curricula_ports::DirectoryError;

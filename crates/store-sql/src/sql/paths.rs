@@ -2,10 +2,11 @@
 
 use super::Conn;
 use crate::cache::{LoadedPath, PathCache};
+use crate::errors::corrupt;
 use crate::plan::WritePlan;
 use crate::rows::{BoundsRow, LoadedRow, RecordRow, loaded_rows};
+use crate::rows::{Count, into_records, is_course};
 use crate::schema::*;
-use crate::{Count, corrupt, into_records, is_course};
 use curricula_domain::curriculum::{Curriculum, CurriculumRecord};
 use curricula_domain::{ActivityId, RecordId, TenantId};
 use diesel::prelude::*;

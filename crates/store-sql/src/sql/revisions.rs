@@ -2,10 +2,10 @@
 //! version's row first (on SQLite, the database), so concurrent replacements of a version are
 //! serialised and numbered in turn.
 
-use crate::TxError;
+use crate::errors::TxError;
+use crate::errors::{corrupt, now_naive};
 use crate::rows::{PackageColumns, RevisionRow};
 use crate::schema::*;
-use crate::{corrupt, now_naive};
 use chrono::{DateTime, Utc};
 use curricula_domain::{ActivityId, KeptRevision, LanguageCode, PackageRevision, TenantId, revisions_to_drop};
 use curricula_ports::{NewRevision, RevisionError, RevisionOutcome};
@@ -32,7 +32,7 @@ async fn version(c: &mut Conn, tenant: TenantId, activity: ActivityId, language:
         .optional()?;
     match kind.as_deref() {
         None => return Err(TxError::Refused(RevisionError::ActivityNotFound(activity))),
-        Some(kind) if crate::is_course(kind) => return Err(TxError::Refused(RevisionError::NotScorm(activity))),
+        Some(kind) if crate::rows::is_course(kind) => return Err(TxError::Refused(RevisionError::NotScorm(activity))),
         Some(_) => {}
     }
     let version = language_versions::table
@@ -188,5 +188,5 @@ pub(crate) async fn list(c: &mut Conn, tenant: TenantId, activity: ActivityId) -
         .select(RevisionRow::as_select())
         .load(c)
         .await?;
-    crate::revisions_by_version(&versions, rows)
+    crate::rows::revisions_by_version(&versions, rows)
 }
