@@ -106,16 +106,11 @@ impl TenantDirectory for Database {
     }
 
     async fn api_key(&self, hash: &KeyHash) -> Result<Option<ApiKeyRecord>, StoreError> {
-        let hash = hash.0.clone();
-        run!(self, |c, _sql| {
-            Ok(api_keys::table
-                .filter(api_keys::key_hash.eq(&hash))
-                .select(KeyRow::as_select())
-                .first(c)
-                .await
-                .optional()?
-                .map(rows::key_record))
-        })
+        // Read on every authenticated request: `load!`, SQLite's quickest read.
+        let mine = api_keys::key_hash.eq(hash.0.clone());
+        let key = api_keys::table.filter(mine).limit(1);
+        let row = run!(self, |c, sql| sql::load!(c, key.select(KeyRow::as_select()), KeyRow))?.pop();
+        Ok(row.map(rows::key_record))
     }
 
     async fn api_keys(&self, tenant: TenantId) -> Result<Vec<ApiKeyRecord>, StoreError> {
@@ -131,9 +126,9 @@ impl TenantDirectory for Database {
     }
 
     async fn api_key_by_id(&self, id: ApiKeyId) -> Result<Option<ApiKeyRecord>, StoreError> {
-        run!(self, |c, _sql| {
-            Ok(api_keys::table.find(id.0).select(KeyRow::as_select()).first(c).await.optional()?.map(rows::key_record))
-        })
+        // Read on every content request (the token's key): `load!`, SQLite's quickest read.
+        let key = api_keys::table.find(id.0).limit(1);
+        Ok(run!(self, |c, sql| sql::load!(c, key.select(KeyRow::as_select()), KeyRow))?.pop().map(rows::key_record))
     }
 
     async fn revoke_api_key(
