@@ -122,12 +122,7 @@ async fn ready(entries: usize) -> Ready {
         curriculum_id: Some(p.path),
         ..Default::default()
     };
-    let records: Vec<CurriculumRecord> = p
-        .service
-        .list(p.caller, &filter, 1)
-        .await
-        .unwrap()
-        .records;
+    let records: Vec<CurriculumRecord> = p.service.list(p.caller, &filter, 1).await.unwrap().records;
     let entries = records
         .iter()
         .filter(|r| r.course_id.is_some())

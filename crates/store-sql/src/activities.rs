@@ -1,9 +1,11 @@
 //! [`ActivityRepository`] over both backends.
 
+use crate::Database;
+use crate::errors::{TxError, corrupt, now_naive, unique_or};
 use crate::idempotency::external::activities as ext;
+use crate::rows::is_course;
 use crate::rows::{self, *};
 use crate::schema::*;
-use crate::{Database, TxError, corrupt, is_course, now_naive, unique_or};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use curricula_domain::curriculum::{Curriculum, CurriculumRecord};
@@ -100,11 +102,7 @@ impl ActivityRepository for Database {
     async fn add_language_version(&self, new: NewLanguageVersion) -> Result<LanguageVersionId, AddLanguageError> {
         transaction!(self, |c, sql| {
             let exists: bool = diesel::select(diesel::dsl::exists(
-                activities::table.filter(
-                    activities::id
-                        .eq(new.activity.0)
-                        .and(activities::tenant_id.eq(new.tenant.0)),
-                ),
+                activities::table.filter(activities::id.eq(new.activity.0).and(activities::tenant_id.eq(new.tenant.0))),
             ))
             .get_result(c)
             .await?;
@@ -128,9 +126,7 @@ impl ActivityRepository for Database {
     }
 
     async fn activity(&self, tenant: TenantId, id: ActivityId) -> Result<Option<Activity>, StoreError> {
-        run!(self, |c, sql| Ok(sql::activities::load(c, tenant, Some(&[id.0]))
-            .await?
-            .pop()))
+        run!(self, |c, sql| Ok(sql::activities::load(c, tenant, Some(&[id.0])).await?.pop()))
     }
 
     async fn activities(&self, tenant: TenantId) -> Result<Vec<Activity>, StoreError> {
@@ -150,9 +146,7 @@ impl ActivityRepository for Database {
     async fn curriculum(&self, tenant: TenantId, id: ActivityId) -> Result<Option<Vec<CurriculumRecord>>, StoreError> {
         let paths = Arc::clone(&self.paths);
         run!(self, |c, sql| {
-            Ok(sql::paths::load(c, &paths, tenant, id, false)
-                .await?
-                .map(|(loaded, _)| loaded.records.clone()))
+            Ok(sql::paths::load(c, &paths, tenant, id, false).await?.map(|(loaded, _)| loaded.records.clone()))
         })
     }
 
@@ -161,15 +155,8 @@ impl ActivityRepository for Database {
         tenant: TenantId,
         external_id: &str,
     ) -> Result<Option<ActivityId>, StoreError> {
-        let mine = ext::tenant_id
-            .eq(tenant.0)
-            .and(ext::external_id.eq(external_id.to_owned()));
-        let id = run!(self, |c, _sql| ext::table
-            .filter(mine)
-            .select(ext::id)
-            .first(c)
-            .await
-            .optional())?;
+        let mine = ext::tenant_id.eq(tenant.0).and(ext::external_id.eq(external_id.to_owned()));
+        let id = run!(self, |c, _sql| ext::table.filter(mine).select(ext::id).first(c).await.optional())?;
         Ok(id.map(ActivityId))
     }
 
@@ -186,10 +173,7 @@ impl ActivityRepository for Database {
         now: DateTime<Utc>,
     ) -> Result<RevisionOutcome, RevisionError> {
         let language = language.clone();
-        transaction!(self, |c, sql| sql::revisions::rollback(
-            c, tenant, activity, &language, revision, now
-        )
-        .await)
+        transaction!(self, |c, sql| sql::revisions::rollback(c, tenant, activity, &language, revision, now).await)
     }
 
     async fn revisions(&self, tenant: TenantId, activity: ActivityId) -> Result<Vec<PackageRevision>, StoreError> {
@@ -206,12 +190,8 @@ impl ActivityRepository for Database {
                 .into_iter()
                 .flatten()
                 .collect();
-            prefixes.extend(
-                package_revisions::table
-                    .select(package_revisions::storage_prefix)
-                    .load::<String>(c)
-                    .await?,
-            );
+            prefixes
+                .extend(package_revisions::table.select(package_revisions::storage_prefix).load::<String>(c).await?);
             prefixes.sort_unstable();
             prefixes.dedup();
             Ok(prefixes)

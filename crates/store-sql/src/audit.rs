@@ -13,10 +13,7 @@ use diesel_async::RunQueryDsl;
 impl AuditLog for Database {
     async fn record(&self, event: AuditEvent) -> Result<(), StoreError> {
         run!(self, |c, _sql| {
-            diesel::insert_into(a::table)
-                .values(AuditRow::from(&event))
-                .execute(c)
-                .await?;
+            diesel::insert_into(a::table).values(AuditRow::from(&event)).execute(c).await?;
             Ok(())
         })
     }

@@ -1,9 +1,11 @@
 //! [`CurriculumRepository`] over both backends.
 
+use crate::Database;
 use crate::cache::LoadedPath;
+use crate::errors::TxError;
+use crate::rows::into_records;
 use crate::rows::{BoundsRow, LoadedRow, RecordRow, loaded_rows};
 use crate::schema::*;
-use crate::{Database, TxError, into_records};
 use async_trait::async_trait;
 use curricula_domain::curriculum::CurriculumRecord;
 use curricula_domain::{ActivityId, RecordId, TenantId};
@@ -16,9 +18,7 @@ use std::sync::Arc;
 impl CurriculumRepository for Database {
     async fn record(&self, tenant: TenantId, id: RecordId) -> Result<Option<CurriculumRecord>, StoreError> {
         run!(self, |c, _sql| {
-            let mine = curriculum_activities::id
-                .eq(id.0)
-                .and(curriculum_activities::account_id.eq(tenant.0));
+            let mine = curriculum_activities::id.eq(id.0).and(curriculum_activities::account_id.eq(tenant.0));
             let row: Option<LoadedRow> = loaded_rows!().filter(mine).first(c).await.optional()?;
             Ok(into_records(row.into_iter().collect()).pop())
         })
@@ -53,10 +53,7 @@ impl CurriculumRepository for Database {
             let Some((loaded, _)) = sql::paths::load(c, &paths, tenant, curriculum, true).await? else {
                 return Err(TxError::Refused(ChangeError::PathNotFound(curriculum)));
             };
-            let LoadedPath {
-                curriculum: mut path,
-                records: before,
-            } = paths.take_for_change(curriculum.0, loaded);
+            let LoadedPath { curriculum: mut path, records: before } = paths.take_for_change(curriculum.0, loaded);
             let new_id = sql::paths::next_record_id(c).await?;
             let touched = change(&mut path, new_id).map_err(|e| TxError::Refused(ChangeError::Refused(e)))?;
             let after = path.records();
@@ -64,10 +61,7 @@ impl CurriculumRepository for Database {
             Ok((path, after, version, touched))
         })?;
         let touched = touched.and_then(|id| after.iter().find(|r| r.id == id).cloned());
-        let loaded = LoadedPath {
-            curriculum: path,
-            records: after,
-        };
+        let loaded = LoadedPath { curriculum: path, records: after };
         self.paths.put(curriculum.0, version, Arc::new(loaded));
         Ok(touched)
     }

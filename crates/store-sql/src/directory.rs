@@ -1,8 +1,9 @@
 //! [`TenantDirectory`] over both backends.
 
+use crate::Database;
+use crate::errors::{TxError, now_naive, unique_or};
 use crate::rows::{self, KeyRow};
 use crate::schema::*;
-use crate::{Database, TxError, now_naive, unique_or};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use curricula_domain::*;
@@ -80,10 +81,7 @@ impl TenantDirectory for Database {
         transaction!(self, |c, sql| {
             sql::directory::tenant_exists(c, tenant).await?;
             diesel::insert_into(tenant_languages::table)
-                .values((
-                    tenant_languages::tenant_id.eq(tenant.0),
-                    tenant_languages::code.eq(&code),
-                ))
+                .values((tenant_languages::tenant_id.eq(tenant.0), tenant_languages::code.eq(&code)))
                 .on_conflict_do_nothing()
                 .execute(c)
                 .await?;
@@ -108,16 +106,11 @@ impl TenantDirectory for Database {
     }
 
     async fn api_key(&self, hash: &KeyHash) -> Result<Option<ApiKeyRecord>, StoreError> {
-        let hash = hash.0.clone();
-        run!(self, |c, _sql| {
-            Ok(api_keys::table
-                .filter(api_keys::key_hash.eq(&hash))
-                .select(KeyRow::as_select())
-                .first(c)
-                .await
-                .optional()?
-                .map(rows::key_record))
-        })
+        // Read on every authenticated request: `load!`, SQLite's quickest read.
+        let mine = api_keys::key_hash.eq(hash.0.clone());
+        let key = api_keys::table.filter(mine).limit(1);
+        let row = run!(self, |c, sql| sql::load!(c, key.select(KeyRow::as_select()), KeyRow))?.pop();
+        Ok(row.map(rows::key_record))
     }
 
     async fn api_keys(&self, tenant: TenantId) -> Result<Vec<ApiKeyRecord>, StoreError> {
@@ -133,15 +126,9 @@ impl TenantDirectory for Database {
     }
 
     async fn api_key_by_id(&self, id: ApiKeyId) -> Result<Option<ApiKeyRecord>, StoreError> {
-        run!(self, |c, _sql| {
-            Ok(api_keys::table
-                .find(id.0)
-                .select(KeyRow::as_select())
-                .first(c)
-                .await
-                .optional()?
-                .map(rows::key_record))
-        })
+        // Read on every content request (the token's key): `load!`, SQLite's quickest read.
+        let key = api_keys::table.find(id.0).limit(1);
+        Ok(run!(self, |c, sql| sql::load!(c, key.select(KeyRow::as_select()), KeyRow))?.pop().map(rows::key_record))
     }
 
     async fn revoke_api_key(
@@ -151,16 +138,13 @@ impl TenantDirectory for Database {
         now: DateTime<Utc>,
     ) -> Result<ApiKeyRecord, DirectoryError> {
         transaction!(self, |c, _sql| {
-            let key = api_keys::table
-                .filter(api_keys::id.eq(id.0))
-                .filter(api_keys::tenant_id.eq(tenant.0));
+            let key = api_keys::table.filter(api_keys::id.eq(id.0)).filter(api_keys::tenant_id.eq(tenant.0));
             diesel::update(key.filter(api_keys::revoked_at.is_null()))
                 .set(api_keys::revoked_at.eq(now_naive(now)))
                 .execute(c)
                 .await?;
             let row: Option<KeyRow> = key.select(KeyRow::as_select()).first(c).await.optional()?;
-            row.map(rows::key_record)
-                .ok_or(TxError::Refused(DirectoryError::KeyNotFound(id)))
+            row.map(rows::key_record).ok_or(TxError::Refused(DirectoryError::KeyNotFound(id)))
         })
     }
 
@@ -174,9 +158,7 @@ impl TenantDirectory for Database {
     ) -> Result<(ApiKeyRecord, ApiKeyRecord), DirectoryError> {
         let hash = hash.0.clone();
         transaction!(self, |c, sql| {
-            let key = api_keys::table
-                .filter(api_keys::id.eq(id.0))
-                .filter(api_keys::tenant_id.eq(tenant.0));
+            let key = api_keys::table.filter(api_keys::id.eq(id.0)).filter(api_keys::tenant_id.eq(tenant.0));
             // Locked: a concurrent revocation or rotation of the same key waits for this one.
             let row: KeyRow = sql::lock!(key.select(KeyRow::as_select()), for_update)
                 .first(c)
@@ -187,10 +169,7 @@ impl TenantDirectory for Database {
             let expires = rows::key_record(row)
                 .expiry_after_rotation(now, old_expires_at)
                 .ok_or(TxError::Refused(DirectoryError::KeyUnusable(id)))?;
-            diesel::update(key)
-                .set(api_keys::expires_at.eq(now_naive(expires)))
-                .execute(c)
-                .await?;
+            diesel::update(key).set(api_keys::expires_at.eq(now_naive(expires))).execute(c).await?;
             let new = sql::directory::insert_key(c, tenant, &hash, origin.as_deref(), now).await?;
             let old: KeyRow = key.select(KeyRow::as_select()).first(c).await?;
             Ok::<_, TxError<DirectoryError>>((rows::key_record(old), rows::key_record(new)))
@@ -207,40 +186,20 @@ impl TenantDirectory for Database {
                 .get_result(c)
                 .await
                 .map_err(unique_or(|| DirectoryError::Duplicate(format!("user {username}"))))?;
-            Ok::<_, TxError<DirectoryError>>(User {
-                id: UserId(id),
-                tenant,
-                username,
-            })
+            Ok::<_, TxError<DirectoryError>>(User { id: UserId(id), tenant, username })
         })
     }
 
     async fn user(&self, tenant: TenantId, username: &str) -> Result<Option<User>, StoreError> {
         let name = username.to_owned();
         let mine = users::tenant_id.eq(tenant.0).and(users::username.eq(name));
-        let id = run!(self, |c, _sql| users::table
-            .filter(mine)
-            .select(users::id)
-            .first(c)
-            .await
-            .optional())?;
-        Ok(id.map(|id| User {
-            id: UserId(id),
-            tenant,
-            username: username.to_owned(),
-        }))
+        let id = run!(self, |c, _sql| users::table.filter(mine).select(users::id).first(c).await.optional())?;
+        Ok(id.map(|id| User { id: UserId(id), tenant, username: username.to_owned() }))
     }
 
     async fn users(&self, tenant: TenantId) -> Result<Vec<User>, StoreError> {
         let rows = run!(self, |c, _sql| id_and_name!(c, users, username, tenant))?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, username)| User {
-                id: UserId(id),
-                tenant,
-                username,
-            })
-            .collect())
+        Ok(rows.into_iter().map(|(id, username)| User { id: UserId(id), tenant, username }).collect())
     }
 
     async fn create_organisation(
@@ -279,23 +238,12 @@ impl TenantDirectory for Database {
                 .execute(c)
                 .await
                 .map_err(unique_or(|| DirectoryError::Duplicate(format!("organisation {id}"))))?;
-            Ok::<_, TxError<DirectoryError>>(Organisation {
-                id: OrganisationId(id),
-                tenant,
-                name,
-            })
+            Ok::<_, TxError<DirectoryError>>(Organisation { id: OrganisationId(id), tenant, name })
         })
     }
 
     async fn organisations(&self, tenant: TenantId) -> Result<Vec<Organisation>, StoreError> {
         let rows = run!(self, |c, _sql| id_and_name!(c, organisations, name, tenant))?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, name)| Organisation {
-                id: OrganisationId(id),
-                tenant,
-                name,
-            })
-            .collect())
+        Ok(rows.into_iter().map(|(id, name)| Organisation { id: OrganisationId(id), tenant, name }).collect())
     }
 }

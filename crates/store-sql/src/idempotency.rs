@@ -26,10 +26,7 @@ pub(crate) fn classify(row: KeyRow, fingerprint: &str) -> Reservation {
         return Reservation::Mismatch;
     }
     match status.and_then(|s| u16::try_from(s).ok()) {
-        Some(status) => Reservation::Replay(StoredResponse {
-            status,
-            body: body.unwrap_or_default(),
-        }),
+        Some(status) => Reservation::Replay(StoredResponse { status, body: body.unwrap_or_default() }),
         None => Reservation::InProgress,
     }
 }

@@ -5,33 +5,23 @@
 /// statement. `$sql` names that backend's `sql` module. The body is compiled once per backend;
 /// on SQLite it runs on a blocking thread, so it owns what it uses (`'static`).
 macro_rules! run {
-    ($store:expr, |$c:ident, $sql:ident| $body:expr) => {
-        match &$store.pool {
-            $crate::Pools::Postgres(pool) => {
-                #[allow(unused_imports)]
-                use $crate::pg::sql as $sql;
-                async {
-                    let mut conn = $crate::pg::get(pool).await?;
-                    let $c: &mut $crate::pg::Conn = &mut conn;
-                    let result: diesel::QueryResult<_> = async { $body }.await;
-                    result.map_err($crate::store_error)
-                }
-                .await
-            }
-            $crate::Pools::Sqlite(pool) => {
-                #[allow(unused_imports)]
-                use $crate::sqlite::sql as $sql;
-                $crate::sqlite::run(pool, async move |$c: &mut $crate::sqlite::Conn| $body).await
-            }
-        }
+    ($($args:tt)*) => {
+        on_backend!(run, $($args)*)
     };
 }
 
 /// Runs `$body` (as for [`run!`], returning `Result<_, TxError<_>>`) in one transaction:
-/// `BEGIN` on Postgres, `BEGIN IMMEDIATE` on SQLite. Yields `Result<_, E>`, the operation's refusal or
-/// the store's error (`E: From<StoreError>`).
+/// `BEGIN` on Postgres, `BEGIN IMMEDIATE` on SQLite. Yields `Result<_, E>`, the operation's
+/// refusal or the store's error (`E: From<StoreError>`).
 macro_rules! transaction {
-    ($store:expr, |$c:ident, $sql:ident| $body:expr) => {
+    ($($args:tt)*) => {
+        on_backend!(transaction, $($args)*)
+    };
+}
+
+/// [`run!`] or [`transaction!`] (`$mode`) on the store's backend.
+macro_rules! on_backend {
+    ($mode:ident, $store:expr, |$c:ident, $sql:ident| $body:expr) => {
         match &$store.pool {
             $crate::Pools::Postgres(pool) => {
                 #[allow(unused_imports)]
@@ -39,18 +29,30 @@ macro_rules! transaction {
                 async {
                     let mut conn = $crate::pg::get(pool).await?;
                     let conn: &mut $crate::pg::Conn = &mut conn;
-                    diesel_async::AsyncConnection::transaction(conn, async move |$c: &mut $crate::pg::Conn| $body)
-                        .await
-                        .map_err($crate::TxError::into_port)
+                    on_postgres!($mode, conn, |$c| $body)
                 }
                 .await
             }
             $crate::Pools::Sqlite(pool) => {
                 #[allow(unused_imports)]
                 use $crate::sqlite::sql as $sql;
-                $crate::sqlite::transaction(pool, async move |$c: &mut $crate::sqlite::Conn| $body).await
+                $crate::sqlite::$mode(pool, async move |$c: &mut $crate::sqlite::Conn| $body).await
             }
         }
+    };
+}
+
+/// The Postgres side of [`on_backend!`]: diesel-async's connection is asynchronous already.
+macro_rules! on_postgres {
+    (run, $conn:ident, |$c:ident| $body:expr) => {{
+        let $c = $conn;
+        let result: diesel::QueryResult<_> = async { $body }.await;
+        result.map_err($crate::errors::store_error)
+    }};
+    (transaction, $conn:ident, |$c:ident| $body:expr) => {
+        diesel_async::AsyncConnection::transaction($conn, async move |$c: &mut $crate::pg::Conn| $body)
+            .await
+            .map_err($crate::errors::TxError::into_port)
     };
 }
 
@@ -59,6 +61,7 @@ mod audit;
 mod cache;
 mod curriculum;
 mod directory;
+mod errors;
 mod idempotency;
 mod pg;
 mod plan;
@@ -74,31 +77,13 @@ pub mod testing;
 mod upgrade_tests;
 
 use cache::PathCache;
-use chrono::{DateTime, Utc};
-use curricula_domain::ActivityKind;
-use curricula_domain::curriculum::CurriculumRecord;
 use curricula_ports::{ActivityRepository, CurriculumRepository, StoreError, TenantDirectory};
-use diesel::result::{DatabaseErrorKind, Error as DbError};
 use diesel_async::pooled_connection::deadpool::Pool;
+pub use errors::ConnectError;
 use std::sync::Arc;
 
 /// Records of recently used paths kept in memory by default, over all paths.
 pub const DEFAULT_PATH_CACHE_RECORDS: usize = 20_000;
-
-/// How long a request waits for a pooled connection (or for one to be made) before the
-/// database counts as unavailable (503).
-const CONNECTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Why the database could not be opened. Messages never contain the URL.
-#[derive(Debug, thiserror::Error)]
-pub enum ConnectError {
-    /// The URL's scheme is not one this build supports.
-    #[error("database url scheme not supported (use sqlite://path/to/file.db or postgres://user@host/db)")]
-    Unsupported,
-    /// The database cannot be reached or created.
-    #[error("cannot open the database: {0}")]
-    Open(String),
-}
 
 /// The connection pool of one backend.
 #[derive(Clone)]
@@ -134,14 +119,8 @@ impl Database {
         } else {
             Pools::Sqlite(sqlite::pool(url, pool_size)?)
         };
-        let store = Self {
-            pool,
-            paths: Arc::new(PathCache::new(DEFAULT_PATH_CACHE_RECORDS)),
-        };
-        store
-            .ping()
-            .await
-            .map_err(|e| ConnectError::Open(without_url(&e, url)))?;
+        let store = Self { pool, paths: Arc::new(PathCache::new(DEFAULT_PATH_CACHE_RECORDS)) };
+        store.ping().await.map_err(|e| ConnectError::Open(without_url(&e, url)))?;
         Ok(store)
     }
 
@@ -161,16 +140,12 @@ impl Database {
     /// # Errors
     /// `Unavailable` when it cannot.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        run!(self, |c, _sql| diesel_async::RunQueryDsl::execute(
-            diesel::sql_query("SELECT 1"),
-            c
-        )
-        .await)
-        .map(drop)
-        .map_err(|e| match e {
-            StoreError::Backend(e) => StoreError::Unavailable(e),
-            other => other,
-        })
+        run!(self, |c, _sql| diesel_async::RunQueryDsl::execute(diesel::sql_query("SELECT 1"), c).await)
+            .map(drop)
+            .map_err(|e| match e {
+                StoreError::Backend(e) => StoreError::Unavailable(e),
+                other => other,
+            })
     }
 
     /// The connection pool's figures right now, for metrics.
@@ -179,12 +154,7 @@ impl Database {
             Pools::Sqlite(pool) => pool.status(),
             Pools::Postgres(pool) => pool.status(),
         };
-        PoolStatus {
-            max: status.max_size,
-            open: status.size,
-            idle: status.available,
-            waiting: status.waiting,
-        }
+        PoolStatus { max: status.max_size, open: status.size, idle: status.available, waiting: status.waiting }
     }
 
     /// Whether migrations were ever applied to this database (commands other than `serve` and
@@ -194,7 +164,8 @@ impl Database {
     /// When the database cannot be asked.
     pub async fn has_schema(&self) -> Result<bool, StoreError> {
         run!(self, |c, sql| {
-            let found: Count = diesel_async::RunQueryDsl::get_result(diesel::sql_query(sql::HAS_SCHEMA), c).await?;
+            let found: rows::Count =
+                diesel_async::RunQueryDsl::get_result(diesel::sql_query(sql::HAS_SCHEMA), c).await?;
             Ok(found.n > 0)
         })
     }
@@ -256,116 +227,4 @@ pub struct PoolStatus {
     pub idle: usize,
     /// Requests waiting for a connection.
     pub waiting: usize,
-}
-
-/// A failure inside a transaction: the database's, or the operation's own refusal.
-enum TxError<E> {
-    Db(DbError),
-    Refused(E),
-}
-
-impl<E> From<DbError> for TxError<E> {
-    fn from(e: DbError) -> Self {
-        Self::Db(e)
-    }
-}
-
-impl<E: From<StoreError>> TxError<E> {
-    /// The port's error: the refusal, or the database's error mapped by [`store_error`].
-    fn into_port(self) -> E {
-        match self {
-            Self::Db(e) => store_error(e).into(),
-            Self::Refused(e) => e,
-        }
-    }
-}
-
-/// Maps a database error to the port's: a lost connection or a busy database is
-/// `Unavailable` (503, retry later), anything else `Backend`.
-fn store_error(e: DbError) -> StoreError {
-    if is_unavailable(&e) {
-        StoreError::Unavailable(Box::new(e))
-    } else {
-        StoreError::Backend(Box::new(e))
-    }
-}
-
-/// Whether `e` says the database cannot be used right now (rather than that it refused).
-fn is_unavailable(e: &DbError) -> bool {
-    match e {
-        DbError::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _)
-        | DbError::BrokenTransactionManager => true,
-        DbError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
-            let message = info.message();
-            // SQLite's busy database; Postgres's "terminating connection due to administrator
-            // command" and other lost sessions.
-            message.contains("locked") || message.contains("connection") || message.contains("shutting down")
-        }
-        DbError::RollbackErrorOnCommit { commit_error, .. } => is_unavailable(commit_error),
-        _ => false,
-    }
-}
-
-/// Maps a unique violation to the refusal `refusal` gives, any other error to a database error.
-fn unique_or<E>(refusal: impl FnOnce() -> E) -> impl FnOnce(DbError) -> TxError<E> {
-    move |e| {
-        if is_unique_violation(&e) {
-            TxError::Refused(refusal())
-        } else {
-            TxError::Db(e)
-        }
-    }
-}
-
-fn is_unique_violation(e: &DbError) -> bool {
-    matches!(e, DbError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
-}
-
-fn now_naive(now: DateTime<Utc>) -> chrono::NaiveDateTime {
-    now.naive_utc()
-}
-
-/// Stored data that does not make sense (a corrupt path): a backend failure, never a panic.
-fn corrupt(e: impl std::error::Error + Send + Sync + 'static) -> DbError {
-    DbError::DeserializationError(Box::new(e))
-}
-
-/// One `COUNT(*) AS n` row of a raw query.
-#[derive(diesel::QueryableByName)]
-pub(crate) struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub(crate) n: i64,
-}
-
-/// Rows of `curriculum_activities` joined with their entry's activity kind, as domain records.
-fn into_records(rows: Vec<rows::LoadedRow>) -> Vec<CurriculumRecord> {
-    rows.into_iter()
-        .map(|(row, bounds, kind)| row.into_domain(bounds, kind.as_deref().map(rows::kind)))
-        .collect()
-}
-
-/// The kind of a stored activity row.
-fn is_course(kind: &str) -> bool {
-    rows::kind(kind) == ActivityKind::Course
-}
-
-/// Revision rows of an activity's versions (`(id, language)`, in order) as domain values, by
-/// version then number.
-fn revisions_by_version(
-    versions: &[(i64, String)],
-    mut rows: Vec<rows::RevisionRow>,
-) -> diesel::QueryResult<Vec<curricula_domain::PackageRevision>> {
-    let position = |id: i64| versions.iter().position(|(v, _)| *v == id).unwrap_or(usize::MAX);
-    rows.sort_by_key(|r| (position(r.language_version_id), r.revision));
-    rows.into_iter()
-        .map(|row| {
-            let language = versions
-                .iter()
-                .find(|(id, _)| *id == row.language_version_id)
-                .map_or("", |(_, l)| l.as_str())
-                .to_owned();
-            row.into_domain(&language)
-                .map_err(|e| corrupt(std::io::Error::other(e)))
-        })
-        .collect()
 }

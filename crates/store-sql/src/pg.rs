@@ -2,7 +2,8 @@
 //! sequences. The queries shared with SQLite are in `sql/`, compiled here over
 //! `AsyncPgConnection` (see the crate's README).
 
-use crate::{ConnectError, StoreError};
+use crate::errors::ConnectError;
+use curricula_ports::StoreError;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::{AsyncMigrationHarness, AsyncPgConnection, SimpleAsyncConnection};
@@ -40,7 +41,15 @@ macro_rules! insert_all {
     };
 }
 
+/// Loads the rows of `$query` (a `'static` query) as `$row`s.
+macro_rules! load {
+    ($c:expr, $query:expr, $row:ty) => {
+        diesel_async::RunQueryDsl::load::<$row>($query, $c).await
+    };
+}
+
 pub(crate) use insert_all;
+pub(crate) use load;
 pub(crate) use lock;
 
 #[allow(clippy::duplicate_mod, reason = "the shared queries, compiled once per backend")]
@@ -54,8 +63,8 @@ pub(crate) fn pool(url: &str, pool_size: usize) -> Result<Pool<Conn>, ConnectErr
     Pool::builder(AsyncDieselConnectionManager::<Conn>::new(url))
         .max_size(pool_size.max(1))
         .runtime(deadpool::Runtime::Tokio1)
-        .wait_timeout(Some(crate::CONNECTION_TIMEOUT))
-        .create_timeout(Some(crate::CONNECTION_TIMEOUT))
+        .wait_timeout(Some(crate::errors::CONNECTION_TIMEOUT))
+        .create_timeout(Some(crate::errors::CONNECTION_TIMEOUT))
         .build()
         .map_err(|e| ConnectError::Open(e.to_string()))
 }
@@ -74,10 +83,7 @@ pub(crate) async fn migrate(pool: &Pool<Conn>) -> Result<(), StoreError> {
         .await
         .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
     tokio::task::spawn_blocking(move || {
-        AsyncMigrationHarness::new(conn)
-            .run_pending_migrations(MIGRATIONS)
-            .map(drop)
-            .map_err(StoreError::Backend)
+        AsyncMigrationHarness::new(conn).run_pending_migrations(MIGRATIONS).map(drop).map_err(StoreError::Backend)
     })
     .await
     .map_err(|e| StoreError::Backend(Box::new(e)))?

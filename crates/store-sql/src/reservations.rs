@@ -4,8 +4,9 @@
 //! `IMMEDIATE` transactions are serialised by the database lock). The table itself:
 //! `idempotency.rs`.
 
+use crate::Database;
+use crate::errors::{TxError, now_naive};
 use crate::idempotency::{KeyRow, classify, idempotency_keys as k};
-use crate::{Database, TxError, now_naive};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use curricula_domain::TenantId;
@@ -27,9 +28,7 @@ impl IdempotencyStore for Database {
         let fingerprint = fingerprint.to_owned();
         transaction!(self, |c, _sql| {
             let mine = k::tenant_id.eq(tenant.0).and(k::idempotency_key.eq(&key));
-            diesel::delete(k::table.filter(mine).filter(k::expires_at.le(now_naive(now))))
-                .execute(c)
-                .await?;
+            diesel::delete(k::table.filter(mine).filter(k::expires_at.le(now_naive(now)))).execute(c).await?;
             let inserted = diesel::insert_into(k::table)
                 .values((
                     k::tenant_id.eq(tenant.0),
@@ -44,12 +43,8 @@ impl IdempotencyStore for Database {
             if inserted == 1 {
                 return Ok(Reservation::Reserved);
             }
-            let row: Option<KeyRow> = k::table
-                .filter(mine)
-                .select((k::fingerprint, k::status, k::body))
-                .first(c)
-                .await
-                .optional()?;
+            let row: Option<KeyRow> =
+                k::table.filter(mine).select((k::fingerprint, k::status, k::body)).first(c).await.optional()?;
             // Gone between the two statements (released or purged by another request): it is
             // being settled right now; the client's retry will find it free or completed.
             Ok::<_, TxError<StoreError>>(row.map_or(Reservation::InProgress, |row| classify(row, &fingerprint)))
@@ -73,9 +68,7 @@ impl IdempotencyStore for Database {
         let key = key.to_owned();
         run!(self, |c, _sql| {
             diesel::delete(
-                k::table
-                    .filter(k::tenant_id.eq(tenant.0).and(k::idempotency_key.eq(&key)))
-                    .filter(k::status.is_null()),
+                k::table.filter(k::tenant_id.eq(tenant.0).and(k::idempotency_key.eq(&key))).filter(k::status.is_null()),
             )
             .execute(c)
             .await?;
@@ -85,9 +78,7 @@ impl IdempotencyStore for Database {
 
     async fn purge_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
         run!(self, |c, _sql| {
-            let n = diesel::delete(k::table.filter(k::expires_at.le(now_naive(now))))
-                .execute(c)
-                .await?;
+            let n = diesel::delete(k::table.filter(k::expires_at.le(now_naive(now)))).execute(c).await?;
             Ok(n as u64)
         })
     }

@@ -219,11 +219,7 @@ impl VersionRow {
                 launch_href,
                 mastery_score: p.mastery_score,
                 completion_threshold: p.completion_threshold,
-                items: p
-                    .items
-                    .as_deref()
-                    .and_then(|i| serde_json::from_str(i).ok())
-                    .unwrap_or_default(),
+                items: p.items.as_deref().and_then(|i| serde_json::from_str(i).ok()).unwrap_or_default(),
                 file_count: p.file_count.unwrap_or_default() as u64,
                 total_bytes: p.total_bytes.unwrap_or_default() as u64,
                 package_sha256: p.package_sha256.unwrap_or_default(),
@@ -306,12 +302,7 @@ pub(crate) struct BoundsRow {
 
 impl From<&CurriculumRecord> for BoundsRow {
     fn from(r: &CurriculumRecord) -> Self {
-        Self {
-            id: r.id.0,
-            curriculum_id: r.curriculum_id.0,
-            lft: r.lft,
-            rgt: r.rgt,
-        }
+        Self { id: r.id.0, curriculum_id: r.curriculum_id.0, lft: r.lft, rgt: r.rgt }
     }
 }
 
@@ -349,11 +340,7 @@ impl RecordRow {
 }
 
 pub(crate) fn kind(raw: &str) -> ActivityKind {
-    if raw == "course" {
-        ActivityKind::Course
-    } else {
-        ActivityKind::Scorm
-    }
+    if raw == "course" { ActivityKind::Course } else { ActivityKind::Scorm }
 }
 
 /// An API key row (without its hash).
@@ -386,7 +373,7 @@ pub(crate) fn tenant(
     mut codes: Vec<String>,
 ) -> QueryResult<Tenant> {
     codes.sort_by_key(|code| (code != &default_language, code.clone()));
-    let parse = |code: &str| LanguageCode::parse("language", code).map_err(crate::corrupt);
+    let parse = |code: &str| LanguageCode::parse("language", code).map_err(crate::errors::corrupt);
     Ok(Tenant {
         id: TenantId(id),
         name,
@@ -444,11 +431,7 @@ pub(crate) fn activity(
         in_catalog: row.in_catalog,
         created_at: utc(row.created_at),
         updated_at: utc(row.updated_at),
-        versions: versions
-            .into_iter()
-            .map(VersionRow::into_domain)
-            .collect::<Result<_, _>>()
-            .map_err(corrupt)?,
+        versions: versions.into_iter().map(VersionRow::into_domain).collect::<Result<_, _>>().map_err(corrupt)?,
     })
 }
 
@@ -467,11 +450,44 @@ macro_rules! loaded_rows {
         curriculum_activities::table
             .inner_join(curriculum_bounds::table)
             .left_join(activities::table.on(curriculum_activities::course_id.eq(activities::id.nullable())))
-            .select((
-                RecordRow::as_select(),
-                BoundsRow::as_select(),
-                activities::kind.nullable(),
-            ))
+            .select((RecordRow::as_select(), BoundsRow::as_select(), activities::kind.nullable()))
     };
 }
 pub(crate) use loaded_rows;
+
+/// One `COUNT(*) AS n` row of a raw query.
+#[derive(diesel::QueryableByName)]
+pub(crate) struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub(crate) n: i64,
+}
+
+/// Rows of `curriculum_activities` joined with their entry's activity kind, as domain records.
+pub(crate) fn into_records(rows: Vec<LoadedRow>) -> Vec<CurriculumRecord> {
+    rows.into_iter().map(|(row, bounds, raw)| row.into_domain(bounds, raw.as_deref().map(kind))).collect()
+}
+
+/// The kind of a stored activity row.
+pub(crate) fn is_course(raw: &str) -> bool {
+    kind(raw) == ActivityKind::Course
+}
+
+/// Revision rows of an activity's versions (`(id, language)`, in order) as domain values, by
+/// version then number.
+pub(crate) fn revisions_by_version(
+    versions: &[(i64, String)],
+    mut rows: Vec<RevisionRow>,
+) -> diesel::QueryResult<Vec<curricula_domain::PackageRevision>> {
+    let position = |id: i64| versions.iter().position(|(v, _)| *v == id).unwrap_or(usize::MAX);
+    rows.sort_by_key(|r| (position(r.language_version_id), r.revision));
+    rows.into_iter()
+        .map(|row| {
+            let language = versions
+                .iter()
+                .find(|(id, _)| *id == row.language_version_id)
+                .map_or("", |(_, l)| l.as_str())
+                .to_owned();
+            row.into_domain(&language).map_err(|e| crate::errors::corrupt(std::io::Error::other(e)))
+        })
+        .collect()
+}

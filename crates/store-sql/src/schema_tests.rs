@@ -64,11 +64,7 @@ fn describe(lines: Vec<Line>) -> BTreeSet<String> {
             [_, table, ..] if table.starts_with("__diesel") || table.starts_with("sqlite_") => {}
             ["c", table, column, declared, not_null, pk] => {
                 // A primary key column is never null, whether or not the table says so (SQLite).
-                let null = if not_null != "0" || pk != "0" {
-                    "not null"
-                } else {
-                    "null"
-                };
+                let null = if not_null != "0" || pk != "0" { "not null" } else { "null" };
                 out.insert(format!("column {table}.{column} {} {null}", common_type(declared)));
                 if pk != "0" {
                     primary.push((table.to_owned(), format!("{pk:0>3}"), column.to_owned()));
@@ -84,11 +80,7 @@ fn describe(lines: Vec<Line>) -> BTreeSet<String> {
     // SQLite's `INTEGER PRIMARY KEY` has no index of its own: each key from its columns.
     primary.sort();
     for (table, ..) in &primary {
-        let key: Vec<&str> = primary
-            .iter()
-            .filter(|(t, ..)| t == table)
-            .map(|(.., c)| c.as_str())
-            .collect();
+        let key: Vec<&str> = primary.iter().filter(|(t, ..)| t == table).map(|(.., c)| c.as_str()).collect();
         out.insert(format!("index {table} ({}) primary", key.join(",")));
     }
     out
@@ -114,17 +106,12 @@ async fn both_migration_trees_build_the_same_tables() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let sqlite = Database::connect(&format!("sqlite://{}", dir.path().join("s.db").display()), 1)
-        .await
-        .unwrap();
+    let sqlite = Database::connect(&format!("sqlite://{}", dir.path().join("s.db").display()), 1).await.unwrap();
     let postgres = Database::connect(pg.url(), 1).await.unwrap();
     sqlite.migrate().await.unwrap();
     postgres.migrate().await.unwrap();
     let (sqlite, postgres) = (schema_of(&sqlite).await, schema_of(&postgres).await);
-    assert!(
-        sqlite.iter().any(|l| l.starts_with("column curriculum_bounds.lft")),
-        "{sqlite:#?}"
-    );
+    assert!(sqlite.iter().any(|l| l.starts_with("column curriculum_bounds.lft")), "{sqlite:#?}");
     let only_sqlite: Vec<_> = sqlite.difference(&postgres).collect();
     let only_postgres: Vec<_> = postgres.difference(&sqlite).collect();
     assert!(

@@ -4,7 +4,8 @@
 //! of failing), `AUTOINCREMENT` ids. The queries shared with Postgres are in `sql/`, compiled
 //! here over [`Conn`] (see the crate's README).
 
-use crate::{ConnectError, StoreError, TxError, store_error};
+use crate::errors::{ConnectError, TxError, store_error};
+use curricula_ports::StoreError;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, QueryResult};
@@ -52,12 +53,22 @@ macro_rules! lock {
 macro_rules! insert_all {
     ($c:expr, $table:expr, $rows:expr) => {{
         let rows = $rows;
-        $c.spawn_blocking(move |c| diesel::RunQueryDsl::execute(diesel::insert_into($table).values(rows), c))
-            .await
+        $c.spawn_blocking(move |c| diesel::RunQueryDsl::execute(diesel::insert_into($table).values(rows), c)).await
+    }};
+}
+
+/// Loads the rows of `$query` (a `'static` query) as `$row`s, through diesel's synchronous
+/// connection: it reads rows straight into `$row`, where the asynchronous wrapper copies each
+/// row first (this serves the reads of many rows).
+macro_rules! load {
+    ($c:expr, $query:expr, $row:ty) => {{
+        let query = $query;
+        $c.spawn_blocking(move |c| diesel::RunQueryDsl::load::<$row>(query, c)).await
     }};
 }
 
 pub(crate) use insert_all;
+pub(crate) use load;
 pub(crate) use lock;
 
 #[allow(clippy::duplicate_mod, reason = "the shared queries, compiled once per backend")]
@@ -90,10 +101,7 @@ pub(crate) fn pool(url: &str, pool_size: usize) -> Result<Pool<Conn>, ConnectErr
         .or_else(|| url.strip_prefix("sqlite:"))
         .ok_or(ConnectError::Unsupported)?
         .to_owned();
-    if let Some(parent) = std::path::Path::new(&path)
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-    {
+    if let Some(parent) = std::path::Path::new(&path).parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .map_err(|e| ConnectError::Open(format!("creating {}: {e}", parent.display())))?;
     }
@@ -103,8 +111,7 @@ pub(crate) fn pool(url: &str, pool_size: usize) -> Result<Pool<Conn>, ConnectErr
         Box::pin(async move {
             tokio::task::spawn_blocking(move || {
                 let mut conn = SqliteConnection::establish(&url)?;
-                conn.batch_execute(PRAGMAS)
-                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                conn.batch_execute(PRAGMAS).map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                 Ok(Conn::with_runtime(conn, InPlace))
             })
             .await
@@ -116,7 +123,7 @@ pub(crate) fn pool(url: &str, pool_size: usize) -> Result<Pool<Conn>, ConnectErr
     Pool::builder(AsyncDieselConnectionManager::<Conn>::new_with_config(path, config))
         .max_size(pool_size.max(1))
         .runtime(deadpool::Runtime::Tokio1)
-        .wait_timeout(Some(crate::CONNECTION_TIMEOUT))
+        .wait_timeout(Some(crate::errors::CONNECTION_TIMEOUT))
         .build()
         .map_err(|e| ConnectError::Open(e.to_string()))
 }
@@ -167,9 +174,7 @@ pub(crate) async fn migrate(pool: &Pool<Conn>) -> Result<(), StoreError> {
     // One write transaction: instances starting at once migrate one after the other.
     run_sync(pool, |c| {
         c.immediate_transaction(|c| {
-            c.run_pending_migrations(MIGRATIONS)
-                .map(drop)
-                .map_err(diesel::result::Error::QueryBuilderError)
+            c.run_pending_migrations(MIGRATIONS).map(drop).map_err(diesel::result::Error::QueryBuilderError)
         })
     })
     .await
@@ -181,8 +186,7 @@ async fn immediate<R, E, F>(c: &mut Conn, f: F) -> Result<R, TxError<E>>
 where
     F: AsyncFnOnce(&mut Conn) -> Result<R, TxError<E>>,
 {
-    c.spawn_blocking(|c| AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"))
-        .await?;
+    c.spawn_blocking(|c| AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")).await?;
     match f(c).await {
         Ok(value) => {
             c.spawn_blocking(AnsiTransactionManager::commit_transaction).await?;

@@ -124,13 +124,7 @@ async fn old_postgres_schema_with(
     conn.batch_execute(sql).await.unwrap();
     // Rows inserted with explicit ids leave the identity sequences behind; real data came
     // through them.
-    let tables = [
-        "tenants",
-        "users",
-        "activities",
-        "language_versions",
-        "curriculum_activities",
-    ];
+    let tables = ["tenants", "users", "activities", "language_versions", "curriculum_activities"];
     let setval =
         tables.map(|t| format!("SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT max(id) FROM {t}));"));
     conn.batch_execute(&setval.concat()).await.unwrap();

@@ -9,10 +9,7 @@ use curricula_store_sql::{ConnectError, Database};
 async fn instances(backend: &str) -> Option<(Database, Database, Box<dyn std::any::Any>)> {
     let (url, guard): (String, Box<dyn std::any::Any>) = if backend == "sqlite" {
         let dir = tempfile::tempdir().unwrap();
-        (
-            format!("sqlite://{}", dir.path().join("contract.db").display()),
-            Box::new(dir),
-        )
+        (format!("sqlite://{}", dir.path().join("contract.db").display()), Box::new(dir))
     } else {
         let db = TestDatabase::create().await?;
         (db.url().to_owned(), Box::new(db))
@@ -86,25 +83,16 @@ async fn postgres_passes_key_contract() {
 
 #[tokio::test]
 async fn unusable_databases_are_errors_not_panics() {
-    assert!(matches!(
-        Database::connect("mysql://u:secret@h/db", 2).await,
-        Err(ConnectError::Unsupported)
-    ));
+    assert!(matches!(Database::connect("mysql://u:secret@h/db", 2).await, Err(ConnectError::Unsupported)));
     // Nothing listens there: a clear error, without the password.
-    let err = Database::connect("postgres://u:secret@127.0.0.1:9/db", 2)
-        .await
-        .err()
-        .expect("an error");
+    let err = Database::connect("postgres://u:secret@127.0.0.1:9/db", 2).await.err().expect("an error");
     assert!(matches!(err, ConnectError::Open(_)), "{err}");
     assert!(!err.to_string().contains("secret"), "{err}");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("a-file");
     std::fs::write(&file, b"x").unwrap();
     // A folder where a file is: the database cannot be created.
-    let err = Database::connect(&format!("sqlite://{}/db.sqlite", file.display()), 2)
-        .await
-        .err()
-        .expect("an error");
+    let err = Database::connect(&format!("sqlite://{}/db.sqlite", file.display()), 2).await.err().expect("an error");
     assert!(matches!(err, ConnectError::Open(_)), "{err}");
     // Not a database at all.
     let garbage = dir.path().join("garbage.db");

@@ -1,10 +1,10 @@
 //! Queries of activities used by several operations.
 
 use super::{Conn, Db};
+use crate::errors::{TxError, now_naive, unique_or};
 use crate::idempotency::external::activities as ext;
 use crate::rows::{self, ActivityRow, RevisionRow, VersionRow};
 use crate::schema::*;
-use crate::{TxError, now_naive, unique_or};
 use chrono::{DateTime, Utc};
 use curricula_domain::{Activity, ActivityId, ApiKeyId, LanguageCode, Name, ScormContent, TenantId};
 use curricula_ports::CreateActivityError;
@@ -32,12 +32,14 @@ pub(crate) async fn load(c: &mut Conn, tenant: TenantId, only: Option<&[i64]>) -
         .select((links::activity_id, links::organisation_id))
         .into_boxed::<Db>();
     if let Some(ids) = only {
-        rows = rows.filter(activities::id.eq_any(ids));
-        versions = versions.filter(language_versions::activity_id.eq_any(ids));
-        organisations = organisations.filter(links::activity_id.eq_any(ids));
+        // Owned: on SQLite the queries run on a blocking thread.
+        rows = rows.filter(activities::id.eq_any(ids.to_vec()));
+        versions = versions.filter(language_versions::activity_id.eq_any(ids.to_vec()));
+        organisations = organisations.filter(links::activity_id.eq_any(ids.to_vec()));
     }
-    let rows = rows.load(c).await?;
-    rows::assemble(rows, versions.load(c).await?, organisations.load(c).await?)
+    let rows = super::load!(c, rows, ActivityRow)?;
+    let versions = super::load!(c, versions, VersionRow)?;
+    rows::assemble(rows, versions, super::load!(c, organisations, (i64, i64))?)
 }
 
 /// Stores a new language version of `activity`, and its package as revision 1; returns its id.
@@ -76,8 +78,6 @@ pub(crate) async fn set_external_id(
         .set(ext::external_id.eq(external_id))
         .execute(c)
         .await
-        .map_err(unique_or(|| {
-            CreateActivityError::ExternalIdTaken(external_id.to_owned())
-        }))?;
+        .map_err(unique_or(|| CreateActivityError::ExternalIdTaken(external_id.to_owned())))?;
     Ok(())
 }

@@ -1,9 +1,9 @@
 //! Queries of the tenant directory used by several of its operations.
 
 use super::Conn;
+use crate::errors::{TxError, now_naive, unique_or};
 use crate::rows::{self, KeyRow};
 use crate::schema::*;
-use crate::{TxError, now_naive, unique_or};
 use chrono::{DateTime, Utc};
 use curricula_domain::{Tenant, TenantId};
 use curricula_ports::DirectoryError;
@@ -31,14 +31,8 @@ pub(crate) async fn tenant(c: &mut Conn, id: i64) -> QueryResult<Option<Tenant>>
 
 /// `Ok` when the tenant exists, `TenantNotFound` otherwise.
 pub(crate) async fn tenant_exists(c: &mut Conn, tenant: TenantId) -> Result<(), TxError<DirectoryError>> {
-    let exists: bool = diesel::select(diesel::dsl::exists(tenants::table.find(tenant.0)))
-        .get_result(c)
-        .await?;
-    if exists {
-        Ok(())
-    } else {
-        Err(TxError::Refused(DirectoryError::TenantNotFound(tenant)))
-    }
+    let exists: bool = diesel::select(diesel::dsl::exists(tenants::table.find(tenant.0))).get_result(c).await?;
+    if exists { Ok(()) } else { Err(TxError::Refused(DirectoryError::TenantNotFound(tenant))) }
 }
 
 /// Stores a new key of `tenant`; a hash already stored is `Duplicate`.

@@ -4,8 +4,7 @@
 //! what the page and its matches cost, not what the tenant holds.
 
 use super::{Conn, Db};
-use crate::into_records;
-use crate::rows::{BoundsRow, LoadedRow, RecordRow};
+use crate::rows::{BoundsRow, LoadedRow, RecordRow, into_records};
 use crate::schema::*;
 use curricula_domain::curriculum::CurriculumRecord;
 use curricula_domain::{Activity, TenantId};
@@ -18,10 +17,8 @@ fn matching_activities(
     tenant: TenantId,
     filter: &ActivityFilter,
 ) -> activities::BoxedQuery<'static, Db, diesel::sql_types::BigInt> {
-    let mut query = activities::table
-        .filter(activities::tenant_id.eq(tenant.0))
-        .select(activities::id)
-        .into_boxed::<Db>();
+    let mut query =
+        activities::table.filter(activities::tenant_id.eq(tenant.0)).select(activities::id).into_boxed::<Db>();
     if let Some(id) = filter.id {
         query = query.filter(activities::id.eq(id.0));
     }
@@ -122,13 +119,7 @@ pub(crate) async fn records(
     slice: Slice,
 ) -> QueryResult<Listed<CurriculumRecord>> {
     let total: i64 = if *filter == RecordFilter::default() {
-        tenants::table
-            .find(tenant.0)
-            .select(tenants::curriculum_records)
-            .first(c)
-            .await
-            .optional()?
-            .unwrap_or(0)
+        tenants::table.find(tenant.0).select(tenants::curriculum_records).first(c).await.optional()?.unwrap_or(0)
     } else {
         matching_records!(tenant, filter).count().get_result(c).await?
     };
@@ -136,22 +127,14 @@ pub(crate) async fn records(
     let rows: Vec<LoadedRow> = if total == 0 {
         Vec::new()
     } else {
-        matching_records!(tenant, filter)
-            .select((
-                RecordRow::as_select(),
-                BoundsRow::as_select(),
-                activities::kind.nullable(),
-            ))
+        let page = matching_records!(tenant, filter)
+            .select((RecordRow::as_select(), BoundsRow::as_select(), activities::kind.nullable()))
             .order((curriculum_activities::curriculum_id, curriculum_bounds::lft))
             .offset(offset)
-            .limit(limit)
-            .load(c)
-            .await?
+            .limit(limit);
+        super::load!(c, page, LoadedRow)?
     };
-    Ok(Listed {
-        items: into_records(rows),
-        total: u64::try_from(total).unwrap_or(0),
-    })
+    Ok(Listed { items: into_records(rows), total: u64::try_from(total).unwrap_or(0) })
 }
 
 /// The slice of the tenant's activities matching `filter`, by id, with their versions and
@@ -164,19 +147,8 @@ pub(crate) async fn activities(
 ) -> QueryResult<Listed<Activity>> {
     let total: i64 = matching_activities(tenant, filter).count().get_result(c).await?;
     let (offset, limit) = offset_limit(slice);
-    let ids: Vec<i64> = matching_activities(tenant, filter)
-        .order(activities::id)
-        .offset(offset)
-        .limit(limit)
-        .load(c)
-        .await?;
-    let items = if ids.is_empty() {
-        Vec::new()
-    } else {
-        super::activities::load(c, tenant, Some(&ids)).await?
-    };
-    Ok(Listed {
-        items,
-        total: u64::try_from(total).unwrap_or(0),
-    })
+    let ids =
+        super::load!(c, matching_activities(tenant, filter).order(activities::id).offset(offset).limit(limit), i64)?;
+    let items = if ids.is_empty() { Vec::new() } else { super::activities::load(c, tenant, Some(&ids)).await? };
+    Ok(Listed { items, total: u64::try_from(total).unwrap_or(0) })
 }

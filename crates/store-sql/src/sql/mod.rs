@@ -10,4 +10,4 @@ pub(crate) mod lists;
 pub(crate) mod paths;
 pub(crate) mod revisions;
 
-pub(crate) use super::{Conn, Db, HAS_SCHEMA, NEXT_RECORD_ID, insert_all, lock};
+pub(crate) use super::{Conn, Db, HAS_SCHEMA, NEXT_RECORD_ID, insert_all, load, lock};

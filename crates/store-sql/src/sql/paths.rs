@@ -2,10 +2,11 @@
 
 use super::Conn;
 use crate::cache::{LoadedPath, PathCache};
+use crate::errors::corrupt;
 use crate::plan::WritePlan;
 use crate::rows::{BoundsRow, LoadedRow, RecordRow, loaded_rows};
+use crate::rows::{Count, into_records, is_course};
 use crate::schema::*;
-use crate::{Count, corrupt, into_records, is_course};
 use curricula_domain::curriculum::{Curriculum, CurriculumRecord};
 use curricula_domain::{ActivityId, RecordId, TenantId};
 use diesel::prelude::*;
@@ -16,9 +17,7 @@ use std::sync::Arc;
 /// The rows of path `$curriculum`, in `lft` order: the SELECT behind a path's List.
 macro_rules! path_rows {
     ($curriculum:expr) => {
-        loaded_rows!()
-            .filter(curriculum_activities::curriculum_id.eq($curriculum))
-            .order(curriculum_bounds::lft)
+        loaded_rows!().filter(curriculum_activities::curriculum_id.eq($curriculum)).order(curriculum_bounds::lft)
     };
 }
 
@@ -38,10 +37,7 @@ pub(crate) async fn load(
     let query = activities::table
         .filter(activities::id.eq(id.0).and(activities::tenant_id.eq(tenant.0)))
         .select((activities::kind, activities::curriculum_version));
-    #[allow(
-        clippy::if_same_then_else,
-        reason = "on SQLite `lock!` adds nothing: the transaction holds the database"
-    )]
+    #[allow(clippy::if_same_then_else, reason = "on SQLite `lock!` adds nothing: the transaction holds the database")]
     let path: Option<(String, i64)> = if lock {
         lock!(query, for_no_key_update).first(c).await.optional()?
     } else {
@@ -53,7 +49,7 @@ pub(crate) async fn load(
     if let Some(loaded) = paths.get(id.0, version) {
         return Ok(Some((loaded, version)));
     }
-    let rows = path_rows!(id.0).load(c).await?;
+    let rows = super::load!(c, path_rows!(id.0), LoadedRow)?;
     let records = into_records(rows);
     let curriculum = Curriculum::from_records(id, tenant, records.clone()).map_err(corrupt)?;
     let loaded = Arc::new(LoadedPath { curriculum, records });
@@ -74,9 +70,7 @@ pub(crate) async fn persist(
     let added = plan.new_sections.len() + plan.new_entries.len();
     let delta = i64::try_from(added).unwrap_or(i64::MAX) - i64::try_from(plan.deleted.len()).unwrap_or(i64::MAX);
     if !plan.deleted.is_empty() {
-        diesel::delete(curriculum_bounds::table.filter(curriculum_bounds::id.eq_any(&plan.deleted)))
-            .execute(c)
-            .await?;
+        diesel::delete(curriculum_bounds::table.filter(curriculum_bounds::id.eq_any(&plan.deleted))).execute(c).await?;
         diesel::delete(curriculum_activities::table.filter(curriculum_activities::id.eq_any(&plan.deleted)))
             .execute(c)
             .await?;
@@ -88,15 +82,9 @@ pub(crate) async fn persist(
         super::insert_all!(c, curriculum_activities::table, plan.new_sections)?;
     }
     for (row, bounds) in &plan.changed {
-        let updated = diesel::update(curriculum_activities::table.find(row.id))
-            .set(row)
-            .execute(c)
-            .await?
+        let updated = diesel::update(curriculum_activities::table.find(row.id)).set(row).execute(c).await?
             + diesel::update(curriculum_bounds::table.find(bounds.id))
-                .set((
-                    curriculum_bounds::lft.eq(bounds.lft),
-                    curriculum_bounds::rgt.eq(bounds.rgt),
-                ))
+                .set((curriculum_bounds::lft.eq(bounds.lft), curriculum_bounds::rgt.eq(bounds.rgt)))
                 .execute(c)
                 .await?;
         if updated != 2 {
@@ -143,12 +131,12 @@ pub(crate) async fn records(
     if let Some(id) = curriculum {
         query = query.filter(curriculum_activities::curriculum_id.eq(id.0));
     }
-    Ok(into_records(query.load(c).await?))
+    Ok(into_records(super::load!(c, query, LoadedRow)?))
 }
 
 /// The number of rows the path SELECT alone returns (see `Database::raw_path_select`).
 #[cfg(feature = "testing")]
 pub(crate) async fn raw_path_select(c: &mut Conn, curriculum: i64) -> QueryResult<usize> {
-    let rows: Vec<LoadedRow> = path_rows!(curriculum).load(c).await?;
+    let rows = super::load!(c, path_rows!(curriculum), LoadedRow)?;
     Ok(rows.len())
 }

@@ -2,10 +2,10 @@
 //! version's row first (on SQLite, the database), so concurrent replacements of a version are
 //! serialised and numbered in turn.
 
-use crate::TxError;
+use crate::errors::TxError;
+use crate::errors::{corrupt, now_naive};
 use crate::rows::{PackageColumns, RevisionRow};
 use crate::schema::*;
-use crate::{corrupt, now_naive};
 use chrono::{DateTime, Utc};
 use curricula_domain::{ActivityId, KeptRevision, LanguageCode, PackageRevision, TenantId, revisions_to_drop};
 use curricula_ports::{NewRevision, RevisionError, RevisionOutcome};
@@ -32,32 +32,18 @@ async fn version(c: &mut Conn, tenant: TenantId, activity: ActivityId, language:
         .optional()?;
     match kind.as_deref() {
         None => return Err(TxError::Refused(RevisionError::ActivityNotFound(activity))),
-        Some(kind) if crate::is_course(kind) => return Err(TxError::Refused(RevisionError::NotScorm(activity))),
+        Some(kind) if crate::rows::is_course(kind) => return Err(TxError::Refused(RevisionError::NotScorm(activity))),
         Some(_) => {}
     }
     let version = language_versions::table
-        .filter(
-            language_versions::activity_id
-                .eq(activity.0)
-                .and(language_versions::language.eq(language.as_str())),
-        )
-        .select((
-            language_versions::id,
-            language_versions::revision,
-            language_versions::package_sha256,
-        ));
-    let (id, revision, sha256): (i64, Option<i32>, Option<String>) =
-        lock!(version, for_update).first(c).await.optional()?.ok_or_else(|| {
-            TxError::Refused(RevisionError::NoVersion {
-                activity,
-                language: language.clone(),
-            })
-        })?;
-    Ok(Version {
-        id,
-        revision: revision.and_then(|r| u32::try_from(r).ok()).unwrap_or(1),
-        sha256,
-    })
+        .filter(language_versions::activity_id.eq(activity.0).and(language_versions::language.eq(language.as_str())))
+        .select((language_versions::id, language_versions::revision, language_versions::package_sha256));
+    let (id, revision, sha256): (i64, Option<i32>, Option<String>) = lock!(version, for_update)
+        .first(c)
+        .await
+        .optional()?
+        .ok_or_else(|| TxError::Refused(RevisionError::NoVersion { activity, language: language.clone() }))?;
+    Ok(Version { id, revision: revision.and_then(|r| u32::try_from(r).ok()).unwrap_or(1), sha256 })
 }
 
 async fn numbers(c: &mut Conn, version: i64) -> QueryResult<Vec<u32>> {
@@ -80,10 +66,7 @@ async fn kept(c: &mut Conn, version: i64) -> QueryResult<Vec<KeptRevision>> {
     Ok(rows
         .into_iter()
         .filter_map(|(n, at)| {
-            Some(KeptRevision {
-                number: u32::try_from(n).ok()?,
-                superseded_at: at.map(crate::rows::utc),
-            })
+            Some(KeptRevision { number: u32::try_from(n).ok()?, superseded_at: at.map(crate::rows::utc) })
         })
         .collect())
 }
@@ -115,17 +98,9 @@ async fn touch(c: &mut Conn, activity: ActivityId, now: DateTime<Utc>) -> QueryR
 pub(crate) async fn add(c: &mut Conn, new: &NewRevision) -> Tx<RevisionOutcome> {
     let version = version(c, new.tenant, new.activity, &new.language).await?;
     if version.sha256.as_deref() == Some(new.content.package_sha256.as_str()) {
-        return Ok(RevisionOutcome::Unchanged {
-            revision: version.revision,
-        });
+        return Ok(RevisionOutcome::Unchanged { revision: version.revision });
     }
-    let next = numbers(c, version.id)
-        .await?
-        .into_iter()
-        .max()
-        .unwrap_or(0)
-        .max(version.revision)
-        + 1;
+    let next = numbers(c, version.id).await?.into_iter().max().unwrap_or(0).max(version.revision) + 1;
     let now = now_naive(new.now);
     mark(c, version.id, version.revision, Some(new.now)).await?;
     diesel::insert_into(package_revisions::table)
@@ -153,16 +128,10 @@ pub(crate) async fn add(c: &mut Conn, new: &NewRevision) -> Tx<RevisionOutcome> 
             .select(package_revisions::storage_prefix)
             .load(c)
             .await?;
-        diesel::delete(package_revisions::table.filter(mine()))
-            .execute(c)
-            .await?;
+        diesel::delete(package_revisions::table.filter(mine())).execute(c).await?;
         prefixes
     };
-    Ok(RevisionOutcome::Changed {
-        revision: next,
-        previous: version.revision,
-        dropped,
-    })
+    Ok(RevisionOutcome::Changed { revision: next, previous: version.revision, dropped })
 }
 
 /// See [`curricula_ports::ActivityRepository::rollback`].
@@ -202,11 +171,7 @@ pub(crate) async fn rollback(
     mark(c, version.id, version.revision, Some(now)).await?;
     mark(c, version.id, revision, None).await?;
     touch(c, activity, now).await?;
-    Ok(RevisionOutcome::Changed {
-        revision,
-        previous: version.revision,
-        dropped: Vec::new(),
-    })
+    Ok(RevisionOutcome::Changed { revision, previous: version.revision, dropped: Vec::new() })
 }
 
 /// See [`curricula_ports::ActivityRepository::revisions`].
@@ -223,5 +188,5 @@ pub(crate) async fn list(c: &mut Conn, tenant: TenantId, activity: ActivityId) -
         .select(RevisionRow::as_select())
         .load(c)
         .await?;
-    crate::revisions_by_version(&versions, rows)
+    crate::rows::revisions_by_version(&versions, rows)
 }
