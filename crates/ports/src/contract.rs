@@ -438,12 +438,12 @@ where
     assert_eq!(store.record(f.tenant, first).await.unwrap().as_ref(), after.last());
 
     // A second section; destroying the first takes its entries with it.
-    let input = curriculum::RecordInput::from_json(
-        serde_json::json!({ "curriculum_id": path.0, "name": "Second", "sequence_attributes": { "control_mode": "flow" } })
-            .as_object()
-            .unwrap(),
-    )
-    .unwrap();
+    let input = curriculum::RecordInput {
+        curriculum_id: curriculum::Patch::Value(path),
+        name: curriculum::Patch::Value("Second".to_owned()),
+        control_mode: curriculum::Patch::Value(curriculum::ControlMode::Flow),
+        ..curriculum::RecordInput::default()
+    };
     let section: CurriculumChange = Box::new(move |path, id| Ok(Some(path.create_section(id, &input, now())?.id)));
     let second = store.change(f.tenant, path, section).await.unwrap().map(|r| r.id);
     store
@@ -586,6 +586,7 @@ where
     curricula_change_atomically(store).await;
     random_moves_are_stored_exactly(store).await;
     every_list_matches_each_read(store).await;
+    lists_filter_order_and_page_in_the_store(store).await;
 }
 
 /// Random moves, renames, new sections, new entries and destroys in a path that starts with
@@ -888,4 +889,140 @@ pub async fn package_revisions<S: TenantDirectory + ActivityRepository + ?Sized>
         .map(|r| r.number)
         .collect();
     assert_eq!(after, vec![3, 4, 5, 6], "refusals stored nothing");
+}
+
+/// The slices of every List a set of filters asks for (`list_records`, `list_activities`) are
+/// exactly the reference meaning of the filter (`matches`) applied to everything the tenant
+/// has, in the List's order, with the total of all matches — for every tenant the suite
+/// created, after all its writes (so the tenant's kept count follows creations and destroys).
+pub async fn lists_filter_order_and_page_in_the_store<S>(store: &S)
+where
+    S: TenantDirectory + ActivityRepository + CurriculumRepository + ?Sized,
+{
+    let slices = [Slice::ALL, Slice::page(1, 3), Slice::page(2, 3), Slice::page(1_000, 3)];
+    let mut checked = 0;
+    for tenant in store.tenants().await.unwrap() {
+        let activities = store.activities(tenant.id).await.unwrap();
+        let records = store.records(tenant.id, None).await.unwrap();
+        let path_of = |r: &CurriculumRecord| activities.iter().find(|a| a.id == r.curriculum_id);
+
+        let mut record_filters = vec![RecordFilter::default()];
+        let some = |i: usize| records.get(i % records.len().max(1));
+        for i in [0, 1, records.len() / 2, records.len().saturating_sub(1)] {
+            let Some(r) = some(i) else { continue };
+            record_filters.extend([
+                RecordFilter {
+                    id: Some(r.id),
+                    ..Default::default()
+                },
+                RecordFilter {
+                    name: Some(r.name.clone()),
+                    ..Default::default()
+                },
+                RecordFilter {
+                    curriculum_id: Some(r.curriculum_id),
+                    ..Default::default()
+                },
+                RecordFilter {
+                    lft: Some(r.lft),
+                    rgt: Some(r.rgt),
+                    ..Default::default()
+                },
+                RecordFilter {
+                    parent_id: Some(r.parent_id.map_or(Nullable::Null, Nullable::Is)),
+                    ..Default::default()
+                },
+                RecordFilter {
+                    course_id: Some(r.course_id.map_or(Nullable::Null, Nullable::Is)),
+                    ..Default::default()
+                },
+                RecordFilter {
+                    updated_by: Some(r.updated_by.map_or(Nullable::Null, Nullable::Is)),
+                    initial_view: Some(r.initial_view.map_or(Nullable::Null, Nullable::Is)),
+                    ..Default::default()
+                },
+                RecordFilter {
+                    updated_on: Some(TimeRange {
+                        from: r.updated_on,
+                        to: r.updated_on,
+                    }),
+                    ..Default::default()
+                },
+                RecordFilter {
+                    lock_until: Some(Nullable::Null),
+                    updated_on: Some(TimeRange {
+                        from: r.updated_on - chrono::Duration::days(1),
+                        to: r.updated_on + chrono::Duration::days(400),
+                    }),
+                    ..Default::default()
+                },
+                RecordFilter {
+                    course: ActivityFilter {
+                        id: Some(r.curriculum_id),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                },
+            ]);
+        }
+        for a in activities.iter().take(3) {
+            record_filters.push(RecordFilter {
+                course: ActivityFilter {
+                    name: Some(a.name.as_str().to_owned()),
+                    kind: Some(ActivityKind::Course),
+                    in_catalog: Some(a.in_catalog),
+                    parent_id: Some(Nullable::Null),
+                    ..Default::default()
+                },
+                ..Default::default()
+            });
+        }
+        for filter in &record_filters {
+            let matching: Vec<CurriculumRecord> = records
+                .iter()
+                .filter(|r| filter.matches(r))
+                .filter(|r| filter.course.is_empty() || path_of(r).is_some_and(|p| filter.course.matches(p)))
+                .cloned()
+                .collect();
+            for slice in slices {
+                let listed = store.list_records(tenant.id, filter, slice).await.unwrap();
+                assert_eq!(listed.total, matching.len() as u64, "total of {filter:?}");
+                assert_eq!(listed.items, slice.of(matching.clone()), "{filter:?} {slice:?}");
+                checked += 1;
+            }
+        }
+
+        let mut activity_filters = vec![ActivityFilter::default()];
+        for a in activities.iter().take(4) {
+            activity_filters.extend([
+                ActivityFilter {
+                    id: Some(a.id),
+                    ..Default::default()
+                },
+                ActivityFilter {
+                    name: Some(a.name.as_str().to_owned()),
+                    ..Default::default()
+                },
+                ActivityFilter {
+                    kind: Some(a.kind),
+                    in_catalog: Some(a.in_catalog),
+                    ..Default::default()
+                },
+                ActivityFilter {
+                    parent_id: Some(a.parent.map_or(Nullable::Null, Nullable::Is)),
+                    ..Default::default()
+                },
+            ]);
+        }
+        for filter in &activity_filters {
+            let matching: Vec<Activity> = activities.iter().filter(|a| filter.matches(a)).cloned().collect();
+            for slice in slices {
+                let listed = store.list_activities(tenant.id, filter, slice).await.unwrap();
+                assert_eq!(listed.total, matching.len() as u64, "total of {filter:?}");
+                assert_eq!(listed.items, slice.of(matching.clone()), "{filter:?} {slice:?}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "{checked} slices checked");
 }

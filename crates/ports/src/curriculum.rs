@@ -1,6 +1,7 @@
 //! The curriculum repository: reading records, and changing one path atomically.
 
 use crate::error::StoreError;
+use crate::query::{Listed, RecordFilter, Slice};
 use async_trait::async_trait;
 use curricula_domain::curriculum::{Curriculum, CurriculumErrors, CurriculumRecord};
 use curricula_domain::{ActivityId, RecordId, TenantId};
@@ -43,6 +44,19 @@ pub trait CurriculumRepository: Send + Sync {
         tenant: TenantId,
         curriculum: Option<ActivityId>,
     ) -> Result<Vec<CurriculumRecord>, StoreError>;
+
+    /// The slice `slice` of the tenant's records that match `filter` (its `course` part on
+    /// each record's path), ordered by path then `lft`, and how many match in all. Runs in
+    /// the store: the cost follows the slice and the matches, not the tenant's records.
+    ///
+    /// # Errors
+    /// MUST return `Err` only when the store fails.
+    async fn list_records(
+        &self,
+        tenant: TenantId,
+        filter: &RecordFilter,
+        slice: Slice,
+    ) -> Result<Listed<CurriculumRecord>, StoreError>;
 
     /// Loads path `curriculum` with its writers excluded, applies `change`, writes the
     /// difference, and returns the record whose id `change` returned, as numbered afterwards.

@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod idempotency_contract;
 #[cfg(feature = "contract-tests")]
 pub mod key_contract;
+pub mod query;
 pub mod repo;
 
 pub use audit::*;
@@ -22,6 +23,7 @@ pub use blob::*;
 pub use curriculum::*;
 pub use error::*;
 pub use idempotency::*;
+pub use query::*;
 pub use repo::*;
 
 /// The source of the current time, so that use cases are testable.

@@ -2,6 +2,7 @@
 //! the activity repository (activities, language versions, their placement in curricula).
 
 use crate::error::StoreError;
+use crate::query::{ActivityFilter, Listed, Slice};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use curricula_domain::{
@@ -426,6 +427,18 @@ pub trait ActivityRepository: Send + Sync {
     /// # Errors
     /// MUST return `Err` only when the store fails.
     async fn activities(&self, tenant: TenantId) -> Result<Vec<Activity>, StoreError>;
+
+    /// The slice `slice` of the tenant's activities that match `filter`, by id, with their
+    /// versions, and how many match in all. Runs in the store: the cost follows the slice.
+    ///
+    /// # Errors
+    /// MUST return `Err` only when the store fails.
+    async fn list_activities(
+        &self,
+        tenant: TenantId,
+        filter: &ActivityFilter,
+        slice: Slice,
+    ) -> Result<Listed<Activity>, StoreError>;
 
     /// The numbered records of the tenant's path `id` (a course), or `None` when `id` is not a
     /// course of the tenant.

@@ -8,13 +8,12 @@
 //! for an instruction profile: run it with N = 0 and N = 200 under
 //! `valgrind --tool=callgrind` and divide the difference by 200.
 
-use curricula_domain::curriculum::CurriculumRecord;
+use curricula_domain::curriculum::{CurriculumRecord, Orientation, Patch, RecordInput};
 use curricula_domain::{ActivityId, ActivityKind, LanguageCode, Name, Organisations, Placement, TenantId};
 use curricula_ports::{ActivityRepository, CurriculumRepository, NewActivity, TenantDirectory};
 use curricula_server::app::{Curricula, SystemClock};
 use curricula_service::{Caller, CurriculumService};
 use curricula_store_sql::SqliteStore;
-use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -119,13 +118,11 @@ struct Ready {
 
 async fn ready(entries: usize) -> Ready {
     let p = path_with(entries).await;
-    let filter = json!({ "curriculum_activity": { "curriculum_id": p.path.0 } });
-    let records: Vec<CurriculumRecord> = p
-        .service
-        .list(p.caller, filter.as_object().unwrap())
-        .await
-        .unwrap()
-        .records;
+    let filter = curricula_ports::RecordFilter {
+        curriculum_id: Some(p.path),
+        ..Default::default()
+    };
+    let records: Vec<CurriculumRecord> = p.service.list(p.caller, &filter, 1).await.unwrap().records;
     let entries = records
         .iter()
         .filter(|r| r.course_id.is_some())
@@ -143,17 +140,17 @@ async fn ready(entries: usize) -> Ready {
 async fn move_once(r: &Ready, i: usize) -> f64 {
     let (first, last) = (r.entries[0], *r.entries.last().unwrap());
     let (target, orientation) = if i.is_multiple_of(2) {
-        (last, "below")
+        (last, Orientation::Below)
     } else {
-        (r.entries[1], "above")
+        (r.entries[1], Orientation::Above)
     };
-    let params = json!({ "target_id": target, "orientation": orientation });
     let started = Instant::now();
     r.p.service
         .update_position(
             &r.p.caller.into(),
             curricula_domain::RecordId(first),
-            params.as_object().unwrap(),
+            curricula_domain::RecordId(target),
+            orientation,
         )
         .await
         .unwrap();
@@ -164,14 +161,18 @@ async fn move_once(r: &Ready, i: usize) -> f64 {
 async fn swap_once(r: &Ready, i: usize) -> f64 {
     let mid = r.entries.len() / 2;
     let (id, target) = (r.entries[mid], r.entries[mid + 1]);
-    let orientation = if i.is_multiple_of(2) { "below" } else { "above" };
-    let params = json!({ "target_id": target, "orientation": orientation });
+    let orientation = if i.is_multiple_of(2) {
+        Orientation::Below
+    } else {
+        Orientation::Above
+    };
     let started = Instant::now();
     r.p.service
         .update_position(
             &r.p.caller.into(),
             curricula_domain::RecordId(id),
-            params.as_object().unwrap(),
+            curricula_domain::RecordId(target),
+            orientation,
         )
         .await
         .unwrap();
@@ -180,12 +181,14 @@ async fn swap_once(r: &Ready, i: usize) -> f64 {
 
 /// Run `i` of a v2 Create appending an entry. Milliseconds.
 async fn create_once(r: &Ready, i: usize) -> f64 {
-    let attributes = json!({ "curriculum_id": r.p.path.0, "course_id": r.p.spare[i].0, "parent_id": r.section });
+    let input = RecordInput {
+        curriculum_id: Patch::Value(r.p.path),
+        course_id: Patch::Value(r.p.spare[i]),
+        parent_id: Patch::Value(curricula_domain::RecordId(r.section)),
+        ..RecordInput::default()
+    };
     let started = Instant::now();
-    r.p.service
-        .create(&r.p.caller.into(), attributes.as_object().unwrap())
-        .await
-        .unwrap();
+    r.p.service.create(&r.p.caller.into(), input).await.unwrap();
     started.elapsed().as_secs_f64() * 1000.0
 }
 

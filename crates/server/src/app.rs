@@ -1,9 +1,11 @@
-//! Wiring: adapters chosen from the settings, use cases over them, the actix application.
+//! Start-up: adapters chosen from the settings, the use cases over them (the [`AppState`]),
+//! the actix application with every API's routes.
 
 use crate::settings::Settings;
+pub use crate::state::{AppState, ContentState, Curricula, Idempotency, Launches, SystemClock, Uploads};
 use actix_web::{App, HttpResponse, web};
 use anyhow::Context;
-use curricula_ports::{ActivityRepository, BlobStore, Clock, CurriculumRepository, IdempotencyStore, TenantDirectory};
+use curricula_ports::{ActivityRepository, BlobStore, Clock, CurriculumRepository, TenantDirectory};
 use curricula_service::{
     ActivityQueries, AdminService, AuditTrail, CurriculumService, IdempotencyService, IngestSettings, UploadService,
 };
@@ -12,53 +14,9 @@ use curricula_store_sql::Database;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// The use cases as the HTTP layer sees them: over trait objects, so tests can swap adapters.
-pub type Uploads = UploadService<dyn TenantDirectory, dyn ActivityRepository, dyn BlobStore>;
-
-/// The v2 use cases, over trait objects.
-pub type Curricula = CurriculumService<dyn TenantDirectory, dyn ActivityRepository, dyn CurriculumRepository>;
-
-/// The `Idempotency-Key` use case, over a trait object.
-pub type Idempotency = IdempotencyService<dyn IdempotencyStore>;
-
-/// The wall clock.
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    /// Now, to the microsecond: what both databases store, so a value kept in memory and the
-    /// same value read back are equal.
-    fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6)
-    }
-}
-
-/// What every request handler can reach.
-pub struct AppState {
-    /// Upload use cases.
-    pub uploads: Uploads,
-    /// Curriculum Activities API use cases.
-    pub curricula: Curricula,
-    /// Activities read API.
-    pub activities: ActivityQueries<dyn ActivityRepository>,
-    /// Largest accepted upload body.
-    pub max_body_bytes: u64,
-    /// Where uploads are spooled.
-    pub tmp_dir: PathBuf,
-    /// Uploads in flight and the bounds on them.
-    pub intake: Arc<crate::upload_api::intake::Intake>,
-    /// Retry safety (`Idempotency-Key`).
-    pub idempotency: Idempotency,
-    /// Launch URLs and content delivery.
-    pub content: crate::content::ContentState,
-    /// The database, for its pool figures in `/metrics`.
-    pub database: Database,
-    /// Peers whose forwarded headers are believed (`server.trusted_proxies`).
-    pub proxies: crate::forwarded::TrustedProxies,
-}
-
 impl AppState {
     /// The state of a service over `adapters`, configured by `settings`, spooling uploads
-    /// into `tmp_dir` (see [`crate::upload_api::intake::SpoolDir`]).
+    /// into `tmp_dir` (see [`crate::api::upload::intake::SpoolDir`]).
     ///
     /// # Errors
     /// When the spool folder cannot be created, or the content settings or
@@ -73,9 +31,9 @@ impl AppState {
             activities: adapters.activity_queries(),
             max_body_bytes: settings.upload.max_bytes,
             tmp_dir,
-            intake: crate::upload_api::intake::Intake::new(settings.upload.intake()),
+            intake: crate::api::upload::intake::Intake::new(settings.upload.intake()),
             idempotency: adapters.idempotency(settings.idempotency.retention()),
-            content: crate::content::ContentState::new(
+            content: crate::api::content::ContentState::new(
                 Arc::clone(&adapters.directory),
                 Arc::clone(&adapters.activities),
                 Arc::clone(&adapters.blobs),
@@ -185,11 +143,11 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
         cfg.app_data(state)
             // Upload bodies are streamed by the handlers, which enforce their own limit.
             .app_data(web::PayloadConfig::new(usize::MAX))
-            .configure(crate::upload_api::routes)
-            .configure(crate::v2::routes)
-            .configure(crate::ops::routes)
+            .configure(crate::api::upload::routes)
+            .configure(crate::api::v2::routes)
+            .configure(crate::api::ops::routes)
             .configure(crate::openapi::routes)
-            .configure(crate::content::routes)
+            .configure(crate::api::content::routes)
             .default_service(web::to(not_found));
     }
 }
@@ -275,33 +233,14 @@ pub fn app(
     >,
 > {
     App::new()
-        .wrap(actix_web::middleware::from_fn(crate::origins::host_routing))
+        .wrap(actix_web::middleware::from_fn(crate::http::host_routing::host_routing))
         .wrap(
             actix_web::middleware::ErrorHandlers::new()
                 .handler(actix_web::http::StatusCode::PAYLOAD_TOO_LARGE, json_error_body),
         )
-        .wrap(actix_web::middleware::from_fn(crate::origins::security_headers))
-        .wrap(actix_web::middleware::from_fn(crate::telemetry::access_log))
+        .wrap(actix_web::middleware::from_fn(crate::http::origins::security_headers))
+        .wrap(actix_web::middleware::from_fn(crate::http::telemetry::access_log))
         .configure(configure(state))
-}
-
-/// Logs a 5xx once, with its whole `source()` chain.
-pub fn log_server_error(error: &(dyn std::error::Error + 'static)) {
-    let chain = curricula_service::error_chain(error);
-    tracing::error!(error = %chain, "request failed: {chain}");
-}
-
-/// The message a 5xx answers with: no internal detail, a timestamp to quote to support (the
-/// cause is in the log, written by [`log_server_error`]).
-pub fn server_error_message(unavailable: bool) -> String {
-    if unavailable {
-        "the service is temporarily unavailable; retry later".to_owned()
-    } else {
-        format!(
-            "unexpected server error at {}; contact support with this timestamp",
-            chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ")
-        )
-    }
 }
 
 #[cfg(test)]

@@ -170,7 +170,7 @@ pub struct ContentSettings {
     pub url_lifetime_seconds: u64,
     /// Scheme and host launch URLs start with; `{tenant}` as the first label of the host
     /// gives every tenant's content a host of its own (`https://{tenant}.content.example.com`,
-    /// see [`crate::origins`]); empty = the host the launch request was sent to.
+    /// see [`crate::http::origins`]); empty = the host the launch request was sent to.
     pub public_base_url: String,
 }
 
@@ -221,27 +221,27 @@ pub struct UploadSettings {
 }
 
 fn default_max_concurrent() -> usize {
-    crate::upload_api::intake::IntakeSettings::default().max_concurrent
+    crate::api::upload::intake::IntakeSettings::default().max_concurrent
 }
 
 fn default_max_concurrent_per_tenant() -> usize {
-    crate::upload_api::intake::IntakeSettings::default().max_concurrent_per_tenant
+    crate::api::upload::intake::IntakeSettings::default().max_concurrent_per_tenant
 }
 
 fn default_idle_timeout_seconds() -> u64 {
-    crate::upload_api::intake::IntakeSettings::default()
+    crate::api::upload::intake::IntakeSettings::default()
         .idle_timeout
         .as_secs()
 }
 
 fn default_min_bytes_per_second() -> u64 {
-    crate::upload_api::intake::IntakeSettings::default().min_bytes_per_second
+    crate::api::upload::intake::IntakeSettings::default().min_bytes_per_second
 }
 
 impl UploadSettings {
     /// The intake bounds these settings give.
-    pub fn intake(&self) -> crate::upload_api::intake::IntakeSettings {
-        crate::upload_api::intake::IntakeSettings {
+    pub fn intake(&self) -> crate::api::upload::intake::IntakeSettings {
+        crate::api::upload::intake::IntakeSettings {
             max_concurrent: self.max_concurrent,
             max_concurrent_per_tenant: self.max_concurrent_per_tenant,
             idle_timeout: std::time::Duration::from_secs(self.idle_timeout_seconds.max(1)),
@@ -370,8 +370,8 @@ mod tests {
             .unwrap();
         assert!(settings.server.proxies().unwrap().is_empty());
         assert_eq!(
-            crate::origins::ContentOrigins::parse(&settings.content.public_base_url).unwrap(),
-            crate::origins::ContentOrigins::Shared
+            crate::http::origins::ContentOrigins::parse(&settings.content.public_base_url).unwrap(),
+            crate::http::origins::ContentOrigins::Shared
         );
     }
 }

@@ -1,8 +1,9 @@
 //! The blob sweep as the binary runs it: `curricula gc`, and periodically inside `serve`.
 //! The rule (what is an orphan) is `curricula_service::gc`.
 
-use crate::app::{Adapters, SystemClock};
+use crate::app::Adapters;
 use crate::settings::GcSettings;
+use crate::state::SystemClock;
 use curricula_ports::{ActivityRepository, BlobStore};
 use curricula_service::{BlobSweeper, SweepReport};
 use std::sync::Arc;
@@ -75,7 +76,7 @@ pub fn spawn_periodic(sweeper: Sweeper, blobs: Arc<dyn BlobStore>, database: Str
                     "blob sweep: {}",
                     summary(&report, false)
                 ),
-                Err(e) => crate::app::log_server_error(&e),
+                Err(e) => crate::http::error::log_server_error(&e),
             }
         }
     });

@@ -1,15 +1,10 @@
 //! The Activities read API: what partners uploaded, with language versions.
 
 use crate::auth::Caller;
-use crate::curriculum::{PAGE_SIZE, V2Error};
-use curricula_domain::{Activity, ActivityId, ActivityKind, PackageRevision};
-use curricula_ports::ActivityRepository;
-use serde_json::{Map, Value};
+use crate::v2_error::V2Error;
+use curricula_domain::{Activity, ActivityId, PackageRevision};
+use curricula_ports::{ActivityFilter, ActivityRepository, StoreError};
 use std::sync::Arc;
-
-/// Attributes `GET /api/v2/activities` filters on (`activity[...]`); `course[...]` filters of
-/// the curriculum list accept the same.
-pub const ACTIVITY_FILTERS: [&str; 5] = ["id", "name", "kind", "in_catalog", "parent_id"];
 
 /// One page of activities.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,36 +15,6 @@ pub struct ActivityPage {
     pub total: usize,
     /// The page number.
     pub page: usize,
-}
-
-/// Whether `activity` matches filter `key = value` (one of [`ACTIVITY_FILTERS`]).
-pub fn matches(activity: &Activity, key: &str, value: &str) -> bool {
-    let value = value.trim();
-    match key {
-        "id" => activity.id.to_string() == value,
-        "name" => activity.name.as_str() == value,
-        "kind" => activity.kind.as_str() == value,
-        "in_catalog" => crate::curriculum::parse_bool(value) == Some(activity.in_catalog),
-        "parent_id" => activity.parent.map(|p| p.to_string()).unwrap_or_default() == value,
-        _ => false,
-    }
-}
-
-/// Adds a problem for every filter value that can match nothing because it is not of the
-/// attribute's type (`kind=x`, `in_catalog=maybe`, `id=abc`): a 422, not an empty page.
-pub(crate) fn check_filters(group: &str, filters: &[(String, String)], problems: &mut Vec<String>) {
-    for (key, value) in filters {
-        let problem = match key.as_str() {
-            "kind" if ActivityKind::parse(value.trim()).is_err() => Some("must be scorm or course".to_owned()),
-            "in_catalog" if crate::curriculum::parse_bool(value).is_none() => Some("must be true or false".to_owned()),
-            "id" => crate::curriculum::integer(value, false).err(),
-            "parent_id" => crate::curriculum::integer(value, true).err(),
-            _ => None,
-        };
-        if let Some(problem) = problem {
-            problems.push(format!("{group}[{key}] {problem}"));
-        }
-    }
 }
 
 /// The read use cases.
@@ -63,34 +28,19 @@ impl<A: ActivityRepository + ?Sized> ActivityQueries<A> {
         Self { activities }
     }
 
-    /// The caller's activities, filtered by `activity[...]`, 50 per `page`.
+    /// The caller's activities matching `filter`, page `page` of 50, by id. The store runs the
+    /// filter, the order and the page.
     ///
     /// # Errors
-    /// 422 for an unknown parameter or filter.
-    pub async fn list(&self, caller: Caller, params: &Map<String, Value>) -> Result<ActivityPage, V2Error> {
-        let mut problems = Vec::new();
-        for key in params.keys() {
-            if !matches!(key.as_str(), "api_key" | "page" | "activity" | "format") {
-                problems.push(format!("{key} is not a known parameter"));
-            }
-        }
-        let filters = crate::curriculum::filters(params, "activity", &ACTIVITY_FILTERS, &mut problems);
-        check_filters("activity", &filters, &mut problems);
-        let page = crate::curriculum::page(params, &mut problems);
-        if !problems.is_empty() {
-            return Err(V2Error::Unprocessable(problems));
-        }
-        let mut all = self.activities.activities(caller.tenant).await?;
-        all.retain(|a| filters.iter().all(|(k, v)| matches(a, k, v)));
-        let total = all.len();
-        let activities = all
-            .into_iter()
-            .skip((page - 1).saturating_mul(PAGE_SIZE))
-            .take(PAGE_SIZE)
-            .collect();
+    /// When the store fails.
+    pub async fn list(&self, caller: Caller, filter: &ActivityFilter, page: usize) -> Result<ActivityPage, StoreError> {
+        let listed = self
+            .activities
+            .list_activities(caller.tenant, filter, crate::query::slice(page))
+            .await?;
         Ok(ActivityPage {
-            activities,
-            total,
+            activities: listed.items,
+            total: usize::try_from(listed.total).unwrap_or(usize::MAX),
             page,
         })
     }

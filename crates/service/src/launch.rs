@@ -7,7 +7,7 @@
 //! past its grace period (issue 13), checked with one primary-key lookup per request.
 
 use crate::auth::Caller;
-use crate::curriculum::V2Error;
+use crate::v2_error::V2Error;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};

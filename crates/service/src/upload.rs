@@ -308,7 +308,7 @@ where
         Readiness {
             database: database.map_err(|e| e.to_string()),
             // The whole chain: the adapter's cause names the bucket or folder and its problem.
-            blob_store: blob_store.map_err(|e| crate::error_chain(&e)),
+            blob_store: blob_store.map_err(|e| crate::error_chain::error_chain(&e)),
         }
     }
 

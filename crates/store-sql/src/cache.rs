@@ -38,10 +38,7 @@ struct Cached {
 impl PathCache {
     /// A cache holding at most `capacity` records (0 turns it off).
     pub(crate) fn new(capacity: usize) -> Self {
-        Self {
-            inner: Mutex::new(Inner::default()),
-            capacity,
-        }
+        Self { inner: Mutex::new(Inner::default()), capacity }
     }
 
     /// Path `path` if it is cached at `version`.
@@ -68,11 +65,7 @@ impl PathCache {
         }
         inner.tick += 1;
         let used = inner.tick;
-        let cached = Cached {
-            version,
-            path: loaded,
-            used,
-        };
+        let cached = Cached { version, path: loaded, used };
         if let Some(old) = inner.paths.insert(path, cached) {
             inner.records -= old.path.records.len();
         }

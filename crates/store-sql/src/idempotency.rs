@@ -1,5 +1,4 @@
-//! The `idempotency_keys` table, shared by both backends' [`IdempotencyStore`] implementations
-//! (`sqlite/idempotency.rs`, `pg/idempotency.rs`).
+//! The `idempotency_keys` table of the [`IdempotencyStore`] (`reservations.rs`).
 //!
 //! [`IdempotencyStore`]: curricula_ports::IdempotencyStore
 
@@ -27,10 +26,7 @@ pub(crate) fn classify(row: KeyRow, fingerprint: &str) -> Reservation {
         return Reservation::Mismatch;
     }
     match status.and_then(|s| u16::try_from(s).ok()) {
-        Some(status) => Reservation::Replay(StoredResponse {
-            status,
-            body: body.unwrap_or_default(),
-        }),
+        Some(status) => Reservation::Replay(StoredResponse { status, body: body.unwrap_or_default() }),
         None => Reservation::InProgress,
     }
 }

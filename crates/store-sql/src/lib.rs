@@ -1,120 +1,160 @@
 #![doc = include_str!("../README.md")]
 
-/// The tenant's audit events matching an [`curricula_ports::AuditFilter`], boxed for backend
-/// `$backend`.
-macro_rules! audit_query {
-    ($backend:ty, $tenant:expr, $filter:expr) => {{
-        use $crate::schema::audit_events as a;
-        let filter: &curricula_ports::AuditFilter = $filter;
-        let mut query = a::table.filter(a::tenant_id.eq($tenant.0)).into_boxed::<$backend>();
-        if let Some(since) = filter.since {
-            query = query.filter(a::created_at.ge(since.naive_utc()));
-        }
-        if let Some(until) = filter.until {
-            query = query.filter(a::created_at.le(until.naive_utc()));
-        }
-        if let Some(action) = &filter.action {
-            query = query.filter(a::action.eq(action.clone()));
-        }
-        if let Some(activity) = filter.activity {
-            query = query.filter(a::activity_id.eq(activity.0));
-        }
-        if let Some(record) = filter.record {
-            query = query.filter(a::record_id.eq(record.0));
-        }
-        if let Some(key) = filter.api_key {
-            query = query.filter(a::api_key_id.eq(key.0));
-        }
-        query
-    }};
+/// Runs `$body` (an expression over `$c`, a connection, returning a `QueryResult`) on a pooled
+/// connection of the store's backend, outside a transaction: reads, and writes of one
+/// statement. `$sql` names that backend's `sql` module. The body is compiled once per backend;
+/// on SQLite it runs on a blocking thread, so it owns what it uses (`'static`).
+macro_rules! run {
+    ($($args:tt)*) => {
+        on_backend!(run, $($args)*)
+    };
 }
 
+/// Runs `$body` (as for [`run!`], returning `Result<_, TxError<_>>`) in one transaction:
+/// `BEGIN` on Postgres, `BEGIN IMMEDIATE` on SQLite. Yields `Result<_, E>`, the operation's
+/// refusal or the store's error (`E: From<StoreError>`).
+macro_rules! transaction {
+    ($($args:tt)*) => {
+        on_backend!(transaction, $($args)*)
+    };
+}
+
+/// [`run!`] or [`transaction!`] (`$mode`) on the store's backend.
+macro_rules! on_backend {
+    ($mode:ident, $store:expr, |$c:ident, $sql:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::Pools::Postgres(pool) => {
+                #[allow(unused_imports)]
+                use $crate::pg::sql as $sql;
+                async {
+                    let mut conn = $crate::pg::get(pool).await?;
+                    let conn: &mut $crate::pg::Conn = &mut conn;
+                    on_postgres!($mode, conn, |$c| $body)
+                }
+                .await
+            }
+            $crate::Pools::Sqlite(pool) => {
+                #[allow(unused_imports)]
+                use $crate::sqlite::sql as $sql;
+                $crate::sqlite::$mode(pool, async move |$c: &mut $crate::sqlite::Conn| $body).await
+            }
+        }
+    };
+}
+
+/// The Postgres side of [`on_backend!`]: diesel-async's connection is asynchronous already.
+macro_rules! on_postgres {
+    (run, $conn:ident, |$c:ident| $body:expr) => {{
+        let $c = $conn;
+        let result: diesel::QueryResult<_> = async { $body }.await;
+        result.map_err($crate::errors::store_error)
+    }};
+    (transaction, $conn:ident, |$c:ident| $body:expr) => {
+        diesel_async::AsyncConnection::transaction($conn, async move |$c: &mut $crate::pg::Conn| $body)
+            .await
+            .map_err($crate::errors::TxError::into_port)
+    };
+}
+
+mod activities;
+mod audit;
 mod cache;
+mod curriculum;
+mod directory;
+mod errors;
 mod idempotency;
 mod pg;
 mod plan;
+mod reservations;
 mod rows;
 mod schema;
+#[cfg(test)]
+mod schema_tests;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
 #[cfg(test)]
 mod upgrade_tests;
 
-pub use pg::PgStore;
-pub use sqlite::SqliteStore;
-
-use chrono::{DateTime, Utc};
-use curricula_domain::ActivityKind;
-use curricula_domain::curriculum::CurriculumRecord;
+use cache::PathCache;
 use curricula_ports::{ActivityRepository, CurriculumRepository, StoreError, TenantDirectory};
-use diesel::result::{DatabaseErrorKind, Error as DbError};
+use diesel_async::pooled_connection::deadpool::Pool;
+pub use errors::ConnectError;
 use std::sync::Arc;
 
 /// Records of recently used paths kept in memory by default, over all paths.
 pub const DEFAULT_PATH_CACHE_RECORDS: usize = 20_000;
 
-/// How long a request waits for a pooled connection (or for one to be made) before the
-/// database counts as unavailable (503).
-const CONNECTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Why the database could not be opened. Messages never contain the URL.
-#[derive(Debug, thiserror::Error)]
-pub enum ConnectError {
-    /// The URL's scheme is not one this build supports.
-    #[error("database url scheme not supported (use sqlite://path/to/file.db or postgres://user@host/db)")]
-    Unsupported,
-    /// The database cannot be reached or created.
-    #[error("cannot open the database: {0}")]
-    Open(String),
-}
-
-/// The relational store named by a URL: SQLite (`sqlite://…`) or Postgres (`postgres://…`).
+/// The connection pool of one backend.
 #[derive(Clone)]
-pub enum Database {
-    /// The embedded default.
-    Sqlite(SqliteStore),
-    /// Production.
-    Postgres(PgStore),
+enum Pools {
+    Sqlite(Pool<sqlite::Conn>),
+    Postgres(Pool<pg::Conn>),
 }
+
+/// The relational store named by a URL: SQLite (`sqlite://…`, the embedded default) or
+/// Postgres (`postgres://…`, production). It implements every repository port once, over
+/// either backend. Cheap to clone (a pool handle).
+#[derive(Clone)]
+pub struct Database {
+    pool: Pools,
+    paths: Arc<PathCache>,
+}
+
+/// The store on SQLite (the same type as [`Database`]; the name says which URL it was given).
+pub type SqliteStore = Database;
+/// The store on Postgres (the same type as [`Database`]).
+pub type PgStore = Database;
 
 impl Database {
     /// Opens the database named by `url` with a pool of `pool_size` connections and checks
     /// that a connection can be made.
     ///
     /// # Errors
-    /// `Unsupported` for another scheme, `Open` when it cannot be reached or created.
+    /// `Unsupported` for another scheme, `Open` when it cannot be reached or created; the
+    /// message never holds the URL.
     pub async fn connect(url: &str, pool_size: usize) -> Result<Self, ConnectError> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Self::Postgres(PgStore::connect(url, pool_size).await?))
+        let pool = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Pools::Postgres(pg::pool(url, pool_size)?)
         } else {
-            Ok(Self::Sqlite(SqliteStore::connect(url, pool_size).await?))
-        }
+            Pools::Sqlite(sqlite::pool(url, pool_size)?)
+        };
+        let store = Self { pool, paths: Arc::new(PathCache::new(DEFAULT_PATH_CACHE_RECORDS)) };
+        store.ping().await.map_err(|e| ConnectError::Open(without_url(&e, url)))?;
+        Ok(store)
     }
 
     /// Applies pending migrations (safe when several instances start at once).
     ///
     /// # Errors
-    /// When a migration fails.
+    /// When the database is unavailable or a migration fails.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        match self {
-            Self::Sqlite(s) => s.migrate().await,
-            Self::Postgres(s) => s.migrate().await,
+        match &self.pool {
+            Pools::Sqlite(pool) => sqlite::migrate(pool).await,
+            Pools::Postgres(pool) => pg::migrate(pool).await,
         }
+    }
+
+    /// Whether a connection can be used right now.
+    ///
+    /// # Errors
+    /// `Unavailable` when it cannot.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        run!(self, |c, _sql| diesel_async::RunQueryDsl::execute(diesel::sql_query("SELECT 1"), c).await)
+            .map(drop)
+            .map_err(|e| match e {
+                StoreError::Backend(e) => StoreError::Unavailable(e),
+                other => other,
+            })
     }
 
     /// The connection pool's figures right now, for metrics.
     pub fn pool_status(&self) -> PoolStatus {
-        let status = match self {
-            Self::Sqlite(s) => s.pool_status(),
-            Self::Postgres(s) => s.pool_status(),
+        let status = match &self.pool {
+            Pools::Sqlite(pool) => pool.status(),
+            Pools::Postgres(pool) => pool.status(),
         };
-        PoolStatus {
-            max: status.max_size,
-            open: status.size,
-            idle: status.available,
-            waiting: status.waiting,
-        }
+        PoolStatus { max: status.max_size, open: status.size, idle: status.available, waiting: status.waiting }
     }
 
     /// Whether migrations were ever applied to this database (commands other than `serve` and
@@ -123,59 +163,57 @@ impl Database {
     /// # Errors
     /// When the database cannot be asked.
     pub async fn has_schema(&self) -> Result<bool, StoreError> {
-        match self {
-            Self::Sqlite(s) => s.has_schema().await,
-            Self::Postgres(s) => s.has_schema().await,
-        }
+        run!(self, |c, sql| {
+            let found: rows::Count =
+                diesel_async::RunQueryDsl::get_result(diesel::sql_query(sql::HAS_SCHEMA), c).await?;
+            Ok(found.n > 0)
+        })
     }
 
     /// The backend's name, for logs (`sqlite` or `postgres`).
     pub fn backend(&self) -> &'static str {
-        match self {
-            Self::Sqlite(_) => "sqlite",
-            Self::Postgres(_) => "postgres",
+        match self.pool {
+            Pools::Sqlite(_) => "sqlite",
+            Pools::Postgres(_) => "postgres",
         }
     }
 
     /// The tenant directory over this database.
     pub fn directory(&self) -> Arc<dyn TenantDirectory> {
-        match self {
-            Self::Sqlite(s) => Arc::new(s.clone()),
-            Self::Postgres(s) => Arc::new(s.clone()),
-        }
+        Arc::new(self.clone())
     }
 
     /// The activity repository over this database.
     pub fn activities(&self) -> Arc<dyn ActivityRepository> {
-        match self {
-            Self::Sqlite(s) => Arc::new(s.clone()),
-            Self::Postgres(s) => Arc::new(s.clone()),
-        }
+        Arc::new(self.clone())
     }
 
     /// The idempotency-key store over this database.
     pub fn idempotency(&self) -> Arc<dyn curricula_ports::IdempotencyStore> {
-        match self {
-            Self::Sqlite(s) => Arc::new(s.clone()),
-            Self::Postgres(s) => Arc::new(s.clone()),
-        }
+        Arc::new(self.clone())
     }
 
     /// The audit trail over this database.
     pub fn audit(&self) -> Arc<dyn curricula_ports::AuditLog> {
-        match self {
-            Self::Sqlite(s) => Arc::new(s.clone()),
-            Self::Postgres(s) => Arc::new(s.clone()),
-        }
+        Arc::new(self.clone())
     }
 
     /// The curriculum repository over this database.
     pub fn curricula(&self) -> Arc<dyn CurriculumRepository> {
-        match self {
-            Self::Sqlite(s) => Arc::new(s.clone()),
-            Self::Postgres(s) => Arc::new(s.clone()),
-        }
+        Arc::new(self.clone())
     }
+}
+
+/// An error's text with the URL (which may hold a password) cut out, should a driver quote it.
+fn without_url(e: &StoreError, url: &str) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text.replace(url, "[database url]")
 }
 
 /// A connection pool's figures.
@@ -189,160 +227,4 @@ pub struct PoolStatus {
     pub idle: usize,
     /// Requests waiting for a connection.
     pub waiting: usize,
-}
-
-/// A failure inside a transaction: the database's, or the operation's own refusal.
-enum TxError<E> {
-    Db(DbError),
-    Refused(E),
-}
-
-impl<E> From<DbError> for TxError<E> {
-    fn from(e: DbError) -> Self {
-        Self::Db(e)
-    }
-}
-
-/// Maps a database error to the port's: a lost connection or a busy database is
-/// `Unavailable` (503, retry later), anything else `Backend`.
-fn store_error(e: DbError) -> StoreError {
-    if is_unavailable(&e) {
-        StoreError::Unavailable(Box::new(e))
-    } else {
-        StoreError::Backend(Box::new(e))
-    }
-}
-
-/// Whether `e` says the database cannot be used right now (rather than that it refused).
-fn is_unavailable(e: &DbError) -> bool {
-    match e {
-        DbError::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _)
-        | DbError::BrokenTransactionManager => true,
-        DbError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
-            let message = info.message();
-            // SQLite's busy database; Postgres's "terminating connection due to administrator
-            // command" and other lost sessions.
-            message.contains("locked") || message.contains("connection") || message.contains("shutting down")
-        }
-        DbError::RollbackErrorOnCommit { commit_error, .. } => is_unavailable(commit_error),
-        _ => false,
-    }
-}
-
-/// Maps a unique violation to the refusal `refusal` gives, any other error to a database error.
-fn unique_or<E>(refusal: impl FnOnce() -> E) -> impl FnOnce(DbError) -> TxError<E> {
-    move |e| {
-        if is_unique_violation(&e) {
-            TxError::Refused(refusal())
-        } else {
-            TxError::Db(e)
-        }
-    }
-}
-
-fn is_unique_violation(e: &DbError) -> bool {
-    matches!(e, DbError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
-}
-
-fn now_naive(now: DateTime<Utc>) -> chrono::NaiveDateTime {
-    now.naive_utc()
-}
-
-/// Stored data that does not make sense (a corrupt path): a backend failure, never a panic.
-fn corrupt(e: impl std::error::Error + Send + Sync + 'static) -> DbError {
-    DbError::DeserializationError(Box::new(e))
-}
-
-/// The outcome of running an operation when it is not a success.
-enum RunError<E> {
-    Store(StoreError),
-    Refused(E),
-}
-
-impl<E> From<TxError<E>> for RunError<E> {
-    fn from(e: TxError<E>) -> Self {
-        match e {
-            TxError::Db(db) => Self::Store(store_error(db)),
-            TxError::Refused(r) => Self::Refused(r),
-        }
-    }
-}
-
-impl<E> std::fmt::Display for RunError<E> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Store(e) => {
-                write!(f, "{e}")?;
-                let mut source = std::error::Error::source(e);
-                while let Some(cause) = source {
-                    write!(f, ": {cause}")?;
-                    source = cause.source();
-                }
-                Ok(())
-            }
-            Self::Refused(_) => f.write_str("refused"),
-        }
-    }
-}
-
-/// Maps a run error whose refusal is already the port's error type.
-fn flat<E: From<StoreError>>(e: RunError<E>) -> E {
-    match e {
-        RunError::Store(s) => s.into(),
-        RunError::Refused(r) => r,
-    }
-}
-
-/// One `COUNT(*) AS n` row of a raw query.
-#[derive(diesel::QueryableByName)]
-pub(crate) struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub(crate) n: i64,
-}
-
-fn store_only(e: RunError<std::convert::Infallible>) -> StoreError {
-    match e {
-        RunError::Store(s) => s,
-        RunError::Refused(never) => match never {},
-    }
-}
-
-fn change_error(e: RunError<curricula_ports::ChangeError>) -> curricula_ports::ChangeError {
-    match e {
-        RunError::Store(s) => curricula_ports::ChangeError::Store(s),
-        RunError::Refused(r) => r,
-    }
-}
-
-/// Rows of `curriculum_activities` joined with their entry's activity kind, as domain records.
-fn into_records(rows: Vec<rows::LoadedRow>) -> Vec<CurriculumRecord> {
-    rows.into_iter()
-        .map(|(row, bounds, kind)| row.into_domain(bounds, kind.as_deref().map(rows::kind)))
-        .collect()
-}
-
-/// The kind of a stored activity row.
-fn is_course(kind: &str) -> bool {
-    rows::kind(kind) == ActivityKind::Course
-}
-
-/// Revision rows of an activity's versions (`(id, language)`, in order) as domain values, by
-/// version then number.
-fn revisions_by_version(
-    versions: &[(i64, String)],
-    mut rows: Vec<rows::RevisionRow>,
-) -> diesel::QueryResult<Vec<curricula_domain::PackageRevision>> {
-    let position = |id: i64| versions.iter().position(|(v, _)| *v == id).unwrap_or(usize::MAX);
-    rows.sort_by_key(|r| (position(r.language_version_id), r.revision));
-    rows.into_iter()
-        .map(|row| {
-            let language = versions
-                .iter()
-                .find(|(id, _)| *id == row.language_version_id)
-                .map_or("", |(_, l)| l.as_str())
-                .to_owned();
-            row.into_domain(&language)
-                .map_err(|e| corrupt(std::io::Error::other(e)))
-        })
-        .collect()
 }

@@ -52,12 +52,7 @@ impl WritePlan {
         // the per-record facts live in vectors indexed like `before`.
         let mut by_id: Vec<(RecordId, usize)> = before.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
         by_id.sort_unstable_by_key(|(id, _)| *id);
-        let old = |id: RecordId| {
-            by_id
-                .binary_search_by_key(&id, |(id, _)| *id)
-                .ok()
-                .map(|at| by_id[at].1)
-        };
+        let old = |id: RecordId| by_id.binary_search_by_key(&id, |(id, _)| *id).ok().map(|at| by_id[at].1);
         let mut kept = vec![false; before.len()];
         let mut moved: Vec<Option<(i32, i32)>> = vec![None; before.len()];
         let (mut changed, mut new_sections, mut new_entries) = (Vec::new(), Vec::new(), Vec::new());
@@ -82,12 +77,7 @@ impl WritePlan {
                 changed.push((RecordRow::from(record), BoundsRow::from(record)));
             }
         }
-        let deleted = before
-            .iter()
-            .zip(&kept)
-            .filter(|(_, kept)| !**kept)
-            .map(|(r, _)| r.id.0)
-            .collect();
+        let deleted = before.iter().zip(&kept).filter(|(_, kept)| !**kept).map(|(r, _)| r.id.0).collect();
         // Old records in `lft` order (already so when they come from the cache or the table).
         let mut in_order: Vec<usize> = (0..before.len()).collect();
         if !before.is_sorted_by_key(|r| r.lft) {
@@ -106,13 +96,7 @@ impl WritePlan {
                     range.to_lft = lft;
                     range.rows += 1;
                 }
-                _ => ranges.push(Range {
-                    from_lft: lft,
-                    to_lft: lft,
-                    d_lft,
-                    d_rgt,
-                    rows: 1,
-                }),
+                _ => ranges.push(Range { from_lft: lft, to_lft: lft, d_lft, d_rgt, rows: 1 }),
             }
             extending = true;
         }
@@ -139,14 +123,7 @@ impl WritePlan {
             Some(_) if ranges.len() <= MAX_RANGES => vec![shift_statement(curriculum, &ranges)],
             Some(_) => absolute(None),
         };
-        Self {
-            deleted,
-            renumber,
-            new_sections,
-            changed,
-            new_entries,
-            new_bounds,
-        }
+        Self { deleted, renumber, new_sections, changed, new_entries, new_bounds }
     }
 }
 
@@ -163,21 +140,12 @@ fn shift_statement(curriculum: ActivityId, ranges: &[Range]) -> String {
     let case = |pick: fn(&Range) -> i32| {
         let mut sql = String::from("CASE");
         for r in ranges {
-            let _ = write!(
-                sql,
-                " WHEN lft BETWEEN {} AND {} THEN {}",
-                r.from_lft,
-                r.to_lft,
-                pick(r)
-            );
+            let _ = write!(sql, " WHEN lft BETWEEN {} AND {} THEN {}", r.from_lft, r.to_lft, pick(r));
         }
         sql.push_str(" ELSE 0 END");
         sql
     };
-    let within: Vec<String> = ranges
-        .iter()
-        .map(|r| format!("lft BETWEEN {} AND {}", r.from_lft, r.to_lft))
-        .collect();
+    let within: Vec<String> = ranges.iter().map(|r| format!("lft BETWEEN {} AND {}", r.from_lft, r.to_lft)).collect();
     format!(
         "UPDATE curriculum_bounds SET lft = lft + {}, rgt = rgt + {} WHERE curriculum_id = {} AND ({})",
         case(|r| r.d_lft),
@@ -190,10 +158,7 @@ fn shift_statement(curriculum: ActivityId, ranges: &[Range]) -> String {
 /// Absolute new bounds for many scattered rows (SQLite and Postgres both name a `VALUES`
 /// list's columns `column1`, `column2`, …).
 fn values_statement(records: &[&CurriculumRecord]) -> String {
-    let values: Vec<String> = records
-        .iter()
-        .map(|r| format!("({},{},{})", r.id.0, r.lft, r.rgt))
-        .collect();
+    let values: Vec<String> = records.iter().map(|r| format!("({},{},{})", r.id.0, r.lft, r.rgt)).collect();
     format!(
         "UPDATE curriculum_bounds SET lft = v.column2, rgt = v.column3 \
          FROM (VALUES {}) AS v WHERE curriculum_bounds.id = v.column1",

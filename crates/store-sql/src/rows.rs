@@ -48,23 +48,13 @@ pub(crate) struct VersionRow {
     pub activity_id: i64,
     pub language: String,
     pub title: String,
-    pub scorm_version: Option<String>,
-    pub scorm_title: Option<String>,
-    pub description: Option<String>,
-    pub launch_href: Option<String>,
-    pub mastery_score: Option<f64>,
-    pub completion_threshold: Option<f64>,
-    pub items: Option<String>,
-    pub file_count: Option<i64>,
-    pub total_bytes: Option<i64>,
-    pub package_sha256: Option<String>,
-    pub storage_prefix: Option<String>,
     pub created_at: NaiveDateTime,
-    pub revision: Option<i32>,
+    #[diesel(embed)]
+    pub package: PackageColumns,
 }
 
 /// The package columns of a language version: what a replacement or rollback rewrites.
-#[derive(AsChangeset)]
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = language_versions, treat_none_as_null = true)]
 pub(crate) struct PackageColumns {
     pub scorm_version: Option<String>,
@@ -209,45 +199,30 @@ impl VersionRow {
         scorm: Option<&ScormContent>,
         now: NaiveDateTime,
     ) -> Self {
-        let package = PackageColumns::new(scorm, 1);
         Self {
             id: 0,
             activity_id: activity.0,
             language: language.as_str().to_owned(),
             title: title.as_str().to_owned(),
-            scorm_version: package.scorm_version,
-            scorm_title: package.scorm_title,
-            description: package.description,
-            launch_href: package.launch_href,
-            mastery_score: package.mastery_score,
-            completion_threshold: package.completion_threshold,
-            items: package.items,
-            file_count: package.file_count,
-            total_bytes: package.total_bytes,
-            package_sha256: package.package_sha256,
-            storage_prefix: package.storage_prefix,
             created_at: now,
-            revision: package.revision,
+            package: PackageColumns::new(scorm, 1),
         }
     }
 
     pub(crate) fn into_domain(self) -> Result<LanguageVersion, String> {
-        let scorm = match (self.launch_href, self.storage_prefix) {
+        let p = self.package;
+        let scorm = match (p.launch_href, p.storage_prefix) {
             (Some(launch_href), Some(storage_prefix)) => Some(ScormContent {
-                scorm_version: self.scorm_version,
-                title: self.scorm_title,
-                description: self.description,
+                scorm_version: p.scorm_version,
+                title: p.scorm_title,
+                description: p.description,
                 launch_href,
-                mastery_score: self.mastery_score,
-                completion_threshold: self.completion_threshold,
-                items: self
-                    .items
-                    .as_deref()
-                    .and_then(|i| serde_json::from_str(i).ok())
-                    .unwrap_or_default(),
-                file_count: self.file_count.unwrap_or_default() as u64,
-                total_bytes: self.total_bytes.unwrap_or_default() as u64,
-                package_sha256: self.package_sha256.unwrap_or_default(),
+                mastery_score: p.mastery_score,
+                completion_threshold: p.completion_threshold,
+                items: p.items.as_deref().and_then(|i| serde_json::from_str(i).ok()).unwrap_or_default(),
+                file_count: p.file_count.unwrap_or_default() as u64,
+                total_bytes: p.total_bytes.unwrap_or_default() as u64,
+                package_sha256: p.package_sha256.unwrap_or_default(),
                 storage_prefix,
             }),
             _ => None,
@@ -257,7 +232,7 @@ impl VersionRow {
             language: LanguageCode::parse("language", &self.language).map_err(|e| e.to_string())?,
             title: Name::parse("title", &self.title).map_err(|e| e.to_string())?,
             scorm,
-            revision: self.revision.and_then(|r| u32::try_from(r).ok()),
+            revision: p.revision.and_then(|r| u32::try_from(r).ok()),
             created_at: utc(self.created_at),
         })
     }
@@ -288,21 +263,6 @@ pub(crate) struct RecordRow {
     pub attempts_max: Option<i32>,
 }
 
-fn initial_view_str(v: InitialView) -> &'static str {
-    match v {
-        InitialView::Collapsed => "collapsed",
-        InitialView::Full => "full",
-    }
-}
-
-fn control_mode_str(m: ControlMode) -> &'static str {
-    match m {
-        ControlMode::Flow => "flow",
-        ControlMode::Choice => "choice",
-        ControlMode::Optional => "optional",
-    }
-}
-
 impl From<&CurriculumRecord> for RecordRow {
     fn from(r: &CurriculumRecord) -> Self {
         Self {
@@ -320,10 +280,10 @@ impl From<&CurriculumRecord> for RecordRow {
             description: r.description.clone(),
             lock_until: r.lock_until,
             code: r.code.clone(),
-            initial_view: r.initial_view.map(|v| initial_view_str(v).to_owned()),
+            initial_view: r.initial_view.map(|v| v.as_str().to_owned()),
             required_for_specified_control_mode: r.required_for_specified_control_mode,
             skip_interstitial_page: r.skip_interstitial_page,
-            control_mode: r.control_mode.map(|m| control_mode_str(m).to_owned()),
+            control_mode: r.control_mode.map(|m| m.as_str().to_owned()),
             completions_min: r.completions_min,
             attempts_max: r.attempts_max,
         }
@@ -342,12 +302,7 @@ pub(crate) struct BoundsRow {
 
 impl From<&CurriculumRecord> for BoundsRow {
     fn from(r: &CurriculumRecord) -> Self {
-        Self {
-            id: r.id.0,
-            curriculum_id: r.curriculum_id.0,
-            lft: r.lft,
-            rgt: r.rgt,
-        }
+        Self { id: r.id.0, curriculum_id: r.curriculum_id.0, lft: r.lft, rgt: r.rgt }
     }
 }
 
@@ -374,19 +329,10 @@ impl RecordRow {
             description: self.description,
             lock_until: self.lock_until,
             code: self.code,
-            initial_view: self.initial_view.as_deref().and_then(|v| match v {
-                "collapsed" => Some(InitialView::Collapsed),
-                "full" => Some(InitialView::Full),
-                _ => None,
-            }),
+            initial_view: self.initial_view.and_then(|v| InitialView::parse(&v).ok()),
             required_for_specified_control_mode: self.required_for_specified_control_mode,
             skip_interstitial_page: self.skip_interstitial_page,
-            control_mode: self.control_mode.as_deref().and_then(|m| match m {
-                "flow" => Some(ControlMode::Flow),
-                "choice" => Some(ControlMode::Choice),
-                "optional" => Some(ControlMode::Optional),
-                _ => None,
-            }),
+            control_mode: self.control_mode.and_then(|m| ControlMode::parse(&m).ok()),
             completions_min: self.completions_min,
             attempts_max: self.attempts_max,
         }
@@ -394,49 +340,30 @@ impl RecordRow {
 }
 
 pub(crate) fn kind(raw: &str) -> ActivityKind {
-    if raw == "course" {
-        ActivityKind::Course
-    } else {
-        ActivityKind::Scorm
-    }
+    if raw == "course" { ActivityKind::Course } else { ActivityKind::Scorm }
 }
 
-/// The columns of an API key row, in the order [`key_record`] reads them.
-pub(crate) const KEY_COLUMNS: (
-    crate::schema::api_keys::id,
-    crate::schema::api_keys::tenant_id,
-    crate::schema::api_keys::origin,
-    crate::schema::api_keys::created_at,
-    crate::schema::api_keys::revoked_at,
-    crate::schema::api_keys::expires_at,
-) = (
-    crate::schema::api_keys::id,
-    crate::schema::api_keys::tenant_id,
-    crate::schema::api_keys::origin,
-    crate::schema::api_keys::created_at,
-    crate::schema::api_keys::revoked_at,
-    crate::schema::api_keys::expires_at,
-);
-
-/// An API key row as [`KEY_COLUMNS`] selects it.
-pub(crate) type KeyRow = (
-    i64,
-    i64,
-    Option<String>,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-);
+/// An API key row (without its hash).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = api_keys)]
+pub(crate) struct KeyRow {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub origin: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub expires_at: Option<NaiveDateTime>,
+}
 
 /// An API key row as the port's record.
 pub(crate) fn key_record(row: KeyRow) -> ApiKeyRecord {
     ApiKeyRecord {
-        id: ApiKeyId(row.0),
-        tenant: TenantId(row.1),
-        origin: row.2.as_deref().and_then(|o| Origin::parse(o).ok()),
-        created_at: utc(row.3),
-        revoked_at: row.4.map(utc),
-        expires_at: row.5.map(utc),
+        id: ApiKeyId(row.id),
+        tenant: TenantId(row.tenant_id),
+        origin: row.origin.as_deref().and_then(|o| Origin::parse(o).ok()),
+        created_at: utc(row.created_at),
+        revoked_at: row.revoked_at.map(utc),
+        expires_at: row.expires_at.map(utc),
     }
 }
 
@@ -446,7 +373,7 @@ pub(crate) fn tenant(
     mut codes: Vec<String>,
 ) -> QueryResult<Tenant> {
     codes.sort_by_key(|code| (code != &default_language, code.clone()));
-    let parse = |code: &str| LanguageCode::parse("language", code).map_err(crate::corrupt);
+    let parse = |code: &str| LanguageCode::parse("language", code).map_err(crate::errors::corrupt);
     Ok(Tenant {
         id: TenantId(id),
         name,
@@ -504,11 +431,7 @@ pub(crate) fn activity(
         in_catalog: row.in_catalog,
         created_at: utc(row.created_at),
         updated_at: utc(row.updated_at),
-        versions: versions
-            .into_iter()
-            .map(VersionRow::into_domain)
-            .collect::<Result<_, _>>()
-            .map_err(corrupt)?,
+        versions: versions.into_iter().map(VersionRow::into_domain).collect::<Result<_, _>>().map_err(corrupt)?,
     })
 }
 
@@ -520,20 +443,51 @@ pub(crate) fn known_organisations_missing(wanted: &Organisations, known: &[i64])
     }
 }
 
-/// The query for the rows of path `$curriculum` with each entry's activity kind, in `lft`
-/// order (a macro: the selected type depends on the backend it runs on).
-macro_rules! path_rows {
-    ($curriculum:expr) => {
+/// Rows of `curriculum_activities` with their bounds and their entry's activity kind, as
+/// [`LoadedRow`]s; filter and order to taste.
+macro_rules! loaded_rows {
+    () => {
         curriculum_activities::table
             .inner_join(curriculum_bounds::table)
             .left_join(activities::table.on(curriculum_activities::course_id.eq(activities::id.nullable())))
-            .filter(curriculum_activities::curriculum_id.eq($curriculum))
-            .order(curriculum_bounds::lft)
-            .select((
-                RecordRow::as_select(),
-                BoundsRow::as_select(),
-                activities::kind.nullable(),
-            ))
+            .select((RecordRow::as_select(), BoundsRow::as_select(), activities::kind.nullable()))
     };
 }
-pub(crate) use path_rows;
+pub(crate) use loaded_rows;
+
+/// One `COUNT(*) AS n` row of a raw query.
+#[derive(diesel::QueryableByName)]
+pub(crate) struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub(crate) n: i64,
+}
+
+/// Rows of `curriculum_activities` joined with their entry's activity kind, as domain records.
+pub(crate) fn into_records(rows: Vec<LoadedRow>) -> Vec<CurriculumRecord> {
+    rows.into_iter().map(|(row, bounds, raw)| row.into_domain(bounds, raw.as_deref().map(kind))).collect()
+}
+
+/// The kind of a stored activity row.
+pub(crate) fn is_course(raw: &str) -> bool {
+    kind(raw) == ActivityKind::Course
+}
+
+/// Revision rows of an activity's versions (`(id, language)`, in order) as domain values, by
+/// version then number.
+pub(crate) fn revisions_by_version(
+    versions: &[(i64, String)],
+    mut rows: Vec<RevisionRow>,
+) -> diesel::QueryResult<Vec<curricula_domain::PackageRevision>> {
+    let position = |id: i64| versions.iter().position(|(v, _)| *v == id).unwrap_or(usize::MAX);
+    rows.sort_by_key(|r| (position(r.language_version_id), r.revision));
+    rows.into_iter()
+        .map(|row| {
+            let language = versions
+                .iter()
+                .find(|(id, _)| *id == row.language_version_id)
+                .map_or("", |(_, l)| l.as_str())
+                .to_owned();
+            row.into_domain(&language).map_err(|e| crate::errors::corrupt(std::io::Error::other(e)))
+        })
+        .collect()
+}

@@ -10,6 +10,8 @@ diesel::table! {
         name -> Text,
         default_language -> Text,
         created_at -> Timestamp,
+        /// How many curriculum records the tenant has (kept by every path change).
+        curriculum_records -> BigInt,
     }
 }
 

@@ -66,16 +66,10 @@ impl Drop for TestDatabase {
         let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
         // Its own thread and runtime: drop may run inside (or outside) any runtime.
         let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
             runtime.block_on(async {
                 let mut admin = AsyncPgConnection::establish(&admin_url).await.ok()?;
-                admin
-                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await
-                    .ok()
+                admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()
             })
         })
         .join();
@@ -99,34 +93,13 @@ pub fn with_database(url: &str, name: &str) -> String {
     }
 }
 
-impl crate::Database {
-    /// Runs the SELECT that loads path `curriculum` (the rows of a List filtered on it) and
-    /// nothing else — no tenant check, no cache, no mapping to domain values — and returns the
-    /// row count: the floor the List endpoint is measured against in the benchmarks.
-    ///
-    /// # Errors
-    /// When the database fails.
-    pub async fn raw_path_select(&self, curriculum: i64) -> Result<usize, curricula_ports::StoreError> {
-        match self {
-            Self::Sqlite(s) => s.raw_path_select(curriculum).await,
-            Self::Postgres(s) => s.raw_path_select(curriculum).await,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
     fn the_database_name_is_replaced() {
         use super::with_database;
-        assert_eq!(
-            with_database("postgres://u@h:5432/postgres", "t"),
-            "postgres://u@h:5432/t"
-        );
-        assert_eq!(
-            with_database("postgres://u:p@h/db?sslmode=disable", "t"),
-            "postgres://u:p@h/t?sslmode=disable"
-        );
+        assert_eq!(with_database("postgres://u@h:5432/postgres", "t"), "postgres://u@h:5432/t");
+        assert_eq!(with_database("postgres://u:p@h/db?sslmode=disable", "t"), "postgres://u:p@h/t?sslmode=disable");
         assert_eq!(with_database("postgres://h", "t"), "postgres://h/t");
     }
 }

@@ -70,7 +70,7 @@ async fn check<S: ActivityRepository + CurriculumRepository>(store: &S) {
 async fn sqlite_data_from_before_revisions_gets_revision_1() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("old.db").display());
-    let store = crate::SqliteStore::connect(&url, 2).await.unwrap();
+    let store = crate::Database::connect(&url, 2).await.unwrap();
     store.old_schema_with(4, OLD_ROWS).await;
     store.migrate().await.unwrap();
     check(&store).await;
@@ -81,58 +81,51 @@ async fn postgres_data_from_before_revisions_gets_revision_1() {
     let Some(db) = crate::testing::TestDatabase::create().await else {
         return;
     };
-    let store = crate::PgStore::connect(db.url(), 2).await.unwrap();
+    let store = crate::Database::connect(db.url(), 2).await.unwrap();
     store.old_schema_with(2, OLD_ROWS).await;
     store.migrate().await.unwrap();
     check(&store).await;
 }
 
-impl crate::SqliteStore {
+impl crate::Database {
     /// Applies the first `migrations`, then runs `sql`.
     async fn old_schema_with(&self, migrations: usize, sql: &'static str) {
-        self.run(move |c| {
-            for _ in 0..migrations {
-                c.run_next_migration(crate::sqlite::MIGRATIONS)
-                    .map_err(|e| crate::TxError::Refused(e.to_string()))?;
-            }
-            diesel::connection::SimpleConnection::batch_execute(c, sql)?;
-            Ok(())
-        })
-        .await
-        .map_err(|e| e.to_string())
-        .unwrap();
+        match &self.pool {
+            crate::Pools::Sqlite(pool) => crate::sqlite::run_sync(pool, move |c| {
+                for _ in 0..migrations {
+                    c.run_next_migration(crate::sqlite::MIGRATIONS)
+                        .map_err(diesel::result::Error::QueryBuilderError)?;
+                }
+                diesel::connection::SimpleConnection::batch_execute(c, sql)
+            })
+            .await
+            .unwrap(),
+            crate::Pools::Postgres(pool) => old_postgres_schema_with(pool, migrations, sql).await,
+        }
     }
 }
 
-impl crate::PgStore {
-    /// Applies the first `migrations`, then runs `sql`.
-    async fn old_schema_with(&self, migrations: usize, sql: &'static str) {
-        use diesel_async::SimpleAsyncConnection;
-        let conn = self.raw_connection().await;
-        let mut conn = tokio::task::spawn_blocking(move || {
-            let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
-            for _ in 0..migrations {
-                harness.run_next_migration(crate::pg::MIGRATIONS).unwrap();
-            }
-            harness.into_inner()
-        })
-        .await
-        .unwrap();
-        conn.batch_execute(sql).await.unwrap();
-        // Rows inserted with explicit ids leave the identity sequences behind; real data came
-        // through them.
-        for table in [
-            "tenants",
-            "users",
-            "activities",
-            "language_versions",
-            "curriculum_activities",
-        ] {
-            conn.batch_execute(&format!(
-                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
-            ))
-            .await
-            .unwrap();
+async fn old_postgres_schema_with(
+    pool: &diesel_async::pooled_connection::deadpool::Pool<crate::pg::Conn>,
+    migrations: usize,
+    sql: &'static str,
+) {
+    use diesel_async::SimpleAsyncConnection;
+    let conn = diesel_async::pooled_connection::deadpool::Object::take(pool.get().await.unwrap());
+    let mut conn = tokio::task::spawn_blocking(move || {
+        let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
+        for _ in 0..migrations {
+            harness.run_next_migration(crate::pg::MIGRATIONS).unwrap();
         }
-    }
+        harness.into_inner()
+    })
+    .await
+    .unwrap();
+    conn.batch_execute(sql).await.unwrap();
+    // Rows inserted with explicit ids leave the identity sequences behind; real data came
+    // through them.
+    let tables = ["tenants", "users", "activities", "language_versions", "curriculum_activities"];
+    let setval =
+        tables.map(|t| format!("SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT max(id) FROM {t}));"));
+    conn.batch_execute(&setval.concat()).await.unwrap();
 }

@@ -2,105 +2,102 @@
 //! database when `TEST_DATABASE_URL` is set (required in CI); failures that must be errors.
 
 use curricula_store_sql::testing::TestDatabase;
-use curricula_store_sql::{ConnectError, Database, PgStore, SqliteStore};
+use curricula_store_sql::{ConnectError, Database};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_passes_contract() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("contract.db").display());
-    let store = SqliteStore::connect(&url, 4).await.unwrap();
-    store.migrate().await.unwrap();
-    store.migrate().await.unwrap();
-    curricula_ports::contract::run_all(&store).await;
-    // A second handle on the same file is a second instance of the service.
-    let other = SqliteStore::connect(&url, 4).await.unwrap();
-    curricula_ports::contract::instances_share_paths(&store, &other).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_passes_idempotency_contract() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("idempotency.db").display());
-    let store = SqliteStore::connect(&url, 4).await.unwrap();
-    store.migrate().await.unwrap();
-    curricula_ports::idempotency_contract::external_ids_are_unique_per_tenant(&store).await;
-    curricula_ports::audit_contract::audit_events(&store).await;
-    curricula_ports::idempotency_contract::idempotency_keys(std::sync::Arc::new(store)).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_passes_idempotency_contract() {
-    let Some(db) = TestDatabase::create().await else { return };
-    let store = PgStore::connect(db.url(), 8).await.unwrap();
-    store.migrate().await.unwrap();
-    curricula_ports::idempotency_contract::external_ids_are_unique_per_tenant(&store).await;
-    curricula_ports::audit_contract::audit_events(&store).await;
-    curricula_ports::idempotency_contract::idempotency_keys(std::sync::Arc::new(store)).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_passes_contract() {
-    let Some(db) = TestDatabase::create().await else { return };
-    let store = PgStore::connect(db.url(), 8).await.unwrap();
-    // Instances starting at once migrate one at a time.
-    let other = PgStore::connect(db.url(), 8).await.unwrap();
+/// Two instances (handles) on one fresh, migrated database of `backend`; `None` when Postgres
+/// is not configured (see [`TestDatabase::create`]). The guard drops the database.
+async fn instances(backend: &str) -> Option<(Database, Database, Box<dyn std::any::Any>)> {
+    let (url, guard): (String, Box<dyn std::any::Any>) = if backend == "sqlite" {
+        let dir = tempfile::tempdir().unwrap();
+        (format!("sqlite://{}", dir.path().join("contract.db").display()), Box::new(dir))
+    } else {
+        let db = TestDatabase::create().await?;
+        (db.url().to_owned(), Box::new(db))
+    };
+    let store = Database::connect(&url, 8).await.unwrap();
+    let other = Database::connect(&url, 8).await.unwrap();
+    // Instances starting at once migrate one at a time; a second run finds nothing to do.
     let (a, b) = tokio::join!(store.migrate(), other.migrate());
     a.unwrap();
     b.unwrap();
     store.migrate().await.unwrap();
+    Some((store, other, guard))
+}
+
+async fn repository_contract(backend: &str) {
+    let Some((store, other, _guard)) = instances(backend).await else {
+        return;
+    };
     curricula_ports::contract::run_all(&store).await;
+    // A second handle on the same database is a second instance of the service.
     curricula_ports::contract::instances_share_paths(&store, &other).await;
+}
+
+async fn idempotency_and_audit_contracts(backend: &str) {
+    let Some((store, _, _guard)) = instances(backend).await else {
+        return;
+    };
+    curricula_ports::idempotency_contract::external_ids_are_unique_per_tenant(&store).await;
+    curricula_ports::audit_contract::audit_events(&store).await;
+    curricula_ports::idempotency_contract::idempotency_keys(std::sync::Arc::new(store)).await;
+}
+
+async fn key_contract(backend: &str) {
+    let Some((store, other, _guard)) = instances(backend).await else {
+        return;
+    };
+    curricula_ports::key_contract::keys_can_be_revoked(&store).await;
+    curricula_ports::key_contract::keys_can_be_rotated(&store).await;
+    curricula_ports::key_contract::revocation_is_seen_by_other_instances(&store, &other).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_passes_contract() {
+    repository_contract("sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_passes_contract() {
+    repository_contract("postgres").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_passes_idempotency_contract() {
+    idempotency_and_audit_contracts("sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_passes_idempotency_contract() {
+    idempotency_and_audit_contracts("postgres").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_passes_key_contract() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("keys.db").display());
-    let store = SqliteStore::connect(&url, 4).await.unwrap();
-    store.migrate().await.unwrap();
-    curricula_ports::key_contract::keys_can_be_revoked(&store).await;
-    curricula_ports::key_contract::keys_can_be_rotated(&store).await;
-    let other = SqliteStore::connect(&url, 4).await.unwrap();
-    curricula_ports::key_contract::revocation_is_seen_by_other_instances(&store, &other).await;
+    key_contract("sqlite").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_passes_key_contract() {
-    let Some(db) = TestDatabase::create().await else { return };
-    let store = PgStore::connect(db.url(), 8).await.unwrap();
-    store.migrate().await.unwrap();
-    curricula_ports::key_contract::keys_can_be_revoked(&store).await;
-    curricula_ports::key_contract::keys_can_be_rotated(&store).await;
-    let other = PgStore::connect(db.url(), 8).await.unwrap();
-    curricula_ports::key_contract::revocation_is_seen_by_other_instances(&store, &other).await;
+    key_contract("postgres").await;
 }
 
 #[tokio::test]
 async fn unusable_databases_are_errors_not_panics() {
-    assert!(matches!(
-        SqliteStore::connect("mysql://u:secret@h/db", 2).await,
-        Err(ConnectError::Unsupported)
-    ));
+    assert!(matches!(Database::connect("mysql://u:secret@h/db", 2).await, Err(ConnectError::Unsupported)));
     // Nothing listens there: a clear error, without the password.
-    let err = Database::connect("postgres://u:secret@127.0.0.1:9/db", 2)
-        .await
-        .err()
-        .expect("an error");
+    let err = Database::connect("postgres://u:secret@127.0.0.1:9/db", 2).await.err().expect("an error");
     assert!(matches!(err, ConnectError::Open(_)), "{err}");
     assert!(!err.to_string().contains("secret"), "{err}");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("a-file");
     std::fs::write(&file, b"x").unwrap();
     // A folder where a file is: the database cannot be created.
-    let err = SqliteStore::connect(&format!("sqlite://{}/db.sqlite", file.display()), 2)
-        .await
-        .err()
-        .expect("an error");
+    let err = Database::connect(&format!("sqlite://{}/db.sqlite", file.display()), 2).await.err().expect("an error");
     assert!(matches!(err, ConnectError::Open(_)), "{err}");
     // Not a database at all.
     let garbage = dir.path().join("garbage.db");
     std::fs::write(&garbage, vec![0xAB; 4096]).unwrap();
-    let result = match SqliteStore::connect(&format!("sqlite://{}", garbage.display()), 2).await {
+    let result = match Database::connect(&format!("sqlite://{}", garbage.display()), 2).await {
         Ok(store) => store.migrate().await.map_err(|e| e.to_string()),
         Err(e) => Err(e.to_string()),
     };

@@ -1,12 +1,10 @@
-//! What a v2 request asks to set: every attribute absent, null, or a value, read the way a
-//! Rails application reads parameters (numbers and booleans may arrive as strings).
+//! What a v2 request asks to set: every attribute absent, null, or a value. The server reads
+//! the request's parameters into a [`RecordInput`]; this module knows nothing of the wire.
 
-use super::error::{CurriculumError, CurriculumErrors};
+use super::error::CurriculumError;
 use super::record::{ControlMode, InitialView};
-use crate::activity::MAX_NAME_CHARS;
 use crate::ids::{ActivityId, RecordId, TenantId};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use serde_json::{Map, Value};
+use chrono::{DateTime, NaiveDate, Utc};
 use std::fmt;
 
 /// One attribute of a request: not sent, sent as null, or sent with a value.
@@ -113,205 +111,10 @@ pub struct RecordInput {
     pub attempts_max: Patch<i32>,
 }
 
-const SEQUENCE_KEYS: [&str; 3] = ["control_mode", "completions_min", "attempts_max"];
-
-impl RecordInput {
-    /// Reads the `curriculum_activity` hash of a request. Numbers, ids and booleans may be
-    /// strings; an empty string is null except for text attributes; the sequence attributes
-    /// must be nested in `sequence_attributes`.
-    ///
-    /// # Errors
-    /// One error per unreadable value or unknown key.
-    pub fn from_json(attributes: &Map<String, Value>) -> Result<Self, CurriculumErrors> {
-        let mut input = Self::default();
-        let mut errors = Vec::new();
-        // Sorted, so that the messages come in the same order whatever the map preserves.
-        let mut keys: Vec<(&String, &Value)> = attributes.iter().collect();
-        keys.sort_by_key(|(key, _)| *key);
-        for (key, value) in keys {
-            let result = match key.as_str() {
-                "id" => read_int("id", value).map(|p| input.id = p.map(RecordId)),
-                "curriculum_id" => read_int("curriculum_id", value).map(|p| input.curriculum_id = p.map(ActivityId)),
-                "course_id" => read_int("course_id", value).map(|p| input.course_id = p.map(ActivityId)),
-                "parent_id" => read_int("parent_id", value).map(|p| input.parent_id = p.map(RecordId)),
-                "lft" => read_i32("lft", value).map(|p| input.lft = p),
-                "rgt" => read_i32("rgt", value).map(|p| input.rgt = p),
-                "account_id" => read_int("account_id", value).map(|p| input.account_id = p.map(TenantId)),
-                "updated_by" => read_int("updated_by", value).map(|p| input.updated_by = p),
-                "updated_on" => read_datetime("updated_on", value).map(|p| input.updated_on = p),
-                "name" => read_text("name", value, MAX_NAME_CHARS, false).map(|p| input.name = p),
-                "due_days" => read_i32("due_days", value).map(|p| input.due_days = p),
-                "weight" => read_i32("weight", value).map(|p| input.weight = p),
-                "exempt_if_mastered" => read_bool("exempt_if_mastered", value).map(|p| input.exempt_if_mastered = p),
-                "description" => {
-                    read_text("description", value, MAX_DESCRIPTION_CHARS, true).map(|p| input.description = p)
-                }
-                "lock_until" => read_date("lock_until", value).map(|p| input.lock_until = p),
-                "code" => read_text("code", value, MAX_CODE_CHARS, false).map(|p| input.code = p),
-                "initial_view" => {
-                    read_parsed("initial_view", value, InitialView::parse).map(|p| input.initial_view = p)
-                }
-                "required_for_specified_control_mode" => read_bool("required_for_specified_control_mode", value)
-                    .map(|p| input.required_for_specified_control_mode = p),
-                "skip_interstitial_page" => {
-                    read_bool("skip_interstitial_page", value).map(|p| input.skip_interstitial_page = p)
-                }
-                "sequence_attributes" => {
-                    input.read_sequence(value, &mut errors);
-                    Ok(())
-                }
-                other if SEQUENCE_KEYS.contains(&other) => Err(CurriculumError::invalid(
-                    SEQUENCE_KEYS
-                        .into_iter()
-                        .find(|k| *k == other)
-                        .unwrap_or("sequence_attributes"),
-                    "must be nested in sequence_attributes",
-                )),
-                other => Err(CurriculumError::UnknownAttribute(other.to_owned())),
-            };
-            if let Err(e) = result {
-                errors.push(e);
-            }
-        }
-        if errors.is_empty() {
-            Ok(input)
-        } else {
-            Err(CurriculumErrors(errors))
-        }
-    }
-
-    fn read_sequence(&mut self, value: &Value, errors: &mut Vec<CurriculumError>) {
-        let map = match value {
-            Value::Null => return,
-            Value::Object(map) => map,
-            _ => {
-                errors.push(CurriculumError::invalid(
-                    "sequence_attributes",
-                    "must be a hash of control_mode, completions_min and attempts_max",
-                ));
-                return;
-            }
-        };
-        let mut keys: Vec<(&String, &Value)> = map.iter().collect();
-        keys.sort_by_key(|(key, _)| *key);
-        for (key, value) in keys {
-            let result = match key.as_str() {
-                "control_mode" => read_parsed("control_mode", value, ControlMode::parse).map(|p| self.control_mode = p),
-                "completions_min" => read_i32("completions_min", value).map(|p| self.completions_min = p),
-                "attempts_max" => read_i32("attempts_max", value).map(|p| self.attempts_max = p),
-                other => Err(CurriculumError::UnknownAttribute(format!(
-                    "sequence_attributes[{other}]"
-                ))),
-            };
-            if let Err(e) = result {
-                errors.push(e);
-            }
-        }
-    }
-}
-
-/// A scalar as text (`"55"`, `55`, `true`), `None` for null; an error for arrays and hashes.
-fn scalar_text(attribute: &'static str, value: &Value) -> Result<Option<String>, CurriculumError> {
-    match value {
-        Value::Null => Ok(None),
-        Value::String(s) => Ok(Some(s.clone())),
-        Value::Number(n) => Ok(Some(n.to_string())),
-        Value::Bool(b) => Ok(Some(b.to_string())),
-        Value::Array(_) | Value::Object(_) => Err(CurriculumError::invalid(attribute, "must be a single value")),
-    }
-}
-
 /// Longest `code`, in characters.
 pub const MAX_CODE_CHARS: usize = 255;
 /// Longest `description`, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
-
-/// Text attributes keep an empty string as given; at most `max` characters, and no control or
-/// bidirectional override characters (line breaks and tabs are fine when `multiline`).
-fn read_text(
-    attribute: &'static str,
-    value: &Value,
-    max: usize,
-    multiline: bool,
-) -> Result<Patch<String>, CurriculumError> {
-    let text = scalar_text(attribute, value)?;
-    if let Some(text) = &text {
-        if text.chars().count() > max {
-            return Err(CurriculumError::TooLong { attribute, max });
-        }
-        if let Some(problem) = crate::activity::text_problem(text, multiline) {
-            return Err(CurriculumError::invalid(attribute, problem));
-        }
-    }
-    Ok(text.into())
-}
-
-/// Non-text attributes: null or an empty (blank) string is null.
-fn read_parsed<T>(
-    attribute: &'static str,
-    value: &Value,
-    parse: impl FnOnce(&str) -> Result<T, CurriculumError>,
-) -> Result<Patch<T>, CurriculumError> {
-    match scalar_text(attribute, value)? {
-        None => Ok(Patch::Null),
-        Some(text) if text.trim().is_empty() => Ok(Patch::Null),
-        Some(text) => parse(text.trim()).map(Patch::Value),
-    }
-}
-
-fn read_int(attribute: &'static str, value: &Value) -> Result<Patch<i64>, CurriculumError> {
-    read_parsed(attribute, value, |raw| {
-        raw.parse::<i64>()
-            .map_err(|_| CurriculumError::invalid(attribute, format!("must be an integer, not {raw:?}")))
-    })
-}
-
-fn read_i32(attribute: &'static str, value: &Value) -> Result<Patch<i32>, CurriculumError> {
-    read_parsed(attribute, value, |raw| {
-        let n = raw
-            .parse::<i64>()
-            .map_err(|_| CurriculumError::invalid(attribute, format!("must be an integer, not {raw:?}")))?;
-        i32::try_from(n).map_err(|_| {
-            CurriculumError::invalid(
-                attribute,
-                format!("must be between {} and {}, not {n}", i32::MIN, i32::MAX),
-            )
-        })
-    })
-}
-
-/// Booleans as Rails casts them, minus its "anything else is true".
-fn read_bool(attribute: &'static str, value: &Value) -> Result<Patch<bool>, CurriculumError> {
-    read_parsed(attribute, value, |raw| match raw.to_ascii_lowercase().as_str() {
-        "true" | "t" | "1" | "on" | "yes" => Ok(true),
-        "false" | "f" | "0" | "off" | "no" => Ok(false),
-        _ => Err(CurriculumError::invalid(
-            attribute,
-            format!("must be true or false, not {raw:?}"),
-        )),
-    })
-}
-
-fn read_date(attribute: &'static str, value: &Value) -> Result<Patch<NaiveDate>, CurriculumError> {
-    read_parsed(attribute, value, |raw| {
-        NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-            .map_err(|_| CurriculumError::invalid(attribute, format!("must be a date such as 2026-11-24, not {raw:?}")))
-    })
-}
-
-fn read_datetime(attribute: &'static str, value: &Value) -> Result<Patch<DateTime<Utc>>, CurriculumError> {
-    read_parsed(attribute, value, |raw| {
-        DateTime::parse_from_rfc3339(raw)
-            .map(|d| d.with_timezone(&Utc))
-            .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M:%S%.f").map(|d| d.and_utc()))
-            .map_err(|_| {
-                CurriculumError::invalid(
-                    attribute,
-                    format!("must be a datetime such as 2026-11-24T12:00:00Z or 2026-11-24 12:00:00, not {raw:?}"),
-                )
-            })
-    })
-}
 
 impl ControlMode {
     /// Parses `sequence_attributes[control_mode]`: `flow`, `choice` or `optional`.
@@ -412,16 +215,5 @@ impl Orientation {
             Self::Below => "below",
             Self::Inside => "inside",
         }
-    }
-}
-
-/// Reads an id parameter such as `target_id` (`"40"` or `40`).
-///
-/// # Errors
-/// When it is missing, null, blank or not an integer; the message names `field`.
-pub fn parse_record_id(field: &'static str, value: Option<&Value>) -> Result<RecordId, CurriculumError> {
-    match read_int(field, value.unwrap_or(&Value::Null))? {
-        Patch::Value(id) => Ok(RecordId(id)),
-        _ => Err(CurriculumError::Blank { attribute: field }),
     }
 }

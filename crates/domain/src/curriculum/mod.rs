@@ -26,6 +26,6 @@ mod update;
 pub use aggregate::Curriculum;
 pub use diff::{CurriculumDiff, diff};
 pub use error::{CorruptCurriculum, CurriculumError, CurriculumErrors};
-pub use input::{Orientation, Patch, RecordInput, parse_record_id};
+pub use input::{MAX_CODE_CHARS, MAX_DESCRIPTION_CHARS, Orientation, Patch, RecordInput};
 pub use placement::would_create_cycle;
 pub use record::{ControlMode, CourseRef, CurriculumRecord, DEFAULT_SECTION_NAME, InitialView};

@@ -4,7 +4,6 @@ use super::*;
 use crate::activity::ActivityKind;
 use crate::ids::{ActivityId, RecordId, TenantId};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use serde_json::json;
 
 const PATH: ActivityId = ActivityId(1);
 const ACCOUNT: TenantId = TenantId(9);
@@ -1069,82 +1068,9 @@ mod persistence {
 mod parsing {
     use super::*;
 
-    fn parse(value: serde_json::Value) -> Result<RecordInput, Vec<String>> {
-        RecordInput::from_json(value.as_object().unwrap()).map_err(|e| e.messages())
-    }
-
+    // Reading requests into a RecordInput is the server's (crates/server/src/api/v2/input.rs).
     #[test]
-    fn reads_rails_style_values() {
-        let input = parse(json!({
-            "curriculum_id": "55", "course_id": 10, "parent_id": "20", "name": "Quiz",
-            "weight": "1", "exempt_if_mastered": "true", "skip_interstitial_page": 0,
-            "required_for_specified_control_mode": false, "lock_until": "2027-01-31",
-            "initial_view": "collapsed", "description": "", "code": null, "due_days": "",
-            "updated_on": "2026-11-24T12:00:00.000Z",
-            "sequence_attributes": { "control_mode": "optional", "completions_min": "2", "attempts_max": 3 }
-        }))
-        .unwrap();
-        assert_eq!(input.curriculum_id, Patch::Value(ActivityId(55)));
-        assert_eq!(input.course_id, Patch::Value(ActivityId(10)));
-        assert_eq!(input.parent_id, Patch::Value(RecordId(20)));
-        assert_eq!(input.weight, Patch::Value(1));
-        assert_eq!(input.exempt_if_mastered, Patch::Value(true));
-        assert_eq!(input.skip_interstitial_page, Patch::Value(false));
-        assert_eq!(input.required_for_specified_control_mode, Patch::Value(false));
-        assert_eq!(
-            input.lock_until,
-            Patch::Value(NaiveDate::from_ymd_opt(2027, 1, 31).unwrap())
-        );
-        assert_eq!(input.initial_view, Patch::Value(InitialView::Collapsed));
-        assert_eq!(
-            input.description,
-            Patch::Value(String::new()),
-            "text keeps an empty string"
-        );
-        assert_eq!(input.code, Patch::Null);
-        assert_eq!(input.due_days, Patch::Null, "an empty number is null");
-        assert_eq!(input.updated_on, Patch::Value(now()));
-        assert_eq!(input.control_mode, Patch::Value(ControlMode::Optional));
-        assert_eq!(input.completions_min, Patch::Value(2));
-        assert_eq!(input.attempts_max, Patch::Value(3));
-        assert!(input.lft.is_absent());
-        let spaced = parse(json!({ "updated_on": "2026-11-24 12:00:00" })).unwrap();
-        assert_eq!(spaced.updated_on, Patch::Value(now()));
-    }
-
-    #[test]
-    fn refuses_what_it_can_not_read() {
-        assert_eq!(
-            parse(json!({
-                "colour": "red", "control_mode": "flow", "weight": "heavy", "exempt_if_mastered": "maybe",
-                "lock_until": "31/01/2027", "initial_view": "tiny", "due_days": 1e10, "name": ["a"],
-                "sequence_attributes": { "control_mode": "fast", "speed": 1 }
-            }))
-            .unwrap_err(),
-            [
-                "colour is not a curriculum_activity attribute",
-                "control_mode must be nested in sequence_attributes",
-                "due_days must be an integer, not \"10000000000.0\"",
-                "exempt_if_mastered must be true or false, not \"maybe\"",
-                "initial_view must be collapsed or full, not \"tiny\"",
-                "lock_until must be a date such as 2026-11-24, not \"31/01/2027\"",
-                "name must be a single value",
-                "control_mode must be flow, choice or optional, not \"fast\"",
-                "sequence_attributes[speed] is not a curriculum_activity attribute",
-                "weight must be an integer, not \"heavy\"",
-            ]
-        );
-        assert_eq!(
-            parse(json!({ "due_days": "9999999999", "sequence_attributes": "flow" })).unwrap_err(),
-            [
-                "due_days must be between -2147483648 and 2147483647, not 9999999999",
-                "sequence_attributes must be a hash of control_mode, completions_min and attempts_max",
-            ]
-        );
-    }
-
-    #[test]
-    fn parses_modes_views_orientations_and_ids() {
+    fn parses_modes_views_and_orientations() {
         assert_eq!(ControlMode::parse("choice").unwrap(), ControlMode::Choice);
         assert_eq!(ControlMode::Flow.to_string(), "flow");
         assert_eq!(InitialView::parse(" full ").unwrap(), InitialView::Full);
@@ -1154,16 +1080,6 @@ mod parsing {
         assert_eq!(
             Orientation::parse("beside").unwrap_err().to_string(),
             "orientation must be above, below or inside, not \"beside\""
-        );
-        assert_eq!(parse_record_id("target_id", Some(&json!("40"))).unwrap(), RecordId(40));
-        assert_eq!(parse_record_id("target_id", Some(&json!(40))).unwrap(), RecordId(40));
-        assert_eq!(
-            parse_record_id("target_id", None).unwrap_err().to_string(),
-            "target_id can't be blank"
-        );
-        assert_eq!(
-            parse_record_id("target_id", Some(&json!("x"))).unwrap_err().to_string(),
-            "target_id must be an integer, not \"x\""
         );
     }
 }

@@ -6,76 +6,30 @@
 //! links (scripts, images, other pages) resolve under the same token (issue 7). Which version
 //! a launch opens, and the token itself, are the service's business (`curricula_service::launch`).
 
-use crate::app::AppState;
-use crate::v2::ApiError;
+use crate::http::error::ApiError;
+use crate::http::sorted;
+use crate::state::AppState;
 use actix_web::body::{BodySize, MessageBody, SizedStream};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use bytes::Bytes;
 use curricula_domain::ActivityId;
-use curricula_ports::{ActivityRepository, BlobError, BlobInfo, BlobKey, BlobStore, Clock, TenantDirectory};
+use curricula_ports::{BlobError, BlobInfo, BlobKey};
 use curricula_service::ingest::prefix_tenant;
-use curricula_service::{ContentError, ContentSigner, LaunchService, V2Error};
+use curricula_service::{ContentError, V2Error};
 use futures::TryStreamExt;
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
 use serde_json::{Value, json};
 use std::ops::Range;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
-/// The path every content URL starts with.
-pub const CONTENT_PATH: &str = "/content/";
+pub use crate::http::origins::CONTENT_PATH;
+pub use crate::state::{ContentState, Launches};
 
 /// Browsers may cache a file for this long (its ETag revalidates it afterwards).
 const MAX_AGE_SECONDS: u64 = 3600;
-
-/// The launch use case as the HTTP layer holds it.
-pub type Launches = LaunchService<dyn TenantDirectory, dyn ActivityRepository>;
-
-/// What the content handlers need.
-pub struct ContentState {
-    /// The launch use case (also checks tokens).
-    pub launches: Launches,
-    /// Where the files are.
-    pub blobs: Arc<dyn BlobStore>,
-    /// Where content is served (`content.public_base_url`): the host of launch URLs, and
-    /// which hosts are content hosts.
-    pub origins: crate::origins::ContentOrigins,
-}
-
-impl ContentState {
-    /// Wires content delivery over `directory`, `activities` and `blobs`. An empty `secret`
-    /// gets a random one and a warning: URLs then die with the process and do not work on
-    /// other instances.
-    ///
-    /// # Errors
-    /// When a random secret is needed and the OS has no random source, or
-    /// `content.public_base_url` is malformed.
-    pub fn new(
-        directory: Arc<dyn TenantDirectory>,
-        activities: Arc<dyn ActivityRepository>,
-        blobs: Arc<dyn BlobStore>,
-        clock: Arc<dyn Clock>,
-        settings: &crate::settings::ContentSettings,
-    ) -> anyhow::Result<Self> {
-        let signer = if settings.secret.is_empty() {
-            tracing::warn!(
-                "content.secret is empty: launch URLs are signed with a random secret; they stop working when this process restarts and are refused by other instances (set CURRICULA__CONTENT__SECRET)"
-            );
-            ContentSigner::random(settings.url_lifetime_seconds)
-                .map_err(|e| anyhow::anyhow!("generating a content secret: {e}"))?
-        } else {
-            ContentSigner::new(settings.secret.as_bytes(), settings.url_lifetime_seconds)
-        };
-        Ok(Self {
-            origins: crate::origins::ContentOrigins::parse(&settings.public_base_url)?,
-            launches: LaunchService::new(directory, activities, signer, clock),
-            blobs,
-        })
-    }
-}
 
 /// Registers the launch and content routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -99,17 +53,16 @@ const HREF: &AsciiSet = &CONTROLS
     .add(b'^');
 
 /// A launch URL, as `GET /api/v2/activities/{id}/launch` answers it.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct LaunchBody {
     /// The activity.
-    activity_id: i64,
+    pub activity_id: i64,
     /// The language version launched.
-    language: String,
+    pub language: String,
     /// Absolute, signed URL of the launch page; relative links inside the package work under it.
-    launch_url: String,
+    pub launch_url: String,
     /// When the URL stops working (RFC 3339).
-    expires_at: String,
+    pub expires_at: String,
 }
 
 /// The OpenAPI description of these routes.
@@ -126,12 +79,12 @@ pub struct ApiDoc;
     ),
     responses(
         (status = 200, description = "The signed, expiring launch URL", body = LaunchBody),
-        (status = 400, description = "content.public_base_url is not set and the request's Host is not a valid host name", body = crate::openapi::V2Errors),
-        (status = 401, description = "Missing, unknown, revoked or expired key", body = crate::openapi::V2Errors),
-        (status = 404, description = "Not an activity of your account", body = crate::openapi::V2Errors),
-        (status = 422, description = "Unknown language for this activity, a course (nothing to launch), or an unknown parameter", body = crate::openapi::V2Errors),
-        (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::openapi::V2Errors),
-        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::V2Errors),
+        (status = 400, description = "content.public_base_url is not set and the request's Host is not a valid host name", body = crate::http::error::V2Errors),
+        (status = 401, description = "Missing, unknown, revoked or expired key", body = crate::http::error::V2Errors),
+        (status = 404, description = "Not an activity of your account", body = crate::http::error::V2Errors),
+        (status = 422, description = "Unknown language for this activity, a course (nothing to launch), or an unknown parameter", body = crate::http::error::V2Errors),
+        (status = 500, description = "Unexpected failure (timestamp to quote to support)", body = crate::http::error::V2Errors),
+        (status = 503, description = "The database is unreachable; retry later", body = crate::http::error::V2Errors),
     )
 )]
 async fn launch(
@@ -140,7 +93,7 @@ async fn launch(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (params, caller) = crate::v2::read(&req, &body, &state).await?;
+    let (params, caller) = crate::http::params::read(&req, &body, &state).await?;
     let mut problems = Vec::new();
     for key in params.keys() {
         if !matches!(key.as_str(), "api_key" | "language" | "format") {
@@ -155,7 +108,7 @@ async fn launch(
             None
         }
     };
-    let id = crate::v2::path_id(&path)
+    let id = crate::http::params::path_id(&path)
         .map(ActivityId)
         .ok_or_else(|| ApiError::from(V2Error::NotFound(format!("activity {path} not found"))))?;
     if !problems.is_empty() {
@@ -164,7 +117,7 @@ async fn launch(
     let content = &state.content;
     let base = match content.origins.base_for(caller.tenant) {
         Some(base) => base,
-        None => match crate::origins::origin_of(&state, &req) {
+        None => match state.origin_of(&req) {
             Some(origin) => origin.base_url(),
             None => {
                 return Ok(HttpResponse::BadRequest().json(vec![
@@ -181,11 +134,11 @@ async fn launch(
     );
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(json!({
-            "activity_id": launch.activity,
-            "language": launch.language,
-            "launch_url": url,
-            "expires_at": launch.expires_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        .json(sorted(&LaunchBody {
+            activity_id: launch.activity.0,
+            language: launch.language.as_str().to_owned(),
+            launch_url: url,
+            expires_at: launch.expires_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         })))
 }
 
@@ -226,12 +179,12 @@ fn split_content_path(path: &str) -> Option<(&str, &str)> {
         (status = 200, description = "The file, streamed, with its Content-Type (from its name), ETag and Last-Modified", content_type = "*/*"),
         (status = 206, description = "The requested byte range, with Content-Range", content_type = "*/*"),
         (status = 304, description = "Not modified (If-None-Match matched)"),
-        (status = 400, description = "The path tries to leave the folder", body = crate::openapi::UploadErrorBody),
-        (status = 403, description = "The token is invalid or has expired, or the key that launched it is revoked or past its grace period", body = crate::openapi::UploadErrorBody),
-        (status = 404, description = "No such file in the package, or a token of another tenant than the content host's", body = crate::openapi::UploadErrorBody),
+        (status = 400, description = "The path tries to leave the folder", body = crate::http::error::UploadErrorBody),
+        (status = 403, description = "The token is invalid or has expired, or the key that launched it is revoked or past its grace period", body = crate::http::error::UploadErrorBody),
+        (status = 404, description = "No such file in the package, or a token of another tenant than the content host's", body = crate::http::error::UploadErrorBody),
         (status = 416, description = "The range lies outside the file (Content-Range: bytes */size)"),
-        (status = 500, description = "The database failed while the token's key was checked", body = crate::openapi::UploadErrorBody),
-        (status = 503, description = "The blob store or the database is unreachable", body = crate::openapi::UploadErrorBody),
+        (status = 500, description = "The database failed while the token's key was checked", body = crate::http::error::UploadErrorBody),
+        (status = 503, description = "The blob store or the database is unreachable", body = crate::http::error::UploadErrorBody),
     )
 )]
 async fn content(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
@@ -274,13 +227,13 @@ async fn deliver(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
         }
     };
     // On a tenant's content host, only that tenant's folders (the routing rule let through
-    // content paths only; see `crate::origins`).
-    let origin = crate::origins::origin_of(&state, &req);
-    if let crate::origins::Site::Content(scope) = crate::origins::site_of(&state, origin.as_ref()) {
+    // content paths only; see `crate::http::origins`).
+    let origin = state.origin_of(&req);
+    if let crate::http::origins::Site::Content(scope) = state.site_of(origin.as_ref()) {
         let allowed = match scope {
-            crate::origins::ContentScope::AnyTenant => true,
-            crate::origins::ContentScope::Tenant(tenant) => prefix_tenant(&folder) == Some(tenant),
-            crate::origins::ContentScope::Nobody => false,
+            crate::http::origins::ContentScope::AnyTenant => true,
+            crate::http::origins::ContentScope::Tenant(tenant) => prefix_tenant(&folder) == Some(tenant),
+            crate::http::origins::ContentScope::Nobody => false,
         };
         if !allowed {
             tracing::info!("content request refused: the token is for another tenant than the host's");
@@ -311,7 +264,7 @@ async fn deliver(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
 /// logged and counted like every database failure.
 fn directory_error(e: &curricula_ports::StoreError) -> HttpResponse {
     use curricula_ports::StoreError;
-    crate::app::log_server_error(e);
+    crate::http::error::log_server_error(e);
     let unavailable = matches!(e, StoreError::Unavailable(_));
     let (status, cause) = if unavailable {
         (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
@@ -319,14 +272,17 @@ fn directory_error(e: &curricula_ports::StoreError) -> HttpResponse {
         (StatusCode::INTERNAL_SERVER_ERROR, "database")
     };
     crate::metrics::metrics().record_server_error(cause);
-    refuse(status, &crate::app::server_error_message(unavailable))
+    refuse(status, &crate::http::error::server_error_message(unavailable))
 }
 
 /// The blob store failed while serving a file: 503 (as documented), logged and counted.
 fn server_error(e: &BlobError) -> HttpResponse {
-    crate::app::log_server_error(e);
+    crate::http::error::log_server_error(e);
     crate::metrics::metrics().record_server_error("blob_store");
-    refuse(StatusCode::SERVICE_UNAVAILABLE, &crate::app::server_error_message(true))
+    refuse(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &crate::http::error::server_error_message(true),
+    )
 }
 
 /// A strong ETag from the store's version tag (or size and time when it has none).

@@ -4,7 +4,7 @@
 //! (`https://{tenant}.content.example.com`). Launch URLs then put `t` and the tenant's id
 //! there (`https://t42.content.example.com/content/…`), so every tenant's packages run on an
 //! origin of their own: a script of one tenant's package cannot read another's storage, nor
-//! call the API or `/metrics` as same-origin. The routing rule ([`host_routing`]): a request
+//! call the API or `/metrics` as same-origin. The routing rule ([`crate::http::host_routing`]): a request
 //! whose host is a content host is served content only (`/content/…`, `/play/…`) and
 //! `/healthz`; every other path there is a 404, and so is a content token of another tenant
 //! than the host's. Any other host is the API's, where content paths are a 404.
@@ -12,13 +12,11 @@
 //! API responses carry a restrictive `Content-Security-Policy` ([`security_headers`]);
 //! content responses carry none (packages run their own scripts).
 
-use crate::app::AppState;
 use crate::forwarded::{RequestOrigin, valid_host};
-use actix_web::body::{EitherBody, MessageBody};
+use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, web};
 use base64::Engine;
 use curricula_domain::TenantId;
 use sha2::{Digest, Sha256};
@@ -28,6 +26,9 @@ pub const TENANT_PLACEHOLDER: &str = "{tenant}";
 
 /// The policy of every API response: nothing may be loaded, nothing may frame it.
 pub const API_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// Where a launch URL's files are served: `/content/{token}/{path}`.
+pub const CONTENT_PATH: &str = "/content/";
 
 /// The paths served on content hosts (and only there when content has hosts of its own).
 /// `/play/` is reserved for the player.
@@ -218,60 +219,14 @@ pub fn is_content_path(path: &str) -> bool {
     CONTENT_PREFIXES.iter().any(|p| path.starts_with(p))
 }
 
-/// The site a request reaches (by its host, forwarded only from trusted proxies).
-pub fn site_of(state: &AppState, origin: Option<&RequestOrigin>) -> Site {
-    state.content.origins.site(origin.map(RequestOrigin::hostname))
-}
-
-/// The request's origin as [`crate::forwarded::request_origin`] tells it; `None` when its
-/// host is invalid.
-pub fn origin_of(state: &AppState, req: &actix_web::HttpRequest) -> Option<RequestOrigin> {
-    crate::forwarded::request_origin(
-        req.head(),
-        req.peer_addr(),
-        req.app_config().secure(),
-        req.app_config().host(),
-        &state.proxies,
-    )
-    .ok()
-}
-
 /// Whether `site` serves `path`.
-fn serves(site: Site, path: &str) -> bool {
+pub fn serves(site: Site, path: &str) -> bool {
     match site {
         Site::Shared => true,
         Site::Api => !is_content_path(path),
         Site::Content(ContentScope::Nobody) => false,
         Site::Content(_) => is_content_path(path) || CONTENT_HOST_EXTRAS.contains(&path),
     }
-}
-
-/// The routing rule by host: a path that the request's site does not serve is a 404 in the
-/// shape of the API the path belongs to, before any handler runs.
-///
-/// # Errors
-/// Those of the rest of the chain.
-pub async fn host_routing(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let refused = match req.app_data::<web::Data<AppState>>() {
-        Some(state) => {
-            let origin = origin_of(state, req.request());
-            !serves(site_of(state, origin.as_ref()), req.path())
-        }
-        None => false,
-    };
-    if refused {
-        let message = "no such endpoint";
-        let response = if req.path().starts_with("/api/v2/") {
-            HttpResponse::NotFound().json(vec![message])
-        } else {
-            HttpResponse::NotFound().json(serde_json::json!({ "errorMessage": message }))
-        };
-        return Ok(req.into_response(response).map_into_right_body());
-    }
-    Ok(next.call(req).await?.map_into_left_body())
 }
 
 /// Gives every response but content the API's `Content-Security-Policy`, unless its handler

@@ -118,10 +118,10 @@ fn shorten(query: String) -> String {
 /// `path` with the token of a content URL (`/content/{token}/...`) replaced by `[token]`: a
 /// token grants a package folder until it expires, so it is a secret too.
 pub fn redact_path(path: &str) -> String {
-    match path.strip_prefix(crate::content::CONTENT_PATH) {
+    match path.strip_prefix(crate::http::origins::CONTENT_PATH) {
         Some(rest) => {
             let file = rest.split_once('/').map_or("", |(_, file)| file);
-            format!("{}[token]/{file}", crate::content::CONTENT_PATH)
+            format!("{}[token]/{file}", crate::http::origins::CONTENT_PATH)
         }
         None => path.to_owned(),
     }

@@ -6,12 +6,12 @@
 //! and body) for replay. Server errors (5xx) are not kept: the key is freed so a retry runs
 //! again.
 
-use crate::app::AppState;
+use crate::state::AppState;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use actix_web::{HttpRequest, HttpResponse};
 use curricula_ports::{StoreError, StoredResponse};
-use curricula_service::{Begin, Caller, Fingerprint, IDEMPOTENCY_HEADER, IdempotencyKey, UploadError, V2Error};
+use curricula_service::{Begin, Caller, Fingerprint, IDEMPOTENCY_HEADER, IdempotencyKey};
 use sha2::{Digest, Sha256};
 use std::future::Future;
 
@@ -43,10 +43,8 @@ impl Api {
     }
 
     fn store_error(self, e: StoreError) -> HttpResponse {
-        match self {
-            Self::Upload => crate::upload_api::UploadApiError::Upload(UploadError::Store(e)).error_response(),
-            Self::V2 => crate::v2::ApiError::from(V2Error::Store(e)).error_response(),
-        }
+        let (status, message) = crate::http::error::store_failure(&e);
+        self.error(status, message)
     }
 }
 
@@ -148,7 +146,7 @@ where
 /// client went away and actix dropped the handler, or it panicked), the key is released, so
 /// that a retry runs rather than getting 409 until the key expires.
 struct Reservation {
-    idempotency: Option<crate::app::Idempotency>,
+    idempotency: Option<crate::state::Idempotency>,
     caller: Caller,
     key: IdempotencyKey,
 }

@@ -1,9 +1,11 @@
 //! Operational endpoints: `/healthz` (the process answers), `/readyz` (the database and the
 //! blob store answer) and `/metrics` (Prometheus text).
 
-use crate::app::AppState;
+use crate::state::AppState;
 use actix_web::{HttpResponse, web};
+use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 /// Registers the operational routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -18,7 +20,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[utoipa::path(
     get, path = "/", tag = "Operations",
     responses(
-        (status = 200, description = "Where the API description is", body = crate::openapi::Root,
+        (status = 200, description = "Where the API description is", body = Root,
             example = json!({"docs": "/docs", "openapi": "/openapi.json"})),
         (status = 302, description = "A browser (Accept: text/html) is sent to /docs",
             headers(("Location" = String, description = "/docs"))),
@@ -43,7 +45,7 @@ async fn root(req: actix_web::HttpRequest) -> HttpResponse {
 /// Liveness: the process answers; checks nothing else.
 #[utoipa::path(
     get, path = "/healthz", tag = "Operations",
-    responses((status = 200, description = "Alive", body = crate::openapi::Alive))
+    responses((status = 200, description = "Alive", body = Alive))
 )]
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
@@ -57,9 +59,9 @@ async fn healthz() -> HttpResponse {
 #[utoipa::path(
     get, path = "/readyz", tag = "Operations",
     responses(
-        (status = 200, description = "Both dependencies answered", body = crate::openapi::Readiness,
+        (status = 200, description = "Both dependencies answered", body = Readiness,
             example = json!({"status": "ok", "database": "ok", "blob_store": "ok"})),
-        (status = 503, description = "At least one dependency did not answer", body = crate::openapi::Readiness,
+        (status = 503, description = "At least one dependency did not answer", body = Readiness,
             example = json!({"status": "unavailable", "database": "ok", "blob_store": "unavailable",
                 "blob_store_problem": "the blob store failed: bucket \"curricula\" (prefix \"content\") at http://minio:9000 does not exist: create it …"})),
     )
@@ -108,3 +110,36 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(root, healthz, readyz, metrics))]
 pub struct ApiDoc;
+
+// ---------------------------------------------------------------- bodies
+
+/// `/`: where the API description is.
+#[derive(Serialize, ToSchema)]
+pub struct Root {
+    /// The HTML description, `/docs`.
+    pub docs: String,
+    /// The OpenAPI document, `/openapi.json`.
+    pub openapi: String,
+}
+
+/// `/healthz`: the process answers.
+#[derive(Serialize, ToSchema)]
+pub struct Alive {
+    /// Always `ok`.
+    #[schema(example = "ok")]
+    pub status: String,
+}
+
+/// `/readyz`: whether each dependency answered.
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ok` or `unavailable`.
+    pub status: String,
+    /// `ok` or what failed (no detail: the log has it).
+    pub database: String,
+    /// `ok` or what failed.
+    pub blob_store: String,
+    /// When the blob store is not ready: which bucket or folder, and what is wrong with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blob_store_problem: Option<String>,
+}

@@ -1,29 +1,19 @@
-//! [`AuditLog`] on Postgres.
+//! [`AuditLog`] over both backends.
 
-use super::{Conn, PgStore};
+use crate::Database;
 use crate::rows::AuditRow;
 use crate::schema::audit_events as a;
-use crate::{RunError, TxError, store_only};
 use async_trait::async_trait;
 use curricula_domain::TenantId;
 use curricula_ports::{AuditEvent, AuditFilter, AuditLog, AuditPage, StoreError};
-use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-/// The tenant's events matching `filter`, as a query that can be counted or paged.
-pub(crate) fn matching(tenant: TenantId, filter: &AuditFilter) -> a::BoxedQuery<'static, Pg> {
-    audit_query!(Pg, tenant, filter)
-}
-
 #[async_trait]
-impl AuditLog for PgStore {
+impl AuditLog for Database {
     async fn record(&self, event: AuditEvent) -> Result<(), StoreError> {
-        read!(self, |c| {
-            diesel::insert_into(a::table)
-                .values(AuditRow::from(&event))
-                .execute(c)
-                .await?;
+        run!(self, |c, _sql| {
+            diesel::insert_into(a::table).values(AuditRow::from(&event)).execute(c).await?;
             Ok(())
         })
     }
@@ -35,9 +25,10 @@ impl AuditLog for PgStore {
         offset: u64,
         limit: u64,
     ) -> Result<AuditPage, StoreError> {
-        read!(self, |c| {
-            let total: i64 = matching(tenant, filter).count().get_result(c).await?;
-            let rows: Vec<AuditRow> = matching(tenant, filter)
+        let filter = filter.clone();
+        run!(self, |c, sql| {
+            let total: i64 = sql::audit::matching(tenant, &filter).count().get_result(c).await?;
+            let rows: Vec<AuditRow> = sql::audit::matching(tenant, &filter)
                 .order(a::id.desc())
                 .offset(i64::try_from(offset).unwrap_or(i64::MAX))
                 .limit(i64::try_from(limit).unwrap_or(i64::MAX))

@@ -1,15 +1,18 @@
-//! Package revisions on SQLite: each replacement or rollback is one `IMMEDIATE` transaction,
-//! so concurrent replacements of a version are serialised and numbered in turn.
+//! Package revisions: each replacement or rollback is one transaction that locks the language
+//! version's row first (on SQLite, the database), so concurrent replacements of a version are
+//! serialised and numbered in turn.
 
-use crate::TxError;
+use crate::errors::TxError;
+use crate::errors::{corrupt, now_naive};
 use crate::rows::{PackageColumns, RevisionRow};
 use crate::schema::*;
-use crate::{corrupt, now_naive};
 use chrono::{DateTime, Utc};
 use curricula_domain::{ActivityId, KeptRevision, LanguageCode, PackageRevision, TenantId, revisions_to_drop};
 use curricula_ports::{NewRevision, RevisionError, RevisionOutcome};
 use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
+use diesel_async::RunQueryDsl;
+
+use super::Conn;
 
 type Tx<T> = Result<T, TxError<RevisionError>>;
 
@@ -20,76 +23,56 @@ struct Version {
     sha256: Option<String>,
 }
 
-fn version(c: &mut SqliteConnection, tenant: TenantId, activity: ActivityId, language: &LanguageCode) -> Tx<Version> {
+async fn version(c: &mut Conn, tenant: TenantId, activity: ActivityId, language: &LanguageCode) -> Tx<Version> {
     let kind: Option<String> = activities::table
         .filter(activities::id.eq(activity.0).and(activities::tenant_id.eq(tenant.0)))
         .select(activities::kind)
         .first(c)
+        .await
         .optional()?;
     match kind.as_deref() {
         None => return Err(TxError::Refused(RevisionError::ActivityNotFound(activity))),
-        Some(kind) if crate::is_course(kind) => return Err(TxError::Refused(RevisionError::NotScorm(activity))),
+        Some(kind) if crate::rows::is_course(kind) => return Err(TxError::Refused(RevisionError::NotScorm(activity))),
         Some(_) => {}
     }
-    let (id, revision, sha256): (i64, Option<i32>, Option<String>) = language_versions::table
-        .filter(
-            language_versions::activity_id
-                .eq(activity.0)
-                .and(language_versions::language.eq(language.as_str())),
-        )
-        .select((
-            language_versions::id,
-            language_versions::revision,
-            language_versions::package_sha256,
-        ))
+    let version = language_versions::table
+        .filter(language_versions::activity_id.eq(activity.0).and(language_versions::language.eq(language.as_str())))
+        .select((language_versions::id, language_versions::revision, language_versions::package_sha256));
+    let (id, revision, sha256): (i64, Option<i32>, Option<String>) = lock!(version, for_update)
         .first(c)
+        .await
         .optional()?
-        .ok_or_else(|| {
-            TxError::Refused(RevisionError::NoVersion {
-                activity,
-                language: language.clone(),
-            })
-        })?;
-    Ok(Version {
-        id,
-        revision: revision.and_then(|r| u32::try_from(r).ok()).unwrap_or(1),
-        sha256,
-    })
+        .ok_or_else(|| TxError::Refused(RevisionError::NoVersion { activity, language: language.clone() }))?;
+    Ok(Version { id, revision: revision.and_then(|r| u32::try_from(r).ok()).unwrap_or(1), sha256 })
 }
 
-fn numbers(c: &mut SqliteConnection, version: i64) -> QueryResult<Vec<u32>> {
+async fn numbers(c: &mut Conn, version: i64) -> QueryResult<Vec<u32>> {
     let numbers: Vec<i32> = package_revisions::table
         .filter(package_revisions::language_version_id.eq(version))
         .select(package_revisions::revision)
         .order(package_revisions::revision)
-        .load(c)?;
+        .load(c)
+        .await?;
     Ok(numbers.into_iter().filter_map(|n| u32::try_from(n).ok()).collect())
 }
 
-fn kept(c: &mut SqliteConnection, version: i64) -> QueryResult<Vec<KeptRevision>> {
+async fn kept(c: &mut Conn, version: i64) -> QueryResult<Vec<KeptRevision>> {
     let rows: Vec<(i32, Option<chrono::NaiveDateTime>)> = package_revisions::table
         .filter(package_revisions::language_version_id.eq(version))
         .select((package_revisions::revision, package_revisions::superseded_at))
         .order(package_revisions::revision)
-        .load(c)?;
+        .load(c)
+        .await?;
     Ok(rows
         .into_iter()
         .filter_map(|(n, at)| {
-            Some(KeptRevision {
-                number: u32::try_from(n).ok()?,
-                superseded_at: at.map(crate::rows::utc),
-            })
+            Some(KeptRevision { number: u32::try_from(n).ok()?, superseded_at: at.map(crate::rows::utc) })
         })
         .collect())
 }
 
 /// Marks revision `revision` of `version` current (`None`) or superseded at a time.
-fn mark(
-    c: &mut SqliteConnection,
-    version: i64,
-    revision: u32,
-    superseded_at: Option<DateTime<Utc>>,
-) -> QueryResult<()> {
+async fn mark(c: &mut Conn, version: i64, revision: u32, superseded_at: Option<DateTime<Utc>>) -> QueryResult<()> {
     diesel::update(
         package_revisions::table.filter(
             package_revisions::language_version_id
@@ -99,40 +82,37 @@ fn mark(
     )
     .set(package_revisions::superseded_at.eq(superseded_at.map(now_naive)))
     .execute(c)
+    .await
     .map(drop)
 }
 
-fn touch(c: &mut SqliteConnection, activity: ActivityId, now: DateTime<Utc>) -> QueryResult<()> {
+async fn touch(c: &mut Conn, activity: ActivityId, now: DateTime<Utc>) -> QueryResult<()> {
     diesel::update(activities::table.find(activity.0))
         .set(activities::updated_at.eq(now_naive(now)))
         .execute(c)
+        .await
         .map(drop)
 }
 
 /// See [`curricula_ports::ActivityRepository::add_revision`].
-pub(super) fn add(c: &mut SqliteConnection, new: &NewRevision) -> Tx<RevisionOutcome> {
-    let version = version(c, new.tenant, new.activity, &new.language)?;
+pub(crate) async fn add(c: &mut Conn, new: &NewRevision) -> Tx<RevisionOutcome> {
+    let version = version(c, new.tenant, new.activity, &new.language).await?;
     if version.sha256.as_deref() == Some(new.content.package_sha256.as_str()) {
-        return Ok(RevisionOutcome::Unchanged {
-            revision: version.revision,
-        });
+        return Ok(RevisionOutcome::Unchanged { revision: version.revision });
     }
-    let next = numbers(c, version.id)?
-        .into_iter()
-        .max()
-        .unwrap_or(0)
-        .max(version.revision)
-        + 1;
+    let next = numbers(c, version.id).await?.into_iter().max().unwrap_or(0).max(version.revision) + 1;
     let now = now_naive(new.now);
-    mark(c, version.id, version.revision, Some(new.now))?;
+    mark(c, version.id, version.revision, Some(new.now)).await?;
     diesel::insert_into(package_revisions::table)
         .values(RevisionRow::new(version.id, next, Some(new.api_key), &new.content, now))
-        .execute(c)?;
+        .execute(c)
+        .await?;
     diesel::update(language_versions::table.find(version.id))
         .set(PackageColumns::new(Some(&new.content), next))
-        .execute(c)?;
-    touch(c, new.activity, new.now)?;
-    let drop = revisions_to_drop(&kept(c, version.id)?, new.keep, new.protected_since);
+        .execute(c)
+        .await?;
+    touch(c, new.activity, new.now).await?;
+    let drop = revisions_to_drop(&kept(c, version.id).await?, new.keep, new.protected_since);
     let dropped: Vec<String> = if drop.is_empty() {
         Vec::new()
     } else {
@@ -146,27 +126,24 @@ pub(super) fn add(c: &mut SqliteConnection, new: &NewRevision) -> Tx<RevisionOut
             .filter(mine())
             .order(package_revisions::revision)
             .select(package_revisions::storage_prefix)
-            .load(c)?;
-        diesel::delete(package_revisions::table.filter(mine())).execute(c)?;
+            .load(c)
+            .await?;
+        diesel::delete(package_revisions::table.filter(mine())).execute(c).await?;
         prefixes
     };
-    Ok(RevisionOutcome::Changed {
-        revision: next,
-        previous: version.revision,
-        dropped,
-    })
+    Ok(RevisionOutcome::Changed { revision: next, previous: version.revision, dropped })
 }
 
 /// See [`curricula_ports::ActivityRepository::rollback`].
-pub(super) fn rollback(
-    c: &mut SqliteConnection,
+pub(crate) async fn rollback(
+    c: &mut Conn,
     tenant: TenantId,
     activity: ActivityId,
     language: &LanguageCode,
     revision: u32,
     now: DateTime<Utc>,
 ) -> Tx<RevisionOutcome> {
-    let version = version(c, tenant, activity, language)?;
+    let version = version(c, tenant, activity, language).await?;
     let row: Option<RevisionRow> = package_revisions::table
         .filter(
             package_revisions::language_version_id
@@ -175,11 +152,12 @@ pub(super) fn rollback(
         )
         .select(RevisionRow::as_select())
         .first(c)
+        .await
         .optional()?;
     let Some(row) = row else {
         return Err(TxError::Refused(RevisionError::RevisionNotFound {
             revision,
-            kept: numbers(c, version.id)?,
+            kept: numbers(c, version.id).await?,
         }));
     };
     if revision == version.revision {
@@ -188,47 +166,27 @@ pub(super) fn rollback(
     let content = row.content().map_err(corrupt)?;
     diesel::update(language_versions::table.find(version.id))
         .set(PackageColumns::new(Some(&content), revision))
-        .execute(c)?;
-    mark(c, version.id, version.revision, Some(now))?;
-    mark(c, version.id, revision, None)?;
-    touch(c, activity, now)?;
-    Ok(RevisionOutcome::Changed {
-        revision,
-        previous: version.revision,
-        dropped: Vec::new(),
-    })
+        .execute(c)
+        .await?;
+    mark(c, version.id, version.revision, Some(now)).await?;
+    mark(c, version.id, revision, None).await?;
+    touch(c, activity, now).await?;
+    Ok(RevisionOutcome::Changed { revision, previous: version.revision, dropped: Vec::new() })
 }
 
 /// See [`curricula_ports::ActivityRepository::revisions`].
-pub(super) fn list(
-    c: &mut SqliteConnection,
-    tenant: TenantId,
-    activity: ActivityId,
-) -> QueryResult<Vec<PackageRevision>> {
+pub(crate) async fn list(c: &mut Conn, tenant: TenantId, activity: ActivityId) -> QueryResult<Vec<PackageRevision>> {
     let versions: Vec<(i64, String)> = language_versions::table
         .inner_join(activities::table)
         .filter(activities::id.eq(activity.0).and(activities::tenant_id.eq(tenant.0)))
         .select((language_versions::id, language_versions::language))
         .order(language_versions::id)
-        .load(c)?;
+        .load(c)
+        .await?;
     let rows: Vec<RevisionRow> = package_revisions::table
         .filter(package_revisions::language_version_id.eq_any(versions.iter().map(|(id, _)| *id)))
         .select(RevisionRow::as_select())
-        .load(c)?;
-    crate::revisions_by_version(&versions, rows)
-}
-
-/// A revision row for a version just inserted with a package (revision 1).
-pub(super) fn first(
-    c: &mut SqliteConnection,
-    version: i64,
-    new: Option<(&curricula_domain::ScormContent, Option<curricula_domain::ApiKeyId>)>,
-    now: DateTime<Utc>,
-) -> QueryResult<()> {
-    if let Some((content, api_key)) = new {
-        diesel::insert_into(package_revisions::table)
-            .values(RevisionRow::new(version, 1, api_key, content, now_naive(now)))
-            .execute(c)?;
-    }
-    Ok(())
+        .load(c)
+        .await?;
+    crate::rows::revisions_by_version(&versions, rows)
 }

@@ -4,8 +4,8 @@
 //! a temporary file while its SHA-256 is computed, and the whole body is cut off with 413 as
 //! soon as it crosses the configured limit.
 
-use crate::app::AppState;
-use crate::idempotency::{Api, guard};
+use crate::http::idempotency::{Api, guard};
+use crate::state::AppState;
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_LENGTH;
@@ -27,6 +27,7 @@ use std::task::{Context, Poll};
 use tokio::io::AsyncWriteExt;
 
 pub mod intake;
+pub mod schema;
 mod validate;
 
 pub use validate::package_json;
@@ -46,7 +47,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::scope("/api/activityupload")
             .route("/new", web::post().to(new_activity))
             .route("/addlanguage", web::post().to(add_language))
-            .route("/validate", web::post().to(validate::validate))
+            .route("/validate", web::post().to(validate))
             .route("/replace", web::post().to(replace_package))
             .route("/rollback", web::post().to(rollback)),
     );
@@ -128,8 +129,8 @@ impl UploadApiError {
             });
         }
         let message = if status.is_server_error() {
-            crate::app::log_server_error(self);
-            crate::app::server_error_message(status == StatusCode::SERVICE_UNAVAILABLE)
+            crate::http::error::log_server_error(self);
+            crate::http::error::server_error_message(status == StatusCode::SERVICE_UNAVAILABLE)
         } else {
             self.to_string()
         };
@@ -439,11 +440,11 @@ async fn authenticate(state: &AppState, req: &HttpRequest, form: &UploadForm) ->
     let key = form.required("key")?;
     let origin = form.required("origin")?;
     let caller = state.uploads.authenticate(key, origin).await?;
-    crate::telemetry::record_tenant(req, caller.tenant);
+    crate::http::telemetry::record_tenant(req, caller.tenant);
     Ok(Actor {
         caller,
         origin: curricula_domain::Origin::parse(origin).ok().map(|o| o.to_string()),
-        request_id: crate::telemetry::request_id_of(req),
+        request_id: crate::http::telemetry::request_id_of(req),
     })
 }
 
@@ -497,15 +498,15 @@ async fn write(
 #[utoipa::path(
     post, path = "/api/activityupload/new", tag = "Activity Upload API",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md")),
-    request_body(content = crate::openapi::NewActivityForm, content_type = "multipart/form-data"),
+    request_body(content = crate::api::upload::schema::NewActivityForm, content_type = "multipart/form-data"),
     responses(
-        (status = 201, description = "Created", body = crate::openapi::ActivityCreated),
-        (status = 400, description = "A field is missing, repeated or malformed, refers to nothing of the tenant, or the package is refused (the message names the field or the refusal kind)", body = crate::openapi::UploadErrorBody),
-        (status = 401, description = "The key is unknown, not bound to an origin, or bound to another origin", body = crate::openapi::UploadErrorBody),
-        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::openapi::UploadErrorBody),
-        (status = 413, description = "The body is larger than `upload.max_bytes`", body = crate::openapi::UploadErrorBody),
-        (status = 500, description = "Unexpected failure; the message carries a timestamp to quote to support", body = crate::openapi::UploadErrorBody),
-        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::UploadErrorBody),
+        (status = 201, description = "Created", body = crate::api::upload::schema::ActivityCreated),
+        (status = 400, description = "A field is missing, repeated or malformed, refers to nothing of the tenant, or the package is refused (the message names the field or the refusal kind)", body = crate::http::error::UploadErrorBody),
+        (status = 401, description = "The key is unknown, not bound to an origin, or bound to another origin", body = crate::http::error::UploadErrorBody),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::http::error::UploadErrorBody),
+        (status = 413, description = "The body is larger than `upload.max_bytes`", body = crate::http::error::UploadErrorBody),
+        (status = 500, description = "Unexpected failure; the message carries a timestamp to quote to support", body = crate::http::error::UploadErrorBody),
+        (status = 503, description = "The database is unreachable; retry later", body = crate::http::error::UploadErrorBody),
     )
 )]
 async fn new_activity(
@@ -557,15 +558,15 @@ async fn create(state: &AppState, actor: &Actor, form: &UploadForm) -> Result<Ht
 #[utoipa::path(
     post, path = "/api/activityupload/addlanguage", tag = "Activity Upload API",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md")),
-    request_body(content = crate::openapi::AddLanguageForm, content_type = "multipart/form-data"),
+    request_body(content = crate::api::upload::schema::AddLanguageForm, content_type = "multipart/form-data"),
     responses(
-        (status = 201, description = "The language version was added", body = crate::openapi::ActivityCreated),
-        (status = 400, description = "A field is missing, repeated or malformed, refers to nothing of the tenant, or the package is refused (the message names the field or the refusal kind)", body = crate::openapi::UploadErrorBody),
-        (status = 401, description = "The key is unknown, not bound to an origin, or bound to another origin", body = crate::openapi::UploadErrorBody),
-        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::openapi::UploadErrorBody),
-        (status = 413, description = "The body is larger than `upload.max_bytes`", body = crate::openapi::UploadErrorBody),
-        (status = 500, description = "Unexpected failure; the message carries a timestamp to quote to support", body = crate::openapi::UploadErrorBody),
-        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::UploadErrorBody),
+        (status = 201, description = "The language version was added", body = crate::api::upload::schema::ActivityCreated),
+        (status = 400, description = "A field is missing, repeated or malformed, refers to nothing of the tenant, or the package is refused (the message names the field or the refusal kind)", body = crate::http::error::UploadErrorBody),
+        (status = 401, description = "The key is unknown, not bound to an origin, or bound to another origin", body = crate::http::error::UploadErrorBody),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::http::error::UploadErrorBody),
+        (status = 413, description = "The body is larger than `upload.max_bytes`", body = crate::http::error::UploadErrorBody),
+        (status = 500, description = "Unexpected failure; the message carries a timestamp to quote to support", body = crate::http::error::UploadErrorBody),
+        (status = 503, description = "The database is unreachable; retry later", body = crate::http::error::UploadErrorBody),
     )
 )]
 async fn add_language(
@@ -596,15 +597,15 @@ async fn add(state: &AppState, actor: &Actor, form: &UploadForm) -> Result<HttpR
 #[utoipa::path(
     post, path = "/api/activityupload/replace", tag = "Activity Upload API",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe; see docs/API.md")),
-    request_body(content = crate::openapi::ReplaceForm, content_type = "multipart/form-data"),
+    request_body(content = crate::api::upload::schema::ReplaceForm, content_type = "multipart/form-data"),
     responses(
-        (status = 200, description = "The revision now current, and whether anything changed", body = crate::openapi::RevisionResult),
-        (status = 400, description = "A field is missing or malformed, names no SCORM language version of the tenant, or the package is refused", body = crate::openapi::UploadErrorBody),
-        (status = 401, description = "The key is unknown, not bound to an origin, or bound to another origin", body = crate::openapi::UploadErrorBody),
-        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::openapi::UploadErrorBody),
-        (status = 413, description = "The body is larger than `upload.max_bytes`", body = crate::openapi::UploadErrorBody),
-        (status = 500, description = "Unexpected failure; the message carries a timestamp to quote to support", body = crate::openapi::UploadErrorBody),
-        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::UploadErrorBody),
+        (status = 200, description = "The revision now current, and whether anything changed", body = crate::api::upload::schema::RevisionResult),
+        (status = 400, description = "A field is missing or malformed, names no SCORM language version of the tenant, or the package is refused", body = crate::http::error::UploadErrorBody),
+        (status = 401, description = "The key is unknown, not bound to an origin, or bound to another origin", body = crate::http::error::UploadErrorBody),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::http::error::UploadErrorBody),
+        (status = 413, description = "The body is larger than `upload.max_bytes`", body = crate::http::error::UploadErrorBody),
+        (status = 500, description = "Unexpected failure; the message carries a timestamp to quote to support", body = crate::http::error::UploadErrorBody),
+        (status = 503, description = "The database is unreachable; retry later", body = crate::http::error::UploadErrorBody),
     )
 )]
 async fn replace_package(
@@ -651,15 +652,15 @@ fn revision_response(change: &RevisionChange) -> HttpResponse {
 #[utoipa::path(
     post, path = "/api/activityupload/rollback", tag = "Activity Upload API",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe; see docs/API.md")),
-    request_body(content = crate::openapi::RollbackForm, content_type = "multipart/form-data"),
+    request_body(content = crate::api::upload::schema::RollbackForm, content_type = "multipart/form-data"),
     responses(
-        (status = 200, description = "The revision now current, and whether anything changed", body = crate::openapi::RevisionResult),
-        (status = 400, description = "A field is missing or malformed, or names no SCORM language version or kept revision of the tenant", body = crate::openapi::UploadErrorBody),
-        (status = 401, description = "The key is unknown, not bound to an origin, or bound to another origin", body = crate::openapi::UploadErrorBody),
-        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::openapi::UploadErrorBody),
-        (status = 413, description = "The body is larger than `upload.max_bytes`", body = crate::openapi::UploadErrorBody),
-        (status = 500, description = "Unexpected failure; the message carries a timestamp to quote to support", body = crate::openapi::UploadErrorBody),
-        (status = 503, description = "The database is unreachable; retry later", body = crate::openapi::UploadErrorBody),
+        (status = 200, description = "The revision now current, and whether anything changed", body = crate::api::upload::schema::RevisionResult),
+        (status = 400, description = "A field is missing or malformed, or names no SCORM language version or kept revision of the tenant", body = crate::http::error::UploadErrorBody),
+        (status = 401, description = "The key is unknown, not bound to an origin, or bound to another origin", body = crate::http::error::UploadErrorBody),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::http::error::UploadErrorBody),
+        (status = 413, description = "The body is larger than `upload.max_bytes`", body = crate::http::error::UploadErrorBody),
+        (status = 500, description = "Unexpected failure; the message carries a timestamp to quote to support", body = crate::http::error::UploadErrorBody),
+        (status = 503, description = "The database is unreachable; retry later", body = crate::http::error::UploadErrorBody),
     )
 )]
 async fn rollback(
@@ -687,7 +688,59 @@ async fn roll_back(state: &AppState, actor: &Actor, form: &UploadForm) -> Result
     Ok(revision_response(&state.uploads.rollback(actor, command).await?))
 }
 
+/// A dry-run failure: answered exactly as the real request would be, but not counted.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct DryRunError(#[from] UploadApiError);
+
+impl ResponseError for DryRunError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.0.respond(false)
+    }
+}
+
+/// Dry run: checks a `/new` (or, with `activityId` and `languageId`, an `/addlanguage`) request
+/// without storing anything.
+///
+/// Answers 200 with the outcome of every check the real request makes, in its order, and the
+/// full inspection report of the package; or the very 400 the real request would get.
+#[utoipa::path(
+    post, path = "/api/activityupload/validate", tag = "Activity Upload API",
+    request_body(content = crate::api::upload::schema::ValidateForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "Every check passed; nothing was stored", body = crate::api::upload::schema::ValidationReport),
+        (status = 400, description = "The error the real request would get: a field is missing, repeated or malformed, refers to nothing of the tenant, or the package is refused", body = crate::http::error::UploadErrorBody),
+        (status = 401, description = "The key is unknown, not bound to an origin, or bound to another origin", body = crate::http::error::UploadErrorBody),
+        (status = 413, description = "The body is larger than `upload.max_bytes`", body = crate::http::error::UploadErrorBody),
+        (status = 500, description = "Unexpected failure; the message carries a timestamp to quote to support", body = crate::http::error::UploadErrorBody),
+        (status = 503, description = "The database is unreachable; retry later", body = crate::http::error::UploadErrorBody),
+    )
+)]
+async fn validate(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, DryRunError> {
+    let Admitted { form, actor, _slot } = admit(&req, payload, &state).await?;
+    let caller = actor.caller;
+    // Either field says which check is meant; a missing other one is then named as missing.
+    let is_add = form.optional("activityId").is_some() || form.optional("languageId").is_some();
+    let validation = if is_add {
+        let command = add_command(&form)?;
+        state.uploads.validate_add_language(caller, &command).await
+    } else {
+        let command = create_command(&form)?;
+        state.uploads.validate_create(caller, &command).await
+    }
+    .map_err(UploadApiError::from)?;
+    Ok(HttpResponse::Ok().json(validate::report(&validation)))
+}
+
 /// The OpenAPI description of these routes.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(new_activity, add_language, validate::validate, replace_package, rollback))]
+#[openapi(paths(new_activity, add_language, validate, replace_package, rollback))]
 pub struct ApiDoc;

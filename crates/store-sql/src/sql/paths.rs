@@ -1,0 +1,142 @@
+//! A path's rows: loading (through the cache), writing a change, fresh record ids.
+
+use super::Conn;
+use crate::cache::{LoadedPath, PathCache};
+use crate::errors::corrupt;
+use crate::plan::WritePlan;
+use crate::rows::{BoundsRow, LoadedRow, RecordRow, loaded_rows};
+use crate::rows::{Count, into_records, is_course};
+use crate::schema::*;
+use curricula_domain::curriculum::{Curriculum, CurriculumRecord};
+use curricula_domain::{ActivityId, RecordId, TenantId};
+use diesel::prelude::*;
+use diesel::result::Error as DbError;
+use diesel_async::RunQueryDsl;
+use std::sync::Arc;
+
+/// The rows of path `$curriculum`, in `lft` order: the SELECT behind a path's List.
+macro_rules! path_rows {
+    ($curriculum:expr) => {
+        loaded_rows!().filter(curriculum_activities::curriculum_id.eq($curriculum)).order(curriculum_bounds::lft)
+    };
+}
+
+/// Path `id`, loaded and checked (from the cache when its version is current), and version, or
+/// `None` when `id` is not a course of the tenant. With `lock`, the course row is locked until
+/// the transaction ends (on SQLite the transaction holds the database; on Postgres
+/// `FOR NO KEY UPDATE`: the path's writers run one at a time, on every
+/// instance, while foreign-key checks against the course — placing it in another path, adding
+/// a language — do not wait and cannot deadlock with it).
+pub(crate) async fn load(
+    c: &mut Conn,
+    paths: &PathCache,
+    tenant: TenantId,
+    id: ActivityId,
+    lock: bool,
+) -> QueryResult<Option<(Arc<LoadedPath>, i64)>> {
+    let query = activities::table
+        .filter(activities::id.eq(id.0).and(activities::tenant_id.eq(tenant.0)))
+        .select((activities::kind, activities::curriculum_version));
+    #[allow(clippy::if_same_then_else, reason = "on SQLite `lock!` adds nothing: the transaction holds the database")]
+    let path: Option<(String, i64)> = if lock {
+        lock!(query, for_no_key_update).first(c).await.optional()?
+    } else {
+        query.first(c).await.optional()?
+    };
+    let Some((_, version)) = path.filter(|(kind, _)| is_course(kind)) else {
+        return Ok(None);
+    };
+    if let Some(loaded) = paths.get(id.0, version) {
+        return Ok(Some((loaded, version)));
+    }
+    let rows = super::load!(c, path_rows!(id.0), LoadedRow)?;
+    let records = into_records(rows);
+    let curriculum = Curriculum::from_records(id, tenant, records.clone()).map_err(corrupt)?;
+    let loaded = Arc::new(LoadedPath { curriculum, records });
+    paths.put(id.0, version, Arc::clone(&loaded));
+    Ok(Some((loaded, version)))
+}
+
+/// Writes path `curriculum`'s change from `before` to `after` and bumps its version; returns
+/// the new version.
+pub(crate) async fn persist(
+    c: &mut Conn,
+    tenant: TenantId,
+    curriculum: ActivityId,
+    before: &[CurriculumRecord],
+    after: &[CurriculumRecord],
+) -> QueryResult<i64> {
+    let plan = WritePlan::new(curriculum, before, after);
+    let added = plan.new_sections.len() + plan.new_entries.len();
+    let delta = i64::try_from(added).unwrap_or(i64::MAX) - i64::try_from(plan.deleted.len()).unwrap_or(i64::MAX);
+    if !plan.deleted.is_empty() {
+        diesel::delete(curriculum_bounds::table.filter(curriculum_bounds::id.eq_any(&plan.deleted))).execute(c).await?;
+        diesel::delete(curriculum_activities::table.filter(curriculum_activities::id.eq_any(&plan.deleted)))
+            .execute(c)
+            .await?;
+    }
+    for statement in &plan.renumber {
+        diesel::sql_query(statement).execute(c).await?;
+    }
+    if !plan.new_sections.is_empty() {
+        super::insert_all!(c, curriculum_activities::table, plan.new_sections)?;
+    }
+    for (row, bounds) in &plan.changed {
+        let updated = diesel::update(curriculum_activities::table.find(row.id)).set(row).execute(c).await?
+            + diesel::update(curriculum_bounds::table.find(bounds.id))
+                .set((curriculum_bounds::lft.eq(bounds.lft), curriculum_bounds::rgt.eq(bounds.rgt)))
+                .execute(c)
+                .await?;
+        if updated != 2 {
+            // The plan and the tables disagree: write nothing rather than something wrong.
+            return Err(DbError::NotFound);
+        }
+    }
+    if !plan.new_entries.is_empty() {
+        super::insert_all!(c, curriculum_activities::table, plan.new_entries)?;
+    }
+    if !plan.new_bounds.is_empty() {
+        super::insert_all!(c, curriculum_bounds::table, plan.new_bounds)?;
+    }
+    if delta != 0 {
+        // The tenant's count, read by an unfiltered List (see `lists::records`).
+        diesel::update(tenants::table.find(tenant.0))
+            .set(tenants::curriculum_records.eq(tenants::curriculum_records + delta))
+            .execute(c)
+            .await?;
+    }
+    diesel::update(activities::table.find(curriculum.0))
+        .set(activities::curriculum_version.eq(activities::curriculum_version + 1))
+        .returning(activities::curriculum_version)
+        .get_result(c)
+        .await
+}
+
+/// A fresh record id, never given before (see each backend's `NEXT_RECORD_ID`).
+pub(crate) async fn next_record_id(c: &mut Conn) -> QueryResult<RecordId> {
+    let next: Count = diesel::sql_query(super::NEXT_RECORD_ID).get_result(c).await?;
+    Ok(RecordId(next.n))
+}
+
+/// The rows of path `curriculum` (or all the tenant's), in path order.
+pub(crate) async fn records(
+    c: &mut Conn,
+    tenant: TenantId,
+    curriculum: Option<ActivityId>,
+) -> QueryResult<Vec<CurriculumRecord>> {
+    let mut query = loaded_rows!()
+        .filter(curriculum_activities::account_id.eq(tenant.0))
+        .order((curriculum_activities::curriculum_id, curriculum_bounds::lft))
+        .into_boxed::<super::Db>();
+    if let Some(id) = curriculum {
+        query = query.filter(curriculum_activities::curriculum_id.eq(id.0));
+    }
+    Ok(into_records(super::load!(c, query, LoadedRow)?))
+}
+
+/// The number of rows the path SELECT alone returns (see `Database::raw_path_select`).
+#[cfg(feature = "testing")]
+pub(crate) async fn raw_path_select(c: &mut Conn, curriculum: i64) -> QueryResult<usize> {
+    let rows = super::load!(c, path_rows!(curriculum), LoadedRow)?;
+    Ok(rows.len())
+}

@@ -1,0 +1,2 @@
+DROP INDEX curriculum_activities_updated;
+ALTER TABLE tenants DROP COLUMN curriculum_records;
