@@ -101,11 +101,10 @@ fn seed(postgres: bool, n: i64, t: i64, first: i64) -> [String; 3] {
              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) \
              SELECT 10000000 + i, {first} + i % {PATHS}, {t}, 'S' || i, {at} FROM n"
         ),
-        format!(
-            "INSERT INTO curriculum_bounds (id, curriculum_id, lft, rgt) \
-             SELECT id, curriculum_id, 2 * (id - 10000000) + 1, 2 * (id - 10000000) + 2 \
-             FROM curriculum_activities WHERE id > 10000000"
-        ),
+        "INSERT INTO curriculum_bounds (id, curriculum_id, lft, rgt) \
+         SELECT id, curriculum_id, 2 * (id - 10000000) + 1, 2 * (id - 10000000) + 2 \
+         FROM curriculum_activities WHERE id > 10000000"
+            .to_owned(),
         format!("UPDATE tenants SET curriculum_records = curriculum_records + {n} WHERE id = {t}"),
     ]
 }
@@ -178,7 +177,7 @@ async fn measure(backend: &'static str, url: &str, rows: &mut Vec<Row>) {
         let range = "a.updated_on BETWEEN '2026-01-01 00:10:00' AND '2026-01-01 00:19:59.999999'";
         let cases = [
             (
-                format!("page=1"),
+                "page=1".to_owned(),
                 vec![
                     format!("{select} {order} 0"),
                     format!("SELECT id, curriculum_records FROM tenants WHERE id = {}", tenant.0),
