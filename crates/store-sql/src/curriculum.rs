@@ -68,6 +68,18 @@ impl CurriculumRepository for Database {
 }
 
 impl Database {
+    /// Runs one SQL statement as it is and returns what the driver counts: for benchmarks,
+    /// which seed with it and time the raw SQL a List is measured against (a SELECT's rows are
+    /// computed and dropped).
+    ///
+    /// # Errors
+    /// When the database fails.
+    #[cfg(feature = "testing")]
+    pub async fn raw_execute(&self, statement: &str) -> Result<usize, StoreError> {
+        let statement = statement.to_owned();
+        run!(self, |c, _sql| diesel::sql_query(statement).execute(c).await)
+    }
+
     /// Runs the SELECT that loads path `curriculum` (the rows of a List filtered on it) and
     /// nothing else — no tenant check, no cache, no mapping to domain values — and returns the
     /// row count: the floor the List endpoint is measured against in the benchmarks.

@@ -12,6 +12,26 @@ use curricula_ports::{ActivityFilter, Listed, Nullable, RecordFilter, Slice};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
+/// Narrows `$query` to rows whose `$column` equals the filter's value, if it has one.
+macro_rules! equal {
+    ($query:ident, $column:expr, $value:expr) => {
+        if let Some(value) = $value {
+            $query = $query.filter($column.eq(value));
+        }
+    };
+}
+
+/// Narrows `$query` by a [`Nullable`] filter: the value, or null.
+macro_rules! equal_or_null {
+    ($query:ident, $column:expr, $value:expr) => {
+        match $value {
+            Some(Nullable::Is(value)) => $query = $query.filter($column.eq(value)),
+            Some(Nullable::Null) => $query = $query.filter($column.is_null()),
+            None => {}
+        }
+    };
+}
+
 /// The ids of the tenant's activities that match `filter`, as a boxed query.
 fn matching_activities(
     tenant: TenantId,
@@ -19,23 +39,11 @@ fn matching_activities(
 ) -> activities::BoxedQuery<'static, Db, diesel::sql_types::BigInt> {
     let mut query =
         activities::table.filter(activities::tenant_id.eq(tenant.0)).select(activities::id).into_boxed::<Db>();
-    if let Some(id) = filter.id {
-        query = query.filter(activities::id.eq(id.0));
-    }
-    if let Some(name) = &filter.name {
-        query = query.filter(activities::name.eq(name.clone()));
-    }
-    if let Some(kind) = filter.kind {
-        query = query.filter(activities::kind.eq(kind.as_str()));
-    }
-    if let Some(in_catalog) = filter.in_catalog {
-        query = query.filter(activities::in_catalog.eq(in_catalog));
-    }
-    match filter.parent_id {
-        Some(Nullable::Is(parent)) => query = query.filter(activities::parent_id.eq(parent.0)),
-        Some(Nullable::Null) => query = query.filter(activities::parent_id.is_null()),
-        None => {}
-    }
+    equal!(query, activities::id, filter.id.map(|id| id.0));
+    equal!(query, activities::name, filter.name.clone());
+    equal!(query, activities::kind, filter.kind.map(|kind| kind.as_str()));
+    equal!(query, activities::in_catalog, filter.in_catalog);
+    equal_or_null!(query, activities::parent_id, filter.parent_id.map(|p| p.map(|id| id.0)));
     query
 }
 
@@ -52,36 +60,15 @@ macro_rules! matching_records {
             .left_join(activities::table.on(ca::course_id.eq(activities::id.nullable())))
             .filter(ca::account_id.eq(tenant.0))
             .into_boxed::<Db>();
-        if let Some(id) = filter.id {
-            query = query.filter(ca::id.eq(id.0));
-        }
-        if let Some(name) = &filter.name {
-            query = query.filter(ca::name.eq(name.clone()));
-        }
-        match filter.parent_id {
-            Some(Nullable::Is(parent)) => query = query.filter(ca::parent_id.eq(parent.0)),
-            Some(Nullable::Null) => query = query.filter(ca::parent_id.is_null()),
-            None => {}
-        }
-        if let Some(lft) = filter.lft {
-            query = query.filter(cb::lft.eq(lft));
-        }
-        if let Some(rgt) = filter.rgt {
-            query = query.filter(cb::rgt.eq(rgt));
-        }
-        if let Some(path) = filter.curriculum_id {
-            query = query.filter(ca::curriculum_id.eq(path.0));
-        }
-        match filter.course_id {
-            Some(Nullable::Is(course)) => query = query.filter(ca::course_id.eq(course.0)),
-            Some(Nullable::Null) => query = query.filter(ca::course_id.is_null()),
-            None => {}
-        }
-        match filter.updated_by {
-            Some(Nullable::Is(user)) => query = query.filter(ca::updated_by.eq(user)),
-            Some(Nullable::Null) => query = query.filter(ca::updated_by.is_null()),
-            None => {}
-        }
+        equal!(query, ca::id, filter.id.map(|id| id.0));
+        equal!(query, ca::name, filter.name.clone());
+        equal!(query, cb::lft, filter.lft);
+        equal!(query, cb::rgt, filter.rgt);
+        equal!(query, ca::curriculum_id, filter.curriculum_id.map(|id| id.0));
+        equal_or_null!(query, ca::parent_id, filter.parent_id.map(|p| p.map(|id| id.0)));
+        equal_or_null!(query, ca::course_id, filter.course_id.map(|c| c.map(|id| id.0)));
+        equal_or_null!(query, ca::updated_by, filter.updated_by);
+        equal_or_null!(query, ca::initial_view, filter.initial_view.map(|v| v.map(|v| v.as_str())));
         if let Some(range) = filter.updated_on {
             query = query.filter(ca::updated_on.between(range.from.naive_utc(), range.to.naive_utc()));
         }
@@ -90,14 +77,13 @@ macro_rules! matching_records {
             Some(Nullable::Null) => query = query.filter(ca::lock_until.is_null()),
             None => {}
         }
-        match filter.initial_view {
-            Some(Nullable::Is(view)) => query = query.filter(ca::initial_view.eq(view.as_str())),
-            Some(Nullable::Null) => query = query.filter(ca::initial_view.is_null()),
-            None => {}
-        }
-        if !filter.course.is_empty() {
-            // `course[...]`: the record's path is one of the matching activities.
-            query = query.filter(ca::curriculum_id.eq_any(matching_activities(tenant, &filter.course)));
+        // The record's path is one of the tenant's paths matching `course[...]` (all of them
+        // without it): a condition on the bounds' `(curriculum_id, lft)`, so that the order
+        // of a List is the order of that index and a page stops after its rows.
+        let mut paths = filter.course.clone();
+        paths.kind = Some(paths.kind.unwrap_or(curricula_domain::ActivityKind::Course));
+        if filter.curriculum_id.is_none() || !filter.course.is_empty() {
+            query = query.filter(cb::curriculum_id.eq_any(matching_activities(tenant, &paths)));
         }
         query
     }};
@@ -129,7 +115,7 @@ pub(crate) async fn records(
     } else {
         let page = matching_records!(tenant, filter)
             .select((RecordRow::as_select(), BoundsRow::as_select(), activities::kind.nullable()))
-            .order((curriculum_activities::curriculum_id, curriculum_bounds::lft))
+            .order((curriculum_bounds::curriculum_id, curriculum_bounds::lft))
             .offset(offset)
             .limit(limit);
         super::load!(c, page, LoadedRow)?
