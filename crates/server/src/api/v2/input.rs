@@ -1,6 +1,7 @@
 //! The v2 edge: Rails-style parameters (see `curricula_params`) read into the typed inputs of
 //! the use cases, with one message per problem naming the parameter.
 
+use super::list_params::as_text;
 use crate::http::error::ApiError;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use curricula_domain::curriculum::{
@@ -40,15 +41,6 @@ pub fn position(params: &Map<String, Value>) -> Result<(RecordId, Orientation), 
     match (target, orientation) {
         (Ok(t), Ok(o)) => Ok((t, o)),
         (t, o) => Err(CurriculumErrors([t.err(), o.err()].into_iter().flatten().collect()).into()),
-    }
-}
-
-fn as_text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
     }
 }
 

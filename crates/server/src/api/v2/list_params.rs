@@ -230,7 +230,8 @@ pub fn audit_events(params: &Map<String, Value>) -> Result<(AuditFilter, usize),
     }
 }
 
-fn as_text(value: &Value) -> Option<String> {
+/// A scalar parameter as text (numbers and booleans as written); `None` for a hash or a list.
+pub(crate) fn as_text(value: &Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
