@@ -101,41 +101,13 @@ impl PathCache {
 mod tests {
     use super::*;
 
+    /// A path whose records are `n` copies of a new course's section (only the count matters).
     fn records(n: usize) -> Arc<LoadedPath> {
-        let template = CurriculumRecord {
-            id: curricula_domain::RecordId(1),
-            curriculum_id: curricula_domain::ActivityId(1),
-            account_id: curricula_domain::TenantId(1),
-            parent_id: None,
-            course_id: None,
-            course_kind: None,
-            name: "S".into(),
-            lft: 1,
-            rgt: 2,
-            updated_by: None,
-            updated_on: chrono::DateTime::UNIX_EPOCH,
-            due_days: None,
-            weight: None,
-            exempt_if_mastered: None,
-            description: None,
-            lock_until: None,
-            code: None,
-            initial_view: None,
-            required_for_specified_control_mode: None,
-            skip_interstitial_page: None,
-            control_mode: None,
-            completions_min: None,
-            attempts_max: None,
-        };
-        Arc::new(LoadedPath {
-            curriculum: Curriculum::for_new_course(
-                curricula_domain::ActivityId(1),
-                curricula_domain::TenantId(1),
-                curricula_domain::RecordId(1),
-                chrono::DateTime::UNIX_EPOCH,
-            ),
-            records: vec![template; n],
-        })
+        use curricula_domain::{ActivityId, RecordId, TenantId};
+        let curriculum =
+            Curriculum::for_new_course(ActivityId(1), TenantId(1), RecordId(1), chrono::DateTime::UNIX_EPOCH);
+        let template = curriculum.records().remove(0);
+        Arc::new(LoadedPath { curriculum, records: vec![template; n] })
     }
 
     #[test]

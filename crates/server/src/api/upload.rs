@@ -502,11 +502,7 @@ async fn write(
     responses(
         (status = 201, description = "Created", body = crate::api::upload::schema::ActivityCreated),
         (status = 400, description = "A field is missing, repeated or malformed, refers to nothing of the tenant, or the package is refused (the message names the field or the refusal kind)", body = crate::http::error::UploadErrorBody),
-        (status = 401, description = "The key is unknown, not bound to an origin, or bound to another origin", body = crate::http::error::UploadErrorBody),
-        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::http::error::UploadErrorBody),
-        (status = 413, description = "The body is larger than `upload.max_bytes`", body = crate::http::error::UploadErrorBody),
-        (status = 500, description = "Unexpected failure; the message carries a timestamp to quote to support", body = crate::http::error::UploadErrorBody),
-        (status = 503, description = "The database is unreachable; retry later", body = crate::http::error::UploadErrorBody),
+        crate::http::error::UploadFailures, crate::http::error::UploadBusy,
     )
 )]
 async fn new_activity(
@@ -562,11 +558,7 @@ async fn create(state: &AppState, actor: &Actor, form: &UploadForm) -> Result<Ht
     responses(
         (status = 201, description = "The language version was added", body = crate::api::upload::schema::ActivityCreated),
         (status = 400, description = "A field is missing, repeated or malformed, refers to nothing of the tenant, or the package is refused (the message names the field or the refusal kind)", body = crate::http::error::UploadErrorBody),
-        (status = 401, description = "The key is unknown, not bound to an origin, or bound to another origin", body = crate::http::error::UploadErrorBody),
-        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::http::error::UploadErrorBody),
-        (status = 413, description = "The body is larger than `upload.max_bytes`", body = crate::http::error::UploadErrorBody),
-        (status = 500, description = "Unexpected failure; the message carries a timestamp to quote to support", body = crate::http::error::UploadErrorBody),
-        (status = 503, description = "The database is unreachable; retry later", body = crate::http::error::UploadErrorBody),
+        crate::http::error::UploadFailures, crate::http::error::UploadBusy,
     )
 )]
 async fn add_language(
@@ -601,11 +593,7 @@ async fn add(state: &AppState, actor: &Actor, form: &UploadForm) -> Result<HttpR
     responses(
         (status = 200, description = "The revision now current, and whether anything changed", body = crate::api::upload::schema::RevisionResult),
         (status = 400, description = "A field is missing or malformed, names no SCORM language version of the tenant, or the package is refused", body = crate::http::error::UploadErrorBody),
-        (status = 401, description = "The key is unknown, not bound to an origin, or bound to another origin", body = crate::http::error::UploadErrorBody),
-        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::http::error::UploadErrorBody),
-        (status = 413, description = "The body is larger than `upload.max_bytes`", body = crate::http::error::UploadErrorBody),
-        (status = 500, description = "Unexpected failure; the message carries a timestamp to quote to support", body = crate::http::error::UploadErrorBody),
-        (status = 503, description = "The database is unreachable; retry later", body = crate::http::error::UploadErrorBody),
+        crate::http::error::UploadFailures, crate::http::error::UploadBusy,
     )
 )]
 async fn replace_package(
@@ -656,11 +644,7 @@ fn revision_response(change: &RevisionChange) -> HttpResponse {
     responses(
         (status = 200, description = "The revision now current, and whether anything changed", body = crate::api::upload::schema::RevisionResult),
         (status = 400, description = "A field is missing or malformed, or names no SCORM language version or kept revision of the tenant", body = crate::http::error::UploadErrorBody),
-        (status = 401, description = "The key is unknown, not bound to an origin, or bound to another origin", body = crate::http::error::UploadErrorBody),
-        (status = 409, description = "A request with the same `Idempotency-Key` is still running; retry shortly", body = crate::http::error::UploadErrorBody),
-        (status = 413, description = "The body is larger than `upload.max_bytes`", body = crate::http::error::UploadErrorBody),
-        (status = 500, description = "Unexpected failure; the message carries a timestamp to quote to support", body = crate::http::error::UploadErrorBody),
-        (status = 503, description = "The database is unreachable; retry later", body = crate::http::error::UploadErrorBody),
+        crate::http::error::UploadFailures, crate::http::error::UploadBusy,
     )
 )]
 async fn rollback(
@@ -714,10 +698,7 @@ impl ResponseError for DryRunError {
     responses(
         (status = 200, description = "Every check passed; nothing was stored", body = crate::api::upload::schema::ValidationReport),
         (status = 400, description = "The error the real request would get: a field is missing, repeated or malformed, refers to nothing of the tenant, or the package is refused", body = crate::http::error::UploadErrorBody),
-        (status = 401, description = "The key is unknown, not bound to an origin, or bound to another origin", body = crate::http::error::UploadErrorBody),
-        (status = 413, description = "The body is larger than `upload.max_bytes`", body = crate::http::error::UploadErrorBody),
-        (status = 500, description = "Unexpected failure; the message carries a timestamp to quote to support", body = crate::http::error::UploadErrorBody),
-        (status = 503, description = "The database is unreachable; retry later", body = crate::http::error::UploadErrorBody),
+        crate::http::error::UploadFailures,
     )
 )]
 async fn validate(

@@ -161,6 +161,38 @@ pub enum V2Failures {
     Unavailable(V2Errors),
 }
 
+/// What any upload API call may answer besides its own responses: 401, 413, 500, 503.
+#[derive(utoipa::IntoResponses)]
+pub enum UploadFailures {
+    /// The key is unusable for this origin.
+    #[response(
+        status = 401,
+        description = "The key is unknown, not bound to an origin, or bound to another origin"
+    )]
+    Unauthorized(UploadErrorBody),
+    /// The body is too large.
+    #[response(status = 413, description = "The body is larger than `upload.max_bytes`")]
+    TooLarge(UploadErrorBody),
+    /// A 5xx.
+    #[response(
+        status = 500,
+        description = "Unexpected failure; the message carries a timestamp to quote to support"
+    )]
+    Unexpected(UploadErrorBody),
+    /// The database is unreachable.
+    #[response(status = 503, description = "The database is unreachable; retry later")]
+    Unavailable(UploadErrorBody),
+}
+
+/// What an upload API write may answer besides its own responses: 409 (its `Idempotency-Key`
+/// is busy).
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 409,
+    description = "A request with the same `Idempotency-Key` is still running; retry shortly"
+)]
+pub struct UploadBusy(pub UploadErrorBody);
+
 /// 422 for a call whose parameters or attributes are refused.
 #[derive(utoipa::IntoResponses)]
 #[response(status = 422, description = "Refused: each message names the parameter or attribute")]
