@@ -29,6 +29,10 @@ impl AppState {
                 .with_revision_protection(std::time::Duration::from_secs(settings.content.url_lifetime_seconds)),
             curricula: adapters.curricula(),
             activities: adapters.activity_queries(),
+            learners: curricula_service::learners::LearnerService::new(
+                Arc::clone(&adapters.learners),
+                Arc::clone(&adapters.clock),
+            ),
             max_body_bytes: settings.upload.max_bytes,
             tmp_dir,
             intake: crate::api::upload::intake::Intake::new(settings.upload.intake()),
@@ -36,6 +40,7 @@ impl AppState {
             content: crate::api::content::ContentState::new(
                 Arc::clone(&adapters.directory),
                 Arc::clone(&adapters.activities),
+                Arc::clone(&adapters.learners),
                 Arc::clone(&adapters.blobs),
                 Arc::clone(&adapters.clock),
                 &settings.content,
@@ -57,6 +62,8 @@ pub struct Adapters {
     pub activities: Arc<dyn ActivityRepository>,
     /// The curriculum repository over it.
     pub curricula: Arc<dyn CurriculumRepository>,
+    /// The learners' repository over it.
+    pub learners: Arc<dyn curricula_ports::LearnerRepository>,
     /// The blob store.
     pub blobs: Arc<dyn BlobStore>,
     /// The audit trail over the database (shared, so its failure count is one).
@@ -91,6 +98,7 @@ impl Adapters {
             directory: db.directory(),
             activities: db.activities(),
             curricula: db.curricula(),
+            learners: db.learners(),
             audit: AuditTrail::new(db.audit(), Arc::clone(&clock)),
             db,
             blobs,
@@ -148,6 +156,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             .configure(crate::api::ops::routes)
             .configure(crate::openapi::routes)
             .configure(crate::api::content::routes)
+            .configure(crate::api::player::routes)
             .default_service(web::to(not_found));
     }
 }

@@ -4,7 +4,11 @@
 use crate::api::upload::intake::Intake;
 use crate::forwarded::{RequestOrigin, TrustedProxies};
 use crate::http::origins::{ContentOrigins, Site};
-use curricula_ports::{ActivityRepository, BlobStore, Clock, CurriculumRepository, IdempotencyStore, TenantDirectory};
+use curricula_ports::{
+    ActivityRepository, BlobStore, Clock, CurriculumRepository, IdempotencyStore, LearnerRepository, TenantDirectory,
+};
+use curricula_service::learners::LearnerService;
+use curricula_service::player::PlayerService;
 use curricula_service::{
     ActivityQueries, ContentSigner, CurriculumService, IdempotencyService, LaunchService, UploadService,
 };
@@ -17,6 +21,12 @@ pub type Uploads = UploadService<dyn TenantDirectory, dyn ActivityRepository, dy
 
 /// The v2 use cases, over trait objects.
 pub type Curricula = CurriculumService<dyn TenantDirectory, dyn ActivityRepository, dyn CurriculumRepository>;
+
+/// The users and enrollments use cases, over a trait object.
+pub type Learners = LearnerService<dyn LearnerRepository>;
+
+/// The player's use cases, over trait objects.
+pub type Player = PlayerService<dyn TenantDirectory, dyn ActivityRepository, dyn LearnerRepository>;
 
 /// The `Idempotency-Key` use case, over a trait object.
 pub type Idempotency = IdempotencyService<dyn IdempotencyStore>;
@@ -40,6 +50,8 @@ pub struct AppState {
     pub curricula: Curricula,
     /// Activities read API.
     pub activities: ActivityQueries<dyn ActivityRepository>,
+    /// Users and enrollments.
+    pub learners: Learners,
     /// Largest accepted upload body.
     pub max_body_bytes: u64,
     /// Where uploads are spooled.
@@ -83,6 +95,8 @@ pub type Launches = LaunchService<dyn TenantDirectory, dyn ActivityRepository>;
 pub struct ContentState {
     /// The launch use case (also checks tokens).
     pub launches: Launches,
+    /// The player: launches of enrollments, the player page, commits.
+    pub player: Player,
     /// Where the files are.
     pub blobs: Arc<dyn BlobStore>,
     /// Where content is served (`content.public_base_url`): the host of launch URLs, and
@@ -91,7 +105,8 @@ pub struct ContentState {
 }
 
 impl ContentState {
-    /// Wires content delivery over `directory`, `activities` and `blobs`. An empty `secret`
+    /// Wires content delivery and the player over `directory`, `activities`, `learners` and
+    /// `blobs`. An empty `secret`
     /// gets a random one and a warning: URLs then die with the process and do not work on
     /// other instances.
     ///
@@ -101,6 +116,7 @@ impl ContentState {
     pub fn new(
         directory: Arc<dyn TenantDirectory>,
         activities: Arc<dyn ActivityRepository>,
+        learners: Arc<dyn LearnerRepository>,
         blobs: Arc<dyn BlobStore>,
         clock: Arc<dyn Clock>,
         settings: &crate::settings::ContentSettings,
@@ -116,6 +132,13 @@ impl ContentState {
         };
         Ok(Self {
             origins: ContentOrigins::parse(&settings.public_base_url)?,
+            player: PlayerService::new(
+                Arc::clone(&directory),
+                Arc::clone(&activities),
+                learners,
+                signer.clone(),
+                Arc::clone(&clock),
+            ),
             launches: LaunchService::new(directory, activities, signer, clock),
             blobs,
         })

@@ -10,6 +10,8 @@ pub mod gc;
 pub mod idempotency;
 pub mod ingest;
 pub mod launch;
+pub mod learners;
+pub mod player;
 pub mod query;
 pub mod upload;
 pub mod v2_error;

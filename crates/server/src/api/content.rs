@@ -40,7 +40,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// Characters escaped when a manifest's launch href is put in a URL: controls, space and
 /// what may not appear in a URL, but not `%` (hrefs are URLs already), `/`, `?`, `&`, `=` or `#`.
-const HREF: &AsciiSet = &CONTROLS
+pub const HREF: &AsciiSet = &CONTROLS
     .add(b' ')
     .add(b'"')
     .add(b'<')
@@ -115,16 +115,8 @@ async fn launch(
         return Err(ApiError::from(V2Error::Unprocessable(problems)));
     }
     let content = &state.content;
-    let base = match content.origins.base_for(caller.tenant) {
-        Some(base) => base,
-        None => match state.origin_of(&req) {
-            Some(origin) => origin.base_url(),
-            None => {
-                return Ok(HttpResponse::BadRequest().json(vec![
-                    "the Host header is missing or is not a valid host name, so no launch URL can be made (the operator may set content.public_base_url)",
-                ]));
-            }
-        },
+    let Some(base) = launch_base(&state, &req, caller.tenant) else {
+        return Ok(no_launch_host());
     };
     let launch = content.launches.launch(caller, id, language).await?;
     let url = format!(
@@ -140,6 +132,23 @@ async fn launch(
             launch_url: url,
             expires_at: launch.expires_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         })))
+}
+
+/// Where a tenant's launch URLs point: its content origin, or the request's own origin when
+/// content has no origin of its own; `None` when neither is known.
+pub fn launch_base(state: &AppState, req: &HttpRequest, tenant: curricula_domain::TenantId) -> Option<String> {
+    state
+        .content
+        .origins
+        .base_for(tenant)
+        .or_else(|| state.origin_of(req).map(|origin| origin.base_url()))
+}
+
+/// The 400 of a launch when no launch URL can be made.
+pub fn no_launch_host() -> HttpResponse {
+    HttpResponse::BadRequest().json(vec![
+        "the Host header is missing or is not a valid host name, so no launch URL can be made (the operator may set content.public_base_url)",
+    ])
 }
 
 /// A JSON error body, like the rest of the service's.

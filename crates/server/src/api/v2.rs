@@ -3,6 +3,9 @@
 
 pub mod bodies;
 pub mod input;
+pub mod learner_bodies;
+pub mod learner_params;
+pub mod learners;
 pub mod list_params;
 
 use crate::http::error::{ApiError, V2Busy, V2Failures, V2NotFound, V2Refused, V2TooLarge};
@@ -25,6 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/v2/activities", web::get().to(list_activities))
         .route("/api/v2/activities/{id}", web::get().to(show_activity))
         .route("/api/v2/audit_events", web::get().to(list_audit_events))
+        .configure(learners::routes)
         .service(
             web::scope("/api/v2/curriculum_activities")
                 .route("", web::get().to(list))
@@ -38,7 +42,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Runs a write under the request's `Idempotency-Key`, if any (see [`crate::http::idempotency`]).
-async fn guarded(
+pub(crate) async fn guarded(
     state: &AppState,
     req: &HttpRequest,
     params: &Map<String, Value>,
@@ -51,7 +55,7 @@ async fn guarded(
 }
 
 /// Who makes a v2 write, for the audit trail (v2 keys need not have an origin).
-fn actor(req: &HttpRequest, caller: Caller) -> Actor {
+pub(crate) fn actor(req: &HttpRequest, caller: Caller) -> Actor {
     Actor {
         caller,
         origin: None,
@@ -103,7 +107,7 @@ async fn list(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) ->
 
 /// RFC 8288 links to the first, previous, next and last pages, keeping the other parameters
 /// (the `api_key` is left out: a link must not carry a secret).
-fn links(req: &HttpRequest, page: usize, last: usize) -> String {
+pub(crate) fn links(req: &HttpRequest, page: usize, last: usize) -> String {
     let others: Vec<&str> = req
         .query_string()
         .split('&')

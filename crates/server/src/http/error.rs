@@ -6,6 +6,8 @@ use actix_web::{HttpResponse, ResponseError};
 use curricula_domain::curriculum::CurriculumErrors;
 use curricula_params::ParamsError;
 use curricula_ports::StoreError;
+use curricula_service::learners::LearnerError;
+use curricula_service::player::LaunchError;
 use curricula_service::{AuthError, V2Error, WriteError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -83,6 +85,27 @@ impl From<V2Error> for ApiError {
             V2Error::NotFound(m) => Self::NotFound(m),
             V2Error::Unprocessable(m) => Self::Unprocessable(m),
             V2Error::Store(s) => Self::Store(s),
+        }
+    }
+}
+
+impl From<LearnerError> for ApiError {
+    fn from(e: LearnerError) -> Self {
+        match e {
+            LearnerError::UserNotFound(_) | LearnerError::EnrollmentNotFound(_) => Self::NotFound(e.to_string()),
+            LearnerError::Store(s) => Self::Store(s),
+            other => Self::Unprocessable(other.messages()),
+        }
+    }
+}
+
+impl From<LaunchError> for ApiError {
+    fn from(e: LaunchError) -> Self {
+        match e {
+            LaunchError::Unauthorized => Self::Unauthorized,
+            LaunchError::NotFound(_) => Self::NotFound(e.to_string()),
+            LaunchError::Refused(m) => Self::Unprocessable(vec![m]),
+            LaunchError::Store(s) => Self::Store(s),
         }
     }
 }

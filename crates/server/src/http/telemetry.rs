@@ -115,16 +115,23 @@ fn shorten(query: String) -> String {
     format!("{}…[{} bytes]", &query[..cut], query.len())
 }
 
-/// `path` with the token of a content URL (`/content/{token}/...`) replaced by `[token]`: a
-/// token grants a package folder until it expires, so it is a secret too.
+/// `path` with the token of a content or player URL (`/content/{token}/...`,
+/// `/play/{token}[/commit]`) replaced by `[token]`: a token grants a package folder or a
+/// learner's attempt until it expires, so it is a secret too. The player's assets
+/// (`/play/assets/...`) carry none.
 pub fn redact_path(path: &str) -> String {
-    match path.strip_prefix(crate::http::origins::CONTENT_PATH) {
-        Some(rest) => {
-            let file = rest.split_once('/').map_or("", |(_, file)| file);
-            format!("{}[token]/{file}", crate::http::origins::CONTENT_PATH)
+    for prefix in crate::http::origins::CONTENT_PREFIXES {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            if rest.starts_with("assets/") {
+                return path.to_owned();
+            }
+            return match rest.split_once('/') {
+                Some((_, file)) => format!("{prefix}[token]/{file}"),
+                None => format!("{prefix}[token]"),
+            };
         }
-        None => path.to_owned(),
     }
+    path.to_owned()
 }
 
 /// The tenant a request acted for, when it authenticated.
@@ -209,7 +216,10 @@ mod tests {
             redact_path("/content/abc_-123/media/a.mp4"),
             "/content/[token]/media/a.mp4"
         );
-        assert_eq!(redact_path("/content/abc"), "/content/[token]/");
+        assert_eq!(redact_path("/content/abc"), "/content/[token]");
+        assert_eq!(redact_path("/play/abc_-1"), "/play/[token]");
+        assert_eq!(redact_path("/play/abc_-1/commit"), "/play/[token]/commit");
+        assert_eq!(redact_path("/play/assets/player.js"), "/play/assets/player.js");
         assert_eq!(redact_path("/api/v2/activities"), "/api/v2/activities");
     }
 

@@ -167,12 +167,17 @@ impl TestApp {
                 .with_revision_protection(protection),
             curricula: adapters.curricula(),
             activities: adapters.activity_queries(),
+            learners: curricula_service::learners::LearnerService::new(
+                Arc::clone(&adapters.learners),
+                Arc::clone(&adapters.clock),
+            ),
             max_body_bytes,
             tmp_dir,
             intake: curricula_server::upload_api::intake::Intake::new(Default::default()),
             content: ContentState::new(
                 Arc::clone(&adapters.directory),
                 Arc::clone(&adapters.activities),
+                Arc::clone(&adapters.learners),
                 Arc::clone(&blobs),
                 Arc::clone(&adapters.clock),
                 &ContentSettings {

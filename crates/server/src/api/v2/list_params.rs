@@ -38,7 +38,7 @@ const AUDIT_FILTERS: [&str; 5] = [
 ];
 
 /// Refuses every parameter but `api_key`, `page`, `format` and the list's filter groups.
-fn known_parameters(params: &Map<String, Value>, groups: &[&str], problems: &mut Vec<String>) {
+pub(crate) fn known_parameters(params: &Map<String, Value>, groups: &[&str], problems: &mut Vec<String>) {
     for key in params.keys() {
         if !matches!(key.as_str(), "api_key" | "page" | "format") && !groups.contains(&key.as_str()) {
             problems.push(format!("{key} is not a known parameter"));
@@ -112,7 +112,7 @@ fn record_filter(filter: &mut RecordFilter, key: &str, raw: &str) -> Result<(), 
 }
 
 /// An integer filter value.
-fn id(raw: &str) -> Result<i64, String> {
+pub(crate) fn id(raw: &str) -> Result<i64, String> {
     integer(raw, false)?;
     raw.trim().parse().map_err(|_| format!("{raw:?} is not an integer"))
 }
@@ -250,7 +250,7 @@ fn parse_bool(raw: &str) -> Option<bool> {
 }
 
 /// `page`, from 1.
-fn page(params: &Map<String, Value>, problems: &mut Vec<String>) -> usize {
+pub(crate) fn page(params: &Map<String, Value>, problems: &mut Vec<String>) -> usize {
     match params.get("page") {
         None => 1,
         Some(v) => match as_text(v).and_then(|t| t.trim().parse::<usize>().ok()) {
@@ -264,7 +264,7 @@ fn page(params: &Map<String, Value>, problems: &mut Vec<String>) -> usize {
 }
 
 /// The `(attribute, value)` filters under `params[group]`, checking names against `known`.
-fn filters(
+pub(crate) fn filters(
     params: &Map<String, Value>,
     group: &str,
     known: &[&str],
@@ -309,7 +309,7 @@ fn integer(raw: &str, empty_ok: bool) -> Result<(), String> {
 }
 
 /// `a` or `a,b` as an inclusive UTC range; a date-only upper bound includes that whole day.
-fn range(raw: &str) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
+pub(crate) fn range(raw: &str) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
     let mut parts = raw.split(',').map(str::trim);
     let first = parts.next().unwrap_or_default();
     let second = parts.next();

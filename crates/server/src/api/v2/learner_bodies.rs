@@ -1,0 +1,272 @@
+//! The users' and enrollments' v2 bodies: what the handlers serialise is what the OpenAPI
+//! document describes.
+
+use super::bodies::timestamp;
+use curricula_domain::ActivityKind;
+use curricula_domain::runtime::ScoState;
+use curricula_ports::{Enrollment, Learner};
+use curricula_service::player::AttemptProgress;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A user of the tenant.
+#[derive(Serialize, ToSchema)]
+pub struct UserRecord {
+    /// The user id.
+    pub id: i64,
+    /// The tenant.
+    pub account_id: i64,
+    /// Unique within the tenant; never changes.
+    pub username: String,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// The partner's own id for the user, unique within the tenant.
+    pub code: Option<String>,
+    /// When it was created.
+    #[schema(example = "2026-12-03T12:00:00.000Z")]
+    pub created_on: String,
+    /// Last change.
+    #[schema(example = "2026-12-03T12:00:00.000Z")]
+    pub updated_on: String,
+}
+
+impl From<&Learner> for UserRecord {
+    fn from(u: &Learner) -> Self {
+        Self {
+            id: u.id.0,
+            account_id: u.tenant.0,
+            username: u.username.clone(),
+            first_name: u.profile.first_name.clone(),
+            last_name: u.profile.last_name.clone(),
+            email: u.profile.email.clone(),
+            code: u.profile.code.clone(),
+            created_on: timestamp(&u.created_at),
+            updated_on: timestamp(&u.updated_at),
+        }
+    }
+}
+
+/// The body of a user write.
+#[derive(Serialize, ToSchema)]
+pub struct UserBody {
+    /// The attributes; `username` is required on create and cannot change; null or an empty
+    /// string clears a field.
+    pub user: UserAttributes,
+}
+
+/// The attributes of a user write.
+#[derive(Serialize, ToSchema)]
+pub struct UserAttributes {
+    /// Unique within the tenant, up to 255 characters.
+    #[schema(example = "anna.jonsdottir")]
+    pub username: Option<String>,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// The partner's own id.
+    pub code: Option<String>,
+}
+
+/// A user's enrollment in a SCORM activity or a path.
+#[derive(Serialize, ToSchema)]
+pub struct EnrollmentRecord {
+    /// The enrollment id.
+    pub id: i64,
+    /// The learner.
+    pub user_id: i64,
+    /// The SCORM activity or path.
+    pub course_id: i64,
+    /// The tenant.
+    pub account_id: i64,
+    /// `scorm` or `course` (a path).
+    #[schema(example = "scorm")]
+    pub kind: String,
+    /// `not-started`, `in-progress` or `completed` (it stays completed).
+    #[schema(example = "in-progress")]
+    pub status: String,
+    /// `unknown`, `passed` (any attempt passed) or `failed`.
+    #[schema(example = "unknown")]
+    pub success: String,
+    /// The highest score of the attempts, 0–100.
+    pub score: Option<f64>,
+    /// Attempts started.
+    pub attempts: u32,
+    /// The sum of the session times of every attempt.
+    pub total_time_seconds: f64,
+    /// SCORM: the language of the latest attempt.
+    pub language: Option<String>,
+    /// SCORM: the package revision of the latest attempt.
+    pub revision: Option<u32>,
+    /// When the user was enrolled.
+    pub enrolled_on: String,
+    /// The first launch.
+    pub started_on: Option<String>,
+    /// The first completion.
+    pub completed_on: Option<String>,
+    /// Last change.
+    pub updated_on: String,
+    /// SCORM, in the single read: the current attempt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<RuntimeRecord>,
+}
+
+impl From<&Enrollment> for EnrollmentRecord {
+    fn from(e: &Enrollment) -> Self {
+        Self {
+            id: e.id.0,
+            user_id: e.user.0,
+            course_id: e.course.0,
+            account_id: e.tenant.0,
+            kind: match e.kind {
+                ActivityKind::Scorm => "scorm",
+                ActivityKind::Course => "course",
+            }
+            .to_owned(),
+            status: e.status.as_str().to_owned(),
+            success: e.success.as_str().to_owned(),
+            score: e.score,
+            attempts: e.attempts,
+            total_time_seconds: e.total_time_seconds,
+            language: e.language.as_ref().map(|l| l.as_str().to_owned()),
+            revision: None,
+            enrolled_on: timestamp(&e.enrolled_at),
+            started_on: e.started_at.as_ref().map(timestamp),
+            completed_on: e.completed_at.as_ref().map(timestamp),
+            updated_on: timestamp(&e.updated_at),
+            runtime: None,
+        }
+    }
+}
+
+/// The current attempt of a SCORM enrollment, as the content reported it.
+#[derive(Serialize, ToSchema)]
+pub struct RuntimeRecord {
+    /// The attempt's number (1 for the first).
+    pub attempt: u32,
+    /// The package revision it runs.
+    pub revision: u32,
+    /// When it started.
+    pub started_on: String,
+    /// When it ended; null while it runs.
+    pub ended_on: Option<String>,
+    /// The attempt's status over all its SCOs.
+    pub status: String,
+    /// The attempt's success.
+    pub success: String,
+    /// The attempt's score, 0–100.
+    pub score: Option<f64>,
+    /// The sum of the attempt's session times.
+    pub total_time_seconds: f64,
+    /// Each SCO's data, in the manifest's order of those that reported.
+    pub scos: Vec<ScoRuntimeRecord>,
+}
+
+impl From<&AttemptProgress> for RuntimeRecord {
+    fn from(p: &AttemptProgress) -> Self {
+        Self {
+            attempt: p.number,
+            revision: p.revision,
+            started_on: timestamp(&p.started_at),
+            ended_on: p.ended_at.as_ref().map(timestamp),
+            status: p.outcome.status.as_str().to_owned(),
+            success: p.outcome.success.as_str().to_owned(),
+            score: p.outcome.score,
+            total_time_seconds: p.total_time_seconds,
+            scos: p.scos.iter().map(|(sco, state)| ScoRuntimeRecord::new(sco, state)).collect(),
+        }
+    }
+}
+
+impl ScoRuntimeRecord {
+    fn new(sco: &str, _state: &ScoState) -> Self {
+        // FILLED IN AT MERGE with the runtime's ScoState fields.
+        Self {
+            sco: sco.to_owned(),
+            location: None,
+            completion_status: String::new(),
+            success_status: String::new(),
+            score_raw: None,
+            score_min: None,
+            score_max: None,
+            score_scaled: None,
+            progress_measure: None,
+            session_time_seconds: 0.0,
+            total_time_seconds: 0.0,
+            exit: None,
+            suspend_data_length: 0,
+            interactions: 0,
+            objectives: 0,
+        }
+    }
+}
+
+/// What one SCO reported in the current attempt.
+#[derive(Serialize, ToSchema)]
+pub struct ScoRuntimeRecord {
+    /// The item identifier.
+    pub sco: String,
+    /// `cmi.location` / `cmi.core.lesson_location`.
+    pub location: Option<String>,
+    /// Completion status as reported (1.2: from `lesson_status`).
+    pub completion_status: String,
+    /// Success status as reported (1.2: from `lesson_status`).
+    pub success_status: String,
+    /// `score.raw`.
+    pub score_raw: Option<f64>,
+    /// `score.min`.
+    pub score_min: Option<f64>,
+    /// `score.max`.
+    pub score_max: Option<f64>,
+    /// `score.scaled` (2004).
+    pub score_scaled: Option<f64>,
+    /// `progress_measure` (2004).
+    pub progress_measure: Option<f64>,
+    /// The latest session's time.
+    pub session_time_seconds: f64,
+    /// The SCO's total time (the server's sum of its sessions).
+    pub total_time_seconds: f64,
+    /// The last `exit` value.
+    pub exit: Option<String>,
+    /// Length of `suspend_data` in characters.
+    pub suspend_data_length: usize,
+    /// Interactions recorded.
+    pub interactions: u32,
+    /// Objectives recorded.
+    pub objectives: u32,
+}
+
+/// The body of an enrollment create.
+#[derive(Serialize, ToSchema)]
+pub struct EnrollmentBody {
+    /// The user and the activity or path.
+    pub enrollment: EnrollmentAttributes,
+}
+
+/// The attributes of an enrollment create.
+#[derive(Serialize, ToSchema)]
+pub struct EnrollmentAttributes {
+    /// A user of your account.
+    #[schema(example = 7)]
+    pub user_id: i64,
+    /// A SCORM activity or a path of your account.
+    #[schema(example = 12)]
+    pub course_id: i64,
+}
+
+/// A launch of an enrollment.
+#[derive(Serialize, ToSchema)]
+pub struct EnrollmentLaunch {
+    /// The signed player URL, bound to this enrollment and attempt.
+    pub launch_url: String,
+    /// When it stops working (RFC 3339).
+    pub expires_at: String,
+    /// The attempt it opens (resumes a running one, else the next).
+    pub attempt: u32,
+}
