@@ -7,6 +7,7 @@ mod helpers;
 mod idempotency;
 mod keys;
 mod launch;
+mod learners;
 mod nesting;
 mod openapi;
 mod ops;

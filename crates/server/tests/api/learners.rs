@@ -1,0 +1,182 @@
+//! Users and enrollments through the v2 API (issue 15): creation, profiles, filters, the
+//! refusals that must name their field, and that nothing is left behind by a refusal.
+
+use crate::helpers::{KEY, TestApp, built_package};
+use serde_json::{Value, json};
+
+const JSON: &str = "application/json";
+
+fn uri(path: &str) -> String {
+    format!("{path}{}api_key={KEY}", if path.contains('?') { '&' } else { '?' })
+}
+
+async fn create_user(app: &TestApp, user: Value) -> (u16, Value) {
+    app.v2("POST", &uri("/api/v2/users"), JSON, &json!({ "user": user }).to_string()).await
+}
+
+#[actix_web::test]
+async fn users_are_created_read_changed_and_listed() {
+    let app = TestApp::new().await;
+    let (status, anna) = create_user(
+        &app,
+        json!({"username": "anna", "first_name": "Anna", "last_name": "Jónsdóttir", "email": "anna@istak.is", "code": "E-17"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{anna}");
+    assert_eq!(anna["username"], "anna");
+    assert_eq!(anna["code"], "E-17");
+    let id = anna["id"].as_i64().unwrap();
+
+    let (status, read) = app.v2("GET", &uri(&format!("/api/v2/users/{id}")), JSON, "").await;
+    assert_eq!(status, 200);
+    assert_eq!(read, anna);
+
+    // PATCH changes what is sent; an empty string clears; the username may be repeated.
+    let (status, changed) = app
+        .v2(
+            "PATCH",
+            &uri(&format!("/api/v2/users/{id}")),
+            JSON,
+            &json!({"user": {"username": "anna", "email": "", "first_name": "Anna María"}}).to_string(),
+        )
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["first_name"], "Anna María");
+    assert_eq!(changed["email"], Value::Null);
+    assert_eq!(changed["last_name"], "Jónsdóttir");
+
+    // Form-encoded, Rails-style keys.
+    let (status, bjorn) = app
+        .v2("POST", &uri("/api/v2/users"), "application/x-www-form-urlencoded", "user[username]=bjorn&user[code]=E-18")
+        .await;
+    assert_eq!(status, 200, "{bjorn}");
+
+    let (status, list) = app.v2("GET", &uri("/api/v2/users"), JSON, "").await;
+    assert_eq!(status, 200);
+    // The fixture's own user (the upload API's userName) is one of the tenant's users.
+    let names: Vec<&str> = list.as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    assert_eq!(names, ["jon.jonsson", "anna", "bjorn"]);
+    let (_, by_code) = app.v2("GET", &uri("/api/v2/users?user[code]=E-18"), JSON, "").await;
+    assert_eq!(by_code.as_array().unwrap().len(), 1);
+    assert_eq!(by_code[0]["username"], "bjorn");
+}
+
+#[actix_web::test]
+async fn bad_users_are_refused_naming_the_field() {
+    let app = TestApp::new().await;
+    let (status, body) = create_user(&app, json!({"first_name": "X", "email": "not-an-address"})).await;
+    assert_eq!(status, 422);
+    let messages: Vec<&str> = body.as_array().unwrap().iter().map(|m| m.as_str().unwrap()).collect();
+    assert!(messages.iter().any(|m| m.starts_with("username is required")), "{messages:?}");
+    assert!(messages.iter().any(|m| m.starts_with("email ")), "{messages:?}");
+
+    let (status, _) = create_user(&app, json!({"username": "anna", "code": "E-1"})).await;
+    assert_eq!(status, 200);
+    let (status, body) = create_user(&app, json!({"username": "anna"})).await;
+    assert_eq!((status, body[0].as_str().unwrap()), (422, "username \"anna\" is taken"));
+    let (status, body) = create_user(&app, json!({"username": "other", "code": "E-1"})).await;
+    assert_eq!(status, 422);
+    assert!(body[0].as_str().unwrap().starts_with("code "), "{body}");
+    let (status, body) = create_user(&app, json!({"username": "x", "nickname": "y"})).await;
+    assert_eq!(status, 422);
+    assert!(body[0].as_str().unwrap().starts_with("user[nickname] is not an attribute"), "{body}");
+
+    // The username never changes.
+    let (_, list) = app.v2("GET", &uri("/api/v2/users?user[username]=anna"), JSON, "").await;
+    let id = list[0]["id"].as_i64().unwrap();
+    let (status, body) = app
+        .v2("PUT", &uri(&format!("/api/v2/users/{id}")), JSON, &json!({"user": {"username": "anna2"}}).to_string())
+        .await;
+    assert_eq!(status, 422);
+    assert!(body[0].as_str().unwrap().starts_with("username cannot change"), "{body}");
+    // Nothing of the refusals was stored.
+    let (_, list) = app.v2("GET", &uri("/api/v2/users"), JSON, "").await;
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+    let (status, _) = app.v2("GET", &uri("/api/v2/users/999999"), JSON, "").await;
+    assert_eq!(status, 404);
+}
+
+#[actix_web::test]
+async fn enrollments_are_created_once_filtered_and_removed() {
+    let app = TestApp::new().await;
+    let package = app.scorm("Fire safety", &built_package("Fire safety", "index.html", "a")).await;
+    let path = app.course("Onboarding").await;
+    let (_, anna) = create_user(&app, json!({"username": "anna"})).await;
+    let user = anna["id"].as_i64().unwrap();
+
+    let enroll = |course: i64, user: i64| json!({"enrollment": {"user_id": user, "course_id": course}}).to_string();
+    let (status, first) = app.v2("POST", &uri("/api/v2/enrollments"), JSON, &enroll(package, user)).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["status"], "not-started");
+    assert_eq!(first["success"], "unknown");
+    assert_eq!(first["attempts"], 0);
+    assert_eq!(first["kind"], "scorm");
+    let (status, second) = app.v2("POST", &uri("/api/v2/enrollments"), JSON, &enroll(path, user)).await;
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(second["kind"], "course");
+
+    // A second enrollment in the same course, an unknown user or course: 422, nothing stored.
+    let (status, body) = app.v2("POST", &uri("/api/v2/enrollments"), JSON, &enroll(package, user)).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body[0].as_str().unwrap().contains("already enrolled"), "{body}");
+    let (status, body) = app.v2("POST", &uri("/api/v2/enrollments"), JSON, &enroll(package, 999_999)).await;
+    assert_eq!((status, body[0].as_str().unwrap()), (422, "user_id 999999 is not a user of your account"));
+    let (status, body) = app.v2("POST", &uri("/api/v2/enrollments"), JSON, &enroll(999_999, user)).await;
+    assert_eq!(status, 422);
+    assert!(body[0].as_str().unwrap().starts_with("course_id 999999"), "{body}");
+    let (status, body) = app
+        .v2("POST", &uri("/api/v2/enrollments"), JSON, &json!({"enrollment": {"user_id": "x"}}).to_string())
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(body.as_array().unwrap().len(), 2, "{body}");
+
+    let (_, all) = app.v2("GET", &uri("/api/v2/enrollments"), JSON, "").await;
+    assert_eq!(all.as_array().unwrap().len(), 2);
+    let (_, scorm_only) = app.v2("GET", &uri(&format!("/api/v2/enrollments?enrollment[course_id]={package}")), JSON, "").await;
+    assert_eq!(scorm_only.as_array().unwrap().len(), 1);
+    let (_, none_completed) = app.v2("GET", &uri("/api/v2/enrollments?enrollment[status]=completed"), JSON, "").await;
+    assert_eq!(none_completed, json!([]));
+    let (status, body) = app.v2("GET", &uri("/api/v2/enrollments?enrollment[status]=done"), JSON, "").await;
+    assert_eq!(status, 422, "{body}");
+
+    let id = first["id"].as_i64().unwrap();
+    let (status, _) = app.v2("DELETE", &uri(&format!("/api/v2/enrollments/{id}")), JSON, "").await;
+    assert_eq!(status, 200);
+    let (status, _) = app.v2("GET", &uri(&format!("/api/v2/enrollments/{id}")), JSON, "").await;
+    assert_eq!(status, 404);
+    let (status, _) = app.v2("DELETE", &uri(&format!("/api/v2/enrollments/{id}")), JSON, "").await;
+    assert_eq!(status, 404);
+}
+
+#[actix_web::test]
+async fn a_launch_answers_a_player_url_and_a_path_needs_an_entry() {
+    let app = TestApp::new().await;
+    let package = app.scorm("Fire safety", &built_package("Fire safety", "index.html", "a")).await;
+    let path = app.course("Onboarding").await;
+    let (_, anna) = create_user(&app, json!({"username": "anna"})).await;
+    let user = anna["id"].as_i64().unwrap();
+    let enroll = |course: i64| json!({"enrollment": {"user_id": user, "course_id": course}}).to_string();
+    let (_, e) = app.v2("POST", &uri("/api/v2/enrollments"), JSON, &enroll(package)).await;
+    let (_, p) = app.v2("POST", &uri("/api/v2/enrollments"), JSON, &enroll(path)).await;
+
+    let launch = format!("/api/v2/enrollments/{}/launch", e["id"]);
+    let (status, body) = app.v2("GET", &uri(&launch), JSON, "").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["attempt"], 1);
+    let url = body["launch_url"].as_str().unwrap();
+    assert!(url.contains("/play/"), "{url}");
+    // The running attempt is resumed, not a new one opened.
+    let (_, again) = app.v2("GET", &uri(&launch), JSON, "").await;
+    assert_eq!(again["attempt"], 1);
+    let (_, read) = app.v2("GET", &uri(&format!("/api/v2/enrollments/{}", e["id"])), JSON, "").await;
+    assert_eq!(read["attempts"], 1, "{read}");
+    assert!(read["started_on"].is_string(), "{read}");
+    assert_eq!(read["runtime"]["attempt"], 1, "{read}");
+
+    let (status, body) = app.v2("GET", &uri(&format!("/api/v2/enrollments/{}/launch", p["id"])), JSON, "").await;
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = app.v2("GET", &uri(&format!("{launch}?language=xx-XX")), JSON, "").await;
+    assert_eq!(status, 422, "{body}");
+    let (status, _) = app.v2("GET", "/api/v2/enrollments/1/launch", JSON, "").await;
+    assert_eq!(status, 401);
+}
