@@ -9,5 +9,3 @@ pub mod tenant;
 pub use activity::*;
 pub use ids::*;
 pub use tenant::*;
-#[path = "runtime_stub.rs"]
-pub mod runtime;
