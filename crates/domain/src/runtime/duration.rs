@@ -166,12 +166,7 @@ fn centiseconds(seconds: f64) -> u64 {
 /// days, so no calendar is implied). Negative or non-finite input is clamped into range.
 pub fn format_duration(version: ScormVersion, seconds: f64) -> String {
     let centis = centiseconds(seconds);
-    let (hours, minutes, secs, cs) = (
-        centis / 360_000,
-        centis / 6_000 % 60,
-        centis / 100 % 60,
-        centis % 100,
-    );
+    let (hours, minutes, secs, cs) = (centis / 360_000, centis / 6_000 % 60, centis / 100 % 60, centis % 100);
     let mut out = String::new();
     match version {
         ScormVersion::V12 => {

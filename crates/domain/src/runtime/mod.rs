@@ -18,9 +18,8 @@ mod tests;
 
 pub use duration::{DurationError, MAX_DURATION_SECONDS, format_duration, parse_duration};
 pub use report::{
-    CmiError, CmiProblem, CompletionStatus, Credit, Exit, LessonStatus, MAX_INTERACTIONS,
-    MAX_LOCATION_CHARS_12, MAX_LOCATION_CHARS_2004, MAX_OBJECTIVES, MAX_SUSPEND_DATA_CHARS, Mode,
-    Report, Score, read_report,
+    CmiError, CmiProblem, CompletionStatus, Credit, Exit, LessonStatus, MAX_INTERACTIONS, MAX_LOCATION_CHARS_12,
+    MAX_LOCATION_CHARS_2004, MAX_OBJECTIVES, MAX_SUSPEND_DATA_CHARS, Mode, Report, Score, read_report,
 };
 pub use rollup::{ActivityOutcome, ScoOutcome, ScoSlot, SlotKind, Thresholds, activity_outcome, outcome};
 pub use seed::{Learner, SeedInput, seed};

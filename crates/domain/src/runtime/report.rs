@@ -344,12 +344,15 @@ enum Leaf {
     Timespan,
 }
 
+/// The named children of a group or of a list's entries.
+type Fields = &'static [(&'static str, Node)];
+
 /// One element of the data model: a value, a group of named children, or a list of entries.
 #[derive(Clone, Copy)]
 enum Node {
     Leaf(Leaf),
-    Group(&'static [(&'static str, Node)]),
-    List(usize, &'static [(&'static str, Node)]),
+    Group(Fields),
+    List(usize, Fields),
 }
 
 const fn text(max: usize) -> Node {
@@ -621,25 +624,15 @@ fn check_leaf(version: ScormVersion, leaf: Leaf, raw: &str) -> Result<(), CmiPro
 
 /// The vocabulary in words, for messages.
 fn vocabulary_words(words: &[&str]) -> String {
-    let mut text: String = words
-        .iter()
-        .map(|w| format!("{w:?}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let mut text: String = words.iter().map(|w| format!("{w:?}")).collect::<Vec<_>>().join(", ");
     text.push_str(" or empty");
     text
 }
 
 /// Checks `object` against the schema `fields`, walking the tree with an explicit stack (never
 /// deeper than the data model, whatever the input).
-fn check_tree(
-    version: ScormVersion,
-    root: &str,
-    object: &Value,
-    fields: &'static [(&'static str, Node)],
-) -> Result<(), CmiError> {
-    let mut stack: Vec<(String, &Value, &'static [(&'static str, Node)])> =
-        vec![(root.to_owned(), object, fields)];
+fn check_tree(version: ScormVersion, root: &str, object: &Value, fields: Fields) -> Result<(), CmiError> {
+    let mut stack: Vec<(String, &Value, Fields)> = vec![(root.to_owned(), object, fields)];
     while let Some((path, value, fields)) = stack.pop() {
         let Value::Object(map) = value else {
             return Err(CmiError::new(version, path, CmiProblem::WrongType("an object")));
@@ -647,24 +640,15 @@ fn check_tree(
         for (key, child) in map {
             let element = format!("{path}.{key}");
             let Some((_, node)) = fields.iter().find(|(name, _)| name == key) else {
-                return Err(CmiError::new(
-                    version,
-                    element,
-                    CmiProblem::NotAnElement(version),
-                ));
+                return Err(CmiError::new(version, element, CmiProblem::NotAnElement(version)));
             };
             match (*node, child) {
                 (_, Value::Null) => {}
                 (Node::Leaf(leaf), Value::String(raw)) => {
-                    check_leaf(version, leaf, raw)
-                        .map_err(|problem| CmiError::new(version, element, problem))?;
+                    check_leaf(version, leaf, raw).map_err(|problem| CmiError::new(version, element, problem))?;
                 }
                 (Node::Leaf(_), _) => {
-                    return Err(CmiError::new(
-                        version,
-                        element,
-                        CmiProblem::WrongType("a string"),
-                    ));
+                    return Err(CmiError::new(version, element, CmiProblem::WrongType("a string")));
                 }
                 (Node::Group(children), _) => stack.push((element, child, children)),
                 (Node::List(max, children), _) => {
@@ -698,11 +682,7 @@ fn list_entries<'v>(
         }
     };
     if count > max {
-        return Err(CmiError::new(
-            version,
-            element,
-            CmiProblem::TooMany { count, max },
-        ));
+        return Err(CmiError::new(version, element, CmiProblem::TooMany { count, max }));
     }
     match value {
         Value::Object(map) => map
@@ -770,11 +750,7 @@ pub fn read_report(version: ScormVersion, commit: &Value) -> Result<Report, CmiE
                     ("adl", ScormVersion::V2004) => check_tree(version, "adl", value, ADL_2004)?,
                     ("sharedData", ScormVersion::V2004) => check_shared_data(value)?,
                     _ => {
-                        return Err(CmiError::new(
-                            version,
-                            key.clone(),
-                            CmiProblem::NotAnElement(version),
-                        ));
+                        return Err(CmiError::new(version, key.clone(), CmiProblem::NotAnElement(version)));
                     }
                 }
             }
@@ -797,11 +773,7 @@ pub fn read_report(version: ScormVersion, commit: &Value) -> Result<Report, CmiE
 fn check_shared_data(value: &Value) -> Result<(), CmiError> {
     let version = ScormVersion::V2004;
     let Value::Object(map) = value else {
-        return Err(CmiError::new(
-            version,
-            "sharedData",
-            CmiProblem::WrongType("an object"),
-        ));
+        return Err(CmiError::new(version, "sharedData", CmiProblem::WrongType("an object")));
     };
     if map.len() > MAX_NESTED {
         return Err(CmiError::new(

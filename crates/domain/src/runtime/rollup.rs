@@ -80,11 +80,7 @@ pub fn outcome(version: ScormVersion, state: &ScoState, thresholds: &Thresholds)
 }
 
 fn passed_if(passed: bool) -> Success {
-    if passed {
-        Success::Passed
-    } else {
-        Success::Failed
-    }
+    if passed { Success::Passed } else { Success::Failed }
 }
 
 /// A score as 0..100 (see [`outcome`]).
@@ -151,10 +147,7 @@ pub fn activity_outcome(slots: &[ScoSlot]) -> ActivityOutcome {
     if counted.is_empty() {
         return ActivityOutcome::default();
     }
-    let outcomes: Vec<ScoOutcome> = counted
-        .iter()
-        .map(|s| s.outcome.unwrap_or_default())
-        .collect();
+    let outcomes: Vec<ScoOutcome> = counted.iter().map(|s| s.outcome.unwrap_or_default()).collect();
     let completed = outcomes.iter().all(|o| o.completed);
     let scores: Vec<f64> = outcomes.iter().filter_map(|o| o.score).collect();
     let score = (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64);

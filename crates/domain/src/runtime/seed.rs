@@ -89,10 +89,7 @@ pub fn seed(version: ScormVersion, state: Option<&ScoState>, input: &SeedInput<'
             put(&mut core, "lesson_mode", text(input.mode.as_str()));
             if let Some(report) = report {
                 put(&mut core, "lesson_location", text(&report.location));
-                if let Some(status) = report
-                    .lesson_status
-                    .filter(|s| *s != LessonStatus::NotAttempted)
-                {
+                if let Some(status) = report.lesson_status.filter(|s| *s != LessonStatus::NotAttempted) {
                     put(&mut core, "lesson_status", text(status.as_str()));
                 }
                 let score = score_object(&report.score, version);
@@ -107,10 +104,7 @@ pub fn seed(version: ScormVersion, state: Option<&ScoState>, input: &SeedInput<'
             cmi.insert("core".to_owned(), Value::Object(core));
             put(&mut cmi, "launch_data", text(input.launch_data));
             if let Some(mastery) = input.thresholds.mastery_score {
-                cmi.insert(
-                    "student_data".to_owned(),
-                    json!({"mastery_score": number(mastery)}),
-                );
+                cmi.insert("student_data".to_owned(), json!({"mastery_score": number(mastery)}));
             }
         }
         ScormVersion::V2004 => {
@@ -123,10 +117,7 @@ pub fn seed(version: ScormVersion, state: Option<&ScoState>, input: &SeedInput<'
             if let Some(report) = report {
                 put(&mut cmi, "location", text(&report.location));
                 put(&mut cmi, "suspend_data", text(&report.suspend_data));
-                if let Some(status) = report
-                    .completion_status
-                    .filter(|s| *s != CompletionStatus::Unknown)
-                {
+                if let Some(status) = report.completion_status.filter(|s| *s != CompletionStatus::Unknown) {
                     put(&mut cmi, "completion_status", text(status.as_str()));
                 }
                 if let Some(status) = report.success_status.filter(|s| *s != Success::Unknown) {

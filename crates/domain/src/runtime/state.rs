@@ -32,10 +32,7 @@ impl ScoState {
         let (base_seconds, session_seconds) = if session == self.session {
             (self.base_seconds, report.session_seconds)
         } else {
-            (
-                self.base_seconds + self.session_seconds,
-                report.session_seconds,
-            )
+            (self.base_seconds + self.session_seconds, report.session_seconds)
         };
         ScoState {
             report,

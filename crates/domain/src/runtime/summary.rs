@@ -55,8 +55,8 @@ impl fmt::Display for Success {
     }
 }
 
-/// An enrollment's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+/// An enrollment's status, ordered as it moves: not started, in progress, completed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum EnrollmentStatus {
     /// No commit yet (wire `not-started`).
