@@ -18,6 +18,26 @@ pub struct Thresholds {
     pub completion_threshold: Option<f64>,
 }
 
+impl Thresholds {
+    /// The thresholds that are in their ranges for `version` (1.2 mastery score 0..100; 2004
+    /// scaled passing score −1..1, completion threshold 0..1); any other value is dropped, as
+    /// if the manifest had none. scorm-again refuses to be seeded with one out of range, so
+    /// neither the seed nor the rollup uses it.
+    pub fn usable(self, version: ScormVersion) -> Thresholds {
+        let within = |value: Option<f64>, min: f64, max: f64| value.filter(|v| (min..=max).contains(v));
+        match version {
+            ScormVersion::V12 => Thresholds {
+                mastery_score: within(self.mastery_score, 0.0, 100.0),
+                completion_threshold: None,
+            },
+            ScormVersion::V2004 => Thresholds {
+                mastery_score: within(self.mastery_score, -1.0, 1.0),
+                completion_threshold: within(self.completion_threshold, 0.0, 1.0),
+            },
+        }
+    }
+}
+
 /// A SCO's outcome in one attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct ScoOutcome {
@@ -41,8 +61,11 @@ pub struct ScoOutcome {
 /// - **Score** (0..100): `score.scaled` × 100 when reported (clamped), else `raw` normalised
 ///   by `min`/`max` when both exist and max > min, else `raw` clamped to 0..100; none if
 ///   nothing was reported.
+///
+/// Only the [usable](Thresholds::usable) thresholds count.
 pub fn outcome(version: ScormVersion, state: &ScoState, thresholds: &Thresholds) -> ScoOutcome {
     let report = &state.report;
+    let thresholds = thresholds.usable(version);
     let (completed, success) = match version {
         ScormVersion::V12 => {
             let status = report.lesson_status;

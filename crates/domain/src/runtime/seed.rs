@@ -11,10 +11,10 @@ use serde_json::{Map, Value, json};
 /// The learner, as the content sees them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Learner<'a> {
-    /// `cmi.core.student_id` / `cmi.learner_id` (the username). scorm-again 1.2 accepts
-    /// printable ASCII and white space only, at most 255 characters.
+    /// `cmi.core.student_id` / `cmi.learner_id` (the username). scorm-again loads it
+    /// unchecked (the standard's 1.2 identifier is 255 characters of ASCII).
     pub id: &'a str,
-    /// `cmi.core.student_name` / `cmi.learner_name`, "Last, First" (1.2: at most 255).
+    /// `cmi.core.student_name` / `cmi.learner_name`, "Last, First"; loaded unchecked too.
     pub name: &'a str,
 }
 
@@ -71,14 +71,17 @@ fn score_object(score: &Score, version: ScormVersion) -> Value {
 /// and mode. scorm-again lets `loadFromJSON` set read-only elements before `Initialize`.
 ///
 /// `state` is the SCO's state in the current attempt (`None` for a new attempt). Shape:
-/// `{"cmi": {…}}`, values as strings; empty values are left out. Defaults scorm-again starts
-/// with (1.2 `not attempted`, 2004 `unknown`) are left out too, since scorm-again refuses to
-/// have some of them set.
+/// `{"cmi": {…}}`, values as strings; empty values and the statuses scorm-again starts with
+/// (1.2 `not attempted`, 2004 `unknown`) are left out. `loadFromJSON` checks most values as
+/// `SetValue` would and throws at the first bad one, leaving the rest unloaded: every value
+/// here is one a commit was accepted with, and a threshold out of its range is left out (see
+/// [`Thresholds::usable`]).
 pub fn seed(version: ScormVersion, state: Option<&ScoState>, input: &SeedInput<'_>) -> Value {
     let text = |s: &str| Value::String(s.to_owned());
     let mut cmi = Map::new();
     let report = state.map(|s| &s.report);
     let total = state.map(|s| format_duration(version, s.total_seconds()));
+    let thresholds = input.thresholds.usable(version);
     match version {
         ScormVersion::V12 => {
             let mut core = Map::new();
@@ -103,7 +106,7 @@ pub fn seed(version: ScormVersion, state: Option<&ScoState>, input: &SeedInput<'
             }
             cmi.insert("core".to_owned(), Value::Object(core));
             put(&mut cmi, "launch_data", text(input.launch_data));
-            if let Some(mastery) = input.thresholds.mastery_score {
+            if let Some(mastery) = thresholds.mastery_score {
                 cmi.insert("student_data".to_owned(), json!({"mastery_score": number(mastery)}));
             }
         }
@@ -134,10 +137,10 @@ pub fn seed(version: ScormVersion, state: Option<&ScoState>, input: &SeedInput<'
             if let Some(total) = total {
                 put(&mut cmi, "total_time", Value::String(total));
             }
-            if let Some(passing) = input.thresholds.mastery_score {
+            if let Some(passing) = thresholds.mastery_score {
                 put(&mut cmi, "scaled_passing_score", number(passing));
             }
-            if let Some(threshold) = input.thresholds.completion_threshold {
+            if let Some(threshold) = thresholds.completion_threshold {
                 put(&mut cmi, "completion_threshold", number(threshold));
             }
         }

@@ -810,6 +810,35 @@ fn seeds_match_the_checked_fixtures() {
 }
 
 #[test]
+fn thresholds_out_of_range_are_dropped() {
+    let wild = thresholds(Some(101.0), Some(1.5));
+    assert_eq!(wild.usable(V12), Thresholds::default());
+    assert_eq!(wild.usable(V2004), Thresholds::default());
+    assert_eq!(
+        thresholds(Some(-0.5), Some(0.0)).usable(V2004),
+        thresholds(Some(-0.5), Some(0.0))
+    );
+    assert_eq!(
+        thresholds(Some(80.0), Some(0.5)).usable(V12),
+        thresholds(Some(80.0), None)
+    );
+    let mut input = seed_input(V2004);
+    input.thresholds = thresholds(Some(2.0), Some(0.5));
+    let seeded = seed(V2004, None, &input);
+    assert_eq!(seeded["cmi"].get("scaled_passing_score"), None);
+    assert_eq!(seeded["cmi"]["completion_threshold"], json!("0.5"));
+    let passed = state_of(Report {
+        success_status: Some(Success::Passed),
+        score: Score {
+            scaled: Some(0.9),
+            ..Score::default()
+        },
+        ..Report::default()
+    });
+    assert_eq!(outcome(V2004, &passed, &input.thresholds).success, Success::Passed);
+}
+
+#[test]
 fn a_new_attempt_seeds_only_the_launch() {
     let mut input = seed_input(V2004);
     input.entry = Entry::AbInitio;
