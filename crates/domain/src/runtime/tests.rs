@@ -436,6 +436,20 @@ proptest! {
     }
 }
 
+proptest! {
+    #[test]
+    fn accepted_text_is_kept_whole(text in "\\PC{0,300}") {
+        let commit = with("scorm2004-commit", "suspend_data", Value::String(text.clone()));
+        let report = read_report(V2004, &commit).expect("within the limit");
+        prop_assert_eq!(report.suspend_data, text.clone());
+        let commit = with("scorm12-commit", "core.lesson_location", Value::String(text.clone()));
+        match read_report(V12, &commit) {
+            Ok(report) => prop_assert_eq!(report.location, text),
+            Err(error) => prop_assert!(text.encode_utf16().count() > MAX_LOCATION_CHARS_12, "{}", error),
+        }
+    }
+}
+
 // ---- state and attempts ---------------------------------------------------------------------
 
 fn report(session_seconds: f64, exit: Exit) -> Report {
