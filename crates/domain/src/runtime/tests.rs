@@ -21,6 +21,8 @@ fn fixture(name: &str) -> Value {
         "scorm2004-resumed-terminate" => {
             include_str!("fixtures/scorm2004-resumed-terminate.json")
         }
+        "scorm12-full" => include_str!("fixtures/scorm12-full.json"),
+        "scorm2004-full" => include_str!("fixtures/scorm2004-full.json"),
         "seed-12" => include_str!("fixtures/seed-12.json"),
         "seed-2004" => include_str!("fixtures/seed-2004.json"),
         other => panic!("no fixture {other}"),
@@ -224,6 +226,35 @@ fn reads_a_2004_commit() {
         assert_eq!(report.exit, Exit::Suspend);
         assert_eq!((report.interactions, report.objectives), (1, 1));
     }
+}
+
+#[test]
+fn accepts_every_element_at_the_edge_of_scorm_again_s_checks() {
+    let report = read_report(V12, &fixture("scorm12-full")).unwrap();
+    assert_eq!(report.location, "é".repeat(255));
+    assert_eq!(report.suspend_data.chars().count(), 4110);
+    assert_eq!(report.lesson_status, Some(LessonStatus::Browsed));
+    assert_eq!(
+        (report.score.raw, report.score.min, report.score.max),
+        (Some(100.0), Some(0.0), Some(0.5))
+    );
+    assert_eq!(report.session_seconds, 12345.0 * 3600.0 + 59.0 * 60.0 + 59.99);
+    assert_eq!(report.exit, Exit::TimeOut);
+    assert_eq!((report.interactions, report.objectives), (3, 3));
+    let report = read_report(V2004, &fixture("scorm2004-full")).unwrap();
+    assert_eq!(report.location, "é".repeat(1000));
+    assert_eq!(report.completion_status, Some(CompletionStatus::NotAttempted));
+    assert_eq!(report.success_status, Some(Success::Failed));
+    assert_eq!(report.score.scaled, Some(-1.0));
+    assert_eq!(report.score.raw, Some(-1_234_567_890.123_456_8));
+    assert_eq!(report.progress_measure, Some(1.0));
+    let days = 365.0 + 2.0 * 30.0 + 3.0 * 7.0 + 4.0;
+    assert_eq!(
+        report.session_seconds,
+        days * 86_400.0 + 5.0 * 3600.0 + 6.0 * 60.0 + 7.89
+    );
+    assert_eq!(report.exit, Exit::Logout);
+    assert_eq!((report.interactions, report.objectives), (10, 3));
 }
 
 #[test]
