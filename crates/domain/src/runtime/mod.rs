@@ -21,7 +21,9 @@ pub use report::{
     CmiError, CmiProblem, CompletionStatus, Credit, Exit, LessonStatus, MAX_INTERACTIONS, MAX_LOCATION_CHARS_12,
     MAX_LOCATION_CHARS_2004, MAX_OBJECTIVES, MAX_SUSPEND_DATA_CHARS, Mode, Report, Score, read_report,
 };
-pub use rollup::{ActivityOutcome, ScoOutcome, ScoSlot, SlotKind, Thresholds, activity_outcome, outcome};
+pub use rollup::{
+    ActivityOutcome, ScoOutcome, ScoSlot, SlotKind, Thresholds, activity_outcome, outcome, package_attempt_ends,
+};
 pub use seed::{Learner, SeedInput, seed};
 pub use state::{Entry, ScoState, ends_attempt};
 pub use summary::{EnrollmentStatus, Success, Summary, summarize};

@@ -3,7 +3,7 @@
 
 use super::ScormVersion;
 use super::report::{CompletionStatus, Credit, LessonStatus, Score};
-use super::state::ScoState;
+use super::state::{ScoState, ends_attempt};
 use super::summary::Success;
 use serde::{Deserialize, Serialize};
 
@@ -161,12 +161,7 @@ pub struct ActivityOutcome {
 /// - **success** `failed` if any item failed; `passed` if completed, at least one passed and
 ///   none failed; else `unknown`.
 pub fn activity_outcome(slots: &[ScoSlot]) -> ActivityOutcome {
-    let scos: Vec<&ScoSlot> = slots.iter().filter(|s| s.kind == SlotKind::Sco).collect();
-    let counted: Vec<&ScoSlot> = if scos.is_empty() {
-        slots.iter().take(1).collect()
-    } else {
-        scos
-    };
+    let counted: Vec<&ScoSlot> = counted(slots, |s| s.kind).collect();
     if counted.is_empty() {
         return ActivityOutcome::default();
     }
@@ -187,4 +182,28 @@ pub fn activity_outcome(slots: &[ScoSlot]) -> ActivityOutcome {
         success,
         score,
     }
+}
+
+/// The items that count in a package: its SCOs, or its first item when none is a SCO (see
+/// [`activity_outcome`]).
+fn counted<T>(items: &[T], kind: impl Fn(&T) -> SlotKind) -> impl Iterator<Item = &T> {
+    let any_sco = items.iter().any(|item| kind(item) == SlotKind::Sco);
+    items.iter().enumerate().filter_map(move |(index, item)| {
+        let counts = if any_sco {
+            kind(item) == SlotKind::Sco
+        } else {
+            index == 0
+        };
+        counts.then_some(item)
+    })
+}
+
+/// Whether a package's current attempt is over, given each launchable item's kind and state in
+/// it (`None` for an item not opened yet), in document order: every item that counts (as in
+/// [`activity_outcome`]: the SCOs) has [ended](ends_attempt), i.e. terminated without
+/// `suspend`. With one SCO this is that SCO's own rule; with several, finishing one SCO and
+/// moving to the next keeps the attempt going. A package with no launchable item never ends one.
+pub fn package_attempt_ends(items: &[(SlotKind, Option<&ScoState>)]) -> bool {
+    let mut counted = counted(items, |(kind, _)| *kind).peekable();
+    counted.peek().is_some() && counted.all(|(_, state)| state.is_some_and(ends_attempt))
 }

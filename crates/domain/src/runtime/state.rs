@@ -54,8 +54,10 @@ impl ScoState {
     }
 }
 
-/// Whether this SCO's attempt is over: the content terminated (Terminate / LMSFinish) with an
-/// exit other than `suspend`. The next launch then starts a new attempt.
+/// Whether this SCO is done with the attempt: the content terminated (Terminate / LMSFinish)
+/// with an exit other than `suspend`. For a package with one SCO the attempt is then over and
+/// the next launch starts a new one; for several, see
+/// [`package_attempt_ends`](super::package_attempt_ends).
 pub fn ends_attempt(state: &ScoState) -> bool {
     state.terminated && state.report.exit != Exit::Suspend
 }
@@ -75,13 +77,15 @@ pub enum Entry {
 }
 
 impl Entry {
-    /// The entry for the next launch, given the SCO's state in the current attempt (`None` when
-    /// it has none: a new attempt or a SCO not opened yet). A state whose attempt ended (see
-    /// [`ends_attempt`]) means the next launch is a new attempt: `ab-initio`.
+    /// The entry for the next launch of a SCO, given its state in the **current** attempt:
+    /// `None` (a new attempt, or a SCO of this attempt not opened yet) is `ab-initio`; a last
+    /// exit of `suspend` is `resume`; anything else is empty. The caller decides first whether
+    /// the launch starts a new attempt (see [`package_attempt_ends`](super::package_attempt_ends));
+    /// a SCO of a package with several that ended while the package's attempt goes on is opened
+    /// again with its data and the empty entry.
     pub fn next(state: Option<&ScoState>) -> Entry {
         match state {
             None => Entry::AbInitio,
-            Some(state) if ends_attempt(state) => Entry::AbInitio,
             Some(state) if state.report.exit == Exit::Suspend => Entry::Resume,
             Some(_) => Entry::Continue,
         }

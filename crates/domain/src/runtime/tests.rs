@@ -526,12 +526,37 @@ fn attempts_end_at_terminate_without_suspend() {
     assert_eq!(Entry::next(None), Entry::AbInitio);
     assert_eq!(Entry::next(Some(&suspended)), Entry::Resume);
     assert_eq!(Entry::next(Some(&open_suspended)), Entry::Resume);
-    assert_eq!(Entry::next(Some(&finished)), Entry::AbInitio);
+    assert_eq!(
+        Entry::next(Some(&finished)),
+        Entry::Continue,
+        "the caller starts a new attempt"
+    );
     assert_eq!(Entry::next(Some(&open)), Entry::Continue);
     assert_eq!(
         [Entry::AbInitio, Entry::Resume, Entry::Continue].map(Entry::as_str),
         ["ab-initio", "resume", ""]
     );
+}
+
+#[test]
+fn a_package_attempt_ends_when_every_sco_has_ended() {
+    let base = ScoState::default();
+    let ended = base.apply(report(1.0, Exit::None), "s", true);
+    let suspended = base.apply(report(1.0, Exit::Suspend), "s", true);
+    let (sco, asset) = (SlotKind::Sco, SlotKind::Asset);
+    assert!(package_attempt_ends(&[(sco, Some(&ended))]));
+    assert!(!package_attempt_ends(&[(sco, Some(&suspended))]));
+    assert!(!package_attempt_ends(&[(sco, None)]));
+    assert!(package_attempt_ends(&[
+        (sco, Some(&ended)),
+        (asset, None),
+        (sco, Some(&ended))
+    ]));
+    assert!(!package_attempt_ends(&[(sco, Some(&ended)), (sco, None)]));
+    assert!(!package_attempt_ends(&[(sco, Some(&ended)), (sco, Some(&suspended))]));
+    // Only assets: the first item counts.
+    assert!(package_attempt_ends(&[(asset, Some(&ended)), (asset, None)]));
+    assert!(!package_attempt_ends(&[]));
 }
 
 // ---- rollup ---------------------------------------------------------------------------------
@@ -920,6 +945,6 @@ fn a_resumed_session_adds_its_time_and_ends_the_attempt() {
         // The content's own total_time (seed + session) is ignored; the server's sum agrees.
         assert_eq!(after.total_seconds(), before.total_seconds() + 600.0);
         assert!(ends_attempt(&after));
-        assert_eq!(Entry::next(Some(&after)), Entry::AbInitio);
+        assert!(package_attempt_ends(&[(SlotKind::Sco, Some(&after))]));
     }
 }
