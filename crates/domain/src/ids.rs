@@ -52,3 +52,11 @@ id_type!(
     /// A curriculum record (section or entry) of a path.
     RecordId
 );
+id_type!(
+    /// A user's enrollment in a SCORM activity or a path.
+    EnrollmentId
+);
+id_type!(
+    /// One attempt of an enrollment (a run of the content from its start to its end).
+    AttemptId
+);

@@ -15,6 +15,7 @@ pub mod idempotency;
 pub mod idempotency_contract;
 #[cfg(feature = "contract-tests")]
 pub mod key_contract;
+pub mod learners;
 pub mod query;
 pub mod repo;
 
@@ -23,6 +24,7 @@ pub use blob::*;
 pub use curriculum::*;
 pub use error::*;
 pub use idempotency::*;
+pub use learners::*;
 pub use query::*;
 pub use repo::*;
 

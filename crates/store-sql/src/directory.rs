@@ -178,10 +178,16 @@ impl TenantDirectory for Database {
 
     async fn create_user(&self, tenant: TenantId, username: &str) -> Result<User, DirectoryError> {
         let username = username.to_owned();
+        let now = chrono::Utc::now().naive_utc();
         transaction!(self, |c, sql| {
             sql::directory::tenant_exists(c, tenant).await?;
             let id: i64 = diesel::insert_into(users::table)
-                .values((users::tenant_id.eq(tenant.0), users::username.eq(&username)))
+                .values((
+                    users::tenant_id.eq(tenant.0),
+                    users::username.eq(&username),
+                    users::created_at.eq(now),
+                    users::updated_at.eq(now),
+                ))
                 .returning(users::id)
                 .get_result(c)
                 .await

@@ -63,6 +63,7 @@ mod curriculum;
 mod directory;
 mod errors;
 mod idempotency;
+mod learners;
 mod pg;
 mod plan;
 mod reservations;
@@ -195,6 +196,11 @@ impl Database {
 
     /// The audit trail over this database.
     pub fn audit(&self) -> Arc<dyn curricula_ports::AuditLog> {
+        Arc::new(self.clone())
+    }
+
+    /// The learners' repository (users, enrollments, attempts) over this database.
+    pub fn learners(&self) -> Arc<dyn curricula_ports::LearnerRepository> {
         Arc::new(self.clone())
     }
 

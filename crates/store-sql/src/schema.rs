@@ -39,6 +39,12 @@ diesel::table! {
         id -> BigInt,
         tenant_id -> BigInt,
         username -> Text,
+        first_name -> Nullable<Text>,
+        last_name -> Nullable<Text>,
+        email -> Nullable<Text>,
+        code -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 
@@ -166,3 +172,54 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    enrollments (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        user_id -> BigInt,
+        course_id -> BigInt,
+        kind -> Text,
+        status -> Text,
+        success -> Text,
+        score -> Nullable<Double>,
+        attempts -> Integer,
+        total_time_seconds -> Double,
+        language -> Nullable<Text>,
+        enrolled_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        completed_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attempts (id) {
+        id -> BigInt,
+        enrollment_id -> BigInt,
+        number -> Integer,
+        language -> Text,
+        revision -> Integer,
+        storage_prefix -> Text,
+        seq -> BigInt,
+        status -> Text,
+        success -> Text,
+        score -> Nullable<Double>,
+        total_time_seconds -> Double,
+        started_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sco_runtimes (attempt_id, sco) {
+        attempt_id -> BigInt,
+        sco -> Text,
+        state -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(attempts -> enrollments (enrollment_id));
+diesel::allow_tables_to_appear_in_same_query!(attempts, enrollments);

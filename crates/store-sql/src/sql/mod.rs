@@ -6,6 +6,7 @@
 pub(crate) mod activities;
 pub(crate) mod audit;
 pub(crate) mod directory;
+pub(crate) mod learners;
 pub(crate) mod lists;
 pub(crate) mod paths;
 pub(crate) mod revisions;

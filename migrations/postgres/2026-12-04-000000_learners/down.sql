@@ -1,0 +1,11 @@
+DROP TABLE sco_runtimes;
+DROP TABLE attempts;
+DROP TABLE enrollments;
+DROP INDEX users_updated;
+DROP INDEX users_code;
+ALTER TABLE users DROP COLUMN updated_at;
+ALTER TABLE users DROP COLUMN created_at;
+ALTER TABLE users DROP COLUMN code;
+ALTER TABLE users DROP COLUMN email;
+ALTER TABLE users DROP COLUMN last_name;
+ALTER TABLE users DROP COLUMN first_name;
