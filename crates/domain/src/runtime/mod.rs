@@ -26,7 +26,7 @@ pub use rollup::{
 };
 pub use seed::{Learner, SeedInput, seed};
 pub use state::{Entry, ScoState, ends_attempt};
-pub use summary::{EnrollmentStatus, Success, Summary, summarize};
+pub use summary::{Summary, summarize};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -2,7 +2,7 @@
 
 use super::ScormVersion;
 use super::duration::{DurationError, parse_duration};
-use super::summary::Success;
+use crate::learner::Success;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::fmt;

@@ -4,7 +4,7 @@
 use super::ScormVersion;
 use super::report::{CompletionStatus, Credit, LessonStatus, Score};
 use super::state::{ScoState, ends_attempt};
-use super::summary::Success;
+use crate::learner::Success;
 use serde::{Deserialize, Serialize};
 
 /// The manifest's thresholds for one item.

@@ -5,7 +5,7 @@ use super::duration::format_duration;
 use super::report::{CompletionStatus, Credit, LessonStatus, Mode, Score};
 use super::rollup::Thresholds;
 use super::state::{Entry, ScoState};
-use super::summary::Success;
+use crate::learner::Success;
 use serde_json::{Map, Value, json};
 
 /// The learner, as the content sees them.

@@ -2,6 +2,7 @@
 //! outputs; `fixtures/README.md` says how they were made and how the seeds were checked.
 
 use super::*;
+use crate::learner::{EnrollmentStatus, Success};
 use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
 use serde_json::{Value, json};
