@@ -15,7 +15,10 @@ pub struct FieldError {
 impl FieldError {
     /// A refusal of `field`.
     pub fn new(field: &'static str, problem: impl Into<String>) -> Self {
-        Self { field, problem: problem.into() }
+        Self {
+            field,
+            problem: problem.into(),
+        }
     }
 }
 

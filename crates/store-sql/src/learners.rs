@@ -219,13 +219,14 @@ impl LearnerRepository for Database {
         let profile = profile.clone();
         let now = now.naive_utc();
         transaction!(self, |c, _sql| {
-            let row: Option<LearnerRow> = diesel::update(u::table.filter(u::id.eq(id.0).and(u::tenant_id.eq(tenant.0))))
-                .set((profile_columns(&profile), u::updated_at.eq(now)))
-                .returning(LearnerRow::as_returning())
-                .get_result(c)
-                .await
-                .optional()
-                .map_err(taken(&profile, ""))?;
+            let row: Option<LearnerRow> =
+                diesel::update(u::table.filter(u::id.eq(id.0).and(u::tenant_id.eq(tenant.0))))
+                    .set((profile_columns(&profile), u::updated_at.eq(now)))
+                    .returning(LearnerRow::as_returning())
+                    .get_result(c)
+                    .await
+                    .optional()
+                    .map_err(taken(&profile, ""))?;
             row.map(LearnerRow::into_port).ok_or(TxError::Refused(UserWriteError::NotFound(id)))
         })
     }
@@ -354,9 +355,7 @@ impl LearnerRepository for Database {
 
     async fn unenroll(&self, tenant: TenantId, id: EnrollmentId) -> Result<bool, StoreError> {
         let deleted = run!(self, |c, _sql| {
-            diesel::delete(e::table.filter(e::id.eq(id.0).and(e::tenant_id.eq(tenant.0))))
-                .execute(c)
-                .await
+            diesel::delete(e::table.filter(e::id.eq(id.0).and(e::tenant_id.eq(tenant.0)))).execute(c).await
         })?;
         Ok(deleted > 0)
     }
@@ -448,14 +447,9 @@ impl LearnerRepository for Database {
     async fn write_commit(&self, write: CommitWrite) -> Result<(), CommitWriteError> {
         transaction!(self, |c, _sql| {
             let now = write.now.naive_utc();
-            let moved = diesel::update(
-                at::table.filter(
-                    at::id
-                        .eq(write.attempt.0)
-                        .and(at::seq.eq(sql_int(write.expected_seq)))
-                        .and(at::ended_at.is_null()),
-                ),
-            )
+            let moved = diesel::update(at::table.filter(
+                at::id.eq(write.attempt.0).and(at::seq.eq(sql_int(write.expected_seq))).and(at::ended_at.is_null()),
+            ))
             .set((
                 at::seq.eq(sql_int(write.seq)),
                 at::status.eq(write.attempt_outcome.status.as_str()),

@@ -45,10 +45,5 @@ pub(crate) fn enrollments(tenant: TenantId, filter: &EnrollmentFilter) -> e::Box
 
 /// The SCOs of an attempt with their states, by identifier.
 pub(crate) async fn scos(c: &mut Conn, attempt: i64) -> QueryResult<Vec<(String, String)>> {
-    sr::table
-        .filter(sr::attempt_id.eq(attempt))
-        .order(sr::sco)
-        .select((sr::sco, sr::state))
-        .load(c)
-        .await
+    sr::table.filter(sr::attempt_id.eq(attempt)).order(sr::sco).select((sr::sco, sr::state)).load(c).await
 }
