@@ -10,7 +10,7 @@ use crate::auth::Caller;
 use crate::launch::{ContentSigner, TokenError};
 use chrono::{DateTime, Utc};
 use curricula_domain::learner::EnrollmentStatus;
-use curricula_domain::runtime::{self, ScoState, ScormVersion, Thresholds};
+use curricula_domain::runtime::{self, Entry, ScoState, ScormVersion, SeedInput, SlotKind, Thresholds};
 use curricula_domain::{
     Activity, ActivityKind, ApiKeyId, AttemptId, EnrollmentId, LanguageCode, ScormContent, TenantId,
 };
@@ -178,7 +178,7 @@ struct Item {
     id: String,
     title: String,
     href: String,
-    is_sco: bool,
+    kind: SlotKind,
 }
 
 /// The player's use cases over a tenant directory `D`, an activity repository `A` and a
@@ -482,8 +482,18 @@ where
                 if !done && start.is_none() {
                     start = Some(item.id.clone());
                 }
-                let entry = runtime::entry(state.as_ref(), opened.attempt.number);
-                let cmi = runtime::seed(version, state.as_ref(), entry, &learner.username, &name, &thresholds);
+                let input = SeedInput {
+                    entry: Entry::next(state.as_ref()),
+                    learner: runtime::Learner {
+                        id: &learner.username,
+                        name: &name,
+                    },
+                    thresholds,
+                    launch_data: "",
+                    credit: runtime::Credit::Credit,
+                    mode: runtime::Mode::Normal,
+                };
+                let cmi = runtime::seed(version, state.as_ref(), &input);
                 PlayerSco {
                     id: item.id,
                     title: item.title,
@@ -538,7 +548,7 @@ where
             }
             let state = state_of(attempt, &input.sco)
                 .unwrap_or_default()
-                .apply(&report, &input.session, input.terminate);
+                .apply(report.clone(), &input.session, input.terminate);
             let write = self.commit_write(&opened, &items, version, &thresholds, &input, state, now)?;
             match self.learners.write_commit(write).await {
                 Ok(()) => return Ok(()),
@@ -589,22 +599,25 @@ where
         let slots: Vec<runtime::ScoSlot> = states
             .iter()
             .map(|(item, s)| runtime::ScoSlot {
-                is_sco: item.is_sco,
+                kind: item.kind,
                 outcome: s.as_ref().map(|s| runtime::outcome(version, s, thresholds)),
             })
             .collect();
         let outcome = runtime::activity_outcome(&slots);
         let attempt_seconds: f64 = states.iter().filter_map(|(_, s)| s.as_ref()).map(ScoState::total_seconds).sum();
-        // A single-SCO package ends its attempt when the SCO terminates without suspending;
-        // a package of several when every SCO it has run did so and the activity is done.
-        let ends_attempt = runtime::ends_attempt(&state)
-            && (items.len() == 1
-                || outcome.status == EnrollmentStatus::Completed
-                || states.iter().all(|(_, s)| s.as_ref().is_some_and(runtime::ends_attempt)));
+        // The attempt ends when every SCO terminated without suspending (one SCO: that one).
+        let kinds: Vec<(SlotKind, Option<&ScoState>)> = states.iter().map(|(item, s)| (item.kind, s.as_ref())).collect();
+        let ends_attempt = runtime::package_attempt_ends(&kinds);
+        let status = if outcome.completed {
+            EnrollmentStatus::Completed
+        } else {
+            EnrollmentStatus::InProgress
+        };
         let previous = runtime::Summary {
             status: opened.enrollment.status,
             success: opened.enrollment.success,
             score: opened.enrollment.score,
+            started_on: opened.enrollment.started_at,
             completed_on: opened.enrollment.completed_at,
         };
         let summary = runtime::summarize(&previous, &outcome, now);
@@ -619,7 +632,7 @@ where
                 state,
             },
             attempt_outcome: Outcome {
-                status: outcome.status,
+                status,
                 success: outcome.success,
                 score: outcome.score,
             },
@@ -647,10 +660,12 @@ struct Opened {
 
 /// The manifest's thresholds of a package.
 fn thresholds(content: &ScormContent) -> Thresholds {
+    let version = ScormVersion::from_manifest(content.scorm_version.as_deref());
     Thresholds {
         mastery_score: content.mastery_score,
         completion_threshold: content.completion_threshold,
     }
+    .usable(version)
 }
 
 /// The stored state of one SCO of an attempt (a state that cannot be read counts as none:
@@ -674,12 +689,16 @@ fn items(content: &ScormContent) -> Vec<Item> {
     while let Some(item) = stack.pop() {
         let text = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_owned);
         if let (Some(id), Some(href)) = (text("identifier"), text("href")) {
-            let is_sco = !text("scorm_type").is_some_and(|t| t.eq_ignore_ascii_case("asset"));
+            let kind = if text("scorm_type").is_some_and(|t| t.eq_ignore_ascii_case("asset")) {
+                SlotKind::Asset
+            } else {
+                SlotKind::Sco
+            };
             out.push(Item {
                 title: text("title").unwrap_or_else(|| id.clone()),
                 id,
                 href,
-                is_sco,
+                kind,
             });
         }
         if let Some(Value::Array(children)) = item.get("children") {
@@ -691,7 +710,7 @@ fn items(content: &ScormContent) -> Vec<Item> {
             id: "launch".to_owned(),
             title: content.title.clone().unwrap_or_else(|| "Content".to_owned()),
             href: content.launch_href.clone(),
-            is_sco: true,
+            kind: SlotKind::Sco,
         });
     }
     out
@@ -730,7 +749,7 @@ mod tests {
         let found = items(&content(tree));
         let ids: Vec<&str> = found.iter().map(|i| i.id.as_str()).collect();
         assert_eq!(ids, ["a", "b", "c"]);
-        assert!(!found[1].is_sco);
+        assert_eq!(found[1].kind, SlotKind::Asset);
         assert_eq!(found[1].title, "b");
         assert_eq!(found[1].href, "b.html?x=1");
     }

@@ -3,7 +3,8 @@
 
 use super::bodies::timestamp;
 use curricula_domain::ActivityKind;
-use curricula_domain::runtime::ScoState;
+use curricula_domain::learner::Success;
+use curricula_domain::runtime::{CompletionStatus, LessonStatus, ScoState};
 use curricula_ports::{Enrollment, Learner};
 use curricula_service::player::AttemptProgress;
 use serde::Serialize;
@@ -185,24 +186,46 @@ impl From<&AttemptProgress> for RuntimeRecord {
 }
 
 impl ScoRuntimeRecord {
-    fn new(sco: &str, _state: &ScoState) -> Self {
-        // FILLED IN AT MERGE with the runtime's ScoState fields.
+    fn new(sco: &str, state: &ScoState) -> Self {
+        let r = &state.report;
+        // 1.2 reports one lesson_status; its completion and success parts are shown apart.
+        let (completion, success) = match r.lesson_status {
+            Some(status) => {
+                let completion = match status {
+                    LessonStatus::Passed | LessonStatus::Failed | LessonStatus::Completed => "completed",
+                    LessonStatus::Incomplete | LessonStatus::Browsed => "incomplete",
+                    LessonStatus::NotAttempted => "not attempted",
+                };
+                let success = match status {
+                    LessonStatus::Passed => "passed",
+                    LessonStatus::Failed => "failed",
+                    _ => "unknown",
+                };
+                (completion, success)
+            }
+            None => (
+                r.completion_status.map_or("unknown", CompletionStatus::as_str),
+                r.success_status.map_or("unknown", Success::as_str),
+            ),
+        };
         Self {
             sco: sco.to_owned(),
-            location: None,
-            completion_status: String::new(),
-            success_status: String::new(),
-            score_raw: None,
-            score_min: None,
-            score_max: None,
-            score_scaled: None,
-            progress_measure: None,
-            session_time_seconds: 0.0,
-            total_time_seconds: 0.0,
-            exit: None,
-            suspend_data_length: 0,
-            interactions: 0,
-            objectives: 0,
+            location: Some(r.location.clone()).filter(|l| !l.is_empty()),
+            lesson_status: r.lesson_status.map(|s| s.as_str().to_owned()),
+            completion_status: completion.to_owned(),
+            success_status: success.to_owned(),
+            score_raw: r.score.raw,
+            score_min: r.score.min,
+            score_max: r.score.max,
+            score_scaled: r.score.scaled,
+            progress_measure: r.progress_measure,
+            session_time_seconds: state.session_seconds,
+            total_time_seconds: state.total_seconds(),
+            exit: Some(r.exit.as_str().to_owned()).filter(|e| !e.is_empty()),
+            suspend_data_length: r.suspend_data.encode_utf16().count(),
+            interactions: r.interactions,
+            objectives: r.objectives,
+            terminated: state.terminated,
         }
     }
 }
@@ -214,6 +237,8 @@ pub struct ScoRuntimeRecord {
     pub sco: String,
     /// `cmi.location` / `cmi.core.lesson_location`.
     pub location: Option<String>,
+    /// 1.2: `cmi.core.lesson_status` as reported.
+    pub lesson_status: Option<String>,
     /// Completion status as reported (1.2: from `lesson_status`).
     pub completion_status: String,
     /// Success status as reported (1.2: from `lesson_status`).
@@ -234,12 +259,14 @@ pub struct ScoRuntimeRecord {
     pub total_time_seconds: f64,
     /// The last `exit` value.
     pub exit: Option<String>,
-    /// Length of `suspend_data` in characters.
+    /// Length of `suspend_data` in characters (UTF-16 code units, as the content counts).
     pub suspend_data_length: usize,
     /// Interactions recorded.
-    pub interactions: u32,
+    pub interactions: usize,
     /// Objectives recorded.
-    pub objectives: u32,
+    pub objectives: usize,
+    /// Whether the content terminated (Terminate / LMSFinish) at its latest commit.
+    pub terminated: bool,
 }
 
 /// The body of an enrollment create.
