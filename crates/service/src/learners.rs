@@ -48,9 +48,10 @@ impl From<UserWriteError> for LearnerError {
             UserWriteError::UsernameTaken(name) => {
                 Self::Invalid(vec![FieldError::new("username", format!("{name:?} is taken"))])
             }
-            UserWriteError::CodeTaken(code) => {
-                Self::Invalid(vec![FieldError::new("code", format!("{code:?} is taken by another user"))])
-            }
+            UserWriteError::CodeTaken(code) => Self::Invalid(vec![FieldError::new(
+                "code",
+                format!("{code:?} is taken by another user"),
+            )]),
             other @ UserWriteError::TenantNotFound(_) => Self::Refused(other.to_string()),
         }
     }
@@ -59,9 +60,10 @@ impl From<UserWriteError> for LearnerError {
 impl From<EnrollError> for LearnerError {
     fn from(e: EnrollError) -> Self {
         match e {
-            EnrollError::UnknownUser(id) => {
-                Self::Invalid(vec![FieldError::new("user_id", format!("{id} is not a user of your account"))])
-            }
+            EnrollError::UnknownUser(id) => Self::Invalid(vec![FieldError::new(
+                "user_id",
+                format!("{id} is not a user of your account"),
+            )]),
             EnrollError::UnknownCourse(id) => Self::Invalid(vec![FieldError::new(
                 "course_id",
                 format!("{id} is not an activity or path of your account"),
@@ -185,7 +187,10 @@ impl<L: LearnerRepository + ?Sized> LearnerService<L> {
             return Err(LearnerError::Invalid(problems));
         }
         let now = self.clock.now();
-        Ok(self.learners.create_learner(caller.tenant, &username, &profile, now).await?)
+        Ok(self
+            .learners
+            .create_learner(caller.tenant, &username, &profile, now)
+            .await?)
     }
 
     /// Changes the profile of the caller's user `id` (PUT and PATCH alike: what is sent

@@ -198,7 +198,13 @@ where
     L: LearnerRepository + ?Sized,
 {
     /// Wires the use cases; `signer` signs the player's and the content's tokens.
-    pub fn new(directory: Arc<D>, activities: Arc<A>, learners: Arc<L>, signer: ContentSigner, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        directory: Arc<D>,
+        activities: Arc<A>,
+        learners: Arc<L>,
+        signer: ContentSigner,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             directory,
             activities,
@@ -227,7 +233,10 @@ where
         language: Option<&str>,
     ) -> Result<PlayerLaunch, LaunchError> {
         let now = self.clock.now();
-        let key = self.usable_key(caller.key, now).await?.ok_or(LaunchError::Unauthorized)?;
+        let key = self
+            .usable_key(caller.key, now)
+            .await?
+            .ok_or(LaunchError::Unauthorized)?;
         let enrollment = self
             .learners
             .enrollment(caller.tenant, id)
@@ -330,19 +339,33 @@ where
             }
         };
         let content = version.scorm.clone().ok_or_else(|| {
-            LaunchError::Refused(format!("the {} version of activity {id} has no content", version.language))
+            LaunchError::Refused(format!(
+                "the {} version of activity {id} has no content",
+                version.language
+            ))
         })?;
         Ok((version.language.clone(), version.revision.unwrap_or(1), content))
     }
 
-    fn sign(&self, grant: PlayerGrant, now: DateTime<Utc>, not_after: Option<DateTime<Utc>>) -> (String, DateTime<Utc>) {
+    fn sign(
+        &self,
+        grant: PlayerGrant,
+        now: DateTime<Utc>,
+        not_after: Option<DateTime<Utc>>,
+    ) -> (String, DateTime<Utc>) {
         let expires = now
             .checked_add_signed(self.signer.lifetime())
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
         let expires = not_after.map_or(expires, |end| expires.min(end));
         let mut payload = Vec::with_capacity(PLAYER_PAYLOAD_LEN);
         payload.push(PLAYER_TOKEN_VERSION);
-        for n in [expires.timestamp(), grant.key.0, grant.tenant.0, grant.enrollment.0, grant.attempt.0] {
+        for n in [
+            expires.timestamp(),
+            grant.key.0,
+            grant.tenant.0,
+            grant.enrollment.0,
+            grant.attempt.0,
+        ] {
             payload.extend_from_slice(&n.to_be_bytes());
         }
         (self.signer.seal(PLAYER_CONTEXT, payload), expires)
@@ -356,7 +379,9 @@ where
         }
         let n = |i: usize| {
             let start = 1 + 8 * i;
-            <[u8; 8]>::try_from(&payload[start..start + 8]).map(i64::from_be_bytes).map_err(|_| TokenError::Malformed)
+            <[u8; 8]>::try_from(&payload[start..start + 8])
+                .map(i64::from_be_bytes)
+                .map_err(|_| TokenError::Malformed)
         };
         let expires = DateTime::from_timestamp(n(0)?, 0).ok_or(TokenError::Malformed)?;
         if now >= expires {
@@ -373,7 +398,10 @@ where
     /// The token's grant, its key's record, the attempt and the package it runs.
     async fn open_token(&self, token: &str, now: DateTime<Utc>) -> Result<Opened, PlayerError> {
         let grant = self.grant(token, now)?;
-        let key = self.usable_key(grant.key, now).await?.ok_or(PlayerError::KeyUnusable(grant.key))?;
+        let key = self
+            .usable_key(grant.key, now)
+            .await?
+            .ok_or(PlayerError::KeyUnusable(grant.key))?;
         let attempt = self
             .learners
             .attempt(grant.tenant, grant.attempt)
@@ -425,7 +453,11 @@ where
     ///
     /// # Errors
     /// When the store fails.
-    pub async fn progress(&self, caller: Caller, enrollment: &Enrollment) -> Result<Option<AttemptProgress>, StoreError> {
+    pub async fn progress(
+        &self,
+        caller: Caller,
+        enrollment: &Enrollment,
+    ) -> Result<Option<AttemptProgress>, StoreError> {
         if enrollment.kind != ActivityKind::Scorm {
             return Ok(None);
         }
@@ -466,8 +498,8 @@ where
             .ok_or(PlayerError::Gone)?;
         let version = ScormVersion::from_manifest(opened.content.scorm_version.as_deref());
         let thresholds = thresholds(&opened.content);
-        let folder = BlobKey::new(opened.attempt.storage_prefix.clone())
-            .map_err(|e| StoreError::Backend(Box::new(e)))?;
+        let folder =
+            BlobKey::new(opened.attempt.storage_prefix.clone()).map_err(|e| StoreError::Backend(Box::new(e)))?;
         let (content_token, _) = self.signer.sign(opened.grant.key, &folder, now, opened.key.expires_at);
         let name = learner.profile.display_name(&learner.username);
         let items = items(&opened.content);
@@ -502,9 +534,7 @@ where
                 }
             })
             .collect::<Vec<_>>();
-        let start = start
-            .or_else(|| scos.first().map(|s| s.id.clone()))
-            .unwrap_or_default();
+        let start = start.or_else(|| scos.first().map(|s| s.id.clone())).unwrap_or_default();
         Ok(PlayerSession {
             tenant: opened.grant.tenant,
             version,
@@ -546,9 +576,11 @@ where
             if attempt.ended_at.is_some() {
                 return Err(CommitError::Ended(attempt.number));
             }
-            let state = state_of(attempt, &input.sco)
-                .unwrap_or_default()
-                .apply(report.clone(), &input.session, input.terminate);
+            let state = state_of(attempt, &input.sco).unwrap_or_default().apply(
+                report.clone(),
+                &input.session,
+                input.terminate,
+            );
             let write = self.commit_write(&opened, &items, version, &thresholds, &input, state, now)?;
             match self.learners.write_commit(write).await {
                 Ok(()) => return Ok(()),
@@ -569,7 +601,10 @@ where
                 Err(CommitWriteError::Store(e)) => return Err(PlayerError::from(e).into()),
             }
         }
-        Err(PlayerError::Store(StoreError::Unavailable("too many commits of one attempt at once".into())).into())
+        Err(PlayerError::Store(StoreError::Unavailable(
+            "too many commits of one attempt at once".into(),
+        ))
+        .into())
     }
 
     /// What an applied commit writes.
@@ -604,9 +639,14 @@ where
             })
             .collect();
         let outcome = runtime::activity_outcome(&slots);
-        let attempt_seconds: f64 = states.iter().filter_map(|(_, s)| s.as_ref()).map(ScoState::total_seconds).sum();
+        let attempt_seconds: f64 = states
+            .iter()
+            .filter_map(|(_, s)| s.as_ref())
+            .map(ScoState::total_seconds)
+            .sum();
         // The attempt ends when every SCO terminated without suspending (one SCO: that one).
-        let kinds: Vec<(SlotKind, Option<&ScoState>)> = states.iter().map(|(item, s)| (item.kind, s.as_ref())).collect();
+        let kinds: Vec<(SlotKind, Option<&ScoState>)> =
+            states.iter().map(|(item, s)| (item.kind, s.as_ref())).collect();
         let ends_attempt = runtime::package_attempt_ends(&kinds);
         let status = if outcome.completed {
             EnrollmentStatus::Completed
@@ -643,7 +683,9 @@ where
                 success: summary.success,
                 score: summary.score,
             },
-            completed_at: summary.completed_on.filter(|_| opened.enrollment.completed_at.is_none()),
+            completed_at: summary
+                .completed_on
+                .filter(|_| opened.enrollment.completed_at.is_none()),
             now,
         })
     }

@@ -261,6 +261,19 @@ impl TestApp {
         (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
+    /// Sends a request; returns the status and the body as text (for HTML pages).
+    pub async fn text(&self, method: &str, uri: &str) -> (u16, String) {
+        let app = test::init_service(curricula_server::app::app(self.state.clone())).await;
+        let req = test::TestRequest::default()
+            .method(method.parse().unwrap())
+            .uri(uri)
+            .to_request();
+        let res: ServiceResponse<_> = app.call(req).await.unwrap();
+        let status = res.status().as_u16();
+        let bytes = test::read_body(res).await;
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
         let app = test::init_service(curricula_server::app::app(self.state.clone())).await;
         let req = test::TestRequest::post()

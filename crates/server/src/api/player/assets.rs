@@ -7,7 +7,10 @@ pub fn routes(_cfg: &mut web::ServiceConfig) {}
 
 /// The player page.
 pub fn player_page(seed: &serde_json::Value, _version: &str) -> String {
-    format!("<!doctype html><script type=\"application/json\" id=\"curricula-seed\">{}</script>", seed.to_string().replace('<', "\\u003c"))
+    format!(
+        "<!doctype html><script type=\"application/json\" id=\"curricula-seed\">{}</script>",
+        seed.to_string().replace('<', "\\u003c")
+    )
 }
 
 /// A refusal page.

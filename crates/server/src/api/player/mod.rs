@@ -10,8 +10,8 @@ use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use curricula_service::player::{CommitError, CommitInput, PlayerError};
 use curricula_service::TokenError;
+use curricula_service::player::{CommitError, CommitInput, PlayerError};
 use futures::StreamExt;
 use percent_encoding::utf8_percent_encode;
 use serde::Deserialize;
@@ -49,7 +49,10 @@ fn host_allows(state: &AppState, req: &HttpRequest, tenant: curricula_domain::Te
 fn refusal(status: StatusCode, title: &str, message: &str) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'"))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'",
+        ))
         .content_type("text/html; charset=utf-8")
         .body(assets::refusal_page(title, message))
 }
@@ -93,7 +96,11 @@ async fn page(state: web::Data<AppState>, req: HttpRequest, token: web::Path<Str
         Err(e) => return refused_page(&e),
     };
     if !host_allows(&state, &req, session.tenant) {
-        return refusal(StatusCode::NOT_FOUND, "Not found", "There is no course at this address.");
+        return refusal(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "There is no course at this address.",
+        );
     }
     let scos: Vec<Value> = session
         .scos
@@ -155,7 +162,13 @@ const GENERAL_FAILURE: u16 = 101;
 async fn bounded_body(mut payload: web::Payload) -> Result<Vec<u8>, HttpResponse> {
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| answer(StatusCode::BAD_REQUEST, GENERAL_FAILURE, Some("the body could not be read".into())))?;
+        let chunk = chunk.map_err(|_| {
+            answer(
+                StatusCode::BAD_REQUEST,
+                GENERAL_FAILURE,
+                Some("the body could not be read".into()),
+            )
+        })?;
         if body.len() + chunk.len() > MAX_COMMIT_BYTES {
             return Err(answer(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -209,7 +222,13 @@ async fn commit(
     };
     let parsed: CommitBody = match serde_json::from_slice(&body) {
         Ok(parsed) => parsed,
-        Err(e) => return answer(StatusCode::BAD_REQUEST, GENERAL_FAILURE, Some(format!("the commit body: {e}"))),
+        Err(e) => {
+            return answer(
+                StatusCode::BAD_REQUEST,
+                GENERAL_FAILURE,
+                Some(format!("the commit body: {e}")),
+            );
+        }
     };
     let input = CommitInput {
         seq: parsed.seq,

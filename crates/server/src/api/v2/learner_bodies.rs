@@ -180,7 +180,11 @@ impl From<&AttemptProgress> for RuntimeRecord {
             success: p.outcome.success.as_str().to_owned(),
             score: p.outcome.score,
             total_time_seconds: p.total_time_seconds,
-            scos: p.scos.iter().map(|(sco, state)| ScoRuntimeRecord::new(sco, state)).collect(),
+            scos: p
+                .scos
+                .iter()
+                .map(|(sco, state)| ScoRuntimeRecord::new(sco, state))
+                .collect(),
         }
     }
 }

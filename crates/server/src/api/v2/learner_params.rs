@@ -46,7 +46,10 @@ pub fn user(params: &Map<String, Value>) -> Result<UserInput, Vec<String>> {
     if let Some(map) = hash(params, "user", &mut problems) {
         for (key, value) in map {
             if !USER_ATTRIBUTES.contains(&key.as_str()) {
-                problems.push(format!("user[{key}] is not an attribute; attributes are {}", USER_ATTRIBUTES.join(", ")));
+                problems.push(format!(
+                    "user[{key}] is not an attribute; attributes are {}",
+                    USER_ATTRIBUTES.join(", ")
+                ));
                 continue;
             }
             let change = match value {
@@ -86,7 +89,9 @@ pub fn enrollment(params: &Map<String, Value>) -> Result<(UserId, ActivityId), V
     if let Some(map) = hash(params, "enrollment", &mut problems) {
         for key in map.keys() {
             if !matches!(key.as_str(), "user_id" | "course_id") {
-                problems.push(format!("enrollment[{key}] is not an attribute; attributes are user_id, course_id"));
+                problems.push(format!(
+                    "enrollment[{key}] is not an attribute; attributes are user_id, course_id"
+                ));
             }
         }
         let mut read = |field: &str| match map.get(field) {
@@ -130,7 +135,11 @@ pub fn users(params: &Map<String, Value>) -> Result<(UserFilter, usize), Vec<Str
         }
     }
     let page = page(params, &mut problems);
-    if problems.is_empty() { Ok((filter, page)) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok((filter, page))
+    } else {
+        Err(problems)
+    }
 }
 
 /// `GET /api/v2/enrollments`: the filter and the page number.
@@ -160,7 +169,11 @@ pub fn enrollments(params: &Map<String, Value>) -> Result<(EnrollmentFilter, usi
         }
     }
     let page = page(params, &mut problems);
-    if problems.is_empty() { Ok((filter, page)) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok((filter, page))
+    } else {
+        Err(problems)
+    }
 }
 
 #[cfg(test)]
@@ -184,15 +197,30 @@ mod tests {
     #[test]
     fn unknown_attributes_and_parameters_are_named() {
         let e = user(&map(json!({"user": {"name": "x"}, "other": 1}))).unwrap_err();
-        assert!(e.iter().any(|m| m.starts_with("other is not a known parameter")), "{e:?}");
-        assert!(e.iter().any(|m| m.starts_with("user[name] is not an attribute")), "{e:?}");
+        assert!(
+            e.iter().any(|m| m.starts_with("other is not a known parameter")),
+            "{e:?}"
+        );
+        assert!(
+            e.iter().any(|m| m.starts_with("user[name] is not an attribute")),
+            "{e:?}"
+        );
         let e = enrollment(&map(json!({"enrollment": {"user_id": "x"}}))).unwrap_err();
-        assert_eq!(e, ["enrollment[user_id] must be a positive integer", "enrollment[course_id] is required"]);
+        assert_eq!(
+            e,
+            [
+                "enrollment[user_id] must be a positive integer",
+                "enrollment[course_id] is required"
+            ]
+        );
     }
 
     #[test]
     fn enrollment_filters_are_typed() {
-        let (f, page) = enrollments(&map(json!({"enrollment": {"status": "completed", "user_id": "7"}, "page": "2"}))).unwrap();
+        let (f, page) = enrollments(&map(
+            json!({"enrollment": {"status": "completed", "user_id": "7"}, "page": "2"}),
+        ))
+        .unwrap();
         assert_eq!(f.status, Some(EnrollmentStatus::Completed));
         assert_eq!(f.user, Some(UserId(7)));
         assert_eq!(page, 2);

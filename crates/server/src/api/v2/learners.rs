@@ -69,7 +69,11 @@ fn page_response<T, B: Serialize>(req: &HttpRequest, page: &Page<T>, body: impl 
 async fn list_users(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let (params, caller) = read(&req, &body, &state).await?;
     let (filter, page) = learner_params::users(&params).map_err(ApiError::Unprocessable)?;
-    let page = state.learners.users(caller, &filter, page).await.map_err(ApiError::Store)?;
+    let page = state
+        .learners
+        .users(caller, &filter, page)
+        .await
+        .map_err(ApiError::Store)?;
     Ok(page_response(&req, &page, |u| UserRecord::from(u)))
 }
 
@@ -217,7 +221,13 @@ async fn show_enrollment(
     let id = enrollment_id(&path)?;
     let enrollment = state.learners.enrollment(caller, id).await?;
     let mut record = EnrollmentRecord::from(&enrollment);
-    if let Some(progress) = state.content.player.progress(caller, &enrollment).await.map_err(ApiError::Store)? {
+    if let Some(progress) = state
+        .content
+        .player
+        .progress(caller, &enrollment)
+        .await
+        .map_err(ApiError::Store)?
+    {
         record.revision = Some(progress.revision);
         record.runtime = Some(super::learner_bodies::RuntimeRecord::from(&progress));
     }
