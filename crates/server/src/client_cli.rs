@@ -595,7 +595,11 @@ pub fn render_enrollment(e: &Value) -> String {
     );
     let _ = writeln!(out, "  status    {} ({})", plain(&e["status"]), plain(&e["success"]));
     let _ = writeln!(out, "  score     {score}");
-    let _ = writeln!(out, "  time      {}", duration(e["total_time_seconds"].as_f64().unwrap_or(0.0)));
+    let _ = writeln!(
+        out,
+        "  time      {}",
+        duration(e["total_time_seconds"].as_f64().unwrap_or(0.0))
+    );
     let _ = writeln!(out, "  attempts  {}", plain(&e["attempts"]));
     for (label, key) in [("started", "started_on"), ("completed", "completed_on")] {
         if let Some(at) = e[key].as_str() {
@@ -604,7 +608,11 @@ pub fn render_enrollment(e: &Value) -> String {
     }
     let runtime = &e["runtime"];
     if runtime.is_object() {
-        let state = if runtime["ended_on"].is_string() { "ended" } else { "running" };
+        let state = if runtime["ended_on"].is_string() {
+            "ended"
+        } else {
+            "running"
+        };
         let _ = writeln!(
             out,
             "Attempt {} (revision {}, {state}): {} ({})",
@@ -669,8 +677,14 @@ mod tests {
         let text = render_enrollment(&e);
         assert!(text.contains("status    completed (passed)"), "{text}");
         assert!(text.contains("time      1 h 02 min 03 s"), "{text}");
-        assert!(text.contains("Attempt 1 (revision 1, ended): completed (passed)"), "{text}");
-        assert!(text.contains("item-1: completed / passed, score 90, location end, 4 of suspend data"), "{text}");
+        assert!(
+            text.contains("Attempt 1 (revision 1, ended): completed (passed)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("item-1: completed / passed, score 90, location end, 4 of suspend data"),
+            "{text}"
+        );
     }
 
     #[test]

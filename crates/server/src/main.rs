@@ -85,7 +85,9 @@ fn main() -> ExitCode {
             Command::Migrate => migrate(settings).await,
             Command::Admin(args) => admin_cli::run(args, &settings).await,
             Command::Gc { dry_run } => gc(settings, dry_run).await,
-            Command::Inspect { .. } | Command::Upload(_) | Command::Tree(_) | Command::Enrollment(_) => unreachable!("handled above"),
+            Command::Inspect { .. } | Command::Upload(_) | Command::Tree(_) | Command::Enrollment(_) => {
+                unreachable!("handled above")
+            }
         }
     });
     match result {
