@@ -550,11 +550,17 @@ where
     /// changes nothing; otherwise the SCO's state, the attempt's outcome and the enrollment's
     /// summary are written in one transaction.
     ///
+    /// `host` is the tenant whose content host received the commit, if it is one: a token of
+    /// another tenant is refused there.
+    ///
     /// # Errors
     /// See [`CommitError`].
-    pub async fn commit(&self, token: &str, input: CommitInput) -> Result<(), CommitError> {
+    pub async fn commit(&self, token: &str, host: Option<TenantId>, input: CommitInput) -> Result<(), CommitError> {
         let now = self.clock.now();
         let mut opened = self.open_token(token, now).await?;
+        if host.is_some_and(|t| t != opened.grant.tenant) {
+            return Err(PlayerError::Token(TokenError::BadSignature).into());
+        }
         let version = ScormVersion::from_manifest(opened.content.scorm_version.as_deref());
         let items = items(&opened.content);
         if !items.iter().any(|i| i.id == input.sco) {

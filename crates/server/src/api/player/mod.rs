@@ -35,13 +35,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/play/{token}/commit", web::post().to(commit));
 }
 
-/// Whether the player token's tenant may be served on this request's host: on a tenant's
-/// content host, only that tenant's (as `/content/` does).
-fn host_allows(state: &AppState, req: &HttpRequest, tenant: curricula_domain::TenantId) -> bool {
+/// The tenant whose content host a request came to, if it is one: only that tenant's
+/// players are served there (as `/content/` serves only its folders).
+fn host_tenant(state: &AppState, req: &HttpRequest) -> Option<curricula_domain::TenantId> {
     let origin = state.origin_of(req);
     match state.site_of(origin.as_ref()) {
-        crate::http::origins::Site::Content(crate::http::origins::ContentScope::Tenant(host)) => host == tenant,
-        _ => true,
+        crate::http::origins::Site::Content(crate::http::origins::ContentScope::Tenant(host)) => Some(host),
+        _ => None,
     }
 }
 
@@ -95,7 +95,7 @@ async fn page(state: web::Data<AppState>, req: HttpRequest, token: web::Path<Str
         Ok(session) => session,
         Err(e) => return refused_page(&e),
     };
-    if !host_allows(&state, &req, session.tenant) {
+    if host_tenant(&state, &req).is_some_and(|host| host != session.tenant) {
         return refusal(
             StatusCode::NOT_FOUND,
             "Not found",
@@ -237,7 +237,7 @@ async fn commit(
         terminate: parsed.terminate,
         cmi: parsed.cmi,
     };
-    match state.content.player.commit(&token, input).await {
+    match state.content.player.commit(&token, host_tenant(&state, &req), input).await {
         Ok(()) => answer(StatusCode::OK, 0, None),
         Err(CommitError::Refused { code, message }) => answer(StatusCode::UNPROCESSABLE_ENTITY, code, Some(message)),
         Err(e @ CommitError::Ended(_)) => answer(StatusCode::CONFLICT, GENERAL_FAILURE, Some(e.to_string())),
