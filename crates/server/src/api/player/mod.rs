@@ -237,7 +237,12 @@ async fn commit(
         terminate: parsed.terminate,
         cmi: parsed.cmi,
     };
-    match state.content.player.commit(&token, host_tenant(&state, &req), input).await {
+    match state
+        .content
+        .player
+        .commit(&token, host_tenant(&state, &req), input)
+        .await
+    {
         Ok(()) => answer(StatusCode::OK, 0, None),
         Err(CommitError::Refused { code, message }) => answer(StatusCode::UNPROCESSABLE_ENTITY, code, Some(message)),
         Err(e @ CommitError::Ended(_)) => answer(StatusCode::CONFLICT, GENERAL_FAILURE, Some(e.to_string())),
