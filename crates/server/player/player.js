@@ -1,0 +1,335 @@
+// Curricula's player glue (served as /play/assets/player.js; see docs/PLAYER.md).
+//
+// Not a SCORM API: the API object is scorm-again's Scorm12API / Scorm2004API, loaded by the
+// page before this file. This file reads the seed the server put in the page, creates the API
+// for the selected SCO (seeded with its runtime data), makes it the window's API, frames the
+// SCO, and wraps every commit in Curricula's commit body:
+//   {"seq": n, "sco": "ITEM-1", "session": "…", "terminate": false, "cmi": renderCommitCMI(…)}
+// It also sends what the content had set when the learner leaves without a commit, and gives a
+// package with several SCOs a navigation list.
+//
+// Plain ES2017, no build step; the page's Content-Security-Policy has script-src 'self'.
+(function () {
+  "use strict";
+
+  var seedElement = document.getElementById("curricula-seed");
+  var frame = document.getElementById("curricula-frame");
+  var nav = document.getElementById("curricula-nav");
+  var statusLine = document.getElementById("curricula-status");
+
+  function say(text) {
+    if (!statusLine) return;
+    statusLine.textContent = text;
+    statusLine.hidden = !text;
+  }
+
+  var seed;
+  try {
+    seed = JSON.parse(seedElement.textContent);
+  } catch (e) {
+    say("This page is damaged: open the course again from where you came.");
+    return;
+  }
+  var is2004 = seed.version === "2004";
+  var Api = is2004 ? window.Scorm2004API : window.Scorm12API;
+  if (typeof Api !== "function") {
+    say("The course player did not load: reload the page.");
+    return;
+  }
+
+  // The commits' sequence numbers: one counter for the page (all SCOs), after the last one the
+  // server applied for this attempt.
+  var seq = Number(seed.seq) || 0;
+  var current = null; // the SCO being played: see start()
+  var switching = false;
+
+  // What this tab last sent for each SCO of this attempt, kept in sessionStorage: a reload
+  // can be served before the previous page's last beacon reached the server, and then the
+  // server's seed (and seq) are older than what the learner did. The newer of the two wins.
+  var memoryKey = "curricula-player " + seed.commit_url;
+  var memory = { attempt: seed.attempt, seq: seq, scos: {} };
+  try {
+    var kept = JSON.parse(window.sessionStorage.getItem(memoryKey) || "null");
+    if (kept && kept.attempt === seed.attempt && Number(kept.seq) > seq && kept.scos) {
+      memory = kept;
+      seq = Number(kept.seq);
+    }
+  } catch (e) {
+    // no sessionStorage (disabled or full): the server's seed alone
+  }
+  function keep() {
+    try {
+      window.sessionStorage.setItem(memoryKey, JSON.stringify(memory));
+    } catch (e) {
+      // best effort
+    }
+  }
+
+  function randomId() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map
+      .call(bytes, function (b) {
+        return (b < 16 ? "0" : "") + b.toString(16);
+      })
+      .join("");
+  }
+
+  function body(state, cmi, terminate) {
+    seq += 1;
+    memory.seq = seq;
+    memory.scos[state.sco.id] = overlay(cmi);
+    keep();
+    return { seq: seq, sco: state.sco.id, session: state.session, terminate: !!terminate, cmi: cmi };
+  }
+
+  // The part of a commit's CMI that the next seed of the SCO carries (as the server does).
+  function overlay(commitCmi) {
+    var c = (commitCmi && commitCmi.cmi) || {};
+    if (is2004) {
+      return {
+        entry: c.exit === "suspend" ? "resume" : "",
+        location: c.location,
+        suspend_data: c.suspend_data,
+        completion_status: c.completion_status,
+        success_status: c.success_status,
+        progress_measure: c.progress_measure,
+        score: c.score,
+        total_time: c.total_time,
+      };
+    }
+    var core = c.core || {};
+    return {
+      core: {
+        entry: core.exit === "suspend" ? "resume" : "",
+        lesson_location: core.lesson_location,
+        lesson_status: core.lesson_status,
+        score: core.score,
+        total_time: core.total_time,
+      },
+      suspend_data: c.suspend_data,
+    };
+  }
+
+  function defined(object) {
+    var out = {};
+    Object.keys(object || {}).forEach(function (k) {
+      if (object[k] !== undefined && object[k] !== null) out[k] = object[k];
+    });
+    return out;
+  }
+
+  // Our answer: 200 {"result": true, "errorCode": 0}; a refusal 422 {"result": false,
+  // "errorCode": 405|406|407|…}; other failures (403, 413, 5xx, no answer) are 101 / 391.
+  function readAnswer(status, text) {
+    var answer = null;
+    try {
+      answer = text ? JSON.parse(text) : null;
+    } catch (e) {
+      answer = null;
+    }
+    if (answer && Object.prototype.hasOwnProperty.call(answer, "result")) {
+      var ok = answer.result === true || answer.result === "true";
+      var code = typeof answer.errorCode === "number" ? answer.errorCode : ok ? 0 : 101;
+      return { result: ok ? "true" : "false", errorCode: ok ? 0 : code, errorMessage: answer.errorMessage };
+    }
+    if (status >= 200 && status < 300) return { result: "true", errorCode: 0 };
+    return { result: "false", errorCode: is2004 ? 391 : 101 };
+  }
+
+  function settingsFor(state) {
+    return {
+      lmsCommitUrl: seed.commit_url,
+      dataCommitFormat: "json",
+      sendFullCommit: true,
+      // Commits are synchronous (the content learns the server's answer), except the one of
+      // LMSFinish/Terminate, which scorm-again sends with navigator.sendBeacon as text/plain
+      // (content often finishes while its page unloads).
+      useAsynchronousCommits: false,
+      commitRequestDataType: "application/json;charset=UTF-8",
+      terminationCommitContentType: "text/plain;charset=UTF-8",
+      autocommit: true,
+      autocommitSeconds: 60,
+      logLevel: 4, // errors only
+      requestHandler: function (commitObject, metadata) {
+        var terminate = !!(metadata && metadata.isTerminateCommit);
+        state.lastSent = JSON.stringify(commitObject);
+        if (terminate) state.terminated = true;
+        return body(state, commitObject, terminate);
+      },
+      xhrResponseHandler: function (xhr) {
+        return readAnswer(xhr.status, xhr.responseText);
+      },
+      responseHandler: function (response) {
+        return response.text().then(
+          function (text) {
+            return readAnswer(response.status, text);
+          },
+          function () {
+            return readAnswer(response.status, "");
+          }
+        );
+      },
+    };
+  }
+
+  // The seed of a SCO: the server's, or what this page's last API of it left (a SCO opened
+  // again without a reload).
+  function seedCmi(sco) {
+    var cmi = JSON.parse(JSON.stringify(sco.cmi || {}));
+    var inner = cmi.cmi && typeof cmi.cmi === "object" ? cmi.cmi : cmi;
+    var learner = seed.learner || {};
+    if (is2004) {
+      if (inner.learner_id === undefined && learner.id !== undefined) inner.learner_id = learner.id;
+      if (inner.learner_name === undefined && learner.name !== undefined) inner.learner_name = learner.name;
+    } else {
+      inner.core = inner.core || {};
+      if (inner.core.student_id === undefined && learner.id !== undefined) inner.core.student_id = learner.id;
+      if (inner.core.student_name === undefined && learner.name !== undefined) inner.core.student_name = learner.name;
+    }
+    var again = memory.scos[sco.id];
+    if (again) {
+      if (is2004) {
+        Object.assign(inner, defined(again), { score: Object.assign({}, inner.score, defined(again.score)) });
+      } else {
+        inner.core = Object.assign(inner.core, defined(again.core), {
+          score: Object.assign({}, inner.core.score, defined(again.core.score)),
+        });
+        if (again.suspend_data !== undefined) inner.suspend_data = again.suspend_data;
+      }
+    }
+    return cmi;
+  }
+
+  function start(sco) {
+    var state = { sco: sco, session: randomId(), lastSent: null, terminated: false, closed: false };
+    state.api = new Api(settingsFor(state));
+    state.api.loadFromJSON(seedCmi(sco), "");
+    if (is2004) window.API_1484_11 = state.api;
+    else window.API = state.api;
+    current = state;
+    markCurrent(sco.id);
+    frame.title = sco.title || document.title;
+    frame.src = sco.url;
+  }
+
+  function initialized(state) {
+    return state.api.isInitialized() && !state.api.isTerminated();
+  }
+
+  // A final commit of what the content had set, with sendBeacon (the page is going away, so no
+  // synchronous request), unless the content terminated or nothing changed since its last
+  // commit.
+  function beaconFinal(state) {
+    if (!state || state.closed || state.terminated || !initialized(state)) return false;
+    var cmi = state.api.renderCommitCMI(false);
+    var json = JSON.stringify(cmi);
+    if (json === state.lastSent) return false;
+    var wire = JSON.stringify(body(state, cmi, false));
+    var queued = navigator.sendBeacon(seed.commit_url, new Blob([wire], { type: "text/plain" }));
+    if (queued) state.lastSent = json;
+    return queued;
+  }
+
+  // Leaving a SCO for another: unload its page first (content usually finishes itself on
+  // unload), then commit through the API what it set if it did not terminate, as an LMS
+  // does when a SCO is taken away; no terminate on the content's behalf.
+  function leave(state, then) {
+    if (!state) return then();
+    var done = false;
+    function finish() {
+      if (done) return;
+      done = true;
+      if (!state.terminated && initialized(state)) {
+        var cmi = JSON.stringify(state.api.renderCommitCMI(false));
+        if (cmi !== state.lastSent) {
+          var result = is2004 ? state.api.Commit("") : state.api.LMSCommit("");
+          if (String(result) !== "true") beaconFinal(state);
+        }
+      }
+      state.api.clearScheduledCommit();
+      // Opened again in this page, the SCO shows the time spent in it so far.
+      var left = memory.scos[state.sco.id];
+      if (left) {
+        var total = state.api.cmi.getCurrentTotalTime();
+        if (is2004) left.total_time = total;
+        else left.core.total_time = total;
+        keep();
+      }
+      state.closed = true;
+      then();
+    }
+    frame.addEventListener("load", finish, { once: true });
+    setTimeout(finish, 3000);
+    frame.src = "about:blank";
+  }
+
+  function open(id) {
+    if (switching || (current && current.sco.id === id)) return;
+    var sco = seed.scos.filter(function (s) {
+      return s.id === id;
+    })[0];
+    if (!sco) return;
+    switching = true;
+    leave(current, function () {
+      switching = false;
+      start(sco);
+    });
+  }
+
+  function markCurrent(id) {
+    var buttons = nav.querySelectorAll("button");
+    for (var i = 0; i < buttons.length; i++) {
+      if (buttons[i].dataset.sco === id) buttons[i].setAttribute("aria-current", "page");
+      else buttons[i].removeAttribute("aria-current");
+    }
+  }
+
+  function buildNav() {
+    if (seed.scos.length < 2) return;
+    var list = nav.querySelector("ul");
+    seed.scos.forEach(function (sco) {
+      var item = document.createElement("li");
+      var button = document.createElement("button");
+      button.type = "button";
+      button.textContent = sco.title || sco.id;
+      button.dataset.sco = sco.id;
+      button.addEventListener("click", function () {
+        open(sco.id);
+      });
+      item.appendChild(button);
+      list.appendChild(item);
+    });
+    nav.hidden = false;
+  }
+
+  // Leaving the page without a commit (tab closed, navigated away, reload, app switched away).
+  window.addEventListener("pagehide", function () {
+    beaconFinal(current);
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") beaconFinal(current);
+  });
+
+  if (!Array.isArray(seed.scos) || seed.scos.length === 0) {
+    say("This course has nothing to launch.");
+    return;
+  }
+  buildNav();
+  var first =
+    seed.scos.filter(function (s) {
+      return s.id === seed.start;
+    })[0] || seed.scos[0];
+  start(first);
+
+  // For tests and support: the page's state, read-only.
+  window.curriculaPlayer = {
+    current: function () {
+      return current && { sco: current.sco.id, session: current.session, terminated: current.terminated };
+    },
+    seq: function () {
+      return seq;
+    },
+    open: open,
+  };
+})();
