@@ -120,7 +120,8 @@
   }
 
   // Our answer: 200 {"result": true, "errorCode": 0}; a refusal 422 {"result": false,
-  // "errorCode": 405|406|407|…}; other failures (403, 413, 5xx, no answer) are 101 / 391.
+  // "errorCode": 405|406|407|…}, whose code reaches the content; other failures (403, 413,
+  // 5xx, no answer) are a general failure, 101 in 1.2 and 391 (commit failed) in 2004.
   function readAnswer(status, text) {
     var answer = null;
     try {
@@ -134,7 +135,45 @@
       return { result: ok ? "true" : "false", errorCode: ok ? 0 : code, errorMessage: answer.errorMessage };
     }
     if (status >= 200 && status < 300) return { result: "true", errorCode: 0 };
-    return { result: "false", errorCode: is2004 ? 391 : 101 };
+    return { result: "false", errorCode: commitFailure };
+  }
+
+  // Set on pagehide: the page is being dismissed, when browsers drop synchronous requests, so
+  // commits (content that commits in its own unload handler) go as beacons too.
+  var leaving = false;
+  var commitFailure = is2004 ? 391 : 101;
+
+  // The transport of a SCO's commits, as scorm-again's IHttpService (its `httpService`
+  // setting): the commit wrapped in our body; synchronous XHR as JSON, so that the content's
+  // LMSCommit/Commit returns the server's answer (SCORM's model); the commit of
+  // LMSFinish/Terminate, and any commit while the page is being dismissed, with
+  // navigator.sendBeacon as text/plain (its answer cannot be read; queued counts as done).
+  function transport(state) {
+    return {
+      updateSettings: function () {},
+      processHttpRequest: function (url, params, immediate) {
+        var terminate = !!immediate;
+        var sent = JSON.stringify(params);
+        if (terminate) state.terminated = true;
+        var wire = JSON.stringify(body(state, params, terminate));
+        if (terminate || leaving) {
+          var queued = navigator.sendBeacon(url, new Blob([wire], { type: "text/plain;charset=UTF-8" }));
+          if (queued) state.lastSent = sent;
+          return { result: queued ? "true" : "false", errorCode: queued ? 0 : commitFailure };
+        }
+        try {
+          var xhr = new XMLHttpRequest();
+          xhr.open("POST", url, false);
+          xhr.setRequestHeader("Content-Type", "application/json;charset=UTF-8");
+          xhr.send(wire);
+          var answer = readAnswer(xhr.status, xhr.responseText);
+          if (answer.result === "true") state.lastSent = sent;
+          return answer;
+        } catch (e) {
+          return { result: "false", errorCode: commitFailure, errorMessage: String(e && e.message) };
+        }
+      },
+    };
   }
 
   function settingsFor(state) {
@@ -142,34 +181,11 @@
       lmsCommitUrl: seed.commit_url,
       dataCommitFormat: "json",
       sendFullCommit: true,
-      // Commits are synchronous (the content learns the server's answer), except the one of
-      // LMSFinish/Terminate, which scorm-again sends with navigator.sendBeacon as text/plain
-      // (content often finishes while its page unloads).
       useAsynchronousCommits: false,
-      commitRequestDataType: "application/json;charset=UTF-8",
-      terminationCommitContentType: "text/plain;charset=UTF-8",
       autocommit: true,
       autocommitSeconds: 60,
       logLevel: 4, // errors only
-      requestHandler: function (commitObject, metadata) {
-        var terminate = !!(metadata && metadata.isTerminateCommit);
-        state.lastSent = JSON.stringify(commitObject);
-        if (terminate) state.terminated = true;
-        return body(state, commitObject, terminate);
-      },
-      xhrResponseHandler: function (xhr) {
-        return readAnswer(xhr.status, xhr.responseText);
-      },
-      responseHandler: function (response) {
-        return response.text().then(
-          function (text) {
-            return readAnswer(response.status, text);
-          },
-          function () {
-            return readAnswer(response.status, "");
-          }
-        );
-      },
+      httpService: transport(state),
     };
   }
 
@@ -305,7 +321,11 @@
 
   // Leaving the page without a commit (tab closed, navigated away, reload, app switched away).
   window.addEventListener("pagehide", function () {
+    leaving = true;
     beaconFinal(current);
+  });
+  window.addEventListener("pageshow", function () {
+    leaving = false; // back from the back/forward cache
   });
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "hidden") beaconFinal(current);

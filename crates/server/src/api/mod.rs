@@ -3,5 +3,6 @@
 
 pub mod content;
 pub mod ops;
+pub mod player;
 pub mod upload;
 pub mod v2;

@@ -11,6 +11,7 @@
 //     "timeout_ms": 60000,                  the whole run (default 60 s)
 //     "step_timeout_ms": 15000,             each step's default (default 15 s)
 //     "commit_path": "/commit",             POSTs whose path ends so are recorded as commits
+//     "javascript": false,                  pages' scripts off (the <noscript> text); default on
 //     "steps": [ … ]
 //   }
 // Steps ("frame": true runs in the content frame, the #curricula-frame iframe):
@@ -92,7 +93,10 @@ try {
   await emit(out, 2);
 }
 out.chromium = browser.version();
-const context = await browser.newContext({ viewport: { width: 1100, height: 700 } });
+const context = await browser.newContext({
+  viewport: { width: 1100, height: 700 },
+  javaScriptEnabled: scenario.javascript !== false,
+});
 
 const commits = new Map();
 function isCommit(request) {

@@ -53,6 +53,14 @@
     }
     return r.every(function (x) { return x.value === "true"; }) ? "ok" : JSON.stringify(r);
   };
+  // Content that records on its way out: sco.unloadWith = ["commit"] or ["finish"].
+  sco.unloadWith = null;
+  window.addEventListener("pagehide", function () {
+    if (!sco.unloadWith) return;
+    sco.set(el.location, "set-in-unload");
+    if (sco.unloadWith.indexOf("commit") >= 0) sco.commit();
+    if (sco.unloadWith.indexOf("finish") >= 0) sco.finish();
+  });
   function start() {
     if (!api) {
       document.getElementById("start").textContent = "no API found";

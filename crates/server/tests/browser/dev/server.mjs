@@ -127,6 +127,12 @@ const server = createServer((req, res) => {
         body = text;
       }
       commits.push({ player: m[1], content_type: req.headers["content-type"], body, at: Date.now() });
+      // suspend_data "REFUSE…" / "FORBID…": the server's refusal (422) and a bad token (403).
+      const suspend = String(body?.cmi?.cmi?.suspend_data ?? "");
+      if (suspend.startsWith("REFUSE")) {
+        return send(res, 422, "application/json", JSON.stringify({ result: false, errorCode: 405, errorMessage: "cmi.suspend_data: refused" }));
+      }
+      if (suspend.startsWith("FORBID")) return send(res, 403, "application/json", JSON.stringify({ errorMessage: "bad token" }));
       remember(m[1], body);
       send(res, 200, "application/json", JSON.stringify({ result: true, errorCode: 0 }));
     });
