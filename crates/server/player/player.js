@@ -77,10 +77,17 @@
 
   function body(state, cmi, terminate) {
     seq += 1;
-    memory.seq = seq;
-    memory.scos[state.sco.id] = overlay(cmi);
+    memory.seq = seq; // a sequence number is never sent twice, even when refused
     keep();
     return { seq: seq, sco: state.sco.id, session: state.session, terminate: !!terminate, cmi: cmi };
+  }
+
+  // A commit was acknowledged (or its beacon queued): what it carried is the SCO's state now
+  // (a refused one changes nothing, as on the server).
+  function sent(state, cmi, json) {
+    state.lastSent = json;
+    memory.scos[state.sco.id] = overlay(cmi);
+    keep();
   }
 
   // The part of a commit's CMI that the next seed of the SCO carries (as the server does).
@@ -153,12 +160,12 @@
       updateSettings: function () {},
       processHttpRequest: function (url, params, immediate) {
         var terminate = !!immediate;
-        var sent = JSON.stringify(params);
+        var json = JSON.stringify(params);
         if (terminate) state.terminated = true;
         var wire = JSON.stringify(body(state, params, terminate));
         if (terminate || leaving) {
           var queued = navigator.sendBeacon(url, new Blob([wire], { type: "text/plain;charset=UTF-8" }));
-          if (queued) state.lastSent = sent;
+          if (queued) sent(state, params, json);
           return { result: queued ? "true" : "false", errorCode: queued ? 0 : commitFailure };
         }
         try {
@@ -167,7 +174,7 @@
           xhr.setRequestHeader("Content-Type", "application/json;charset=UTF-8");
           xhr.send(wire);
           var answer = readAnswer(xhr.status, xhr.responseText);
-          if (answer.result === "true") state.lastSent = sent;
+          if (answer.result === "true") sent(state, params, json);
           return answer;
         } catch (e) {
           return { result: "false", errorCode: commitFailure, errorMessage: String(e && e.message) };
@@ -243,7 +250,7 @@
     if (json === state.lastSent) return false;
     var wire = JSON.stringify(body(state, cmi, false));
     var queued = navigator.sendBeacon(seed.commit_url, new Blob([wire], { type: "text/plain" }));
-    if (queued) state.lastSent = json;
+    if (queued) sent(state, cmi, json);
     return queued;
   }
 

@@ -44,11 +44,16 @@ pub const ASSETS_PATH: &str = "/play/assets";
 pub const PLAYER_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
      frame-src 'self'; child-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'";
 
-/// Registers the asset routes (before `/play/{token}`, whose one segment they do not match).
+/// Registers the asset routes: a scope of their own (before `/play/{token}`), gzip-compressed
+/// for clients that accept it (scorm2004.min.js is 565 KB, about a quarter of that gzipped).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/play/assets/scorm-again/{version}/{file}", web::get().to(scorm_again))
-        .route("/play/assets/player.js", web::get().to(player_js))
-        .route("/play/assets/player.css", web::get().to(player_css));
+    cfg.service(
+        web::scope(ASSETS_PATH)
+            .wrap(actix_web::middleware::Compress::default())
+            .route("/scorm-again/{version}/{file}", web::get().to(scorm_again))
+            .route("/player.js", web::get().to(player_js))
+            .route("/player.css", web::get().to(player_css)),
+    );
 }
 
 /// The SCORM version a package is played with.
@@ -371,6 +376,7 @@ mod tests {
             "/play/assets/scorm-again/3.4.2/scorm12.min.js".to_owned(),
             format!("/play/assets/scorm-again/{SCORM_AGAIN_VERSION}/scorm-again.min.js"),
             format!("/play/assets/scorm-again/{SCORM_AGAIN_VERSION}/package.json"),
+            "/play/assets/other.js".to_owned(),
         ] {
             assert_eq!(atest::call_service(&app, get(uri.clone())).await.status(), 404, "{uri}");
         }
@@ -382,6 +388,14 @@ mod tests {
             .insert_header((header::IF_NONE_MATCH, etag))
             .to_request();
         assert_eq!(atest::call_service(&app, again).await.status(), 304);
+        let gzipped = atest::TestRequest::get()
+            .uri(&format!(
+                "/play/assets/scorm-again/{SCORM_AGAIN_VERSION}/scorm2004.min.js"
+            ))
+            .insert_header((header::ACCEPT_ENCODING, "gzip"))
+            .to_request();
+        let res = atest::call_service(&app, gzipped).await;
+        assert_eq!(res.headers().get(header::CONTENT_ENCODING).unwrap(), "gzip");
         let license = atest::call_and_read_body(
             &app,
             get(format!("/play/assets/scorm-again/{SCORM_AGAIN_VERSION}/LICENSE")),
