@@ -161,7 +161,14 @@
       processHttpRequest: function (url, params, immediate) {
         var terminate = !!immediate;
         var json = JSON.stringify(params);
-        if (terminate) state.terminated = true;
+        if (terminate) {
+          state.terminated = true;
+          // The content's navigation request (2004), still set while Terminate commits.
+          var nav = is2004 && state.api.adl && state.api.adl.nav ? String(state.api.adl.nav.request || "") : "";
+          setTimeout(function () {
+            navigate(state, nav);
+          }, 0);
+        }
         var wire = JSON.stringify(body(state, params, terminate));
         if (terminate || leaving) {
           var queued = navigator.sendBeacon(url, new Blob([wire], { type: "text/plain;charset=UTF-8" }));
@@ -231,6 +238,9 @@
     if (is2004) window.API_1484_11 = state.api;
     else window.API = state.api;
     current = state;
+    frame.hidden = false;
+    if (statusLine) statusLine.className = "status";
+    say("");
     markCurrent(sco.id);
     frame.title = sco.title || document.title;
     frame.src = sco.url;
@@ -285,6 +295,34 @@
     frame.addEventListener("load", finish, { once: true });
     setTimeout(finish, 3000);
     frame.src = "about:blank";
+  }
+
+  // After a SCO terminated: what its navigation request (adl.nav.request, SCORM 2004) asks for.
+  // continue/previous/choice open another SCO of the list; exit, exitAll, suspendAll,
+  // abandon(All) take the content away, as the content expects ("the LMS will take the content
+  // away"); no request (and SCORM 1.2) leaves the content's own last page on screen.
+  function navigate(state, request) {
+    if (state !== current || switching || leaving || !request || request === "_none_") return;
+    var index = seed.scos.indexOf(state.sco);
+    var target = /^\{target=([^}]+)\}(choice|jump)$/.exec(request);
+    if (request === "continue" && index + 1 < seed.scos.length) open(seed.scos[index + 1].id);
+    else if (request === "previous" && index > 0) open(seed.scos[index - 1].id);
+    else if (target) open(target[1]);
+    else if (/^(continue|exit|exitAll|suspendAll|abandon|abandonAll)$/.test(request)) {
+      switching = true;
+      leave(state, function () {
+        switching = false;
+        current = null;
+        markCurrent("");
+        frame.hidden = true;
+        if (statusLine) statusLine.className = "status final";
+        say(
+          request === "suspendAll"
+            ? "You have left the course; it resumes where you stopped when you open it again. You can close this page."
+            : "You have left the course. What you did is saved; you can close this page."
+        );
+      });
+    }
   }
 
   function open(id) {

@@ -10,9 +10,10 @@
 //   GET  /dev/commits                      the logged commits; POST /dev/reset forgets everything
 //   GET  /play/assets/…                    scorm-again from SCORM_AGAIN_DIR, player.js/.css
 //   GET  /content/{sco}.html               test content (content.html + content.js)
+//   GET  /content/pkg/{name}/…             files of an unpacked package (DEV_PACKAGES, below)
 // The page carries assets.rs's PLAYER_POLICY, read from the source.
 import { createServer } from "node:http";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 
@@ -40,16 +41,22 @@ const players = {
     ],
   },
 };
+// DEV_PACKAGES=file.json adds unpacked packages: {"name": {"version": "1.2"|"2004", "dir":
+// "/abs/unpacked", "scos": [{"id", "title", "url": "/content/pkg/name/launch.html?…"}]}},
+// played at /play/name, their files under /content/pkg/name/.
+const packages = process.env.DEV_PACKAGES ? JSON.parse(readFileSync(process.env.DEV_PACKAGES, "utf8")) : {};
+for (const [name, p] of Object.entries(packages)) players[name] = { version: p.version, scos: p.scos };
 let commits = [];
 let lastSeq = {}; // player -> last applied seq
 let stored = {}; // player/sco -> runtime the next seed carries
 
 function cmiSeed(player, sco) {
   const s = stored[`${player}/${sco}`];
+  const extra = packages[player]?.cmi ?? {}; // e.g. the manifest's objectives: {"objectives": [{"id": …}]}
   if (players[player].version === "2004") {
     return s
       ? { entry: s.exit === "suspend" ? "resume" : "", location: s.location, suspend_data: s.suspend_data, completion_status: s.completion_status }
-      : { entry: "ab-initio", completion_threshold: "0.8", scaled_passing_score: "0.7" };
+      : { entry: "ab-initio", completion_threshold: "0.8", scaled_passing_score: "0.7", ...extra };
   }
   return s
     ? { core: { entry: s.exit === "suspend" ? "resume" : "", lesson_location: s.location, lesson_status: s.status }, suspend_data: s.suspend_data }
@@ -155,6 +162,12 @@ const server = createServer((req, res) => {
   if (path === "/play/assets/player.css") return send(res, 200, "text/css; charset=utf-8", readFileSync(join(crate, "player", "player.css")));
   if ((m = path.match(/^\/play\/([a-z0-9]+)$/)) && players[m[1]]) {
     return send(res, 200, "text/html; charset=utf-8", playerPage(m[1]), { "content-security-policy": policy, "cache-control": "no-store" });
+  }
+  if ((m = path.match(/^\/content\/pkg\/([a-z0-9]+)\/(.+)$/)) && packages[m[1]]) {
+    const file = join(packages[m[1]].dir, decodeURIComponent(m[2]));
+    if (!file.startsWith(packages[m[1]].dir + "/") || !existsSync(file)) return send(res, 404, "text/plain", "not found");
+    const types = { html: "text/html", htm: "text/html", js: "text/javascript", css: "text/css", png: "image/png", jpg: "image/jpeg", gif: "image/gif", xml: "application/xml", swf: "application/x-shockwave-flash" };
+    return send(res, 200, types[file.split(".").pop().toLowerCase()] ?? "application/octet-stream", readFileSync(file));
   }
   if (/^\/content\/sco[12]\.html$/.test(path)) return send(res, 200, "text/html; charset=utf-8", readFileSync(join(here, "content.html")));
   if (path === "/content/content.js") return send(res, 200, "text/javascript; charset=utf-8", readFileSync(join(here, "content.js")));
