@@ -44,6 +44,14 @@ pub const ASSETS_PATH: &str = "/play/assets";
 pub const PLAYER_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
      frame-src 'self'; child-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'";
 
+/// The OpenAPI description of these routes (tag "Player").
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(scorm_again, player_js, player_css),
+    tags((name = "Player", description = "The SCORM player on the content origin: its page, its commits, and the files it loads (scorm-again, our glue). No key: a player URL's token is the grant."))
+)]
+pub struct ApiDoc;
+
 /// Registers the asset routes: a scope of their own (before `/play/{token}`), gzip-compressed
 /// for clients that accept it (scorm2004.min.js is 565 KB, about a quarter of that gzipped).
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -230,6 +238,17 @@ pub fn page_response(status: StatusCode, html: String) -> HttpResponse {
         .body(html)
 }
 
+#[utoipa::path(
+    get, path = "/play/assets/scorm-again/{version}/{file}", tag = "Player", operation_id = "get_scorm_again",
+    params(
+        ("version" = String, Path, description = "scorm-again's version; only the one the server pins (see docs/PLAYER.md)"),
+        ("file" = String, Path, description = "`scorm12.min.js`, `scorm2004.min.js` or `LICENSE`"),
+    ),
+    responses(
+        (status = 200, description = "The file (JavaScript, or the license as text), cacheable for a year", content_type = "*/*"),
+        (status = 404, description = "Another version or file", body = crate::http::error::UploadErrorBody),
+    )
+)]
 async fn scorm_again(path: web::Path<(String, String)>) -> HttpResponse {
     let (version, file) = path.into_inner();
     let (body, content_type) = match file.as_str() {
@@ -246,11 +265,27 @@ async fn scorm_again(path: web::Path<(String, String)>) -> HttpResponse {
         .body(body)
 }
 
+#[utoipa::path(
+    get, path = "/play/assets/player.js", tag = "Player", operation_id = "get_player_js",
+    params(("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer")),
+    responses(
+        (status = 200, description = "The player's glue (plain JavaScript), revalidated by its ETag", content_type = "text/javascript"),
+        (status = 304, description = "Not modified (If-None-Match matched)"),
+    )
+)]
 async fn player_js(req: HttpRequest) -> HttpResponse {
     static ETAG: OnceLock<String> = OnceLock::new();
     revalidated(&req, PLAYER_JS, "text/javascript; charset=utf-8", &ETAG)
 }
 
+#[utoipa::path(
+    get, path = "/play/assets/player.css", tag = "Player", operation_id = "get_player_css",
+    params(("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer")),
+    responses(
+        (status = 200, description = "The player's and the refusal page's stylesheet, revalidated by its ETag", content_type = "text/css"),
+        (status = 304, description = "Not modified (If-None-Match matched)"),
+    )
+)]
 async fn player_css(req: HttpRequest) -> HttpResponse {
     static ETAG: OnceLock<String> = OnceLock::new();
     revalidated(&req, PLAYER_CSS, "text/css; charset=utf-8", &ETAG)
