@@ -127,6 +127,12 @@ pub struct PlayerSession {
     pub scos: Vec<PlayerSco>,
     /// The item to open first: the first one not completed.
     pub start: String,
+    /// The activity's name (the page's title).
+    pub title: String,
+    /// The learner's id as the content sees it (the username).
+    pub learner_id: String,
+    /// The learner's name as the content sees it ("Last, First").
+    pub learner_name: String,
 }
 
 /// The current attempt of a SCORM enrollment, as the enrollment's read shows it.
@@ -419,7 +425,11 @@ where
             .await?
             .ok_or(PlayerError::Gone)?;
         let content = self.attempt_content(grant.tenant, &activity, &attempt).await?;
+        let title = activity
+            .version(&attempt.language)
+            .map_or_else(|| activity.name.to_string(), |v| v.title.to_string());
         Ok(Opened {
+            title,
             grant,
             key,
             attempt,
@@ -543,6 +553,9 @@ where
             content_token,
             scos,
             start,
+            title: opened.title,
+            learner_id: learner.username.clone(),
+            learner_name: name.clone(),
         })
     }
 
@@ -699,6 +712,7 @@ where
 
 /// What a checked player token opened.
 struct Opened {
+    title: String,
     grant: PlayerGrant,
     key: ApiKeyRecord,
     attempt: Attempt,

@@ -8,7 +8,7 @@ pub mod assets;
 use crate::http::error::store_failure;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use curricula_service::TokenError;
 use curricula_service::player::{CommitError, CommitInput, PlayerError};
@@ -24,13 +24,9 @@ pub const PLAYER_PATH: &str = "/play/";
 /// hundred KiB at most: 64,000 characters of suspend_data and the interactions).
 pub const MAX_COMMIT_BYTES: usize = 1024 * 1024;
 
-/// The player page's policy: its own scripts only, the content framed from the same origin,
-/// commits to the same origin.
-const PLAYER_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'";
-
-/// Registers the player's routes.
+/// Registers the player's page and commit routes (the assets' scope is registered before
+/// them, in `app`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    assets::routes(cfg);
     cfg.route("/play/{token}", web::get().to(page))
         .route("/play/{token}/commit", web::post().to(commit));
 }
@@ -47,14 +43,7 @@ fn host_tenant(state: &AppState, req: &HttpRequest) -> Option<curricula_domain::
 
 /// The learner-facing page of a refusal, with its status.
 fn refusal(status: StatusCode, title: &str, message: &str) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'",
-        ))
-        .content_type("text/html; charset=utf-8")
-        .body(assets::refusal_page(title, message))
+    assets::page_response(status, assets::refusal_page(title, message))
 }
 
 /// The page a refused token shows.
@@ -102,33 +91,34 @@ async fn page(state: web::Data<AppState>, req: HttpRequest, token: web::Path<Str
             "There is no course at this address.",
         );
     }
-    let scos: Vec<Value> = session
+    let scos = session
         .scos
         .iter()
-        .map(|sco| {
-            json!({
-                "id": sco.id,
-                "title": sco.title,
-                "url": format!("{}{}/{}", crate::http::origins::CONTENT_PATH, session.content_token, utf8_percent_encode(&sco.href, crate::api::content::HREF)),
-                "cmi": sco.cmi,
-            })
+        .map(|sco| assets::SeedSco {
+            id: sco.id.clone(),
+            title: sco.title.clone(),
+            url: format!(
+                "{}{}/{}",
+                crate::http::origins::CONTENT_PATH,
+                session.content_token,
+                utf8_percent_encode(&sco.href, crate::api::content::HREF)
+            ),
+            cmi: sco.cmi.clone(),
         })
         .collect();
-    let seed = json!({
-        "version": session.version.as_str(),
-        "commit_url": format!("{PLAYER_PATH}{}/commit", token.as_str()),
-        "seq": session.seq,
-        "attempt": session.attempt,
-        "start": session.start,
-        "scos": scos,
-    });
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
-        .insert_header((header::CONTENT_SECURITY_POLICY, PLAYER_POLICY))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .content_type("text/html; charset=utf-8")
-        .body(assets::player_page(&seed, session.version.as_str()))
+    let seed = assets::Seed {
+        version: session.version,
+        commit_url: format!("{PLAYER_PATH}{}/commit", token.as_str()),
+        seq: session.seq,
+        attempt: session.attempt,
+        learner: assets::Learner {
+            id: session.learner_id.clone(),
+            name: session.learner_name.clone(),
+        },
+        start: session.start.clone(),
+        scos,
+    };
+    assets::page_response(StatusCode::OK, assets::player_page(&seed, &session.title))
 }
 
 /// A commit as the player's wrapper sends it.
