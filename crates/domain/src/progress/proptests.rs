@@ -69,10 +69,8 @@ fn section() -> impl Strategy<Value = SectionSpec> {
 /// Sections with their entries' activities numbered 0, 1, … in order.
 fn spec() -> impl Strategy<Value = Vec<SectionSpec>> {
     prop::collection::vec(section(), 1..4).prop_map(|mut sections| {
-        let mut c = 0;
-        for e in sections.iter_mut().flat_map(|s| &mut s.entries) {
+        for (c, e) in (0..).zip(sections.iter_mut().flat_map(|s| &mut s.entries)) {
             e.course = c;
-            c += 1;
         }
         sections
     })
