@@ -57,8 +57,8 @@ pub fn path_progress(
             .lock_until
             .filter(|opens| *opens > today)
             .map(|opens| format!("section '{}' opens on {}", section.name, opens.format("%Y-%m-%d")));
-        // The first entry of a flow section that is neither completed nor exempt.
-        let mut blocker: Option<&str> = None;
+        // Once an entry of a flow section is neither completed nor exempt, why those below wait.
+        let mut blocked: Option<String> = None;
         let (mut done, mut flagged, mut flagged_done) = (0, 0, true);
         let mut out = Vec::with_capacity(entries.len());
         for entry in entries {
@@ -74,9 +74,8 @@ pub fn path_progress(
                 (EntryState::Exempt, lock.clone().or(no_attempt))
             } else if let Some(lock) = &lock {
                 (EntryState::Locked, Some(lock.clone()))
-            } else if let (ControlMode::Flow, Some(first)) = (mode, blocker) {
-                let why = format!("complete '{first}' first: section '{}' is taken in order", section.name);
-                (EntryState::Locked, Some(why))
+            } else if let Some(why) = &blocked {
+                (EntryState::Locked, Some(why.clone()))
             } else if no_attempt.is_some() {
                 (EntryState::Locked, no_attempt)
             } else if begun {
@@ -86,8 +85,11 @@ pub fn path_progress(
             };
             if state.is_done() {
                 done += 1;
-            } else if blocker.is_none() {
-                blocker = Some(&entry.name);
+            } else if blocked.is_none() && mode == ControlMode::Flow {
+                blocked = Some(format!(
+                    "complete '{}' first: section '{}' is taken in order",
+                    entry.name, section.name
+                ));
             }
             if entry.required_for_specified_control_mode == Some(true) {
                 flagged += 1;
