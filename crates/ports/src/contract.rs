@@ -78,6 +78,33 @@ pub(crate) fn new_activity(f: &Fixture, kind: ActivityKind, label: &str, placeme
     }
 }
 
+/// Every activity of the tenant, by id: its unfiltered List as one slice, whose total is what
+/// it holds.
+pub async fn all_activities<S: ActivityRepository + ?Sized>(store: &S, tenant: TenantId) -> Vec<Activity> {
+    let listed = store
+        .list_activities(tenant, &ActivityFilter::default(), Slice::ALL)
+        .await
+        .unwrap();
+    assert_eq!(listed.total, listed.items.len() as u64, "the total of every activity");
+    listed.items
+}
+
+/// The records of the tenant's path `path` as the tables hold them, in `lft` order: its List
+/// (which reads no cache, unlike [`ActivityRepository::curriculum`]), whose total is what it holds.
+pub async fn stored_path<S: CurriculumRepository + ?Sized>(
+    store: &S,
+    tenant: TenantId,
+    path: ActivityId,
+) -> Vec<CurriculumRecord> {
+    let filter = RecordFilter {
+        curriculum_id: Some(path),
+        ..Default::default()
+    };
+    let listed = store.list_records(tenant, &filter, Slice::ALL).await.unwrap();
+    assert_eq!(listed.total, listed.items.len() as u64, "the total of path {path}");
+    listed.items
+}
+
 /// Tenants, languages, keys, users and organisations round-trip; uniqueness is per tenant.
 pub async fn directory_round_trips<S: TenantDirectory + ?Sized>(store: &S) {
     let t = store
@@ -385,7 +412,7 @@ where
         .await
         .unwrap()
         .unwrap();
-    let records = store.records(f.tenant, Some(path)).await.unwrap();
+    let records = stored_path(store, f.tenant, path).await;
     assert_consistent(&records);
     assert_eq!(records.last(), Some(&first));
     let first = first.id;
@@ -398,7 +425,7 @@ where
     for result in futures::future::join_all(writers).await {
         result.unwrap();
     }
-    let records = store.records(f.tenant, Some(path)).await.unwrap();
+    let records = stored_path(store, f.tenant, path).await;
     assert_eq!(records.len(), 1 + 9, "one section and nine entries: {records:?}");
     assert_consistent(&records);
 
@@ -416,7 +443,7 @@ where
         store.change(f.tenant, path, refused).await,
         Err(ChangeError::Refused(_))
     ));
-    assert_eq!(store.records(f.tenant, Some(path)).await.unwrap(), records);
+    assert_eq!(stored_path(store, f.tenant, path).await, records);
     // The same activity twice in one path is refused.
     assert!(matches!(
         store.change(f.tenant, path, append(members[0], "Again")).await,
@@ -430,11 +457,11 @@ where
         Ok(Some(first))
     });
     let moved = store.change(f.tenant, path, moved).await.unwrap();
-    let after = store.records(f.tenant, Some(path)).await.unwrap();
+    let after = stored_path(store, f.tenant, path).await;
     assert_consistent(&after);
     assert_eq!(after.last(), moved.as_ref());
     assert_eq!(after.last().unwrap().id, first);
-    assert_eq!(store.records(f.tenant, Some(path)).await.unwrap(), after);
+    assert_eq!(stored_path(store, f.tenant, path).await, after);
     assert_eq!(store.record(f.tenant, first).await.unwrap().as_ref(), after.last());
 
     // A second section; destroying the first takes its entries with it.
@@ -456,7 +483,7 @@ where
         Ok(None)
     });
     assert_eq!(store.change(f.tenant, path, destroy).await.unwrap(), None);
-    let left = store.records(f.tenant, Some(path)).await.unwrap();
+    let left = stored_path(store, f.tenant, path).await;
     assert_consistent(&left);
     assert_eq!(left.len(), 2, "{left:?}");
     assert_eq!(left[0].id, second.unwrap());
@@ -464,14 +491,18 @@ where
         store.record(f.tenant, first).await.unwrap().is_none(),
         "entries go with their section"
     );
-    assert_eq!(store.records(f.tenant, Some(path)).await.unwrap(), left);
+    assert_eq!(stored_path(store, f.tenant, path).await, left);
 
     // Another tenant sees nothing of it and cannot change it.
     let other = fixture(store, "Other paths").await;
     assert!(store.record(other.tenant, first_section).await.unwrap().is_none());
     assert!(store.record(other.tenant, left[0].id).await.unwrap().is_none());
-    assert!(store.records(other.tenant, Some(path)).await.unwrap().is_empty());
-    assert!(store.records(other.tenant, None).await.unwrap().is_empty());
+    assert!(stored_path(store, other.tenant, path).await.is_empty());
+    let everything = store
+        .list_records(other.tenant, &RecordFilter::default(), Slice::ALL)
+        .await
+        .unwrap();
+    assert!(everything.items.is_empty() && everything.total == 0, "{everything:?}");
     assert!(store.curriculum(other.tenant, path).await.unwrap().is_none());
     assert!(matches!(
         store.change(other.tenant, path, append(members[11], "Intruder")).await,
@@ -501,18 +532,14 @@ where
         assert!(y.is_ok() || matches!(y, Err(ChangeError::Refused(_))), "{y:?}");
     }
     assert!(
-        store
-            .records(f.tenant, Some(a))
+        stored_path(store, f.tenant, a)
             .await
-            .unwrap()
             .iter()
             .any(|r| r.course_id == Some(b))
     );
     assert!(
-        store
-            .records(f.tenant, Some(b))
+        stored_path(store, f.tenant, b)
             .await
-            .unwrap()
             .iter()
             .any(|r| r.course_id == Some(a))
     );
@@ -524,7 +551,7 @@ where
             .await,
         Err(ChangeError::PathNotFound(_))
     ));
-    assert_eq!(store.records(f.tenant, Some(path)).await.unwrap(), left);
+    assert_eq!(stored_path(store, f.tenant, path).await, left);
 }
 
 /// Two handles on one database (two instances of the service) never act on a stale copy of
@@ -565,7 +592,7 @@ where
         .await
         .unwrap();
     a.change(f.tenant, path, Box::new(|_, _| Ok(None))).await.unwrap();
-    let records = a.records(f.tenant, Some(path)).await.unwrap();
+    let records = stored_path(a, f.tenant, path).await;
     assert!(records.iter().any(|r| r.course_id == Some(placed)), "{records:?}");
     assert_consistent(&records);
 }
@@ -636,7 +663,7 @@ where
             .await
             .unwrap();
     }
-    let stored = store.records(f.tenant, Some(path)).await.unwrap();
+    let stored = stored_path(store, f.tenant, path).await;
     assert_eq!(stored.len(), 44, "{stored:?}");
     let mut mirror = Curriculum::from_records(path, f.tenant, stored).unwrap();
     let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -705,26 +732,40 @@ where
             }
         };
         applied += 1;
-        let stored = store.records(f.tenant, Some(path)).await.unwrap();
+        let stored = stored_path(store, f.tenant, path).await;
         assert_eq!(stored, mirror.records(), "after step {step} ({what} {id})");
     }
     assert!(applied > 100, "{applied} operations applied");
 }
 
-/// A tenant's list of activities is exactly its activities read one by one, in id order
-/// (versions, organisations and all), for every tenant the suite created.
+/// A tenant's unfiltered list of activities is exactly its activities read one by one, in id
+/// order (versions, organisations and all), for every tenant the suite created: each listed
+/// one reads the same, and every id up to the highest listed reads as an activity of the
+/// tenant exactly when the tenant's list holds it.
 pub async fn every_list_matches_each_read<S: TenantDirectory + ActivityRepository + ?Sized>(store: &S) {
-    let mut seen = 0;
+    let mut lists = Vec::new();
     for tenant in store.tenants().await.unwrap() {
-        let all = store.activities(tenant.id).await.unwrap();
+        lists.push((tenant.id, all_activities(store, tenant.id).await));
+    }
+    let highest = lists
+        .iter()
+        .flat_map(|(_, all)| all.iter().map(|a| a.id.0))
+        .max()
+        .unwrap_or(0);
+    let mut seen = 0;
+    for (tenant, all) in &lists {
         let ids: Vec<ActivityId> = all.iter().map(|a| a.id).collect();
         let mut sorted = ids.clone();
         sorted.sort_unstable();
         assert_eq!(ids, sorted);
-        for activity in &all {
-            let one = store.activity(tenant.id, activity.id).await.unwrap();
+        for activity in all {
+            let one = store.activity(*tenant, activity.id).await.unwrap();
             assert_eq!(one.as_ref(), Some(activity));
             seen += activity.versions.len();
+        }
+        for id in (1..=highest + 1).map(ActivityId) {
+            let read = store.activity(*tenant, id).await.unwrap().is_some();
+            assert_eq!(read, ids.contains(&id), "activity {id} of tenant {tenant}");
         }
     }
     assert!(seen > 5, "the suite's activities were listed ({seen} versions)");
@@ -902,8 +943,13 @@ where
     let slices = [Slice::ALL, Slice::page(1, 3), Slice::page(2, 3), Slice::page(1_000, 3)];
     let mut checked = 0;
     for tenant in store.tenants().await.unwrap() {
-        let activities = store.activities(tenant.id).await.unwrap();
-        let records = store.records(tenant.id, None).await.unwrap();
+        // What the tenant has, read apart from the Lists under test: its activities (held to
+        // their one-by-one reads by `every_list_matches_each_read`) and its paths' records.
+        let activities = all_activities(store, tenant.id).await;
+        let mut records = Vec::new();
+        for path in activities.iter().filter(|a| a.kind == ActivityKind::Course) {
+            records.extend(store.curriculum(tenant.id, path.id).await.unwrap().unwrap());
+        }
         let path_of = |r: &CurriculumRecord| activities.iter().find(|a| a.id == r.curriculum_id);
 
         let mut record_filters = vec![RecordFilter::default()];

@@ -35,16 +35,6 @@ pub trait CurriculumRepository: Send + Sync {
     /// MUST return `Err` only when the store fails.
     async fn record(&self, tenant: TenantId, id: RecordId) -> Result<Option<CurriculumRecord>, StoreError>;
 
-    /// The tenant's records, ordered by path then `lft`; only path `curriculum` when given.
-    ///
-    /// # Errors
-    /// MUST return `Err` only when the store fails.
-    async fn records(
-        &self,
-        tenant: TenantId,
-        curriculum: Option<ActivityId>,
-    ) -> Result<Vec<CurriculumRecord>, StoreError>;
-
     /// The slice `slice` of the tenant's records that match `filter` (its `course` part on
     /// each record's path), ordered by path then `lft`, and how many match in all. Runs in
     /// the store: the cost follows the slice and the matches, not the tenant's records.

@@ -422,12 +422,6 @@ pub trait ActivityRepository: Send + Sync {
     /// MUST return `Err` only when the store fails.
     async fn activity(&self, tenant: TenantId, id: ActivityId) -> Result<Option<Activity>, StoreError>;
 
-    /// Every activity of the tenant with its versions, by id.
-    ///
-    /// # Errors
-    /// MUST return `Err` only when the store fails.
-    async fn activities(&self, tenant: TenantId) -> Result<Vec<Activity>, StoreError>;
-
     /// The slice `slice` of the tenant's activities that match `filter`, by id, with their
     /// versions, and how many match in all. Runs in the store: the cost follows the slice.
     ///

@@ -103,7 +103,16 @@ async fn path_with(adapters: &Adapters, tenant: TenantId, owner: UserId, entries
         });
         adapters.curricula.change(tenant, path, append).await.unwrap();
     }
-    let records = adapters.curricula.records(tenant, Some(path)).await.unwrap();
+    let one_path = curricula_ports::RecordFilter {
+        curriculum_id: Some(path),
+        ..Default::default()
+    };
+    let records = adapters
+        .curricula
+        .list_records(tenant, &one_path, curricula_ports::Slice::ALL)
+        .await
+        .unwrap()
+        .items;
     let entry_ids = records
         .iter()
         .filter(|r| r.course_id.is_some())

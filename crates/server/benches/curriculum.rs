@@ -13,7 +13,7 @@ use curricula_domain::{ActivityId, ActivityKind, LanguageCode, Name, Organisatio
 use curricula_ports::{ActivityRepository, CurriculumRepository, NewActivity, TenantDirectory};
 use curricula_server::app::{Curricula, SystemClock};
 use curricula_service::{Caller, CurriculumService};
-use curricula_store_sql::SqliteStore;
+use curricula_store_sql::Database;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -29,7 +29,7 @@ struct Path {
 
 async fn path_with(entries: usize) -> Path {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::connect(&format!("sqlite://{}", dir.path().join("bench.db").display()), 4)
+    let store = Database::connect(&format!("sqlite://{}", dir.path().join("bench.db").display()), 4)
         .await
         .unwrap();
     store.migrate().await.unwrap();

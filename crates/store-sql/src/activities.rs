@@ -1,11 +1,10 @@
 //! [`ActivityRepository`] over both backends.
 
-use crate::Database;
 use crate::errors::{TxError, corrupt, now_naive, unique_or};
 use crate::idempotency::external::activities as ext;
-use crate::rows::is_course;
-use crate::rows::{self, *};
+use crate::rows::*;
 use crate::schema::*;
+use crate::{Database, Listing};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use curricula_domain::curriculum::{Curriculum, CurriculumRecord};
@@ -35,23 +34,24 @@ impl ActivityRepository for Database {
                     }
                 }
             };
-            if let Organisations::Only(_) = &new.organisations {
+            if let Organisations::Only(ids) = &new.organisations {
                 let known: Vec<i64> = organisations::table
                     .filter(organisations::tenant_id.eq(new.tenant.0))
                     .select(organisations::id)
                     .load(c)
                     .await?;
-                let missing = rows::known_organisations_missing(&new.organisations, &known);
+                let missing: Vec<OrganisationId> = ids.iter().filter(|id| !known.contains(&id.0)).copied().collect();
                 if !missing.is_empty() {
                     return Err(TxError::Refused(CreateActivityError::UnknownOrganisations(missing)));
                 }
             }
             let now = now_naive(new.now);
             let id: i64 = diesel::insert_into(activities::table)
-                .values(NewActivityRow {
+                .values(ActivityRow {
+                    id: 0,
                     tenant_id: new.tenant.0,
-                    kind: new.kind.as_str(),
-                    name: new.name.as_str(),
+                    kind: new.kind.as_str().to_owned(),
+                    name: new.name.as_str().to_owned(),
                     owner_id: new.owner.0,
                     all_organisations: new.organisations == Organisations::All,
                     parent_id: parent.map(|p| p.0),
@@ -126,19 +126,10 @@ impl ActivityRepository for Database {
     }
 
     async fn activity(&self, tenant: TenantId, id: ActivityId) -> Result<Option<Activity>, StoreError> {
-        run!(self, |c, sql| Ok(sql::activities::load(c, tenant, Some(&[id.0])).await?.pop()))
+        run!(self, |c, sql| Ok(sql::activities::load(c, tenant, &[id.0]).await?.pop()))
     }
 
-    async fn activities(&self, tenant: TenantId) -> Result<Vec<Activity>, StoreError> {
-        run!(self, |c, sql| sql::activities::load(c, tenant, None).await)
-    }
-
-    async fn list_activities(
-        &self,
-        tenant: TenantId,
-        filter: &ActivityFilter,
-        slice: Slice,
-    ) -> Result<Listed<Activity>, StoreError> {
+    async fn list_activities(&self, tenant: TenantId, filter: &ActivityFilter, slice: Slice) -> Listing<Activity> {
         let filter = filter.clone(); // owned: the body may run on another thread
         run!(self, |c, sql| sql::lists::activities(c, tenant, &filter, slice).await)
     }

@@ -12,10 +12,8 @@ use diesel_async::RunQueryDsl;
 #[async_trait]
 impl AuditLog for Database {
     async fn record(&self, event: AuditEvent) -> Result<(), StoreError> {
-        run!(self, |c, _sql| {
-            diesel::insert_into(a::table).values(AuditRow::from(&event)).execute(c).await?;
-            Ok(())
-        })
+        let row = AuditRow::from(&event);
+        run!(self, |c, _sql| diesel::insert_into(a::table).values(row).execute(c).await.map(drop))
     }
 
     async fn events(

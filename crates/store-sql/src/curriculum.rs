@@ -1,11 +1,10 @@
 //! [`CurriculumRepository`] over both backends.
 
-use crate::Database;
 use crate::cache::LoadedPath;
 use crate::errors::TxError;
-use crate::rows::into_records;
-use crate::rows::{BoundsRow, LoadedRow, RecordRow, loaded_rows};
+use crate::rows::{BoundsRow, LoadedRow, RecordRow, into_records, loaded_rows};
 use crate::schema::*;
+use crate::{Database, Listing};
 use async_trait::async_trait;
 use curricula_domain::curriculum::CurriculumRecord;
 use curricula_domain::{ActivityId, RecordId, TenantId};
@@ -24,20 +23,7 @@ impl CurriculumRepository for Database {
         })
     }
 
-    async fn records(
-        &self,
-        tenant: TenantId,
-        curriculum: Option<ActivityId>,
-    ) -> Result<Vec<CurriculumRecord>, StoreError> {
-        run!(self, |c, sql| sql::paths::records(c, tenant, curriculum).await)
-    }
-
-    async fn list_records(
-        &self,
-        tenant: TenantId,
-        filter: &RecordFilter,
-        slice: Slice,
-    ) -> Result<Listed<CurriculumRecord>, StoreError> {
+    async fn list_records(&self, tenant: TenantId, filter: &RecordFilter, slice: Slice) -> Listing<CurriculumRecord> {
         let filter = filter.clone(); // owned: the body may run on another thread
         run!(self, |c, sql| sql::lists::records(c, tenant, &filter, slice).await)
     }

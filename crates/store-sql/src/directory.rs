@@ -107,10 +107,8 @@ impl TenantDirectory for Database {
 
     async fn api_key(&self, hash: &KeyHash) -> Result<Option<ApiKeyRecord>, StoreError> {
         // Read on every authenticated request: `load!`, SQLite's quickest read.
-        let mine = api_keys::key_hash.eq(hash.0.clone());
-        let key = api_keys::table.filter(mine).limit(1);
-        let row = run!(self, |c, sql| sql::load!(c, key.select(KeyRow::as_select()), KeyRow))?.pop();
-        Ok(row.map(rows::key_record))
+        let key = api_keys::table.filter(api_keys::key_hash.eq(hash.0.clone())).limit(1);
+        Ok(run!(self, |c, sql| sql::load!(c, key.select(KeyRow::as_select()), KeyRow))?.pop().map(rows::key_record))
     }
 
     async fn api_keys(&self, tenant: TenantId) -> Result<Vec<ApiKeyRecord>, StoreError> {

@@ -66,13 +66,10 @@ pub(crate) fn is_unavailable(e: &DbError) -> bool {
 
 /// Maps a unique violation to the refusal `refusal` gives, any other error to a database error.
 pub(crate) fn unique_or<E>(refusal: impl FnOnce() -> E) -> impl FnOnce(DbError) -> TxError<E> {
-    move |e| {
-        if is_unique_violation(&e) { TxError::Refused(refusal()) } else { TxError::Db(e) }
+    move |e| match e {
+        DbError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => TxError::Refused(refusal()),
+        e => TxError::Db(e),
     }
-}
-
-pub(crate) fn is_unique_violation(e: &DbError) -> bool {
-    matches!(e, DbError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
 }
 
 pub(crate) fn now_naive(now: DateTime<Utc>) -> chrono::NaiveDateTime {

@@ -2,7 +2,7 @@
 //! the runtime state of each SCO.
 
 use crate::Database;
-use crate::errors::{TxError, is_unique_violation};
+use crate::errors::{TxError, unique_or};
 use crate::rows::{kind, utc};
 use crate::schema::{activities, attempts as at, enrollments as e, sco_runtimes as sr, tenants, users as u};
 use async_trait::async_trait;
@@ -14,6 +14,7 @@ use curricula_ports::{
     Listed, NewAttempt, OpenAttemptError, ScoRecord, Slice, StoreError, UserFilter, UserWriteError,
 };
 use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DbError};
 use diesel_async::RunQueryDsl;
 
 #[derive(Queryable, Selectable)]
@@ -137,9 +138,9 @@ fn sql_int(n: u64) -> i64 {
 }
 
 /// Whether a unique violation is the partner code's (else it is the username's).
-fn code_violation(e: &diesel::result::Error) -> bool {
+fn code_violation(e: &DbError) -> bool {
     match e {
-        diesel::result::Error::DatabaseError(_, info) => {
+        DbError::DatabaseError(_, info) => {
             info.constraint_name().is_some_and(|c| c.contains("code")) || info.message().contains("code")
         }
         _ => false,
@@ -163,11 +164,11 @@ fn profile_columns(p: &Profile) -> ProfileColumns {
     )
 }
 
-fn taken(profile: &Profile, username: &str) -> impl FnOnce(diesel::result::Error) -> TxError<UserWriteError> {
+fn taken(profile: &Profile, username: &str) -> impl FnOnce(DbError) -> TxError<UserWriteError> {
     let code = profile.code.clone().unwrap_or_default();
     let username = username.to_owned();
     move |e| {
-        if !is_unique_violation(&e) {
+        if !matches!(e, DbError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) {
             TxError::Db(e)
         } else if code_violation(&e) {
             TxError::Refused(UserWriteError::CodeTaken(code))
@@ -307,13 +308,7 @@ impl LearnerRepository for Database {
                 .returning(EnrollmentRow::as_returning())
                 .get_result(c)
                 .await
-                .map_err(|err| {
-                    if is_unique_violation(&err) {
-                        TxError::Refused(EnrollError::Duplicate(user, course))
-                    } else {
-                        TxError::Db(err)
-                    }
-                })?;
+                .map_err(unique_or(|| EnrollError::Duplicate(user, course)))?;
             Ok::<_, TxError<EnrollError>>(row.into_port())
         })
     }
@@ -423,13 +418,7 @@ impl LearnerRepository for Database {
                 .returning(AttemptRow::as_returning())
                 .get_result(c)
                 .await
-                .map_err(|err| {
-                    if is_unique_violation(&err) {
-                        TxError::Refused(OpenAttemptError::Taken(new.number))
-                    } else {
-                        TxError::Db(err)
-                    }
-                })?;
+                .map_err(unique_or(|| OpenAttemptError::Taken(new.number)))?;
             diesel::update(e::table.find(new.enrollment.0))
                 .set((
                     e::attempts.eq(number),

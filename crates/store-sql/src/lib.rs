@@ -102,10 +102,8 @@ pub struct Database {
     paths: Arc<PathCache>,
 }
 
-/// The store on SQLite (the same type as [`Database`]; the name says which URL it was given).
-pub type SqliteStore = Database;
-/// The store on Postgres (the same type as [`Database`]).
-pub type PgStore = Database;
+/// What a List of the store answers: a slice and the number of matches (see `sql/lists.rs`).
+type Listing<T> = Result<curricula_ports::Listed<T>, StoreError>;
 
 impl Database {
     /// Opens the database named by `url` with a pool of `pool_size` connections and checks

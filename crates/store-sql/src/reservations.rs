@@ -59,27 +59,19 @@ impl IdempotencyStore for Database {
             diesel::update(k::table.filter(k::tenant_id.eq(tenant.0).and(k::idempotency_key.eq(&key))))
                 .set((k::status.eq(status), k::body.eq(&body)))
                 .execute(c)
-                .await?;
-            Ok(())
+                .await
+                .map(drop)
         })
     }
 
     async fn release(&self, tenant: TenantId, key: &str) -> Result<(), StoreError> {
-        let key = key.to_owned();
-        run!(self, |c, _sql| {
-            diesel::delete(
-                k::table.filter(k::tenant_id.eq(tenant.0).and(k::idempotency_key.eq(&key))).filter(k::status.is_null()),
-            )
-            .execute(c)
-            .await?;
-            Ok(())
-        })
+        let key = key.to_owned(); // owned: the body may run on another thread
+        let unsettled = k::tenant_id.eq(tenant.0).and(k::idempotency_key.eq(key)).and(k::status.is_null());
+        run!(self, |c, _sql| diesel::delete(k::table.filter(unsettled)).execute(c).await.map(drop))
     }
 
     async fn purge_expired(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        run!(self, |c, _sql| {
-            let n = diesel::delete(k::table.filter(k::expires_at.le(now_naive(now)))).execute(c).await?;
-            Ok(n as u64)
-        })
+        let expired = k::expires_at.le(now_naive(now));
+        run!(self, |c, _sql| diesel::delete(k::table.filter(expired)).execute(c).await.map(|n| n as u64))
     }
 }

@@ -11,27 +11,14 @@ pub(crate) fn utc(t: NaiveDateTime) -> chrono::DateTime<Utc> {
     Utc.from_utc_datetime(&t)
 }
 
-#[derive(Queryable, Selectable)]
+#[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = activities)]
 pub(crate) struct ActivityRow {
+    #[diesel(skip_insertion)]
     pub id: i64,
     pub tenant_id: i64,
     pub kind: String,
     pub name: String,
-    pub owner_id: i64,
-    pub all_organisations: bool,
-    pub parent_id: Option<i64>,
-    pub in_catalog: bool,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = activities)]
-pub(crate) struct NewActivityRow<'a> {
-    pub tenant_id: i64,
-    pub kind: &'a str,
-    pub name: &'a str,
     pub owner_id: i64,
     pub all_organisations: bool,
     pub parent_id: Option<i64>,
@@ -382,7 +369,6 @@ pub(crate) fn tenant(
     })
 }
 
-/// An activity from its row, language versions and organisation ids.
 /// Activities with their versions and organisation links, each list in activity-id order
 /// (versions then by id, links then by organisation): three queries for a whole tenant.
 pub(crate) fn assemble(
@@ -435,14 +421,6 @@ pub(crate) fn activity(
     })
 }
 
-/// The organisations of `wanted` that are not among the tenant's `known` ids.
-pub(crate) fn known_organisations_missing(wanted: &Organisations, known: &[i64]) -> Vec<OrganisationId> {
-    match wanted {
-        Organisations::All => Vec::new(),
-        Organisations::Only(ids) => ids.iter().filter(|id| !known.contains(&id.0)).copied().collect(),
-    }
-}
-
 /// Rows of `curriculum_activities` with their bounds and their entry's activity kind, as
 /// [`LoadedRow`]s; filter and order to taste.
 macro_rules! loaded_rows {
@@ -470,24 +448,4 @@ pub(crate) fn into_records(rows: Vec<LoadedRow>) -> Vec<CurriculumRecord> {
 /// The kind of a stored activity row.
 pub(crate) fn is_course(raw: &str) -> bool {
     kind(raw) == ActivityKind::Course
-}
-
-/// Revision rows of an activity's versions (`(id, language)`, in order) as domain values, by
-/// version then number.
-pub(crate) fn revisions_by_version(
-    versions: &[(i64, String)],
-    mut rows: Vec<RevisionRow>,
-) -> diesel::QueryResult<Vec<curricula_domain::PackageRevision>> {
-    let position = |id: i64| versions.iter().position(|(v, _)| *v == id).unwrap_or(usize::MAX);
-    rows.sort_by_key(|r| (position(r.language_version_id), r.revision));
-    rows.into_iter()
-        .map(|row| {
-            let language = versions
-                .iter()
-                .find(|(id, _)| *id == row.language_version_id)
-                .map_or("", |(_, l)| l.as_str())
-                .to_owned();
-            row.into_domain(&language).map_err(|e| crate::errors::corrupt(std::io::Error::other(e)))
-        })
-        .collect()
 }

@@ -142,7 +142,6 @@ diesel::joinable!(curriculum_activities -> tenants (account_id));
 diesel::joinable!(curriculum_bounds -> curriculum_activities (id));
 diesel::allow_tables_to_appear_in_same_query!(curriculum_bounds, curriculum_activities, activities);
 diesel::joinable!(language_versions -> activities (activity_id));
-diesel::allow_tables_to_appear_in_same_query!(language_versions, activities);
 
 diesel::table! {
     package_revisions (id) {
@@ -157,6 +156,9 @@ diesel::table! {
         content -> Text,
     }
 }
+
+diesel::joinable!(package_revisions -> language_versions (language_version_id));
+diesel::allow_tables_to_appear_in_same_query!(package_revisions, language_versions, activities);
 
 diesel::table! {
     audit_events (id) {

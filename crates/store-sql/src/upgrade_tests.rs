@@ -4,7 +4,7 @@
 
 use curricula_domain::curriculum::RecordInput;
 use curricula_domain::{ActivityId, TenantId};
-use curricula_ports::{ActivityRepository, CurriculumRepository};
+use curricula_ports::{ActivityRepository, CurriculumRepository, RecordFilter, Slice};
 use diesel_migrations::MigrationHarness;
 
 /// Rows as the schema before `2026-11-28-000000_revisions_and_audit` held them.
@@ -61,7 +61,8 @@ async fn check<S: ActivityRepository + CurriculumRepository>(store: &S) {
         .await
         .unwrap()
         .unwrap();
-    let path = store.records(TenantId(1), Some(ActivityId(2))).await.unwrap();
+    let filter = RecordFilter { curriculum_id: Some(ActivityId(2)), ..RecordFilter::default() };
+    let path = store.list_records(TenantId(1), &filter, Slice::ALL).await.unwrap().items;
     let bounds: Vec<(i64, i32, i32)> = path.iter().map(|r| (r.id.0, r.lft, r.rgt)).collect();
     assert_eq!(bounds, [(1, 1, 4), (2, 2, 3), (created.id.0, 5, 6)]);
 }
@@ -100,32 +101,26 @@ impl crate::Database {
             })
             .await
             .unwrap(),
-            crate::Pools::Postgres(pool) => old_postgres_schema_with(pool, migrations, sql).await,
+            crate::Pools::Postgres(pool) => {
+                use diesel_async::SimpleAsyncConnection;
+                let conn = diesel_async::pooled_connection::deadpool::Object::take(pool.get().await.unwrap());
+                let mut conn = tokio::task::spawn_blocking(move || {
+                    let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
+                    for _ in 0..migrations {
+                        harness.run_next_migration(crate::pg::MIGRATIONS).unwrap();
+                    }
+                    harness.into_inner()
+                })
+                .await
+                .unwrap();
+                conn.batch_execute(sql).await.unwrap();
+                // Rows inserted with explicit ids leave the identity sequences behind; real data
+                // came through them.
+                let tables = ["tenants", "users", "activities", "language_versions", "curriculum_activities"];
+                let setval = tables
+                    .map(|t| format!("SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT max(id) FROM {t}));"));
+                conn.batch_execute(&setval.concat()).await.unwrap();
+            }
         }
     }
-}
-
-async fn old_postgres_schema_with(
-    pool: &diesel_async::pooled_connection::deadpool::Pool<crate::pg::Conn>,
-    migrations: usize,
-    sql: &'static str,
-) {
-    use diesel_async::SimpleAsyncConnection;
-    let conn = diesel_async::pooled_connection::deadpool::Object::take(pool.get().await.unwrap());
-    let mut conn = tokio::task::spawn_blocking(move || {
-        let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
-        for _ in 0..migrations {
-            harness.run_next_migration(crate::pg::MIGRATIONS).unwrap();
-        }
-        harness.into_inner()
-    })
-    .await
-    .unwrap();
-    conn.batch_execute(sql).await.unwrap();
-    // Rows inserted with explicit ids leave the identity sequences behind; real data came
-    // through them.
-    let tables = ["tenants", "users", "activities", "language_versions", "curriculum_activities"];
-    let setval =
-        tables.map(|t| format!("SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT max(id) FROM {t}));"));
-    conn.batch_execute(&setval.concat()).await.unwrap();
 }

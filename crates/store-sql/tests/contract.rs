@@ -68,34 +68,25 @@ async fn key_contract(backend: &str) {
     curricula_ports::key_contract::revocation_is_seen_by_other_instances(&store, &other).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_passes_contract() {
-    repository_contract("sqlite").await;
+/// A test on each backend of every suite: `suite => (its SQLite test, its Postgres test)`.
+macro_rules! on_both_backends {
+    ($($suite:ident => ($sqlite:ident, $postgres:ident)),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $sqlite() {
+            $suite("sqlite").await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $postgres() {
+            $suite("postgres").await;
+        }
+    )*};
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_passes_contract() {
-    repository_contract("postgres").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_passes_idempotency_contract() {
-    idempotency_and_audit_contracts("sqlite").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_passes_idempotency_contract() {
-    idempotency_and_audit_contracts("postgres").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_passes_key_contract() {
-    key_contract("sqlite").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_passes_key_contract() {
-    key_contract("postgres").await;
+on_both_backends! {
+    repository_contract => (sqlite_passes_contract, postgres_passes_contract),
+    idempotency_and_audit_contracts => (sqlite_passes_idempotency_contract, postgres_passes_idempotency_contract),
+    key_contract => (sqlite_passes_key_contract, postgres_passes_key_contract),
 }
 
 #[tokio::test]

@@ -16,7 +16,6 @@ use crate::http::params::{path_id, read};
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use bodies::{ActivityRecord, AuditEventRecord, CurriculumActivity};
-use curricula_domain::curriculum::CurriculumRecord;
 use curricula_domain::{Activity, ActivityId, PackageRevision, RecordId};
 use curricula_ports::AuditEvent;
 use serde_json::Value;
@@ -49,12 +48,6 @@ fn record_id(raw: &str) -> Result<RecordId, ApiError> {
         .ok_or_else(|| ApiError::NotFound(format!("curriculum activity {raw} not found")))
 }
 
-/// A curriculum record as the v2 API shows it (a [`CurriculumActivity`], keys in the order
-/// the API has always written them: alphabetical).
-pub fn record_json(r: &CurriculumRecord) -> Value {
-    crate::http::sorted(&CurriculumActivity::from(r))
-}
-
 /// List: the records of the tenant, 50 per page, or every record of one path.
 ///
 /// Headers `X-Total-Count` and (when paginated) `Link` accompany the plain array. An unknown parameter or filter is a 422.
@@ -76,7 +69,7 @@ async fn list(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) ->
         .list(caller, &filter, page)
         .await
         .map_err(ApiError::Store)?;
-    let body: Vec<Value> = page.records.iter().map(record_json).collect();
+    let body: Vec<CurriculumActivity> = page.records.iter().map(CurriculumActivity::from).collect();
     let mut response = HttpResponse::Ok();
     response.insert_header(("X-Total-Count", page.total.to_string()));
     if page.paginated {
@@ -101,7 +94,7 @@ async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) 
     let work = async {
         let input = input::record(&params)?;
         let record = state.curricula.create(&actor(&req, caller), input).await?;
-        Ok(HttpResponse::Ok().json(record_json(&record)))
+        Ok(HttpResponse::Ok().json(CurriculumActivity::from(&record)))
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
 }
@@ -130,7 +123,7 @@ async fn update(
         let id = record_id(&path)?;
         let input = input::record(&params)?;
         let record = state.curricula.update(&actor(&req, caller), id, input).await?;
-        Ok(HttpResponse::Ok().json(record_json(&record)))
+        Ok(HttpResponse::Ok().json(CurriculumActivity::from(&record)))
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
 }

@@ -240,6 +240,18 @@ impl TestApp {
         self.sql.activity(self.tenant, ActivityId(id)).await.unwrap()
     }
 
+    /// How many activities the tenant has.
+    pub async fn activity_count(&self) -> usize {
+        let all = curricula_ports::ActivityFilter::default();
+        let listed = self
+            .sql
+            .list_activities(self.tenant, &all, curricula_ports::Slice::ALL)
+            .await
+            .unwrap();
+        assert_eq!(listed.total, listed.items.len() as u64);
+        listed.items.len()
+    }
+
     /// POSTs a multipart body to `path`; returns the status and the JSON body.
     pub async fn post(&self, path: &str, parts: &[Part<'_>]) -> (u16, Value) {
         let (content_type, body) = multipart(parts);

@@ -51,10 +51,6 @@ fn scorm_parts<'a>(name: &'a str, file: &'a [u8]) -> Vec<Part<'a>> {
     ]
 }
 
-async fn activity_count(app: &TestApp) -> usize {
-    app.sql.activities(app.tenant).await.unwrap().len()
-}
-
 async fn a_retry_with_the_same_key_returns_the_same_activity_and_creates_nothing(app: &TestApp) {
     let package = sample_package("hse-presentation.zip");
     let parts = scorm_parts("HSE", &package);
@@ -62,12 +58,12 @@ async fn a_retry_with_the_same_key_returns_the_same_activity_and_creates_nothing
     assert_eq!(status, 201, "{first}");
     assert!(!replayed);
     let files = app.stored_files();
-    let count = activity_count(app).await;
+    let count = app.activity_count().await;
 
     let (status, again, replayed) = upload(app, NEW, &parts, Some("retry-1")).await;
     assert_eq!((status, &again), (201, &first), "same status, same body");
     assert!(replayed, "a replay says so");
-    assert_eq!(activity_count(app).await, count, "no second activity");
+    assert_eq!(app.activity_count().await, count, "no second activity");
     assert_eq!(app.stored_files(), files, "no second copy of the package");
 
     // Without a key, the seed behaviour: a second activity.
@@ -93,7 +89,7 @@ async fn reusing_a_key_for_another_request_is_refused(app: &TestApp) {
     let package = sample_package("hse-presentation.zip");
     let (status, _, _) = upload(app, NEW, &scorm_parts("HSE", &package), Some("k")).await;
     assert_eq!(status, 201);
-    let count = activity_count(app).await;
+    let count = app.activity_count().await;
 
     // Another name.
     let (status, body, _) = upload(app, NEW, &scorm_parts("Other", &package), Some("k")).await;
@@ -118,7 +114,7 @@ async fn reusing_a_key_for_another_request_is_refused(app: &TestApp) {
     ];
     let (status, _, _) = upload(app, ADD, &add, Some("k")).await;
     assert_eq!(status, 400);
-    assert_eq!(activity_count(app).await, count, "nothing ran");
+    assert_eq!(app.activity_count().await, count, "nothing ran");
 
     // A malformed key names the header.
     let (status, body, _) = upload(app, NEW, &scorm_parts("HSE", &package), Some("has space")).await;
@@ -132,7 +128,7 @@ async fn reusing_a_key_for_another_request_is_refused(app: &TestApp) {
 async fn racing_duplicates_with_one_key_create_one_activity(app: &TestApp) {
     let package = sample_package("hse-presentation.zip");
     let parts = scorm_parts("HSE", &package);
-    let before = activity_count(app).await;
+    let before = app.activity_count().await;
     let requests: Vec<_> = (0..4).map(|_| upload(app, NEW, &parts, Some("race"))).collect();
     let answers = futures::future::join_all(requests).await;
     let created: Vec<&Value> = answers
@@ -148,7 +144,7 @@ async fn racing_duplicates_with_one_key_create_one_activity(app: &TestApp) {
         }
     }
     assert!(created.iter().all(|b| *b == created[0]), "one activityId: {answers:?}");
-    assert_eq!(activity_count(app).await, before + 1, "one activity");
+    assert_eq!(app.activity_count().await, before + 1, "one activity");
     // Once the first finished, a retry gets its answer.
     let (status, body, replayed) = upload(app, NEW, &parts, Some("race")).await;
     assert_eq!((status, &body, replayed), (201, created[0], true));
@@ -239,7 +235,7 @@ async fn a_second_new_with_the_same_external_id_names_the_existing_activity(app:
     let (status, first, _) = upload(app, NEW, &course("crm-42"), None).await;
     assert_eq!(status, 201, "{first}");
     let id = first["activityId"].as_i64().unwrap();
-    let count = activity_count(app).await;
+    let count = app.activity_count().await;
     let (status, body, _) = upload(app, NEW, &course("crm-42"), None).await;
     assert_eq!(status, 400, "{body}");
     let message = body["errorMessage"].as_str().unwrap();
@@ -247,7 +243,7 @@ async fn a_second_new_with_the_same_external_id_names_the_existing_activity(app:
         message.contains("externalId") && message.contains(&format!("activityId {id}")),
         "{message}"
     );
-    assert_eq!(activity_count(app).await, count, "nothing created");
+    assert_eq!(app.activity_count().await, count, "nothing created");
     // A SCORM upload with a taken externalId stores no file.
     let package = sample_package("hse-presentation.zip");
     let mut parts = scorm_parts("HSE", &package);
@@ -271,7 +267,6 @@ async fn on_postgres_racing_duplicates_create_one_activity_and_retries_replay() 
     let Some(app) = TestApp::postgres().await else {
         return;
     };
-    let (pg, tenant) = (&app.sql, app.tenant);
     let service = test::init_service(curricula_server::app::app(app.state.clone())).await;
     let package = sample_package("hse-presentation.zip");
     let parts = scorm_parts("HSE", &package);
@@ -298,7 +293,7 @@ async fn on_postgres_racing_duplicates_create_one_activity_and_retries_replay() 
     assert!(!created.is_empty(), "{answers:?}");
     assert!(answers.iter().all(|(s, _)| matches!(s, 201 | 409)), "{answers:?}");
     assert!(created.iter().all(|b| *b == created[0]), "{answers:?}");
-    assert_eq!(pg.activities(tenant).await.unwrap().len(), 1, "one activity");
+    assert_eq!(app.activity_count().await, 1, "one activity");
 
     let res = service.call(request("pg-race", body.clone())).await.unwrap();
     assert_eq!(res.status().as_u16(), 201);
@@ -322,7 +317,7 @@ async fn on_postgres_racing_duplicates_create_one_activity_and_retries_replay() 
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 400);
-    assert_eq!(pg.activities(tenant).await.unwrap().len(), 1);
+    assert_eq!(app.activity_count().await, 1);
 }
 
 /// A server error is not kept: the key is freed, and the retry runs (and succeeds) once the
@@ -341,13 +336,13 @@ async fn after_a_server_error_the_retry_runs_again() {
     let parts = scorm_parts("HSE", &package);
     let (status, body, _) = upload(&app, NEW, &parts, Some("after-500")).await;
     assert_eq!(status, 500, "{body}");
-    assert_eq!(activity_count(&app).await, 0);
+    assert_eq!(app.activity_count().await, 0);
 
     sql.batch_execute("DROP TRIGGER fail_versions;").unwrap();
     let (status, body, replayed) = upload(&app, NEW, &parts, Some("after-500")).await;
     assert_eq!(status, 201, "{body}");
     assert!(!replayed, "the 500 was not kept");
-    assert_eq!(activity_count(&app).await, 1);
+    assert_eq!(app.activity_count().await, 1);
 }
 
 #[actix_web::test]

@@ -60,7 +60,7 @@ async fn nested_items_past_the_limit_are_a_400_and_leave_nothing_behind(app: &Te
             );
         }
     }
-    assert!(app.sql.activities(app.tenant).await.unwrap().is_empty(), "no activity");
+    assert_eq!(app.activity_count().await, 0, "no activity");
     assert!(app.stored_files().is_empty(), "no blob: {:?}", app.stored_files());
     assert_eq!(app.spooled_files(), 0, "no spooled upload");
     // The server is still there.

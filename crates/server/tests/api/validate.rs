@@ -22,11 +22,7 @@ fn scorm<'a>(parent: &'a str, file: &'a [u8]) -> Vec<Part<'a>> {
 }
 
 async fn nothing_stored(app: &TestApp, activities: usize) {
-    assert_eq!(
-        app.sql.activities(app.tenant).await.unwrap().len(),
-        activities,
-        "no activity"
-    );
+    assert_eq!(app.activity_count().await, activities, "no activity");
     assert!(app.stored_files().is_empty(), "no blob: {:?}", app.stored_files());
 }
 
@@ -84,7 +80,7 @@ async fn a_dry_run_gives_the_very_400_of_the_real_request(app: &TestApp) {
         body["activityId"].as_i64().unwrap().to_string()
     };
     let files = app.stored_files();
-    let count = app.sql.activities(app.tenant).await.unwrap().len();
+    let count = app.activity_count().await;
     let broken = zip_of(&[("readme.txt", b"no manifest")]);
     let missing_file = vec![
         Part::Text("key", KEY),
@@ -113,7 +109,7 @@ async fn a_dry_run_gives_the_very_400_of_the_real_request(app: &TestApp) {
         assert_eq!(real_status, 400, "{real}");
         assert_eq!((status, &dry), (400, &real), "same answer as /new");
     }
-    assert_eq!(app.sql.activities(app.tenant).await.unwrap().len(), count);
+    assert_eq!(app.activity_count().await, count);
     assert_eq!(app.stored_files(), files);
 }
 

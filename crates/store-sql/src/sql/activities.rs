@@ -1,6 +1,6 @@
 //! Queries of activities used by several operations.
 
-use super::{Conn, Db};
+use super::Conn;
 use crate::errors::{TxError, now_naive, unique_or};
 use crate::idempotency::external::activities as ext;
 use crate::rows::{self, ActivityRow, RevisionRow, VersionRow};
@@ -11,32 +11,24 @@ use curricula_ports::CreateActivityError;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-/// The tenant's activities (only those with the ids `only` when given), by id, with their
-/// language versions and organisations.
-pub(crate) async fn load(c: &mut Conn, tenant: TenantId, only: Option<&[i64]>) -> QueryResult<Vec<Activity>> {
+/// The tenant's activities of the ids `ids`, by id, with their language versions and
+/// organisations.
+pub(crate) async fn load(c: &mut Conn, tenant: TenantId, ids: &[i64]) -> QueryResult<Vec<Activity>> {
     use activity_organisations as links;
-    let mut rows = activities::table
-        .filter(activities::tenant_id.eq(tenant.0))
+    // Owned: on SQLite the queries run on a blocking thread.
+    let rows = activities::table
+        .filter(activities::tenant_id.eq(tenant.0).and(activities::id.eq_any(ids.to_vec())))
         .order(activities::id)
-        .select(ActivityRow::as_select())
-        .into_boxed::<Db>();
-    let mut versions = language_versions::table
+        .select(ActivityRow::as_select());
+    let versions = language_versions::table
         .inner_join(activities::table)
-        .filter(activities::tenant_id.eq(tenant.0))
+        .filter(activities::tenant_id.eq(tenant.0).and(language_versions::activity_id.eq_any(ids.to_vec())))
         .order((language_versions::activity_id, language_versions::id))
-        .select(VersionRow::as_select())
-        .into_boxed::<Db>();
-    let mut organisations = links::table
-        .filter(links::tenant_id.eq(tenant.0))
+        .select(VersionRow::as_select());
+    let organisations = links::table
+        .filter(links::tenant_id.eq(tenant.0).and(links::activity_id.eq_any(ids.to_vec())))
         .order((links::activity_id, links::organisation_id))
-        .select((links::activity_id, links::organisation_id))
-        .into_boxed::<Db>();
-    if let Some(ids) = only {
-        // Owned: on SQLite the queries run on a blocking thread.
-        rows = rows.filter(activities::id.eq_any(ids.to_vec()));
-        versions = versions.filter(language_versions::activity_id.eq_any(ids.to_vec()));
-        organisations = organisations.filter(links::activity_id.eq_any(ids.to_vec()));
-    }
+        .select((links::activity_id, links::organisation_id));
     let rows = super::load!(c, rows, ActivityRow)?;
     let versions = super::load!(c, versions, VersionRow)?;
     rows::assemble(rows, versions, super::load!(c, organisations, (i64, i64))?)

@@ -135,6 +135,6 @@ pub(crate) async fn activities(
     let (offset, limit) = offset_limit(slice);
     let ids =
         super::load!(c, matching_activities(tenant, filter).order(activities::id).offset(offset).limit(limit), i64)?;
-    let items = if ids.is_empty() { Vec::new() } else { super::activities::load(c, tenant, Some(&ids)).await? };
+    let items = if ids.is_empty() { Vec::new() } else { super::activities::load(c, tenant, &ids).await? };
     Ok(Listed { items, total: u64::try_from(total).unwrap_or(0) })
 }

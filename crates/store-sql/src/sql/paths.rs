@@ -4,8 +4,7 @@ use super::Conn;
 use crate::cache::{LoadedPath, PathCache};
 use crate::errors::corrupt;
 use crate::plan::WritePlan;
-use crate::rows::{BoundsRow, LoadedRow, RecordRow, loaded_rows};
-use crate::rows::{Count, into_records, is_course};
+use crate::rows::{BoundsRow, Count, LoadedRow, RecordRow, into_records, is_course, loaded_rows};
 use crate::schema::*;
 use curricula_domain::curriculum::{Curriculum, CurriculumRecord};
 use curricula_domain::{ActivityId, RecordId, TenantId};
@@ -116,22 +115,6 @@ pub(crate) async fn persist(
 pub(crate) async fn next_record_id(c: &mut Conn) -> QueryResult<RecordId> {
     let next: Count = diesel::sql_query(super::NEXT_RECORD_ID).get_result(c).await?;
     Ok(RecordId(next.n))
-}
-
-/// The rows of path `curriculum` (or all the tenant's), in path order.
-pub(crate) async fn records(
-    c: &mut Conn,
-    tenant: TenantId,
-    curriculum: Option<ActivityId>,
-) -> QueryResult<Vec<CurriculumRecord>> {
-    let mut query = loaded_rows!()
-        .filter(curriculum_activities::account_id.eq(tenant.0))
-        .order((curriculum_activities::curriculum_id, curriculum_bounds::lft))
-        .into_boxed::<super::Db>();
-    if let Some(id) = curriculum {
-        query = query.filter(curriculum_activities::curriculum_id.eq(id.0));
-    }
-    Ok(into_records(super::load!(c, query, LoadedRow)?))
 }
 
 /// The number of rows the path SELECT alone returns (see `Database::raw_path_select`).

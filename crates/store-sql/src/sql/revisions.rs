@@ -2,8 +2,7 @@
 //! version's row first (on SQLite, the database), so concurrent replacements of a version are
 //! serialised and numbered in turn.
 
-use crate::errors::TxError;
-use crate::errors::{corrupt, now_naive};
+use crate::errors::{TxError, corrupt, now_naive};
 use crate::rows::{PackageColumns, RevisionRow};
 use crate::schema::*;
 use chrono::{DateTime, Utc};
@@ -46,16 +45,7 @@ async fn version(c: &mut Conn, tenant: TenantId, activity: ActivityId, language:
     Ok(Version { id, revision: revision.and_then(|r| u32::try_from(r).ok()).unwrap_or(1), sha256 })
 }
 
-async fn numbers(c: &mut Conn, version: i64) -> QueryResult<Vec<u32>> {
-    let numbers: Vec<i32> = package_revisions::table
-        .filter(package_revisions::language_version_id.eq(version))
-        .select(package_revisions::revision)
-        .order(package_revisions::revision)
-        .load(c)
-        .await?;
-    Ok(numbers.into_iter().filter_map(|n| u32::try_from(n).ok()).collect())
-}
-
+/// The revisions kept of language version `version`, by number.
 async fn kept(c: &mut Conn, version: i64) -> QueryResult<Vec<KeptRevision>> {
     let rows: Vec<(i32, Option<chrono::NaiveDateTime>)> = package_revisions::table
         .filter(package_revisions::language_version_id.eq(version))
@@ -71,19 +61,25 @@ async fn kept(c: &mut Conn, version: i64) -> QueryResult<Vec<KeptRevision>> {
         .collect())
 }
 
+/// Revision `revision` of language version `version`.
+fn revision_of(version: i64, revision: u32) -> RevisionOf {
+    package_revisions::language_version_id
+        .eq(version)
+        .and(package_revisions::revision.eq(i32::try_from(revision).unwrap_or(-1)))
+}
+
+type RevisionOf = diesel::dsl::And<
+    diesel::dsl::Eq<package_revisions::language_version_id, i64>,
+    diesel::dsl::Eq<package_revisions::revision, i32>,
+>;
+
 /// Marks revision `revision` of `version` current (`None`) or superseded at a time.
 async fn mark(c: &mut Conn, version: i64, revision: u32, superseded_at: Option<DateTime<Utc>>) -> QueryResult<()> {
-    diesel::update(
-        package_revisions::table.filter(
-            package_revisions::language_version_id
-                .eq(version)
-                .and(package_revisions::revision.eq(i32::try_from(revision).unwrap_or(-1))),
-        ),
-    )
-    .set(package_revisions::superseded_at.eq(superseded_at.map(now_naive)))
-    .execute(c)
-    .await
-    .map(drop)
+    diesel::update(package_revisions::table.filter(revision_of(version, revision)))
+        .set(package_revisions::superseded_at.eq(superseded_at.map(now_naive)))
+        .execute(c)
+        .await
+        .map(drop)
 }
 
 async fn touch(c: &mut Conn, activity: ActivityId, now: DateTime<Utc>) -> QueryResult<()> {
@@ -100,7 +96,7 @@ pub(crate) async fn add(c: &mut Conn, new: &NewRevision) -> Tx<RevisionOutcome> 
     if version.sha256.as_deref() == Some(new.content.package_sha256.as_str()) {
         return Ok(RevisionOutcome::Unchanged { revision: version.revision });
     }
-    let next = numbers(c, version.id).await?.into_iter().max().unwrap_or(0).max(version.revision) + 1;
+    let next = kept(c, version.id).await?.iter().map(|k| k.number).max().unwrap_or(0).max(version.revision) + 1;
     let now = now_naive(new.now);
     mark(c, version.id, version.revision, Some(new.now)).await?;
     diesel::insert_into(package_revisions::table)
@@ -145,11 +141,7 @@ pub(crate) async fn rollback(
 ) -> Tx<RevisionOutcome> {
     let version = version(c, tenant, activity, language).await?;
     let row: Option<RevisionRow> = package_revisions::table
-        .filter(
-            package_revisions::language_version_id
-                .eq(version.id)
-                .and(package_revisions::revision.eq(i32::try_from(revision).unwrap_or(-1))),
-        )
+        .filter(revision_of(version.id, revision))
         .select(RevisionRow::as_select())
         .first(c)
         .await
@@ -157,7 +149,7 @@ pub(crate) async fn rollback(
     let Some(row) = row else {
         return Err(TxError::Refused(RevisionError::RevisionNotFound {
             revision,
-            kept: numbers(c, version.id).await?,
+            kept: kept(c, version.id).await?.iter().map(|k| k.number).collect(),
         }));
     };
     if revision == version.revision {
@@ -176,17 +168,13 @@ pub(crate) async fn rollback(
 
 /// See [`curricula_ports::ActivityRepository::revisions`].
 pub(crate) async fn list(c: &mut Conn, tenant: TenantId, activity: ActivityId) -> QueryResult<Vec<PackageRevision>> {
-    let versions: Vec<(i64, String)> = language_versions::table
-        .inner_join(activities::table)
+    let rows: Vec<(RevisionRow, String)> = package_revisions::table
+        .inner_join(language_versions::table.inner_join(activities::table))
         .filter(activities::id.eq(activity.0).and(activities::tenant_id.eq(tenant.0)))
-        .select((language_versions::id, language_versions::language))
-        .order(language_versions::id)
+        .order((language_versions::id, package_revisions::revision))
+        .select((RevisionRow::as_select(), language_versions::language))
         .load(c)
         .await?;
-    let rows: Vec<RevisionRow> = package_revisions::table
-        .filter(package_revisions::language_version_id.eq_any(versions.iter().map(|(id, _)| *id)))
-        .select(RevisionRow::as_select())
-        .load(c)
-        .await?;
-    crate::rows::revisions_by_version(&versions, rows)
+    let invalid = |e: String| corrupt(std::io::Error::other(e));
+    rows.into_iter().map(|(row, language)| row.into_domain(&language).map_err(invalid)).collect()
 }

@@ -20,62 +20,67 @@ pub enum ControlMode {
     Optional,
 }
 
-/// The sequence settings of a record as the API returns them.
+/// The sequence settings of a record as the API returns them (fields in the wire's order, as
+/// [`CurriculumActivity`]'s).
 #[derive(Serialize, ToSchema)]
 pub struct SequenceAttributes {
-    /// Sections: how the section is completed; entries: null.
-    pub control_mode: Option<ControlMode>,
-    /// Sections in `choice` mode: how many entries must be completed.
-    pub completions_min: Option<i64>,
     /// SCORM entries: maximum attempts, 0 = no limit.
     pub attempts_max: Option<i64>,
+    /// Sections in `choice` mode: how many entries must be completed.
+    pub completions_min: Option<i64>,
+    /// Sections: how the section is completed; entries: null.
+    pub control_mode: Option<ControlMode>,
 }
 
 /// A section (`course_id` null) or an entry (`course_id` = the activity) of a path.
+///
+/// Its fields stand in the wire's order, alphabetical (the API has always written its keys
+/// sorted), so that a List of 50 is serialised straight rather than through a
+/// `serde_json::Value` per record (see the test `curriculum_activities_are_written_sorted`).
 #[derive(Serialize, ToSchema)]
 pub struct CurriculumActivity {
+    /// The tenant.
+    pub account_id: i64,
+    /// Internal code.
+    pub code: Option<String>,
+    /// Entries: the activity; sections: null.
+    pub course_id: Option<i64>,
+    /// The path (course activity id).
+    pub curriculum_id: i64,
+    /// Sections: shown to students.
+    pub description: Option<String>,
+    /// Unused (kept for compatibility).
+    pub due_days: Option<i64>,
+    /// SCORM entries: passing it exempts from the rest of the path.
+    pub exempt_if_mastered: Option<bool>,
     /// The record id.
     pub id: i64,
+    /// Sections: `full` or `collapsed`.
+    pub initial_view: Option<String>,
+    /// Nested-set left bound within the path.
+    pub lft: i64,
+    /// Sections: enrolment opens on this date (`YYYY-MM-DD`).
+    #[schema(format = Date)]
+    pub lock_until: Option<String>,
     /// Displayed name (an entry defaults to its activity's name).
     pub name: Option<String>,
     /// Entries: the section holding it; sections: null.
     pub parent_id: Option<i64>,
-    /// Nested-set left bound within the path.
-    pub lft: i64,
+    /// Entries of a `flow`/specified section: required.
+    pub required_for_specified_control_mode: Option<bool>,
     /// Nested-set right bound within the path.
     pub rgt: i64,
-    /// The path (course activity id).
-    pub curriculum_id: i64,
-    /// Entries: the activity; sections: null.
-    pub course_id: Option<i64>,
-    /// The tenant.
-    pub account_id: i64,
+    /// Sequence settings.
+    pub sequence_attributes: SequenceAttributes,
+    /// Entries: launch directly into the content.
+    pub skip_interstitial_page: Option<bool>,
     /// The admin user who last changed it through a UI; null for API writes.
     pub updated_by: Option<i64>,
     /// Last change, UTC with milliseconds.
     #[schema(example = "2026-11-24T12:00:00.000Z")]
     pub updated_on: String,
-    /// Unused (kept for compatibility).
-    pub due_days: Option<i64>,
     /// SCORM entries: 1 = counts towards the path's score.
     pub weight: Option<i64>,
-    /// SCORM entries: passing it exempts from the rest of the path.
-    pub exempt_if_mastered: Option<bool>,
-    /// Sections: shown to students.
-    pub description: Option<String>,
-    /// Sections: enrolment opens on this date (`YYYY-MM-DD`).
-    #[schema(format = Date)]
-    pub lock_until: Option<String>,
-    /// Internal code.
-    pub code: Option<String>,
-    /// Sections: `full` or `collapsed`.
-    pub initial_view: Option<String>,
-    /// Entries of a `flow`/specified section: required.
-    pub required_for_specified_control_mode: Option<bool>,
-    /// Entries: launch directly into the content.
-    pub skip_interstitial_page: Option<bool>,
-    /// Sequence settings.
-    pub sequence_attributes: SequenceAttributes,
 }
 
 /// Sequence settings in a Create or Update body.
@@ -419,6 +424,38 @@ impl From<&AuditEvent> for AuditEventRecord {
             curriculum_activity_id: e.record.map(|r| r.0),
             changes: e.changes.clone(),
             request_id: e.request_id.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use curricula_domain::curriculum::{Curriculum, RecordInput};
+    use curricula_domain::{ActivityId, ActivityKind, RecordId, TenantId};
+
+    /// A section and an entry, every attribute set, written straight are what the API has
+    /// always written: the keys of a `serde_json` map, sorted, at every level.
+    #[test]
+    fn curriculum_activities_are_written_sorted() {
+        let now = chrono::DateTime::UNIX_EPOCH;
+        let mut path = Curriculum::for_new_course(ActivityId(1), TenantId(2), RecordId(3), now);
+        let input = RecordInput {
+            name: curriculum::Patch::Value("Section".into()),
+            description: curriculum::Patch::Value("About".into()),
+            code: curriculum::Patch::Value("C-1".into()),
+            lock_until: curriculum::Patch::Value(chrono::NaiveDate::from_ymd_opt(2026, 1, 2).unwrap()),
+            initial_view: curriculum::Patch::Value(curriculum::InitialView::Full),
+            control_mode: curriculum::Patch::Value(curriculum::ControlMode::Flow),
+            ..RecordInput::default()
+        };
+        path.create_section(RecordId(4), &input, now).unwrap();
+        path.append_to_last_section(RecordId(5), ActivityId(6), ActivityKind::Scorm, "Entry".into(), now)
+            .unwrap();
+        for record in path.records() {
+            let body = CurriculumActivity::from(&record);
+            let straight = serde_json::to_string(&body).unwrap();
+            assert_eq!(straight, serde_json::to_string(&crate::http::sorted(&body)).unwrap());
         }
     }
 }
