@@ -290,6 +290,148 @@ where
         assert_eq!(listed.items.iter().collect::<Vec<_>>(), expected, "{filter:?}");
     }
 
+    // Path progress reads: a learner's enrollments in a path's activities (with whether an
+    // attempt runs), the learner's path enrollments that hold an activity, the stored outcome.
+    let inner = store
+        .create_activity(new_activity(&f, ActivityKind::Scorm, "inner", Placement::Under(path)))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.path_enrollments_with(t, anna.id, inner).await.unwrap(),
+        vec![store.enrollment(t, in_path.id).await.unwrap().unwrap()]
+    );
+    assert!(store.path_enrollments_with(t, anna.id, scorm).await.unwrap().is_empty());
+    assert!(
+        store
+            .path_enrollments_with(t, bjorn.id, inner)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .path_enrollments_with(other.tenant, anna.id, inner)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let anna_inner = store.enroll(t, anna.id, inner, now()).await.unwrap();
+    let standings = store
+        .enrollments_of(t, &[anna.id, bjorn.id], &[inner, scorm])
+        .await
+        .unwrap();
+    let seen: Vec<(EnrollmentId, UserId, ActivityId, bool)> = standings
+        .iter()
+        .map(|s| {
+            (
+                s.enrollment.id,
+                s.enrollment.user,
+                s.enrollment.course,
+                s.attempt_running,
+            )
+        })
+        .collect();
+    let bjorn_scorm = all.items.iter().find(|x| x.user == bjorn.id).unwrap().id;
+    assert_eq!(
+        seen,
+        vec![
+            (e.id, anna.id, scorm, true),
+            (bjorn_scorm, bjorn.id, scorm, false),
+            (anna_inner.id, anna.id, inner, false)
+        ],
+        "by id; anna's second attempt in golf runs"
+    );
+    assert_eq!(
+        standings[0].enrollment,
+        store.enrollment(t, e.id).await.unwrap().unwrap()
+    );
+    assert!(store.enrollments_of(t, &[anna.id], &[path]).await.unwrap().len() == 1);
+    assert!(store.enrollments_of(t, &[], &[inner]).await.unwrap().is_empty());
+    assert!(
+        store
+            .enrollments_of(other.tenant, &[anna.id], &[inner])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let outcome = |status| Outcome {
+        status,
+        success: Success::Passed,
+        score: Some(75.0),
+    };
+    let started = store
+        .set_path_outcome(t, in_path.id, outcome(EnrollmentStatus::InProgress), now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (started.status, started.started_at, started.completed_at, started.score),
+        (EnrollmentStatus::InProgress, Some(now()), None, Some(75.0))
+    );
+    let done = store
+        .set_path_outcome(t, in_path.id, outcome(EnrollmentStatus::Completed), later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            done.status,
+            done.success,
+            done.started_at,
+            done.completed_at,
+            done.updated_at
+        ),
+        (
+            EnrollmentStatus::Completed,
+            Success::Passed,
+            Some(now()),
+            Some(later),
+            later
+        )
+    );
+    let again = store
+        .set_path_outcome(
+            t,
+            in_path.id,
+            outcome(EnrollmentStatus::Completed),
+            later + chrono::Duration::hours(1),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.completed_at, Some(later), "the first completion stays");
+    assert_eq!(store.enrollment(t, in_path.id).await.unwrap(), Some(again));
+    assert!(
+        store
+            .set_path_outcome(other.tenant, in_path.id, outcome(EnrollmentStatus::Completed), later)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let completed = store
+        .list_enrollments(
+            t,
+            &EnrollmentFilter {
+                status: Some(EnrollmentStatus::Completed),
+                course: Some(path),
+                ..EnrollmentFilter::default()
+            },
+            Slice::ALL,
+        )
+        .await
+        .unwrap();
+    assert_eq!(completed.total, 1, "the stored status filters in the store");
+    // Users by id.
+    let found: Vec<UserId> = store
+        .learners_in(t, &[bjorn.id, anna.id, UserId(999_999)])
+        .await
+        .unwrap()
+        .iter()
+        .map(|u| u.id)
+        .collect();
+    assert_eq!(found, vec![anna.id, bjorn.id]);
+    assert!(store.learners_in(other.tenant, &[anna.id]).await.unwrap().is_empty());
+
     // Unenrolling removes the attempts with it.
     assert!(store.unenroll(t, e.id).await.unwrap());
     assert!(!store.unenroll(t, e.id).await.unwrap());

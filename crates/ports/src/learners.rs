@@ -100,6 +100,16 @@ pub struct Enrollment {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A learner's enrollment in one activity and whether an attempt of it runs (its latest
+/// attempt has not ended): what the path progress rules read per entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Standing {
+    /// The enrollment.
+    pub enrollment: Enrollment,
+    /// Whether an attempt runs: a launch resumes it.
+    pub attempt_running: bool,
+}
+
 /// Why an enrollment was not created; nothing was written.
 #[derive(Debug, thiserror::Error)]
 pub enum EnrollError {
@@ -345,6 +355,49 @@ pub trait LearnerRepository: Send + Sync {
         filter: &EnrollmentFilter,
         slice: Slice,
     ) -> Result<Listed<Enrollment>, StoreError>;
+
+    /// The enrollments of the tenant's `users` in `courses` (one query whatever their number),
+    /// each with whether an attempt runs, by id.
+    ///
+    /// # Errors
+    /// When the store fails.
+    async fn enrollments_of(
+        &self,
+        tenant: TenantId,
+        users: &[UserId],
+        courses: &[ActivityId],
+    ) -> Result<Vec<Standing>, StoreError>;
+
+    /// The enrollments of `user` in the tenant's paths that hold `activity` as an entry, by id.
+    ///
+    /// # Errors
+    /// When the store fails.
+    async fn path_enrollments_with(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        activity: ActivityId,
+    ) -> Result<Vec<Enrollment>, StoreError>;
+
+    /// Stores a path enrollment's status, success and score as its progress gives them; sets
+    /// `completed_at` (to `now`) when it first becomes completed and `started_at` when it first
+    /// leaves not-started. `None` when there is no such enrollment.
+    ///
+    /// # Errors
+    /// When the store fails.
+    async fn set_path_outcome(
+        &self,
+        tenant: TenantId,
+        id: EnrollmentId,
+        outcome: Outcome,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Enrollment>, StoreError>;
+
+    /// The tenant's users among `ids`, by id (the unknown ones left out).
+    ///
+    /// # Errors
+    /// When the store fails.
+    async fn learners_in(&self, tenant: TenantId, ids: &[UserId]) -> Result<Vec<Learner>, StoreError>;
 
     /// Removes an enrollment with its attempts; `false` when there was none.
     ///

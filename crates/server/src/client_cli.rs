@@ -88,6 +88,20 @@ pub struct EnrollmentArgs {
     pub id: i64,
 }
 
+/// `curricula progress`: print every enrolled learner's progress in a path as a table.
+#[derive(clap::Args, Debug)]
+pub struct ProgressArgs {
+    /// Base URL of the service, e.g. http://localhost:8080.
+    #[arg(long, env = "CURRICULA_SERVER")]
+    pub server: String,
+    /// Any API key of the tenant (sent as `Authorization: Bearer`); prefer `CURRICULA_API_KEY`.
+    #[arg(long = "api-key", alias = "key", env = "CURRICULA_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// The path (a course activity id).
+    #[arg(long)]
+    pub curriculum: i64,
+}
+
 /// The key of a client command: `--api-key` (alias `--key`), else `CURRICULA_API_KEY`, else
 /// the old `CURRICULA_KEY`.
 ///
@@ -660,10 +674,99 @@ pub fn enrollment(args: &EnrollmentArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A path's progress report (`GET /api/v2/curricula/{id}/progress` rows) as a table.
+pub fn render_progress(curriculum: i64, rows: &[Value]) -> String {
+    let header = ["user", "username", "status", "success", "score", "entries", "completed"];
+    let mut table: Vec<[String; 7]> = vec![header.map(str::to_owned)];
+    for r in rows {
+        table.push([
+            plain(&r["user_id"]),
+            plain(&r["username"]),
+            plain(&r["status"]),
+            plain(&r["success"]),
+            r["score"].as_f64().map_or("-".to_owned(), |s| format!("{s}")),
+            format!("{}/{}", plain(&r["entries_completed"]), plain(&r["entries_total"])),
+            r["completed_on"]
+                .as_str()
+                .map_or("-", |d| d.get(..10).unwrap_or(d))
+                .to_owned(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..7)
+        .map(|i| table.iter().map(|row| row[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    let _ = writeln!(out, "Path {curriculum}: {} learner(s)", rows.len());
+    for row in &table {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        let _ = writeln!(out, "{}", cells.join("  ").trim_end());
+    }
+    out
+}
+
+/// Prints the progress of every learner enrolled in a path (every page).
+///
+/// # Errors
+/// When the server cannot be reached or refuses the request.
+pub fn progress(args: &ProgressArgs) -> anyhow::Result<()> {
+    let server = base(&args.server);
+    let bearer = format!("Bearer {}", api_key(args.api_key.as_deref())?);
+    let mut rows = Vec::new();
+    for page in 1.. {
+        let response = agent()
+            .get(&format!(
+                "{server}/api/v2/curricula/{}/progress?page={page}",
+                args.curriculum
+            ))
+            .header("authorization", &bearer)
+            .header("accept", "application/json")
+            .call()
+            .with_context(|| format!("reading the progress of path {} from {server}", args.curriculum))?;
+        let (status, body) = read_response(response)?;
+        if status != 200 {
+            bail!("the server answered {status}: {body}");
+        }
+        let items = body.as_array().cloned().unwrap_or_default();
+        let last = items.len() < 50;
+        rows.extend(items);
+        if last {
+            break;
+        }
+    }
+    print!("{}", render_progress(args.curriculum, &rows));
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_progress_report_is_a_table() {
+        let rows = [
+            json!({"user_id": 7, "username": "anna", "status": "completed", "success": "passed", "score": 88.0,
+                   "entries_completed": 2, "entries_total": 2, "completed_on": "2026-12-03T11:02:03.000Z"}),
+            json!({"user_id": 12, "username": "bjorn", "status": "not-started", "success": "unknown", "score": null,
+                   "entries_completed": 0, "entries_total": 2, "completed_on": null}),
+        ];
+        let text = render_progress(4, &rows);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "Path 4: 2 learner(s)");
+        assert_eq!(
+            lines[1],
+            "user  username  status       success  score  entries  completed"
+        );
+        assert_eq!(
+            lines[2],
+            "7     anna      completed    passed   88     2/2      2026-12-03"
+        );
+        assert_eq!(lines[3], "12    bjorn     not-started  unknown  -      0/2      -");
+    }
 
     #[test]
     fn an_enrollment_prints_its_summary_and_each_sco() {

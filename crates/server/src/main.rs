@@ -44,6 +44,8 @@ enum Command {
     Tree(client_cli::TreeArgs),
     /// Print an enrollment's progress (status, score, time, attempts, each SCO) from a running service.
     Enrollment(client_cli::EnrollmentArgs),
+    /// Print every enrolled learner's progress in a path (status, score, entries) as a table.
+    Progress(client_cli::ProgressArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
         Command::Upload(args) => Some(client_cli::upload(args)),
         Command::Tree(args) => Some(client_cli::tree(args)),
         Command::Enrollment(args) => Some(client_cli::enrollment(args)),
+        Command::Progress(args) => Some(client_cli::progress(args)),
         _ => None,
     };
     if let Some(result) = client {
@@ -85,7 +88,11 @@ fn main() -> ExitCode {
             Command::Migrate => migrate(settings).await,
             Command::Admin(args) => admin_cli::run(args, &settings).await,
             Command::Gc { dry_run } => gc(settings, dry_run).await,
-            Command::Inspect { .. } | Command::Upload(_) | Command::Tree(_) | Command::Enrollment(_) => {
+            Command::Inspect { .. }
+            | Command::Upload(_)
+            | Command::Tree(_)
+            | Command::Enrollment(_)
+            | Command::Progress(_) => {
                 unreachable!("handled above")
             }
         }

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use curricula_domain::learner::EnrollmentStatus;
 use curricula_domain::runtime::{self, Entry, ScoState, ScormVersion, SeedInput, SlotKind, Thresholds};
 use curricula_domain::{
-    Activity, ActivityKind, ApiKeyId, AttemptId, EnrollmentId, LanguageCode, ScormContent, TenantId,
+    Activity, ActivityKind, ApiKeyId, AttemptId, EnrollmentId, LanguageCode, RecordId, ScormContent, TenantId,
 };
 use curricula_ports::{
     ActivityRepository, ApiKeyRecord, Attempt, BlobKey, Clock, CommitWrite, CommitWriteError, Enrollment,
@@ -29,6 +29,8 @@ const PLAYER_TOKEN_VERSION: u8 = 1;
 const PLAYER_PAYLOAD_LEN: usize = 1 + 8 * 5;
 /// How often a commit is retried when another commit of the same attempt won the race.
 const COMMIT_RETRIES: usize = 3;
+
+pub mod paths;
 
 /// Why a launch was refused; nothing was written.
 #[derive(Debug, thiserror::Error)]
@@ -242,25 +244,38 @@ where
     /// # Errors
     /// `Unauthorized`, `NotFound`, `Refused` (a path without an entry, an unknown language,
     /// another language than the running attempt's, nothing to launch), `Store`.
+    ///
+    /// A path enrollment launches its entry `entry` (a curriculum record id): the rules of the
+    /// path (`curricula_domain::progress`) must allow it (else `Refused` with their reason),
+    /// and the entry's activity is launched through the learner's own enrollment in it, created
+    /// on the first launch and shared by every path that holds the activity.
     pub async fn launch(
         &self,
         caller: Caller,
         id: EnrollmentId,
         language: Option<&str>,
+        entry: Option<RecordId>,
     ) -> Result<PlayerLaunch, LaunchError> {
         let now = self.clock.now();
         let key = self
             .usable_key(caller.key, now)
             .await?
             .ok_or(LaunchError::Unauthorized)?;
-        let enrollment = self
+        let mut enrollment = self
             .learners
             .enrollment(caller.tenant, id)
             .await?
             .ok_or(LaunchError::NotFound(id))?;
         if enrollment.kind == ActivityKind::Course {
+            let Some(entry) = entry else {
+                return Err(LaunchError::Refused(format!(
+                    "enrollment {id} is in a path; launch one of its entries with entry_id"
+                )));
+            };
+            enrollment = self.entry_enrollment(caller, &enrollment, entry, now).await?;
+        } else if let Some(entry) = entry {
             return Err(LaunchError::Refused(format!(
-                "enrollment {id} is in a path; launch one of its entries with entry_id"
+                "entry_id {entry}: enrollment {id} is not in a path"
             )));
         }
         let wanted = match language.map(str::trim).filter(|l| !l.is_empty()) {
@@ -271,7 +286,7 @@ where
         let grant = PlayerGrant {
             key: caller.key,
             tenant: caller.tenant,
-            enrollment: id,
+            enrollment: enrollment.id,
             attempt: attempt.id,
         };
         let (token, expires_at) = self.sign(grant, now, key.expires_at);
@@ -616,8 +631,21 @@ where
                 input.terminate,
             );
             let write = self.commit_write(&opened, &items, version, &thresholds, &input, state, now)?;
+            let before = Outcome {
+                status: opened.enrollment.status,
+                success: opened.enrollment.success,
+                score: opened.enrollment.score,
+            };
+            let after = write.enrollment;
             match self.learners.write_commit(write).await {
-                Ok(()) => return Ok(Committed::Stored),
+                Ok(()) => {
+                    if before != after {
+                        // The commit is durable; the paths that hold the activity follow it.
+                        self.refresh_paths_with(opened.grant.tenant, &opened.enrollment, now)
+                            .await;
+                    }
+                    return Ok(Committed::Stored);
+                }
                 Err(CommitWriteError::Moved) => {
                     opened.attempt = self
                         .learners

@@ -4,14 +4,16 @@
 use crate::Database;
 use crate::errors::{TxError, unique_or};
 use crate::rows::{kind, utc};
-use crate::schema::{activities, attempts as at, enrollments as e, sco_runtimes as sr, tenants, users as u};
+use crate::schema::{
+    activities, attempts as at, curriculum_activities as ca, enrollments as e, sco_runtimes as sr, tenants, users as u,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use curricula_domain::learner::{EnrollmentStatus, Profile, Success};
 use curricula_domain::{ActivityId, AttemptId, EnrollmentId, LanguageCode, TenantId, UserId};
 use curricula_ports::{
     Attempt, CommitWrite, CommitWriteError, EnrollError, Enrollment, EnrollmentFilter, Learner, LearnerRepository,
-    Listed, NewAttempt, OpenAttemptError, ScoRecord, Slice, StoreError, UserFilter, UserWriteError,
+    Listed, NewAttempt, OpenAttemptError, Outcome, ScoRecord, Slice, Standing, StoreError, UserFilter, UserWriteError,
 };
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DbError};
@@ -346,6 +348,130 @@ impl LearnerRepository for Database {
                 total: u64::try_from(total).unwrap_or_default(),
             })
         })
+    }
+
+    async fn enrollments_of(
+        &self,
+        tenant: TenantId,
+        users: &[UserId],
+        courses: &[ActivityId],
+    ) -> Result<Vec<Standing>, StoreError> {
+        if users.is_empty() || courses.is_empty() {
+            return Ok(Vec::new());
+        }
+        let users: Vec<i64> = users.iter().map(|u| u.0).collect();
+        let courses: Vec<i64> = courses.iter().map(|c| c.0).collect();
+        let (rows, running): (Vec<EnrollmentRow>, Vec<i64>) = run!(self, |c, _sql| {
+            let rows: Vec<EnrollmentRow> = e::table
+                .filter(
+                    e::tenant_id
+                        .eq(tenant.0)
+                        .and(e::user_id.eq_any(users.clone()))
+                        .and(e::course_id.eq_any(courses.clone())),
+                )
+                .order(e::id)
+                .select(EnrollmentRow::as_select())
+                .load(c)
+                .await?;
+            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            let running: Vec<i64> = if ids.is_empty() {
+                Vec::new()
+            } else {
+                at::table
+                    .filter(at::enrollment_id.eq_any(ids).and(at::ended_at.is_null()))
+                    .select(at::enrollment_id)
+                    .load(c)
+                    .await?
+            };
+            Ok((rows, running))
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let attempt_running = running.contains(&row.id);
+                Standing { enrollment: row.into_port(), attempt_running }
+            })
+            .collect())
+    }
+
+    async fn path_enrollments_with(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        activity: ActivityId,
+    ) -> Result<Vec<Enrollment>, StoreError> {
+        let rows: Vec<EnrollmentRow> = run!(self, |c, _sql| {
+            let paths: Vec<i64> = ca::table
+                .filter(ca::account_id.eq(tenant.0).and(ca::course_id.eq(activity.0)))
+                .select(ca::curriculum_id)
+                .load(c)
+                .await?;
+            if paths.is_empty() {
+                return Ok(Vec::new());
+            }
+            e::table
+                .filter(e::tenant_id.eq(tenant.0).and(e::user_id.eq(user.0)).and(e::course_id.eq_any(paths)))
+                .order(e::id)
+                .select(EnrollmentRow::as_select())
+                .load(c)
+                .await
+        })?;
+        Ok(rows.into_iter().map(EnrollmentRow::into_port).collect())
+    }
+
+    async fn set_path_outcome(
+        &self,
+        tenant: TenantId,
+        id: EnrollmentId,
+        outcome: Outcome,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Enrollment>, StoreError> {
+        let now = now.naive_utc();
+        let row: Option<EnrollmentRow> = transaction!(self, |c, _sql| {
+            let changed = diesel::update(e::table.filter(e::id.eq(id.0).and(e::tenant_id.eq(tenant.0))))
+                .set((
+                    e::status.eq(outcome.status.as_str()),
+                    e::success.eq(outcome.success.as_str()),
+                    e::score.eq(outcome.score),
+                    e::updated_at.eq(now),
+                ))
+                .execute(c)
+                .await?;
+            if changed == 0 {
+                return Ok::<_, TxError<StoreError>>(None);
+            }
+            if outcome.status != EnrollmentStatus::NotStarted {
+                diesel::update(e::table.filter(e::id.eq(id.0).and(e::started_at.is_null())))
+                    .set(e::started_at.eq(now))
+                    .execute(c)
+                    .await?;
+            }
+            if outcome.status == EnrollmentStatus::Completed {
+                diesel::update(e::table.filter(e::id.eq(id.0).and(e::completed_at.is_null())))
+                    .set(e::completed_at.eq(now))
+                    .execute(c)
+                    .await?;
+            }
+            let row: EnrollmentRow = e::table.find(id.0).select(EnrollmentRow::as_select()).first(c).await?;
+            Ok(Some(row))
+        })?;
+        Ok(row.map(EnrollmentRow::into_port))
+    }
+
+    async fn learners_in(&self, tenant: TenantId, ids: &[UserId]) -> Result<Vec<Learner>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = ids.iter().map(|u| u.0).collect();
+        let rows: Vec<LearnerRow> = run!(self, |c, _sql| {
+            u::table
+                .filter(u::tenant_id.eq(tenant.0).and(u::id.eq_any(ids.clone())))
+                .order(u::id)
+                .select(LearnerRow::as_select())
+                .load(c)
+                .await
+        })?;
+        Ok(rows.into_iter().map(LearnerRow::into_port).collect())
     }
 
     async fn unenroll(&self, tenant: TenantId, id: EnrollmentId) -> Result<bool, StoreError> {

@@ -12,6 +12,7 @@ mod nesting;
 mod openapi;
 mod ops;
 mod origins;
+mod path_progress;
 mod revisions;
 mod upload;
 mod validate;

@@ -4,9 +4,11 @@
 use super::bodies::timestamp;
 use curricula_domain::ActivityKind;
 use curricula_domain::learner::Success;
+use curricula_domain::progress::PathProgress;
 use curricula_domain::runtime::{CompletionStatus, LessonStatus, ScoState};
 use curricula_ports::{Enrollment, Learner};
 use curricula_service::player::AttemptProgress;
+use curricula_service::player::paths::ProgressRow;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -116,6 +118,121 @@ pub struct EnrollmentRecord {
     /// SCORM, in the single read: the current attempt.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runtime: Option<RuntimeRecord>,
+    /// A path, in the single read: its sections and entries as the learner stands in them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sections: Option<Vec<SectionRecord>>,
+}
+
+/// A section of a path, for one learner.
+#[derive(Serialize, ToSchema)]
+pub struct SectionRecord {
+    /// The section (curriculum record) id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// Whether it has what it needs (an optional section: when every entry is done).
+    pub complete: bool,
+    /// How many entries it needs completed or exempt (0 for an optional section).
+    pub required: usize,
+    /// How many of its entries are completed or exempt.
+    pub completed: usize,
+    /// Its entries, in order.
+    pub entries: Vec<EntryRecord>,
+}
+
+/// An entry of a path, for one learner.
+#[derive(Serialize, ToSchema)]
+pub struct EntryRecord {
+    /// The entry (curriculum record) id: what a launch names (`entry_id`).
+    pub id: i64,
+    /// Its activity.
+    pub course_id: i64,
+    /// Its name.
+    pub name: String,
+    /// `locked`, `available`, `in-progress`, `completed` or `exempt`.
+    #[schema(example = "available")]
+    pub state: String,
+    /// Why it cannot be launched now, in words; null when it can.
+    pub reason: Option<String>,
+    /// Its activity's success.
+    pub success: String,
+    /// Its activity's score, 0–100.
+    pub score: Option<f64>,
+    /// Attempts started.
+    pub attempts: u32,
+    /// The entry's attempt limit; 0 is none.
+    pub attempts_max: u32,
+}
+
+impl SectionRecord {
+    /// The sections of a learner's progress in a path.
+    pub fn of(progress: &PathProgress) -> Vec<Self> {
+        progress
+            .sections
+            .iter()
+            .map(|s| Self {
+                id: s.id.0,
+                name: s.name.clone(),
+                complete: s.complete,
+                required: s.required,
+                completed: s.completed,
+                entries: s
+                    .entries
+                    .iter()
+                    .map(|e| EntryRecord {
+                        id: e.id.0,
+                        course_id: e.course_id.0,
+                        name: e.name.clone(),
+                        state: e.state.as_str().to_owned(),
+                        reason: e.reason.clone(),
+                        success: e.success.as_str().to_owned(),
+                        score: e.score,
+                        attempts: e.attempts,
+                        attempts_max: e.attempts_max,
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
+/// One learner's progress in a path (`GET /api/v2/curricula/{id}/progress`).
+#[derive(Serialize, ToSchema)]
+pub struct ProgressRecord {
+    /// The path enrollment.
+    pub enrollment_id: i64,
+    /// The learner.
+    pub user_id: i64,
+    /// The learner's username.
+    pub username: String,
+    /// `not-started`, `in-progress` or `completed`.
+    pub status: String,
+    /// `unknown`, `passed` or `failed`.
+    pub success: String,
+    /// The mean score of the weighted entries, 0–100.
+    pub score: Option<f64>,
+    /// Entries completed or exempt.
+    pub entries_completed: usize,
+    /// Entries of the path.
+    pub entries_total: usize,
+    /// The first completion of the path.
+    pub completed_on: Option<String>,
+}
+
+impl From<&ProgressRow> for ProgressRecord {
+    fn from(r: &ProgressRow) -> Self {
+        Self {
+            enrollment_id: r.enrollment.0,
+            user_id: r.user.0,
+            username: r.username.clone(),
+            status: r.status.as_str().to_owned(),
+            success: r.success.as_str().to_owned(),
+            score: r.score,
+            entries_completed: r.entries_completed,
+            entries_total: r.entries_total,
+            completed_on: r.completed_at.as_ref().map(timestamp),
+        }
+    }
 }
 
 impl From<&Enrollment> for EnrollmentRecord {
@@ -142,6 +259,7 @@ impl From<&Enrollment> for EnrollmentRecord {
             completed_on: e.completed_at.as_ref().map(timestamp),
             updated_on: timestamp(&e.updated_at),
             runtime: None,
+            sections: None,
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::list_params::{as_text, filters, id, known_parameters, page, range};
 use curricula_domain::learner::EnrollmentStatus;
-use curricula_domain::{ActivityId, UserId};
+use curricula_domain::{ActivityId, RecordId, UserId};
 use curricula_ports::{EnrollmentFilter, TimeRange, UserFilter};
 use curricula_service::learners::{Change, UserInput};
 use serde_json::{Map, Value};
@@ -173,6 +173,44 @@ pub fn enrollments(params: &Map<String, Value>) -> Result<(EnrollmentFilter, usi
         Ok((filter, page))
     } else {
         Err(problems)
+    }
+}
+
+/// `GET /api/v2/curricula/{id}/progress`: the page number and whether CSV is asked for
+/// (`format=csv`; else JSON).
+///
+/// # Errors
+/// Every problem, one message each.
+pub fn progress(params: &Map<String, Value>) -> Result<(usize, bool), Vec<String>> {
+    let mut problems = Vec::new();
+    known_parameters(params, &[], &mut problems);
+    let csv = match params.get("format").and_then(as_text).as_deref().map(str::trim) {
+        None | Some("" | "json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            problems.push(format!("format {other:?} is not json or csv"));
+            false
+        }
+    };
+    let page = page(params, &mut problems);
+    if problems.is_empty() {
+        Ok((page, csv))
+    } else {
+        Err(problems)
+    }
+}
+
+/// `entry_id` of a launch, when sent.
+///
+/// # Errors
+/// When it is not an integer.
+pub fn entry_id(params: &Map<String, Value>) -> Result<Option<RecordId>, String> {
+    match params.get("entry_id") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => as_text(v)
+            .ok_or_else(|| "entry_id must be an integer".to_owned())
+            .and_then(|t| id(&t).map_err(|e| format!("entry_id {e}")))
+            .map(|n| Some(RecordId(n))),
     }
 }
 

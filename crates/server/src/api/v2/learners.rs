@@ -1,7 +1,7 @@
 //! The v2 users and enrollments: `/api/v2/users`, `/api/v2/enrollments`, and the launch of an
 //! enrollment (a signed player URL).
 
-use super::learner_bodies::{EnrollmentLaunch, EnrollmentRecord, UserRecord};
+use super::learner_bodies::{EnrollmentLaunch, EnrollmentRecord, ProgressRecord, UserRecord};
 use super::learner_params;
 use super::shared::{actor, guarded, links};
 use crate::http::error::{ApiError, V2Busy, V2Failures, V2NotFound, V2Refused, V2TooLarge};
@@ -10,7 +10,7 @@ use crate::http::sorted;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use curricula_domain::{EnrollmentId, UserId};
+use curricula_domain::{ActivityId, EnrollmentId, UserId};
 use curricula_service::learners::Page;
 use serde::Serialize;
 use serde_json::Value;
@@ -32,7 +32,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/{id}", web::get().to(show_enrollment))
             .route("/{id}", web::delete().to(destroy_enrollment))
             .route("/{id}/launch", web::get().to(launch_enrollment)),
-    );
+    )
+    .route("/api/v2/curricula/{id}/progress", web::get().to(path_progress));
 }
 
 fn user_id(raw: &str) -> Result<UserId, ApiError> {
@@ -204,7 +205,8 @@ async fn create_enrollment(
     Ok(guarded(&state, &req, &params, caller, work).await)
 }
 
-/// One enrollment, with the current attempt (`runtime`) of a SCORM enrollment.
+/// One enrollment, with the current attempt (`runtime`) of a SCORM enrollment, or the
+/// sections and entries (`sections`) of a path enrollment as the learner stands in them.
 #[utoipa::path(
     get, path = "/api/v2/enrollments/{id}", tag = "Learners", operation_id = "show_enrollment",
     security(("api_key" = []), ("bearer" = [])),
@@ -221,6 +223,17 @@ async fn show_enrollment(
     no_parameters(&params)?;
     let id = enrollment_id(&path)?;
     let enrollment = state.learners.enrollment(caller, id).await?;
+    if let Some((progress, stored)) = state
+        .content
+        .player
+        .path_progress(caller, &enrollment)
+        .await
+        .map_err(ApiError::Store)?
+    {
+        let mut record = EnrollmentRecord::from(&stored);
+        record.sections = Some(super::learner_bodies::SectionRecord::of(&progress));
+        return Ok(HttpResponse::Ok().json(sorted(&record)));
+    }
     let mut record = EnrollmentRecord::from(&enrollment);
     if let Some(progress) = state
         .content
@@ -262,7 +275,7 @@ async fn destroy_enrollment(
 #[utoipa::path(
     get, path = "/api/v2/enrollments/{id}/launch", tag = "Learners", operation_id = "launch_enrollment",
     security(("api_key" = []), ("bearer" = [])),
-    params(("id" = i64, Path, description = "The enrollment id"), ("language" = Option<String>, Query, description = "Culture code for a new attempt; default: the enrollment's last language, the tenant's default language when the activity has it, else its first version")),
+    params(("id" = i64, Path, description = "The enrollment id"), ("language" = Option<String>, Query, description = "Culture code for a new attempt; default: the enrollment's last language, the tenant's default language when the activity has it, else its first version"), ("entry_id" = Option<i64>, Query, description = "A path enrollment: the entry (curriculum record id) to launch; a 422 says why when the path's rules forbid it")),
     responses(
         (status = 200, description = "The signed, expiring player URL", body = EnrollmentLaunch),
         (status = 400, description = "content.public_base_url is not set and the request's Host is not a valid host name", body = crate::http::error::V2Errors),
@@ -278,7 +291,7 @@ async fn launch_enrollment(
     let (params, caller) = read(&req, &body, &state).await?;
     let mut problems = Vec::new();
     for key in params.keys() {
-        if !matches!(key.as_str(), "api_key" | "language" | "format") {
+        if !matches!(key.as_str(), "api_key" | "language" | "entry_id" | "format") {
             problems.push(format!("{key} is not a known parameter"));
         }
     }
@@ -290,6 +303,10 @@ async fn launch_enrollment(
             None
         }
     };
+    let entry = learner_params::entry_id(&params).unwrap_or_else(|e| {
+        problems.push(e);
+        None
+    });
     let id = enrollment_id(&path)?;
     if !problems.is_empty() {
         return Err(ApiError::Unprocessable(problems));
@@ -297,7 +314,11 @@ async fn launch_enrollment(
     let Some(base) = crate::api::content::launch_base(&state, &req, caller.tenant) else {
         return Ok(crate::api::content::no_launch_host());
     };
-    let launch = state.content.player.launch(caller, id, language.as_deref()).await?;
+    let launch = state
+        .content
+        .player
+        .launch(caller, id, language.as_deref(), entry)
+        .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(sorted(&EnrollmentLaunch {
@@ -305,6 +326,89 @@ async fn launch_enrollment(
             expires_at: launch.expires_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
             attempt: launch.attempt,
         })))
+}
+
+/// Every learner enrolled in path `id`: the path enrollment's status, success, score, entries
+/// completed (or exempt) of the total, first completion. JSON (50 per page, by enrollment id) or
+/// CSV (`format=csv`: every learner).
+#[utoipa::path(
+    get, path = "/api/v2/curricula/{id}/progress", tag = "Learners", operation_id = "path_progress",
+    security(("api_key" = []), ("bearer" = [])),
+    params(("id" = i64, Path, description = "The path (course) id"), ("page" = Option<i64>, Query, minimum = 1, description = "Page number (50 per page; JSON only)"), ("format" = Option<String>, Query, description = "`json` (default) or `csv`")),
+    responses(
+        (status = 200, description = "The learners' progress (CSV: `text/csv`, a header row, every learner)", body = Vec<ProgressRecord>,
+            headers(("X-Total-Count" = i64, description = "Learners enrolled"), ("Link" = String, description = "RFC 8288 page links"))),
+        V2Failures, V2NotFound, V2Refused,
+    )
+)]
+async fn path_progress(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (params, caller) = read(&req, &body, &state).await?;
+    let (page, csv) = learner_params::progress(&params).map_err(ApiError::Unprocessable)?;
+    let not_found = || ApiError::NotFound(format!("curriculum {} not found", path.as_str()));
+    let id = path_id(&path).map(ActivityId).ok_or_else(not_found)?;
+    let player = &state.content.player;
+    if !csv {
+        let page = player
+            .path_report(caller, id, page)
+            .await
+            .map_err(ApiError::Store)?
+            .ok_or_else(not_found)?;
+        return Ok(page_response(&req, &page, |r| ProgressRecord::from(r)));
+    }
+    let mut out = String::from(
+        "enrollment_id,user_id,username,status,success,score,entries_completed,entries_total,completed_on\r\n",
+    );
+    let mut page = 1;
+    loop {
+        let rows = player
+            .path_report(caller, id, page)
+            .await
+            .map_err(ApiError::Store)?
+            .ok_or_else(not_found)?;
+        for r in rows.items.iter().map(ProgressRecord::from) {
+            let score = r.score.map(|s| s.to_string()).unwrap_or_default();
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{}\r\n",
+                r.enrollment_id,
+                r.user_id,
+                csv_field(&r.username),
+                r.status,
+                r.success,
+                score,
+                r.entries_completed,
+                r.entries_total,
+                r.completed_on.unwrap_or_default()
+            ));
+        }
+        if page >= rows.last_page() {
+            break;
+        }
+        page += 1;
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(out))
+}
+
+/// A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break; a leading
+/// `=`, `+`, `-` or `@` is prefixed with `'` so that a spreadsheet does not run it.
+fn csv_field(raw: &str) -> String {
+    let safe = if raw.starts_with(['=', '+', '-', '@']) {
+        format!("'{raw}")
+    } else {
+        raw.to_owned()
+    };
+    if safe.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", safe.replace('"', "\"\""))
+    } else {
+        safe
+    }
 }
 
 /// The OpenAPI description of these routes.
@@ -318,6 +422,7 @@ async fn launch_enrollment(
     create_enrollment,
     show_enrollment,
     destroy_enrollment,
-    launch_enrollment
+    launch_enrollment,
+    path_progress
 ))]
 pub struct ApiDoc;
