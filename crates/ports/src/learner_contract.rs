@@ -400,6 +400,16 @@ where
         .unwrap()
         .unwrap();
     assert_eq!(again.completed_at, Some(later), "the first completion stays");
+    let again = store
+        .set_path_outcome(t, in_path.id, outcome(EnrollmentStatus::InProgress), later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        again.status,
+        EnrollmentStatus::Completed,
+        "a completed path stays completed"
+    );
     assert_eq!(store.enrollment(t, in_path.id).await.unwrap(), Some(again));
     assert!(
         store

@@ -381,7 +381,8 @@ pub trait LearnerRepository: Send + Sync {
 
     /// Stores a path enrollment's status, success and score as its progress gives them; sets
     /// `completed_at` (to `now`) when it first becomes completed and `started_at` when it first
-    /// leaves not-started. `None` when there is no such enrollment.
+    /// leaves not-started. A completed enrollment stays completed (a write computed from an
+    /// older read cannot lower it). `None` when there is no such enrollment.
     ///
     /// # Errors
     /// When the store fails.

@@ -429,17 +429,19 @@ impl LearnerRepository for Database {
         let now = now.naive_utc();
         let row: Option<EnrollmentRow> = transaction!(self, |c, _sql| {
             let changed = diesel::update(e::table.filter(e::id.eq(id.0).and(e::tenant_id.eq(tenant.0))))
-                .set((
-                    e::status.eq(outcome.status.as_str()),
-                    e::success.eq(outcome.success.as_str()),
-                    e::score.eq(outcome.score),
-                    e::updated_at.eq(now),
-                ))
+                .set((e::success.eq(outcome.success.as_str()), e::score.eq(outcome.score), e::updated_at.eq(now)))
                 .execute(c)
                 .await?;
             if changed == 0 {
                 return Ok::<_, TxError<StoreError>>(None);
             }
+            // A completed enrollment stays completed, whatever a write computed from an older
+            // read says (one statement: two writers cannot interleave inside it).
+            let completed = EnrollmentStatus::Completed.as_str();
+            diesel::update(e::table.filter(e::id.eq(id.0).and(e::status.ne(completed))))
+                .set(e::status.eq(outcome.status.as_str()))
+                .execute(c)
+                .await?;
             if outcome.status != EnrollmentStatus::NotStarted {
                 diesel::update(e::table.filter(e::id.eq(id.0).and(e::started_at.is_null())))
                     .set(e::started_at.eq(now))

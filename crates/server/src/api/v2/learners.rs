@@ -426,3 +426,17 @@ fn csv_field(raw: &str) -> String {
     path_progress
 ))]
 pub struct ApiDoc;
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_never_formulas() {
+        assert_eq!(csv_field("anna"), "anna");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=1+1"), "'=1+1");
+        assert_eq!(csv_field("-x,y"), "\"'-x,y\"");
+    }
+}
