@@ -27,6 +27,8 @@ const PLAYER_CONTEXT: &[u8] = b"curricula player token v1\0";
 const PLAYER_TOKEN_VERSION: u8 = 1;
 /// version, expiry, key, tenant, enrollment, attempt.
 const PLAYER_PAYLOAD_LEN: usize = 1 + 8 * 5;
+/// The longest session id a commit may carry (the player makes 32 hex digits).
+const MAX_SESSION_ID: usize = 128;
 /// How often a commit is retried when another commit of the same attempt won the race.
 const COMMIT_RETRIES: usize = 3;
 
@@ -590,6 +592,12 @@ where
             return Err(PlayerError::Token(TokenError::BadSignature).into());
         }
         let version = ScormVersion::from_manifest(opened.content.scorm_version.as_deref());
+        if input.session.is_empty() || input.session.len() > MAX_SESSION_ID {
+            return Err(CommitError::Refused {
+                code: 101,
+                message: format!("session must be 1 to {MAX_SESSION_ID} bytes long"),
+            });
+        }
         let items = items(&opened.content);
         if !items.iter().any(|i| i.id == input.sco) {
             return Err(CommitError::Refused {
