@@ -544,6 +544,9 @@ fn a_2004_item_keeps_its_objective_ids_in_order_once_and_through_a_collection() 
     assert_eq!(i.mastery_score, Some(0.8));
     // In the stored JSON, an item without objectives has no key (as items stored before).
     let json = serde_json::to_value(&i.items).unwrap();
-    assert_eq!(json[0]["objectives"], serde_json::json!(["PRIMARYOBJ", "obj_b", "obj_a"]));
+    assert_eq!(
+        json[0]["objectives"],
+        serde_json::json!(["PRIMARYOBJ", "obj_b", "obj_a"])
+    );
     assert!(json[2].get("objectives").is_none(), "{json}");
 }

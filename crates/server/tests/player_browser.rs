@@ -64,7 +64,9 @@ impl Lms {
         );
         let key = support::admin(
             support::curricula(cwd),
-            &["key", "create", "--tenant", "1", "--origin", ORIGIN, "--key", KEY, "--json"],
+            &[
+                "key", "create", "--tenant", "1", "--origin", ORIGIN, "--key", KEY, "--json",
+            ],
         );
         assert!(key.contains(KEY), "{key}");
         let mut cmd = support::curricula(cwd);
@@ -82,7 +84,10 @@ impl Lms {
             .expect("run curl");
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         let (body, status) = text.rsplit_once('\n').unwrap_or(("", "0"));
-        (status.trim().parse().unwrap_or(0), serde_json::from_str(body).unwrap_or(Value::Null))
+        (
+            status.trim().parse().unwrap_or(0),
+            serde_json::from_str(body).unwrap_or(Value::Null),
+        )
     }
 
     fn api(&self, path: &str) -> String {
@@ -184,8 +189,7 @@ impl Lms {
 fn run(browser: &Browser, scenario: Value) -> Value {
     let result = browser.run(&scenario);
     assert_eq!(
-        result["ok"],
-        true,
+        result["ok"], true,
         "the browser scenario failed: {}\n{result:#}",
         result["error"]
     );
@@ -406,7 +410,9 @@ fn a_learner_suspends_resumes_and_leaves_without_a_commit(version: &str, test: &
     assert_eq!(step(&result, "finish"), "true", "{result:#}");
     let commits = result["commits"].as_array().unwrap();
     assert!(
-        commits.iter().any(|c| c["status"] == 200 && c["body"]["terminate"] == false),
+        commits
+            .iter()
+            .any(|c| c["status"] == 200 && c["body"]["terminate"] == false),
         "the content's commit was acknowledged: {result:#}"
     );
     assert!(result["page_errors"].as_array().unwrap().is_empty(), "{result:#}");
@@ -423,7 +429,10 @@ fn a_learner_suspends_resumes_and_leaves_without_a_commit(version: &str, test: &
     assert_eq!(sco["score_raw"], 40.0, "{after:#}");
     assert_eq!(sco["exit"], "suspend", "{after:#}");
     assert_eq!(after["total_time_seconds"], 90.0, "{after:#}");
-    assert!(after["runtime"]["ended_on"].is_null(), "a suspend keeps the attempt: {after:#}");
+    assert!(
+        after["runtime"]["ended_on"].is_null(),
+        "a suspend keeps the attempt: {after:#}"
+    );
 
     // Session 2: the next launch resumes; the content reads back entry, location and
     // suspend_data, reports more, and the tab is closed before any commit.
@@ -441,14 +450,14 @@ fn a_learner_suspends_resumes_and_leaves_without_a_commit(version: &str, test: &
     let start = &step(&result, "start")["start"];
     assert_eq!(start["entry"], "resume", "{result:#}");
     assert_eq!(start["location"], "page-3", "{result:#}");
-    assert_eq!(step(&result, "resumed_data"), true, "suspend_data came back whole: {result:#}");
+    assert_eq!(
+        step(&result, "resumed_data"),
+        true,
+        "suspend_data came back whole: {result:#}"
+    );
     assert_eq!(step(&result, "lesson"), "ok", "{result:#}");
     assert!(
-        result["commits"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|c| c["type"] != "xhr"),
+        result["commits"].as_array().unwrap().iter().all(|c| c["type"] != "xhr"),
         "the content did not commit; only the page's beacon: {result:#}"
     );
     let left = lms.enrollment_when(id, "the values of the closed tab", |e| {
@@ -463,7 +472,10 @@ fn a_learner_suspends_resumes_and_leaves_without_a_commit(version: &str, test: &
     assert_eq!(left["status"], "completed", "{left:#}");
     assert_eq!(left["success"], "passed", "{left:#}");
     assert_eq!(left["score"], 85.0, "{left:#}");
-    assert_eq!(left["total_time_seconds"], 210.0, "the server's sum of 90 s and 120 s: {left:#}");
+    assert_eq!(
+        left["total_time_seconds"], 210.0,
+        "the server's sum of 90 s and 120 s: {left:#}"
+    );
     assert!(left["runtime"]["ended_on"].is_null(), "no terminate, no end: {left:#}");
 
     // Session 3: the same attempt again (the last exit was not a suspend, so entry is empty),
@@ -487,7 +499,10 @@ fn a_learner_suspends_resumes_and_leaves_without_a_commit(version: &str, test: &
     assert_eq!(ended["status"], "completed", "{ended:#}");
     assert_eq!(ended["attempts"], 1, "{ended:#}");
     let (_, attempt) = lms.launch(id);
-    assert_eq!(attempt, 2, "after a terminate without suspend the next launch is a new attempt");
+    assert_eq!(
+        attempt, 2,
+        "after a terminate without suspend the next launch is a new attempt"
+    );
 }
 
 #[test]
@@ -541,7 +556,11 @@ fn no_error_dialogs(result: &Value) {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|d| d["message"].as_str().is_some_and(|m| m.to_ascii_lowercase().contains("error")))
+        .filter(|d| {
+            d["message"]
+                .as_str()
+                .is_some_and(|m| m.to_ascii_lowercase().contains("error"))
+        })
         .collect();
     assert!(errors.is_empty(), "the content alerted errors {errors:?}: {result:#}");
     assert!(result["page_errors"].as_array().unwrap().is_empty(), "{result:#}");
@@ -622,14 +641,27 @@ fn the_golf_2004_runtime_advanced_sample_is_taken_and_reported() {
     no_error_dialogs(&result);
     assert_eq!(
         step(&result, "objectives"),
-        &json!(["PRIMARYOBJ", "obj_etiquette", "obj_handicapping", "obj_havingfun", "obj_playing"]),
+        &json!([
+            "PRIMARYOBJ",
+            "obj_etiquette",
+            "obj_handicapping",
+            "obj_havingfun",
+            "obj_playing"
+        ]),
         "the manifest's objectives, initialised for the content: {result:#}"
     );
     let questions = step(&result, "questions").as_u64().unwrap();
     let score: f64 = step(&result, "score_text").as_str().unwrap().parse().unwrap();
-    assert_eq!(score, ((questions - 1) as f64 * 100.0 / questions as f64).round(), "{result:#}");
+    assert_eq!(
+        score,
+        ((questions - 1) as f64 * 100.0 / questions as f64).round(),
+        "{result:#}"
+    );
     assert!(
-        step(&result, "left").as_str().unwrap().contains("You have left the course"),
+        step(&result, "left")
+            .as_str()
+            .unwrap()
+            .contains("You have left the course"),
         "{result:#}"
     );
 
@@ -685,7 +717,10 @@ fn the_golf_2004_basic_calls_sample_is_suspended_resumed_and_passed() {
     let result = run(&browser, json!({"timeout_ms": 90000, "steps": steps}));
     no_error_dialogs(&result);
     assert!(
-        step(&result, "left").as_str().unwrap().contains("resumes where you stopped"),
+        step(&result, "left")
+            .as_str()
+            .unwrap()
+            .contains("resumes where you stopped"),
         "{result:#}"
     );
     let suspended = lms.enrollment_when(id, "the suspended session", |e| {
@@ -720,7 +755,11 @@ fn the_golf_2004_basic_calls_sample_is_suspended_resumed_and_passed() {
     ]);
     let result = run(&browser, json!({"timeout_ms": 120000, "steps": steps}));
     no_error_dialogs(&result);
-    assert_eq!(step(&result, "page"), 6, "the content resumed at its bookmark: {result:#}");
+    assert_eq!(
+        step(&result, "page"),
+        6,
+        "the content resumed at its bookmark: {result:#}"
+    );
     assert_eq!(step(&result, "entry"), "resume", "{result:#}");
     assert!(
         result["dialogs"]
@@ -787,10 +826,7 @@ fn the_golf_12_minimum_calls_sample_completes_when_every_sco_was_visited() {
 
     let (url, attempt) = lms.launch(id);
     assert_eq!(attempt, 1, "one SCO of many done keeps the attempt");
-    let mut steps = vec![
-        json!({"action": "goto", "url": url}),
-        json!({"action": "wait_frame"}),
-    ];
+    let mut steps = vec![json!({"action": "goto", "url": url}), json!({"action": "wait_frame"})];
     for title in &titles[1..] {
         steps.push(json!({"action": "click_nav", "title": title}));
         steps.push(json!({"action": "wait_for", "expression": format!("document.querySelector('#curricula-nav button[aria-current=page]')?.textContent === {}", json!(title))}));
@@ -807,7 +843,8 @@ fn the_golf_12_minimum_calls_sample_completes_when_every_sco_was_visited() {
     let scos = done["runtime"]["scos"].as_array().unwrap();
     assert_eq!(scos.len(), titles.len(), "{done:#}");
     assert!(
-        scos.iter().all(|s| s["lesson_status"] == "completed" && s["terminated"] == true),
+        scos.iter()
+            .all(|s| s["lesson_status"] == "completed" && s["terminated"] == true),
         "{done:#}"
     );
     assert!(done["runtime"]["ended_on"].is_string(), "{done:#}");
