@@ -4,6 +4,7 @@ pub mod activity;
 pub mod curriculum;
 pub mod ids;
 pub mod learner;
+pub mod progress;
 pub mod runtime;
 pub mod tenant;
 

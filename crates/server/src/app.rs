@@ -32,7 +32,8 @@ impl AppState {
             learners: curricula_service::learners::LearnerService::new(
                 Arc::clone(&adapters.learners),
                 Arc::clone(&adapters.clock),
-            ),
+            )
+            .with_audit(adapters.audit.clone()),
             max_body_bytes: settings.upload.max_bytes,
             tmp_dir,
             intake: crate::api::upload::intake::Intake::new(settings.upload.intake()),

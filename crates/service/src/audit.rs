@@ -53,8 +53,16 @@ pub mod action {
     pub const RECORD_MOVE: &str = "curriculum_activity.update_position";
     /// v2 destroy.
     pub const RECORD_DESTROY: &str = "curriculum_activity.destroy";
+    /// v2 user create.
+    pub const USER_CREATE: &str = "user.create";
+    /// v2 user update (PUT or PATCH that changed something).
+    pub const USER_UPDATE: &str = "user.update";
+    /// v2 enrollment create.
+    pub const ENROLLMENT_CREATE: &str = "enrollment.create";
+    /// v2 enrollment destroy (unenroll).
+    pub const ENROLLMENT_DESTROY: &str = "enrollment.destroy";
     /// Every action, for validating filters.
-    pub const ALL: [&str; 8] = [
+    pub const ALL: [&str; 12] = [
         ACTIVITY_CREATE,
         LANGUAGE_ADD,
         PACKAGE_REPLACE,
@@ -63,6 +71,10 @@ pub mod action {
         RECORD_UPDATE,
         RECORD_MOVE,
         RECORD_DESTROY,
+        USER_CREATE,
+        USER_UPDATE,
+        ENROLLMENT_CREATE,
+        ENROLLMENT_DESTROY,
     ];
 }
 

@@ -1,6 +1,7 @@
 //! The v2 users and enrollments use cases: create, read, list and change the tenant's users,
 //! enroll them in SCORM activities and paths, read and remove enrollments.
 
+use crate::audit::{Actor, AuditTrail, Entry, action};
 use crate::auth::Caller;
 use curricula_domain::learner::{FieldError, Profile, check_profile_field, check_username};
 use curricula_domain::{ActivityId, EnrollmentId, UserId};
@@ -8,6 +9,7 @@ use curricula_ports::{
     Clock, EnrollError, Enrollment, EnrollmentFilter, Learner, LearnerRepository, Listed, StoreError, UserFilter,
     UserWriteError,
 };
+use serde_json::json;
 use std::sync::Arc;
 
 /// Why a users or enrollments operation was refused; nothing was written.
@@ -156,19 +158,48 @@ impl<T> Page<T> {
 pub struct LearnerService<L: ?Sized> {
     learners: Arc<L>,
     clock: Arc<dyn Clock>,
+    audit: AuditTrail,
 }
 
 impl<L: LearnerRepository + ?Sized> LearnerService<L> {
     /// Wires the use cases.
     pub fn new(learners: Arc<L>, clock: Arc<dyn Clock>) -> Self {
-        Self { learners, clock }
+        Self {
+            learners,
+            audit: AuditTrail::disabled(Arc::clone(&clock)),
+            clock,
+        }
+    }
+
+    /// Records every write in `audit` (which user or enrollment, never a profile's values).
+    #[must_use]
+    pub fn with_audit(mut self, audit: AuditTrail) -> Self {
+        self.audit = audit;
+        self
+    }
+
+    async fn record(
+        &self,
+        actor: &Actor,
+        action: &'static str,
+        activity: Option<ActivityId>,
+        changes: serde_json::Value,
+    ) {
+        let entry = Entry {
+            action,
+            activity,
+            record: None,
+            changes,
+        };
+        self.audit.record(actor, entry).await;
     }
 
     /// Creates a user of the caller's tenant.
     ///
     /// # Errors
     /// `Invalid` naming every malformed field (a missing username, a taken username or code).
-    pub async fn create_user(&self, caller: Caller, input: &UserInput) -> Result<Learner, LearnerError> {
+    pub async fn create_user(&self, actor: &Actor, input: &UserInput) -> Result<Learner, LearnerError> {
+        let caller = actor.caller;
         let mut problems = Vec::new();
         let username = match input.username.as_deref() {
             None => {
@@ -198,7 +229,8 @@ impl<L: LearnerRepository + ?Sized> LearnerService<L> {
     ///
     /// # Errors
     /// `UserNotFound`; `Invalid` naming every malformed field or a different username.
-    pub async fn update_user(&self, caller: Caller, id: UserId, input: &UserInput) -> Result<Learner, LearnerError> {
+    pub async fn update_user(&self, actor: &Actor, id: UserId, input: &UserInput) -> Result<Learner, LearnerError> {
+        let caller = actor.caller;
         let current = self.user(caller, id).await?;
         let mut problems = Vec::new();
         if let Some(name) = input.username.as_deref()
@@ -217,7 +249,25 @@ impl<L: LearnerRepository + ?Sized> LearnerService<L> {
             return Ok(current);
         }
         let now = self.clock.now();
-        Ok(self.learners.update_learner(caller.tenant, id, &profile, now).await?)
+        let user = self.learners.update_learner(caller.tenant, id, &profile, now).await?;
+        let old = &current.profile;
+        let fields: Vec<&str> = [
+            ("first_name", old.first_name != profile.first_name),
+            ("last_name", old.last_name != profile.last_name),
+            ("email", old.email != profile.email),
+            ("code", old.code != profile.code),
+        ]
+        .into_iter()
+        .filter_map(|(name, changed)| changed.then_some(name))
+        .collect();
+        self.record(
+            actor,
+            action::USER_UPDATE,
+            None,
+            json!({"user_id": id, "changed": fields}),
+        )
+        .await;
+        Ok(user)
     }
 
     /// The caller's user `id`.
@@ -247,9 +297,13 @@ impl<L: LearnerRepository + ?Sized> LearnerService<L> {
     ///
     /// # Errors
     /// `Invalid` for an unknown user or course, `Refused` for a second enrollment.
-    pub async fn enroll(&self, caller: Caller, user: UserId, course: ActivityId) -> Result<Enrollment, LearnerError> {
+    pub async fn enroll(&self, actor: &Actor, user: UserId, course: ActivityId) -> Result<Enrollment, LearnerError> {
         let now = self.clock.now();
-        Ok(self.learners.enroll(caller.tenant, user, course, now).await?)
+        let enrollment = self.learners.enroll(actor.caller.tenant, user, course, now).await?;
+        let changes = json!({"enrollment_id": enrollment.id, "user_id": user, "course_id": course});
+        self.record(actor, action::ENROLLMENT_CREATE, Some(course), changes)
+            .await;
+        Ok(enrollment)
     }
 
     /// The caller's enrollment `id`.
@@ -284,12 +338,21 @@ impl<L: LearnerRepository + ?Sized> LearnerService<L> {
     ///
     /// # Errors
     /// `EnrollmentNotFound`, or `Store`.
-    pub async fn unenroll(&self, caller: Caller, id: EnrollmentId) -> Result<(), LearnerError> {
-        if self.learners.unenroll(caller.tenant, id).await? {
-            Ok(())
-        } else {
-            Err(LearnerError::EnrollmentNotFound(id))
+    pub async fn unenroll(&self, actor: &Actor, id: EnrollmentId) -> Result<(), LearnerError> {
+        let enrollment = self.enrollment(actor.caller, id).await?;
+        if !self.learners.unenroll(actor.caller.tenant, id).await? {
+            return Err(LearnerError::EnrollmentNotFound(id));
         }
+        // What it held stays readable here after the enrollment is gone.
+        let changes = json!({
+            "enrollment_id": id, "user_id": enrollment.user, "course_id": enrollment.course,
+            "status": enrollment.status.as_str(), "success": enrollment.success.as_str(),
+            "score": enrollment.score, "attempts": enrollment.attempts,
+            "total_time_seconds": enrollment.total_time_seconds,
+        });
+        self.record(actor, action::ENROLLMENT_DESTROY, Some(enrollment.course), changes)
+            .await;
+        Ok(())
     }
 
     /// The repository, for the player.

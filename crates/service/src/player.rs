@@ -86,6 +86,16 @@ pub enum CommitError {
     },
 }
 
+/// What became of an accepted commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Committed {
+    /// Applied and stored.
+    Stored,
+    /// Its sequence number was not above the attempt's: a repeat or an old commit, which
+    /// changes nothing.
+    Stale,
+}
+
 /// A launch: the player token and what it opens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlayerLaunch {
@@ -571,7 +581,12 @@ where
     ///
     /// # Errors
     /// See [`CommitError`].
-    pub async fn commit(&self, token: &str, host: Option<TenantId>, input: CommitInput) -> Result<(), CommitError> {
+    pub async fn commit(
+        &self,
+        token: &str,
+        host: Option<TenantId>,
+        input: CommitInput,
+    ) -> Result<Committed, CommitError> {
         let now = self.clock.now();
         let mut opened = self.open_token(token, now).await?;
         if host.is_some_and(|t| t != opened.grant.tenant) {
@@ -593,7 +608,7 @@ where
         for _ in 0..COMMIT_RETRIES {
             let attempt = &opened.attempt;
             if input.seq <= attempt.seq {
-                return Ok(());
+                return Ok(Committed::Stale);
             }
             if attempt.ended_at.is_some() {
                 return Err(CommitError::Ended(attempt.number));
@@ -605,7 +620,7 @@ where
             );
             let write = self.commit_write(&opened, &items, version, &thresholds, &input, state, now)?;
             match self.learners.write_commit(write).await {
-                Ok(()) => return Ok(()),
+                Ok(()) => return Ok(Committed::Stored),
                 Err(CommitWriteError::Moved) => {
                     opened.attempt = self
                         .learners

@@ -80,6 +80,12 @@ impl Curriculum {
         self.sections.iter().map(|s| s.record.id).collect()
     }
 
+    /// The sections in order, each with its entries in order: what a reader of the path (its
+    /// progress, `crate::progress`) walks. The entries' `lft`/`rgt` are as loaded, not renumbered.
+    pub fn sections(&self) -> impl ExactSizeIterator<Item = (&CurriculumRecord, &[CurriculumRecord])> {
+        self.sections.iter().map(|s| (&s.record, s.entries.as_slice()))
+    }
+
     /// Whether `course_id` is an entry of this path.
     pub fn contains(&self, course_id: ActivityId) -> bool {
         self.sections

@@ -170,7 +170,8 @@ impl TestApp {
             learners: curricula_service::learners::LearnerService::new(
                 Arc::clone(&adapters.learners),
                 Arc::clone(&adapters.clock),
-            ),
+            )
+            .with_audit(adapters.audit.clone()),
             max_body_bytes,
             tmp_dir,
             intake: curricula_server::upload_api::intake::Intake::new(Default::default()),

@@ -11,7 +11,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use curricula_service::TokenError;
-use curricula_service::player::{CommitError, CommitInput, PlayerError};
+use curricula_service::player::{CommitError, CommitInput, Committed, PlayerError};
 use futures::StreamExt;
 use percent_encoding::utf8_percent_encode;
 use serde::Deserialize;
@@ -194,29 +194,45 @@ async fn commit(
     token: web::Path<String>,
     payload: web::Payload,
 ) -> HttpResponse {
+    let (outcome, response) = store_commit(&state, &req, &token, payload).await;
+    crate::metrics::metrics().record_commit(outcome);
+    response
+}
+
+/// Reads, checks and applies a commit: the outcome for the metrics and the answer.
+async fn store_commit(
+    state: &AppState,
+    req: &HttpRequest,
+    token: &str,
+    payload: web::Payload,
+) -> (&'static str, HttpResponse) {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
     if !matches!(content_type.as_deref(), None | Some("application/json" | "text/plain")) {
-        return answer(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            GENERAL_FAILURE,
-            Some("a commit is application/json or text/plain".into()),
+        let message = "a commit is application/json or text/plain";
+        return (
+            "bad_request",
+            answer(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                GENERAL_FAILURE,
+                Some(message.into()),
+            ),
         );
     }
     let body = match bounded_body(payload).await {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(response) => return ("bad_request", response),
     };
     let parsed: CommitBody = match serde_json::from_slice(&body) {
         Ok(parsed) => parsed,
         Err(e) => {
-            return answer(
-                StatusCode::BAD_REQUEST,
-                GENERAL_FAILURE,
-                Some(format!("the commit body: {e}")),
+            let message = format!("the commit body: {e}");
+            return (
+                "bad_request",
+                answer(StatusCode::BAD_REQUEST, GENERAL_FAILURE, Some(message)),
             );
         }
     };
@@ -227,26 +243,37 @@ async fn commit(
         terminate: parsed.terminate,
         cmi: parsed.cmi,
     };
-    match state
-        .content
-        .player
-        .commit(&token, host_tenant(&state, &req), input)
-        .await
-    {
-        Ok(()) => answer(StatusCode::OK, 0, None),
-        Err(CommitError::Refused { code, message }) => answer(StatusCode::UNPROCESSABLE_ENTITY, code, Some(message)),
-        Err(e @ CommitError::Ended(_)) => answer(StatusCode::CONFLICT, GENERAL_FAILURE, Some(e.to_string())),
+    match state.content.player.commit(token, host_tenant(state, req), input).await {
+        Ok(Committed::Stored) => ("stored", answer(StatusCode::OK, 0, None)),
+        Ok(Committed::Stale) => ("stale", answer(StatusCode::OK, 0, None)),
+        Err(CommitError::Refused { code, message }) => {
+            // The element and the problem, never the value or the token.
+            tracing::info!(
+                code,
+                "commit refused: {}",
+                message.split(':').next().unwrap_or_default()
+            );
+            ("refused", answer(StatusCode::UNPROCESSABLE_ENTITY, code, Some(message)))
+        }
+        Err(e @ CommitError::Ended(_)) => (
+            "ended",
+            answer(StatusCode::CONFLICT, GENERAL_FAILURE, Some(e.to_string())),
+        ),
         Err(CommitError::Player(PlayerError::Store(s))) => {
             let (status, message) = store_failure(&s);
-            answer(status, GENERAL_FAILURE, Some(message))
+            ("error", answer(status, GENERAL_FAILURE, Some(message)))
         }
-        Err(CommitError::Player(e @ (PlayerError::Gone | PlayerError::RevisionGone))) => {
-            answer(StatusCode::GONE, GENERAL_FAILURE, Some(e.to_string()))
-        }
-        Err(CommitError::Player(_)) => answer(
-            StatusCode::FORBIDDEN,
-            GENERAL_FAILURE,
-            Some("the player token is not valid".into()),
+        Err(CommitError::Player(e @ (PlayerError::Gone | PlayerError::RevisionGone))) => (
+            "bad_token",
+            answer(StatusCode::GONE, GENERAL_FAILURE, Some(e.to_string())),
+        ),
+        Err(CommitError::Player(_)) => (
+            "bad_token",
+            answer(
+                StatusCode::FORBIDDEN,
+                GENERAL_FAILURE,
+                Some("the player token is not valid".into()),
+            ),
         ),
     }
 }

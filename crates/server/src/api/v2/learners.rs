@@ -3,7 +3,7 @@
 
 use super::learner_bodies::{EnrollmentLaunch, EnrollmentRecord, UserRecord};
 use super::learner_params;
-use super::shared::{guarded, links};
+use super::shared::{actor, guarded, links};
 use crate::http::error::{ApiError, V2Busy, V2Failures, V2NotFound, V2Refused, V2TooLarge};
 use crate::http::params::{path_id, read};
 use crate::http::sorted;
@@ -93,7 +93,7 @@ async fn create_user(state: web::Data<AppState>, req: HttpRequest, body: web::By
     let (params, caller) = read(&req, &body, &state).await?;
     let work = async {
         let input = learner_params::user(&params).map_err(ApiError::Unprocessable)?;
-        let user = state.learners.create_user(caller, &input).await?;
+        let user = state.learners.create_user(&actor(&req, caller), &input).await?;
         Ok(HttpResponse::Ok().json(sorted(&UserRecord::from(&user))))
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
@@ -136,7 +136,7 @@ async fn update_user(
     let work = async {
         let id = user_id(&path)?;
         let input = learner_params::user(&params).map_err(ApiError::Unprocessable)?;
-        let user = state.learners.update_user(caller, id, &input).await?;
+        let user = state.learners.update_user(&actor(&req, caller), id, &input).await?;
         Ok(HttpResponse::Ok().json(sorted(&UserRecord::from(&user))))
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
@@ -198,7 +198,7 @@ async fn create_enrollment(
     let (params, caller) = read(&req, &body, &state).await?;
     let work = async {
         let (user, course) = learner_params::enrollment(&params).map_err(ApiError::Unprocessable)?;
-        let enrollment = state.learners.enroll(caller, user, course).await?;
+        let enrollment = state.learners.enroll(&actor(&req, caller), user, course).await?;
         Ok(HttpResponse::Ok().json(sorted(&EnrollmentRecord::from(&enrollment))))
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
@@ -251,7 +251,7 @@ async fn destroy_enrollment(
     let (params, caller) = read(&req, &body, &state).await?;
     let work = async {
         let id = enrollment_id(&path)?;
-        state.learners.unenroll(caller, id).await?;
+        state.learners.unenroll(&actor(&req, caller), id).await?;
         Ok(HttpResponse::Ok().finish())
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
