@@ -201,7 +201,8 @@
       logLevel: 4, // errors only
       httpService: transport(state),
       // SCORM 1.2: a SCO that never sets cmi.core.lesson_status is `completed` at LMSFinish
-      // (RTE 3.4.4; see start() and docs/PLAYER.md). No effect in 2004.
+      // (as the SCORM 1.2 RTE has the LMS do; see untouchedStatus() and docs/PLAYER.md). No
+      // effect in 2004.
       autoCompleteLessonStatus: !is2004,
     };
   }

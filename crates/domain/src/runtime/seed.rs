@@ -35,7 +35,7 @@ pub struct SeedInput<'a> {
     pub mode: Mode,
     /// SCORM 2004: the item's objective ids from the manifest (`imsss:primaryObjective` and
     /// `imsss:objective` `objectiveID`s), which the LMS initialises `cmi.objectives` with
-    /// (RTE 4.2.17); ignored for 1.2.
+    /// (as the SCORM 2004 RTE asks); ignored for 1.2.
     pub objectives: &'a [String],
 }
 
