@@ -197,6 +197,8 @@ struct Item {
     title: String,
     href: String,
     kind: SlotKind,
+    /// Its objective ids from the manifest (SCORM 2004; empty for items stored without them).
+    objectives: Vec<String>,
 }
 
 /// The player's use cases over a tenant directory `D`, an activity repository `A` and a
@@ -546,6 +548,7 @@ where
                     launch_data: "",
                     credit: runtime::Credit::Credit,
                     mode: runtime::Mode::Normal,
+                    objectives: &item.objectives,
                 };
                 let cmi = runtime::seed(version, state.as_ref(), &input);
                 PlayerSco {
@@ -779,11 +782,16 @@ fn items(content: &ScormContent) -> Vec<Item> {
             } else {
                 SlotKind::Sco
             };
+            let objectives = match item.get("objectives") {
+                Some(Value::Array(ids)) => ids.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+                _ => Vec::new(),
+            };
             out.push(Item {
                 title: text("title").unwrap_or_else(|| id.clone()),
                 id,
                 href,
                 kind,
+                objectives,
             });
         }
         if let Some(Value::Array(children)) = item.get("children") {
@@ -796,6 +804,7 @@ fn items(content: &ScormContent) -> Vec<Item> {
             title: content.title.clone().unwrap_or_else(|| "Content".to_owned()),
             href: content.launch_href.clone(),
             kind: SlotKind::Sco,
+            objectives: Vec::new(),
         });
     }
     out
@@ -829,11 +838,14 @@ mod tests {
             {"identifier": "folder", "children": [
                 {"identifier": "b", "href": "b.html?x=1", "scorm_type": "asset", "children": []}
             ]},
-            {"identifier": "c", "title": "C", "href": "c.html", "children": []}
+            {"identifier": "c", "title": "C", "href": "c.html", "objectives": ["PRIMARYOBJ", "obj_1"], "children": []}
         ]}]);
         let found = items(&content(tree));
         let ids: Vec<&str> = found.iter().map(|i| i.id.as_str()).collect();
         assert_eq!(ids, ["a", "b", "c"]);
+        // Items stored before objectives were kept have none.
+        assert!(found[0].objectives.is_empty());
+        assert_eq!(found[2].objectives, ["PRIMARYOBJ", "obj_1"]);
         assert_eq!(found[1].kind, SlotKind::Asset);
         assert_eq!(found[1].title, "b");
         assert_eq!(found[1].href, "b.html?x=1");
