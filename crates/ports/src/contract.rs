@@ -6,11 +6,11 @@ use chrono::{TimeZone, Utc};
 use curricula_domain::curriculum::{self, CurriculumError, CurriculumErrors, CurriculumRecord};
 use curricula_domain::*;
 
-fn now() -> chrono::DateTime<Utc> {
+pub(crate) fn now() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
 }
 
-fn code(raw: &str) -> LanguageCode {
+pub(crate) fn code(raw: &str) -> LanguageCode {
     LanguageCode::parse("language", raw).unwrap()
 }
 
@@ -46,7 +46,7 @@ pub struct Fixture {
     pub owner: UserId,
 }
 
-async fn fixture<S: TenantDirectory + ?Sized>(store: &S, tenant_name: &str) -> Fixture {
+pub(crate) async fn fixture<S: TenantDirectory + ?Sized>(store: &S, tenant_name: &str) -> Fixture {
     let tenant = store
         .create_tenant(tenant_name, &code("en-GB"), &[code("is-IS")])
         .await
@@ -62,7 +62,7 @@ async fn fixture<S: TenantDirectory + ?Sized>(store: &S, tenant_name: &str) -> F
     }
 }
 
-fn new_activity(f: &Fixture, kind: ActivityKind, label: &str, placement: Placement) -> NewActivity {
+pub(crate) fn new_activity(f: &Fixture, kind: ActivityKind, label: &str, placement: Placement) -> NewActivity {
     NewActivity {
         external_id: None,
         tenant: f.tenant,

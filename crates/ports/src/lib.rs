@@ -15,6 +15,8 @@ pub mod idempotency;
 pub mod idempotency_contract;
 #[cfg(feature = "contract-tests")]
 pub mod key_contract;
+#[cfg(feature = "contract-tests")]
+pub mod learner_contract;
 pub mod learners;
 pub mod query;
 pub mod repo;

@@ -155,6 +155,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             .configure(crate::api::v2::routes)
             .configure(crate::api::ops::routes)
             .configure(crate::openapi::routes)
+            .configure(crate::api::player::assets::routes)
             .configure(crate::api::content::routes)
             .configure(crate::api::player::routes)
             .default_service(web::to(not_found));

@@ -1,5 +1,6 @@
 //! The client commands of the `curricula` binary: `upload` (a package, checked locally first,
-//! streamed with a progress bar) and `tree` (a path's sections and entries).
+//! streamed with a progress bar), `tree` (a path's sections and entries) and `enrollment` (a
+//! learner's progress).
 //!
 //! They talk to a running service over HTTP with a small blocking client (`ureq`, plain HTTP
 //! or whatever TLS the proxy in front terminates); they need no configuration file.
@@ -71,6 +72,20 @@ pub struct TreeArgs {
     /// The path (a course activity id).
     #[arg(long)]
     pub curriculum: i64,
+}
+
+/// `curricula enrollment`: print an enrollment's status, score, time and attempts, and what
+/// each SCO of its current attempt reported.
+#[derive(clap::Args, Debug)]
+pub struct EnrollmentArgs {
+    /// Base URL of the service, e.g. http://localhost:8080.
+    #[arg(long, env = "CURRICULA_SERVER")]
+    pub server: String,
+    /// Any API key of the tenant (sent as `Authorization: Bearer`); prefer `CURRICULA_API_KEY`.
+    #[arg(long = "api-key", alias = "key", env = "CURRICULA_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// The enrollment id.
+    pub id: i64,
 }
 
 /// The key of a client command: `--api-key` (alias `--key`), else `CURRICULA_API_KEY`, else
@@ -553,10 +568,124 @@ pub fn tree(args: &TreeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A duration in seconds as hours, minutes and seconds (`1 h 02 min 03 s`).
+fn duration(seconds: f64) -> String {
+    let total = seconds.max(0.0).round() as u64;
+    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
+    if h > 0 {
+        format!("{h} h {m:02} min {s:02} s")
+    } else if m > 0 {
+        format!("{m} min {s:02} s")
+    } else {
+        format!("{s} s")
+    }
+}
+
+/// An enrollment as `curricula enrollment` prints it.
+pub fn render_enrollment(e: &Value) -> String {
+    let mut out = String::new();
+    let score = e["score"].as_f64().map_or("-".to_owned(), |s| format!("{s}"));
+    let _ = writeln!(
+        out,
+        "Enrollment {} of user {} in {} {}",
+        plain(&e["id"]),
+        plain(&e["user_id"]),
+        plain(&e["kind"]),
+        plain(&e["course_id"])
+    );
+    let _ = writeln!(out, "  status    {} ({})", plain(&e["status"]), plain(&e["success"]));
+    let _ = writeln!(out, "  score     {score}");
+    let _ = writeln!(
+        out,
+        "  time      {}",
+        duration(e["total_time_seconds"].as_f64().unwrap_or(0.0))
+    );
+    let _ = writeln!(out, "  attempts  {}", plain(&e["attempts"]));
+    for (label, key) in [("started", "started_on"), ("completed", "completed_on")] {
+        if let Some(at) = e[key].as_str() {
+            let _ = writeln!(out, "  {label:<9} {at}");
+        }
+    }
+    let runtime = &e["runtime"];
+    if runtime.is_object() {
+        let state = if runtime["ended_on"].is_string() {
+            "ended"
+        } else {
+            "running"
+        };
+        let _ = writeln!(
+            out,
+            "Attempt {} (revision {}, {state}): {} ({})",
+            plain(&runtime["attempt"]),
+            plain(&runtime["revision"]),
+            plain(&runtime["status"]),
+            plain(&runtime["success"])
+        );
+        for sco in runtime["scos"].as_array().into_iter().flatten() {
+            let raw = sco["score_raw"].as_f64().map_or("-".to_owned(), |s| format!("{s}"));
+            let _ = writeln!(
+                out,
+                "  {}: {} / {}, score {raw}, location {}, {} of suspend data, {}, exit {}",
+                plain(&sco["sco"]),
+                plain(&sco["completion_status"]),
+                plain(&sco["success_status"]),
+                sco["location"].as_str().unwrap_or("-"),
+                plain(&sco["suspend_data_length"]),
+                duration(sco["total_time_seconds"].as_f64().unwrap_or(0.0)),
+                sco["exit"].as_str().unwrap_or("-")
+            );
+        }
+    }
+    out
+}
+
+/// Prints an enrollment's progress.
+///
+/// # Errors
+/// When the server cannot be reached or refuses the request.
+pub fn enrollment(args: &EnrollmentArgs) -> anyhow::Result<()> {
+    let server = base(&args.server);
+    let bearer = format!("Bearer {}", api_key(args.api_key.as_deref())?);
+    let response = agent()
+        .get(&format!("{server}/api/v2/enrollments/{}", args.id))
+        .header("authorization", &bearer)
+        .header("accept", "application/json")
+        .call()
+        .with_context(|| format!("reading enrollment {} from {server}", args.id))?;
+    let (status, body) = read_response(response)?;
+    if status != 200 {
+        bail!("the server answered {status}: {body}");
+    }
+    print!("{}", render_enrollment(&body));
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn an_enrollment_prints_its_summary_and_each_sco() {
+        let e = json!({"id": 3, "user_id": 7, "kind": "scorm", "course_id": 12, "status": "completed",
+            "success": "passed", "score": 90.0, "total_time_seconds": 3723.0, "attempts": 1,
+            "started_on": "2026-12-03T10:00:00.000Z", "completed_on": "2026-12-03T11:02:03.000Z",
+            "runtime": {"attempt": 1, "revision": 1, "ended_on": "2026-12-03T11:02:03.000Z", "status": "completed",
+                "success": "passed", "scos": [{"sco": "item-1", "completion_status": "completed",
+                "success_status": "passed", "score_raw": 90.0, "location": "end", "suspend_data_length": 4,
+                "total_time_seconds": 3723.0, "exit": null}]}});
+        let text = render_enrollment(&e);
+        assert!(text.contains("status    completed (passed)"), "{text}");
+        assert!(text.contains("time      1 h 02 min 03 s"), "{text}");
+        assert!(
+            text.contains("Attempt 1 (revision 1, ended): completed (passed)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("item-1: completed / passed, score 90, location end, 4 of suspend data"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn a_tree_lists_sections_in_order_with_their_entries_and_settings() {

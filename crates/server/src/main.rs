@@ -42,6 +42,8 @@ enum Command {
     Upload(client_cli::UploadArgs),
     /// Print a path's sections and entries, with their settings, from a running service.
     Tree(client_cli::TreeArgs),
+    /// Print an enrollment's progress (status, score, time, attempts, each SCO) from a running service.
+    Enrollment(client_cli::EnrollmentArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         Command::Inspect { package } => return inspect(package),
         Command::Upload(args) => Some(client_cli::upload(args)),
         Command::Tree(args) => Some(client_cli::tree(args)),
+        Command::Enrollment(args) => Some(client_cli::enrollment(args)),
         _ => None,
     };
     if let Some(result) = client {
@@ -82,7 +85,9 @@ fn main() -> ExitCode {
             Command::Migrate => migrate(settings).await,
             Command::Admin(args) => admin_cli::run(args, &settings).await,
             Command::Gc { dry_run } => gc(settings, dry_run).await,
-            Command::Inspect { .. } | Command::Upload(_) | Command::Tree(_) => unreachable!("handled above"),
+            Command::Inspect { .. } | Command::Upload(_) | Command::Tree(_) | Command::Enrollment(_) => {
+                unreachable!("handled above")
+            }
         }
     });
     match result {

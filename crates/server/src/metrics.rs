@@ -21,6 +21,7 @@ pub struct Metrics {
     turned_away: IntCounterVec,
     pool: IntGaugeVec,
     audit_failures: IntCounter,
+    commits: IntCounterVec,
 }
 
 /// The process's metrics.
@@ -104,6 +105,15 @@ impl Metrics {
         )
         .expect("valid metric options");
         let _ = registry.register(Box::new(audit_failures.clone()));
+        let commits = IntCounterVec::new(
+            Opts::new(
+                "player_commits_total",
+                "Commits of the learners' players by outcome: stored, stale (a repeated or old sequence number, nothing changed), refused (422: the data model), ended (409), bad_request (400, 413, 415), bad_token (403, 410), error (5xx)",
+            ),
+            &["outcome"],
+        )
+        .expect("valid metric options");
+        let _ = registry.register(Box::new(commits.clone()));
         Self {
             registry,
             requests,
@@ -115,7 +125,13 @@ impl Metrics {
             turned_away,
             pool,
             audit_failures,
+            commits,
         }
+    }
+
+    /// Counts a player commit by its outcome (see `player_commits_total`).
+    pub fn record_commit(&self, outcome: &str) {
+        self.commits.with_label_values(&[outcome]).inc();
     }
 
     /// Brings the counter of audit events that could not be recorded up to `failures`, the

@@ -86,6 +86,16 @@ pub enum CommitError {
     },
 }
 
+/// What became of an accepted commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Committed {
+    /// Applied and stored.
+    Stored,
+    /// Its sequence number was not above the attempt's: a repeat or an old commit, which
+    /// changes nothing.
+    Stale,
+}
+
 /// A launch: the player token and what it opens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlayerLaunch {
@@ -127,6 +137,12 @@ pub struct PlayerSession {
     pub scos: Vec<PlayerSco>,
     /// The item to open first: the first one not completed.
     pub start: String,
+    /// The activity's name (the page's title).
+    pub title: String,
+    /// The learner's id as the content sees it (the username).
+    pub learner_id: String,
+    /// The learner's name as the content sees it ("Last, First").
+    pub learner_name: String,
 }
 
 /// The current attempt of a SCORM enrollment, as the enrollment's read shows it.
@@ -419,7 +435,11 @@ where
             .await?
             .ok_or(PlayerError::Gone)?;
         let content = self.attempt_content(grant.tenant, &activity, &attempt).await?;
+        let title = activity
+            .version(&attempt.language)
+            .map_or_else(|| activity.name.to_string(), |v| v.title.to_string());
         Ok(Opened {
+            title,
             grant,
             key,
             attempt,
@@ -543,6 +563,9 @@ where
             content_token,
             scos,
             start,
+            title: opened.title,
+            learner_id: learner.username.clone(),
+            learner_name: name.clone(),
         })
     }
 
@@ -550,11 +573,22 @@ where
     /// changes nothing; otherwise the SCO's state, the attempt's outcome and the enrollment's
     /// summary are written in one transaction.
     ///
+    /// `host` is the tenant whose content host received the commit, if it is one: a token of
+    /// another tenant is refused there.
+    ///
     /// # Errors
     /// See [`CommitError`].
-    pub async fn commit(&self, token: &str, input: CommitInput) -> Result<(), CommitError> {
+    pub async fn commit(
+        &self,
+        token: &str,
+        host: Option<TenantId>,
+        input: CommitInput,
+    ) -> Result<Committed, CommitError> {
         let now = self.clock.now();
         let mut opened = self.open_token(token, now).await?;
+        if host.is_some_and(|t| t != opened.grant.tenant) {
+            return Err(PlayerError::Token(TokenError::BadSignature).into());
+        }
         let version = ScormVersion::from_manifest(opened.content.scorm_version.as_deref());
         let items = items(&opened.content);
         if !items.iter().any(|i| i.id == input.sco) {
@@ -571,7 +605,7 @@ where
         for _ in 0..COMMIT_RETRIES {
             let attempt = &opened.attempt;
             if input.seq <= attempt.seq {
-                return Ok(());
+                return Ok(Committed::Stale);
             }
             if attempt.ended_at.is_some() {
                 return Err(CommitError::Ended(attempt.number));
@@ -583,7 +617,7 @@ where
             );
             let write = self.commit_write(&opened, &items, version, &thresholds, &input, state, now)?;
             match self.learners.write_commit(write).await {
-                Ok(()) => return Ok(()),
+                Ok(()) => return Ok(Committed::Stored),
                 Err(CommitWriteError::Moved) => {
                     opened.attempt = self
                         .learners
@@ -693,6 +727,7 @@ where
 
 /// What a checked player token opened.
 struct Opened {
+    title: String,
     grant: PlayerGrant,
     key: ApiKeyRecord,
     attempt: Attempt,

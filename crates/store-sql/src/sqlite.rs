@@ -20,9 +20,10 @@ use std::task::{Context, Poll, Wake, Waker};
 
 pub(crate) const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
-/// Set on every connection: integrity, concurrency (WAL, wait instead of failing when busy).
+/// Set on every connection: integrity, concurrency (WAL, wait instead of failing when busy),
+/// durability (`FULL`: a commit is on disk before it is acknowledged, also across a power loss).
 const PRAGMAS: &str =
-    "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;";
+    "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL;";
 
 /// The connection the shared queries run on: a synchronous connection whose statements run
 /// in place (it is only used on a blocking thread, see [`run`]).

@@ -42,6 +42,23 @@ async fn idempotency_and_audit_contracts(backend: &str) {
     curricula_ports::idempotency_contract::idempotency_keys(std::sync::Arc::new(store)).await;
 }
 
+async fn learner_contract(backend: &str) {
+    let Some((store, _, _guard)) = instances(backend).await else {
+        return;
+    };
+    curricula_ports::learner_contract::learners(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_passes_learner_contract() {
+    learner_contract("sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_passes_learner_contract() {
+    learner_contract("postgres").await;
+}
+
 async fn key_contract(backend: &str) {
     let Some((store, other, _guard)) = instances(backend).await else {
         return;

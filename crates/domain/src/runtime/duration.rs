@@ -1,7 +1,7 @@
 //! SCORM durations: 1.2 `CMITimespan` and 2004 ISO 8601 `timeinterval`, read into seconds and
 //! written back.
 
-use super::ScormVersion;
+use super::version::ScormVersion;
 use std::fmt::Write as _;
 
 /// Longest duration accepted, in seconds: 100 years of 365 days. Anything longer is refused

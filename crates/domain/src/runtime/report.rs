@@ -1,7 +1,7 @@
 //! What the content reported for one SCO in one commit, read from scorm-again's JSON.
 
-use super::ScormVersion;
 use super::duration::{DurationError, parse_duration};
+use super::version::ScormVersion;
 use crate::learner::Success;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

@@ -1,9 +1,9 @@
 //! Status rollup: a SCO's outcome from what it reported and the manifest's thresholds, and a
 //! package's outcome from its SCOs'.
 
-use super::ScormVersion;
 use super::report::{CompletionStatus, Credit, LessonStatus, Score};
 use super::state::{ScoState, ends_attempt};
+use super::version::ScormVersion;
 use crate::learner::Success;
 use serde::{Deserialize, Serialize};
 

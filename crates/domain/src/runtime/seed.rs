@@ -1,10 +1,10 @@
 //! What the player loads into scorm-again before the content starts.
 
-use super::ScormVersion;
 use super::duration::format_duration;
 use super::report::{CompletionStatus, Credit, LessonStatus, Mode, Score};
 use super::rollup::Thresholds;
 use super::state::{Entry, ScoState};
+use super::version::ScormVersion;
 use crate::learner::Success;
 use serde_json::{Map, Value, json};
 

@@ -57,7 +57,7 @@ impl ScoState {
 /// Whether this SCO is done with the attempt: the content terminated (Terminate / LMSFinish)
 /// with an exit other than `suspend`. For a package with one SCO the attempt is then over and
 /// the next launch starts a new one; for several, see
-/// [`package_attempt_ends`](super::package_attempt_ends).
+/// [`package_attempt_ends`](super::rollup::package_attempt_ends).
 pub fn ends_attempt(state: &ScoState) -> bool {
     state.terminated && state.report.exit != Exit::Suspend
 }
@@ -80,7 +80,7 @@ impl Entry {
     /// The entry for the next launch of a SCO, given its state in the **current** attempt:
     /// `None` (a new attempt, or a SCO of this attempt not opened yet) is `ab-initio`; a last
     /// exit of `suspend` is `resume`; anything else is empty. The caller decides first whether
-    /// the launch starts a new attempt (see [`package_attempt_ends`](super::package_attempt_ends));
+    /// the launch starts a new attempt (see [`package_attempt_ends`](super::rollup::package_attempt_ends));
     /// a SCO of a package with several that ended while the package's attempt goes on is opened
     /// again with its data and the empty entry.
     pub fn next(state: Option<&ScoState>) -> Entry {

@@ -7,17 +7,19 @@ pub mod learner_bodies;
 pub mod learner_params;
 pub mod learners;
 pub mod list_params;
+pub mod shared;
+
+use shared::{actor, guarded, links};
 
 use crate::http::error::{ApiError, V2Busy, V2Failures, V2NotFound, V2Refused, V2TooLarge};
 use crate::http::params::{path_id, read};
 use crate::state::AppState;
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use bodies::{ActivityRecord, AuditEventRecord, CurriculumActivity};
 use curricula_domain::curriculum::CurriculumRecord;
 use curricula_domain::{Activity, ActivityId, PackageRevision, RecordId};
 use curricula_ports::AuditEvent;
-use curricula_service::{Actor, Caller};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// Largest v2 body accepted.
 const MAX_BODY: usize = 256 * 1024;
@@ -39,28 +41,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/{id}/update_position", web::put().to(update_position))
                 .route("/{id}/update_position", web::patch().to(update_position)),
         );
-}
-
-/// Runs a write under the request's `Idempotency-Key`, if any (see [`crate::http::idempotency`]).
-pub(crate) async fn guarded(
-    state: &AppState,
-    req: &HttpRequest,
-    params: &Map<String, Value>,
-    caller: Caller,
-    work: impl std::future::Future<Output = Result<HttpResponse, ApiError>>,
-) -> HttpResponse {
-    let fingerprint = crate::http::idempotency::v2_fingerprint(req, params);
-    let work = async { work.await.unwrap_or_else(|e| e.error_response()) };
-    crate::http::idempotency::guard(state, req, crate::http::idempotency::Api::V2, caller, fingerprint, work).await
-}
-
-/// Who makes a v2 write, for the audit trail (v2 keys need not have an origin).
-pub(crate) fn actor(req: &HttpRequest, caller: Caller) -> Actor {
-    Actor {
-        caller,
-        origin: None,
-        request_id: crate::http::telemetry::request_id_of(req),
-    }
 }
 
 fn record_id(raw: &str) -> Result<RecordId, ApiError> {
@@ -103,34 +83,6 @@ async fn list(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) ->
         response.insert_header(("Link", links(&req, page.page, page.last_page())));
     }
     Ok(response.json(body))
-}
-
-/// RFC 8288 links to the first, previous, next and last pages, keeping the other parameters
-/// (the `api_key` is left out: a link must not carry a secret).
-pub(crate) fn links(req: &HttpRequest, page: usize, last: usize) -> String {
-    let others: Vec<&str> = req
-        .query_string()
-        .split('&')
-        .filter(|p| {
-            let name = p.split('=').next().unwrap_or_default();
-            !p.is_empty() && name != "page" && !crate::http::telemetry::is_secret_name(name)
-        })
-        .collect();
-    let url = |n: usize| {
-        let mut query = others.clone();
-        let page = format!("page={n}");
-        query.push(&page);
-        format!("<{}?{}>", req.path(), query.join("&"))
-    };
-    let mut out = vec![format!("{}; rel=\"first\"", url(1))];
-    if page > 1 {
-        out.push(format!("{}; rel=\"prev\"", url(page - 1)));
-    }
-    if page < last {
-        out.push(format!("{}; rel=\"next\"", url(page + 1)));
-    }
-    out.push(format!("{}; rel=\"last\"", url(last)));
-    out.join(", ")
 }
 
 /// Create: a section (no `course_id`), appended as the path's last section, or an entry, appended to its section.

@@ -503,3 +503,141 @@ async fn bad_commits_and_tokens_are_refused_and_store_nothing() {
     let (status, _) = app.text("GET", &format!("/play/{token}")).await;
     assert_eq!(status, 410);
 }
+
+/// A SCORM 1.2 package of two SCOs and an asset, built here.
+fn multi_sco_package() -> Vec<u8> {
+    let manifest = r#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest identifier="multi" version="1.0"
+          xmlns="http://www.imsproject.org/xsd/imscp_rootv1p1p2"
+          xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_rootv1p2">
+  <metadata><schema>ADL SCORM</schema><schemaversion>1.2</schemaversion></metadata>
+  <organizations default="org">
+    <organization identifier="org">
+      <title>Two lessons</title>
+      <item identifier="lesson-1" identifierref="r1"><title>Lesson 1</title></item>
+      <item identifier="lesson-2" identifierref="r2"><title>Lesson 2</title></item>
+      <item identifier="glossary" identifierref="r3"><title>Glossary</title></item>
+    </organization>
+  </organizations>
+  <resources>
+    <resource identifier="r1" type="webcontent" adlcp:scormtype="sco" href="one.html"><file href="one.html"/></resource>
+    <resource identifier="r2" type="webcontent" adlcp:scormtype="sco" href="two.html"><file href="two.html"/></resource>
+    <resource identifier="r3" type="webcontent" adlcp:scormtype="asset" href="glossary.html"><file href="glossary.html"/></resource>
+  </resources>
+</manifest>
+"#;
+    crate::helpers::zip_of(&[
+        ("imsmanifest.xml", manifest.as_bytes()),
+        ("one.html", b"<html><body>one</body></html>"),
+        ("two.html", b"<html><body>two</body></html>"),
+        ("glossary.html", b"<html><body>glossary</body></html>"),
+    ])
+}
+
+#[actix_web::test]
+async fn a_package_of_several_scos_completes_when_every_sco_does() {
+    let app = TestApp::new().await;
+    let package = app.scorm("Two lessons", &multi_sco_package()).await;
+    let (_, anna) = create_user(&app, json!({"username": "anna"})).await;
+    let (_, e) = app
+        .v2(
+            "POST",
+            &uri("/api/v2/enrollments"),
+            JSON,
+            &json!({"enrollment": {"user_id": anna["id"], "course_id": package}}).to_string(),
+        )
+        .await;
+    let id = e["id"].as_i64().unwrap();
+    let (token, _) = launch(&app, id).await;
+    let seed = seed_of(&app, &token).await;
+    let ids: Vec<&str> = seed["scos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["lesson-1", "lesson-2", "glossary"]);
+    assert_eq!(seed["start"], "lesson-1");
+    let done = |seq: u64, sco: &str, raw: &str| {
+        json!({"seq": seq, "sco": sco, "session": sco, "terminate": true, "cmi": {"cmi": {"core": {
+            "lesson_status": "passed", "score": {"raw": raw}, "session_time": "00:01:00", "exit": ""}}}})
+    };
+    assert_eq!(commit(&app, &token, &done(1, "lesson-1", "80")).await.0, 200);
+    let (_, half) = app
+        .v2("GET", &uri(&format!("/api/v2/enrollments/{id}")), JSON, "")
+        .await;
+    assert_eq!(half["status"], "in-progress", "one SCO of two: {half}");
+    assert!(
+        half["runtime"]["ended_on"].is_null(),
+        "finishing one SCO keeps the attempt: {half}"
+    );
+    // The player opens the first SCO not completed.
+    assert_eq!(seed_of(&app, &token).await["start"], "lesson-2");
+    assert_eq!(commit(&app, &token, &done(2, "lesson-2", "100")).await.0, 200);
+    let (_, whole) = app
+        .v2("GET", &uri(&format!("/api/v2/enrollments/{id}")), JSON, "")
+        .await;
+    assert_eq!(whole["status"], "completed", "{whole}");
+    assert_eq!(whole["success"], "passed");
+    assert_eq!(whole["score"], 90.0, "the mean of the SCOs' scores");
+    assert_eq!(whole["total_time_seconds"], 120.0);
+    assert_eq!(whole["runtime"]["scos"].as_array().unwrap().len(), 2);
+    assert!(whole["runtime"]["ended_on"].is_string());
+}
+
+#[actix_web::test]
+async fn a_replaced_package_does_not_disturb_a_running_attempt() {
+    let app = TestApp::new().await;
+    let first = built_package("Fire safety", "index.html", "first");
+    let package = app.scorm("Fire safety", &first).await;
+    let (_, anna) = create_user(&app, json!({"username": "anna"})).await;
+    let (_, e) = app
+        .v2(
+            "POST",
+            &uri("/api/v2/enrollments"),
+            JSON,
+            &json!({"enrollment": {"user_id": anna["id"], "course_id": package}}).to_string(),
+        )
+        .await;
+    let id = e["id"].as_i64().unwrap();
+    let (token, _) = launch(&app, id).await;
+    let before = seed_of(&app, &token).await;
+    let item = before["scos"][0]["id"].as_str().unwrap().to_owned();
+
+    let (status, body) = app
+        .post(
+            "/api/activityupload/replace",
+            &[
+                crate::helpers::Part::Text("key", KEY),
+                crate::helpers::Part::Text("origin", crate::helpers::ORIGIN),
+                crate::helpers::Part::Text("activityId", &package.to_string()),
+                crate::helpers::Part::Text("languageId", "en-GB"),
+                crate::helpers::Part::File("file", &built_package("Fire safety", "index.html", "second")),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // The running attempt keeps revision 1: same content folder, and commits go on.
+    let during = seed_of(&app, &token).await;
+    assert_eq!(during["scos"][0]["url"], before["scos"][0]["url"]);
+    let (status, page) = app.text("GET", during["scos"][0]["url"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("first"), "{page}");
+    let finish = json!({"seq": 1, "sco": item, "session": "s", "terminate": true, "cmi": {"cmi": {"core": {
+        "lesson_status": "completed", "session_time": "00:00:10", "exit": ""}}}});
+    assert_eq!(commit(&app, &token, &finish).await.0, 200);
+    let (_, read) = app
+        .v2("GET", &uri(&format!("/api/v2/enrollments/{id}")), JSON, "")
+        .await;
+    assert_eq!(read["runtime"]["revision"], 1, "{read}");
+    // The next attempt runs the current revision.
+    let (token, attempt) = launch(&app, id).await;
+    assert_eq!(attempt, 2);
+    let next = seed_of(&app, &token).await;
+    let (_, page) = app.text("GET", next["scos"][0]["url"].as_str().unwrap()).await;
+    assert!(page.contains("second"), "{page}");
+    let (_, read) = app
+        .v2("GET", &uri(&format!("/api/v2/enrollments/{id}")), JSON, "")
+        .await;
+    assert_eq!(read["runtime"]["revision"], 2, "{read}");
+}

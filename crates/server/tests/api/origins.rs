@@ -149,8 +149,8 @@ async fn every_tenant_gets_a_content_host_that_serves_content_only() {
     assert_eq!(post.status, 404);
     assert_eq!(post.json()["errorMessage"], "no such endpoint");
     assert_eq!(on_host(&app, &host, "/healthz").await.status, 200);
-    // The player's paths are reserved for content hosts (not built yet: an unknown path).
-    assert_eq!(on_host(&app, &host, "/play/x").await.status, 404);
+    // The player is served on content hosts only (a malformed token is refused there).
+    assert_eq!(on_host(&app, &host, "/play/x").await.status, 403);
     assert_eq!(on_host(&app, "localhost:8080", "/play/x").await.status, 404);
 
     // The host name decides, whatever its case, port or trailing dot.

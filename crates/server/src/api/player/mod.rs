@@ -8,10 +8,10 @@ pub mod assets;
 use crate::http::error::store_failure;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use curricula_service::TokenError;
-use curricula_service::player::{CommitError, CommitInput, PlayerError};
+use curricula_service::player::{CommitError, CommitInput, Committed, PlayerError};
 use futures::StreamExt;
 use percent_encoding::utf8_percent_encode;
 use serde::Deserialize;
@@ -24,37 +24,26 @@ pub const PLAYER_PATH: &str = "/play/";
 /// hundred KiB at most: 64,000 characters of suspend_data and the interactions).
 pub const MAX_COMMIT_BYTES: usize = 1024 * 1024;
 
-/// The player page's policy: its own scripts only, the content framed from the same origin,
-/// commits to the same origin.
-const PLAYER_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'";
-
-/// Registers the player's routes.
+/// Registers the player's page and commit routes (the assets' scope is registered before
+/// them, in `app`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    assets::routes(cfg);
     cfg.route("/play/{token}", web::get().to(page))
         .route("/play/{token}/commit", web::post().to(commit));
 }
 
-/// Whether the player token's tenant may be served on this request's host: on a tenant's
-/// content host, only that tenant's (as `/content/` does).
-fn host_allows(state: &AppState, req: &HttpRequest, tenant: curricula_domain::TenantId) -> bool {
+/// The tenant whose content host a request came to, if it is one: only that tenant's
+/// players are served there (as `/content/` serves only its folders).
+fn host_tenant(state: &AppState, req: &HttpRequest) -> Option<curricula_domain::TenantId> {
     let origin = state.origin_of(req);
     match state.site_of(origin.as_ref()) {
-        crate::http::origins::Site::Content(crate::http::origins::ContentScope::Tenant(host)) => host == tenant,
-        _ => true,
+        crate::http::origins::Site::Content(crate::http::origins::ContentScope::Tenant(host)) => Some(host),
+        _ => None,
     }
 }
 
 /// The learner-facing page of a refusal, with its status.
 fn refusal(status: StatusCode, title: &str, message: &str) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'",
-        ))
-        .content_type("text/html; charset=utf-8")
-        .body(assets::refusal_page(title, message))
+    assets::page_response(status, assets::refusal_page(title, message))
 }
 
 /// The page a refused token shows.
@@ -95,40 +84,41 @@ async fn page(state: web::Data<AppState>, req: HttpRequest, token: web::Path<Str
         Ok(session) => session,
         Err(e) => return refused_page(&e),
     };
-    if !host_allows(&state, &req, session.tenant) {
+    if host_tenant(&state, &req).is_some_and(|host| host != session.tenant) {
         return refusal(
             StatusCode::NOT_FOUND,
             "Not found",
             "There is no course at this address.",
         );
     }
-    let scos: Vec<Value> = session
+    let scos = session
         .scos
         .iter()
-        .map(|sco| {
-            json!({
-                "id": sco.id,
-                "title": sco.title,
-                "url": format!("{}{}/{}", crate::http::origins::CONTENT_PATH, session.content_token, utf8_percent_encode(&sco.href, crate::api::content::HREF)),
-                "cmi": sco.cmi,
-            })
+        .map(|sco| assets::SeedSco {
+            id: sco.id.clone(),
+            title: sco.title.clone(),
+            url: format!(
+                "{}{}/{}",
+                crate::http::origins::CONTENT_PATH,
+                session.content_token,
+                utf8_percent_encode(&sco.href, crate::api::content::HREF)
+            ),
+            cmi: sco.cmi.clone(),
         })
         .collect();
-    let seed = json!({
-        "version": session.version.as_str(),
-        "commit_url": format!("{PLAYER_PATH}{}/commit", token.as_str()),
-        "seq": session.seq,
-        "attempt": session.attempt,
-        "start": session.start,
-        "scos": scos,
-    });
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
-        .insert_header((header::CONTENT_SECURITY_POLICY, PLAYER_POLICY))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .content_type("text/html; charset=utf-8")
-        .body(assets::player_page(&seed, session.version.as_str()))
+    let seed = assets::Seed {
+        version: session.version,
+        commit_url: format!("{PLAYER_PATH}{}/commit", token.as_str()),
+        seq: session.seq,
+        attempt: session.attempt,
+        learner: assets::Learner {
+            id: session.learner_id.clone(),
+            name: session.learner_name.clone(),
+        },
+        start: session.start.clone(),
+        scos,
+    };
+    assets::page_response(StatusCode::OK, assets::player_page(&seed, &session.title))
 }
 
 /// A commit as the player's wrapper sends it.
@@ -204,29 +194,45 @@ async fn commit(
     token: web::Path<String>,
     payload: web::Payload,
 ) -> HttpResponse {
+    let (outcome, response) = store_commit(&state, &req, &token, payload).await;
+    crate::metrics::metrics().record_commit(outcome);
+    response
+}
+
+/// Reads, checks and applies a commit: the outcome for the metrics and the answer.
+async fn store_commit(
+    state: &AppState,
+    req: &HttpRequest,
+    token: &str,
+    payload: web::Payload,
+) -> (&'static str, HttpResponse) {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
     if !matches!(content_type.as_deref(), None | Some("application/json" | "text/plain")) {
-        return answer(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            GENERAL_FAILURE,
-            Some("a commit is application/json or text/plain".into()),
+        let message = "a commit is application/json or text/plain";
+        return (
+            "bad_request",
+            answer(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                GENERAL_FAILURE,
+                Some(message.into()),
+            ),
         );
     }
     let body = match bounded_body(payload).await {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(response) => return ("bad_request", response),
     };
     let parsed: CommitBody = match serde_json::from_slice(&body) {
         Ok(parsed) => parsed,
         Err(e) => {
-            return answer(
-                StatusCode::BAD_REQUEST,
-                GENERAL_FAILURE,
-                Some(format!("the commit body: {e}")),
+            let message = format!("the commit body: {e}");
+            return (
+                "bad_request",
+                answer(StatusCode::BAD_REQUEST, GENERAL_FAILURE, Some(message)),
             );
         }
     };
@@ -237,21 +243,37 @@ async fn commit(
         terminate: parsed.terminate,
         cmi: parsed.cmi,
     };
-    match state.content.player.commit(&token, input).await {
-        Ok(()) => answer(StatusCode::OK, 0, None),
-        Err(CommitError::Refused { code, message }) => answer(StatusCode::UNPROCESSABLE_ENTITY, code, Some(message)),
-        Err(e @ CommitError::Ended(_)) => answer(StatusCode::CONFLICT, GENERAL_FAILURE, Some(e.to_string())),
+    match state.content.player.commit(token, host_tenant(state, req), input).await {
+        Ok(Committed::Stored) => ("stored", answer(StatusCode::OK, 0, None)),
+        Ok(Committed::Stale) => ("stale", answer(StatusCode::OK, 0, None)),
+        Err(CommitError::Refused { code, message }) => {
+            // The element and the problem, never the value or the token.
+            tracing::info!(
+                code,
+                "commit refused: {}",
+                message.split(':').next().unwrap_or_default()
+            );
+            ("refused", answer(StatusCode::UNPROCESSABLE_ENTITY, code, Some(message)))
+        }
+        Err(e @ CommitError::Ended(_)) => (
+            "ended",
+            answer(StatusCode::CONFLICT, GENERAL_FAILURE, Some(e.to_string())),
+        ),
         Err(CommitError::Player(PlayerError::Store(s))) => {
             let (status, message) = store_failure(&s);
-            answer(status, GENERAL_FAILURE, Some(message))
+            ("error", answer(status, GENERAL_FAILURE, Some(message)))
         }
-        Err(CommitError::Player(e @ (PlayerError::Gone | PlayerError::RevisionGone))) => {
-            answer(StatusCode::GONE, GENERAL_FAILURE, Some(e.to_string()))
-        }
-        Err(CommitError::Player(_)) => answer(
-            StatusCode::FORBIDDEN,
-            GENERAL_FAILURE,
-            Some("the player token is not valid".into()),
+        Err(CommitError::Player(e @ (PlayerError::Gone | PlayerError::RevisionGone))) => (
+            "bad_token",
+            answer(StatusCode::GONE, GENERAL_FAILURE, Some(e.to_string())),
+        ),
+        Err(CommitError::Player(_)) => (
+            "bad_token",
+            answer(
+                StatusCode::FORBIDDEN,
+                GENERAL_FAILURE,
+                Some("the player token is not valid".into()),
+            ),
         ),
     }
 }

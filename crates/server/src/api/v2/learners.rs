@@ -2,7 +2,8 @@
 //! enrollment (a signed player URL).
 
 use super::learner_bodies::{EnrollmentLaunch, EnrollmentRecord, UserRecord};
-use super::{guarded, learner_params, links};
+use super::learner_params;
+use super::shared::{guarded, links};
 use crate::http::error::{ApiError, V2Busy, V2Failures, V2NotFound, V2Refused, V2TooLarge};
 use crate::http::params::{path_id, read};
 use crate::http::sorted;
