@@ -73,8 +73,12 @@ fn package() -> Vec<u8> {
   </resources>
 </manifest>
 "#;
-    let page = "<!DOCTYPE html>\n<html><head><title>Fire safety</title></head><body><h1>Fire safety</h1></body></html>\n";
-    zip_of(&[("imsmanifest.xml", manifest.as_bytes()), ("index.html", page.as_bytes())])
+    let page =
+        "<!DOCTYPE html>\n<html><head><title>Fire safety</title></head><body><h1>Fire safety</h1></body></html>\n";
+    zip_of(&[
+        ("imsmanifest.xml", manifest.as_bytes()),
+        ("index.html", page.as_bytes()),
+    ])
 }
 
 fn multipart(package: &[u8]) -> (String, Vec<u8>) {
@@ -134,7 +138,11 @@ impl Http {
 
     async fn api(&self, method: reqwest::Method, path: &str, body: &Value) -> Value {
         let sep = if path.contains('?') { '&' } else { '?' };
-        let body = if body.is_null() { Vec::new() } else { body.to_string().into_bytes() };
+        let body = if body.is_null() {
+            Vec::new()
+        } else {
+            body.to_string().into_bytes()
+        };
         let (status, value) = self
             .send(method, &format!("{path}{sep}api_key={KEY}"), JSON, body)
             .await
@@ -231,7 +239,9 @@ async fn learn(http: Http, enrollment: i64, n: usize, start: Instant, commits: u
     let path = format!("/play/{token}/commit");
     for k in 1..=commits {
         tokio::time::sleep_until((start + PERIOD * k as u32).into()).await;
-        let body = commit_body(k, commits, first_seq, &sco, &session).to_string().into_bytes();
+        let body = commit_body(k, commits, first_seq, &sco, &session)
+            .to_string()
+            .into_bytes();
         me.sent += 1;
         let sent = Instant::now();
         let answer = http.send(reqwest::Method::POST, &path, "text/plain", body).await;
@@ -269,7 +279,12 @@ fn cpu_seconds(pid: u32) -> f64 {
         .rsplit_once(')')
         .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
     // After the name: state is field 3, utime 14 and stime 15 (1-based, of the whole line).
-    let ticks = |i: usize| fields.get(i - 3).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    let ticks = |i: usize| {
+        fields
+            .get(i - 3)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
     (ticks(14) + ticks(15)) / 100.0
 }
 
