@@ -83,6 +83,12 @@ pub struct Item {
     pub scorm_type: Option<String>,
     /// Whether it is shown (`isvisible`, default true).
     pub visible: bool,
+    /// SCORM 2004: the `objectiveID`s of its `imsss:primaryObjective` and `imsss:objective`s
+    /// (through a `sequencingCollection` by `IDRef` when its own sequencing has none), in
+    /// document order, each once: the player initialises `cmi.objectives` with them. Left out
+    /// of the JSON when empty (and absent in items stored before it existed).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub objectives: Vec<String>,
     /// Nested items.
     pub children: Vec<Item>,
 }

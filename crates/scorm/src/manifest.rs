@@ -288,15 +288,7 @@ fn launch_url(bases: &[Option<&str>; 2], resource: &Resource, item: Option<Node>
 /// R12 for 2004: the launch item's primary objective's minNormalizedMeasure when it is
 /// satisfied by measure, looking through a sequencingCollection by IDRef when needed.
 fn passing_score(root: Node, item: Node) -> Option<f64> {
-    let sequencing = child(item, |n| is_imsss(n, "sequencing"))?;
-    let objectives = child(sequencing, |n| is_imsss(n, "objectives")).or_else(|| {
-        let id_ref = attr(sequencing, "IDRef").map(collapse)?;
-        let collection = child(root, |n| is_imsss(n, "sequencingCollection"))?;
-        let shared = collection
-            .children()
-            .find(|n| is_imsss(*n, "sequencing") && attr(*n, "ID").map(collapse).as_deref() == Some(id_ref.as_str()))?;
-        child(shared, |n| is_imsss(n, "objectives"))
-    })?;
+    let objectives = objectives_of(root, item)?;
     let primary = child(objectives, |n| is_imsss(n, "primaryObjective"))?;
     let by_measure = attr(primary, "satisfiedByMeasure").map(str::trim);
     if !matches!(by_measure, Some("true" | "1")) {
@@ -306,6 +298,41 @@ fn passing_score(root: Node, item: Node) -> Option<f64> {
         Some(measure) => number(&collapsed_text(measure)),
         None => Some(1.0),
     }
+}
+
+/// The `imsss:objectives` of an item's sequencing, or of the `sequencingCollection` entry its
+/// sequencing names by `IDRef`.
+fn objectives_of<'a, 'i>(root: Node<'a, 'i>, item: Node<'a, 'i>) -> Option<Node<'a, 'i>> {
+    let sequencing = child(item, |n| is_imsss(n, "sequencing"))?;
+    child(sequencing, |n| is_imsss(n, "objectives")).or_else(|| {
+        let id_ref = attr(sequencing, "IDRef").map(collapse)?;
+        let collection = child(root, |n| is_imsss(n, "sequencingCollection"))?;
+        let shared = collection
+            .children()
+            .find(|n| is_imsss(*n, "sequencing") && attr(*n, "ID").map(collapse).as_deref() == Some(id_ref.as_str()))?;
+        child(shared, |n| is_imsss(n, "objectives"))
+    })
+}
+
+/// The `objectiveID`s of an item's primary and other objectives, in document order, each once
+/// (an objective without one, or with an empty one, is skipped).
+fn objective_ids(item: Node) -> Vec<String> {
+    let root = item.document().root_element();
+    let Some(objectives) = objectives_of(root, item) else {
+        return Vec::new();
+    };
+    let mut ids: Vec<String> = Vec::new();
+    for node in objectives
+        .children()
+        .filter(|n| is_imsss(*n, "primaryObjective") || is_imsss(*n, "objective"))
+    {
+        if let Some(id) = attr(node, "objectiveID").map(collapse).filter(|id| !id.is_empty())
+            && !ids.contains(&id)
+        {
+            ids.push(id);
+        }
+    }
+    ids
 }
 
 /// R13: `adlcp:completionThreshold` of the launch item (4th edition attribute, else 3rd
@@ -391,6 +418,7 @@ fn item_of(node: Node, resources: &HashMap<String, Resource>, bases: &[Option<&s
             .map(|r| launch_url(bases, r, Some(node)).0),
         scorm_type: resource.and_then(Resource::scorm_type),
         visible: attr(node, "isvisible").is_none_or(|v| !matches!(v.trim(), "false" | "0")),
+        objectives: objective_ids(node),
         children: Vec::new(),
     }
 }

@@ -506,3 +506,47 @@ fn a_manifest_of_more_than_a_million_nodes_is_too_large() {
     let i = inspect(Cursor::new(stored(&filled)), &Limits::default()).expect("under the node limit");
     assert_eq!(i.launch_href, "index.html");
 }
+
+#[test]
+fn a_2004_item_keeps_its_objective_ids_in_order_once_and_through_a_collection() {
+    let manifest = r#"<?xml version="1.0"?>
+<manifest identifier="m" xmlns="http://www.imsglobal.org/xsd/imscp_v1p1" xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3" xmlns:imsss="http://www.imsglobal.org/xsd/imsss">
+  <metadata><schema>ADL SCORM</schema><schemaversion>2004 3rd Edition</schemaversion></metadata>
+  <organizations default="o"><organization identifier="o"><title>T</title>
+    <item identifier="one" identifierref="r"><title>One</title>
+      <imsss:sequencing><imsss:objectives>
+        <imsss:primaryObjective objectiveID="PRIMARYOBJ" satisfiedByMeasure="true"><imsss:minNormalizedMeasure>0.8</imsss:minNormalizedMeasure></imsss:primaryObjective>
+        <imsss:objective objectiveID=" obj_b "/>
+        <imsss:objective objectiveID="obj_a"/>
+        <imsss:objective objectiveID="obj_b"/>
+        <imsss:objective/>
+      </imsss:objectives></imsss:sequencing>
+    </item>
+    <item identifier="two" identifierref="r"><title>Two</title><imsss:sequencing IDRef="shared"/></item>
+    <item identifier="three" identifierref="r"><title>Three</title></item>
+  </organization></organizations>
+  <resources><resource identifier="r" type="webcontent" adlcp:scormType="sco" href="index.html"/></resources>
+  <imsss:sequencingCollection>
+    <imsss:sequencing ID="shared"><imsss:objectives><imsss:primaryObjective/><imsss:objective objectiveID="shared_obj"/></imsss:objectives></imsss:sequencing>
+  </imsss:sequencingCollection>
+</manifest>"#;
+    let bytes = zip_with(&[("imsmanifest.xml", manifest.as_bytes()), ("index.html", b"x")]);
+    let i = inspect(Cursor::new(bytes), &Limits::default()).unwrap();
+    let ids: Vec<&[String]> = i.items.iter().map(|item| item.objectives.as_slice()).collect();
+    assert_eq!(
+        ids,
+        [
+            &["PRIMARYOBJ", "obj_b", "obj_a"].map(String::from)[..],
+            &["shared_obj".to_owned()][..],
+            &[][..]
+        ]
+    );
+    assert_eq!(i.mastery_score, Some(0.8));
+    // In the stored JSON, an item without objectives has no key (as items stored before).
+    let json = serde_json::to_value(&i.items).unwrap();
+    assert_eq!(
+        json[0]["objectives"],
+        serde_json::json!(["PRIMARYOBJ", "obj_b", "obj_a"])
+    );
+    assert!(json[2].get("objectives").is_none(), "{json}");
+}

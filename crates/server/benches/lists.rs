@@ -9,15 +9,16 @@
 //! `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench -p curricula-server --bench lists`
 //! (without `TEST_DATABASE_URL` only SQLite runs).
 
+mod common;
+
+use common::Server;
 use curricula_domain::{ActivityKind, LanguageCode, Name, Organisations, Placement, TenantId};
 use curricula_ports::{ActivityRepository, NewActivity, TenantDirectory};
 use curricula_service::AdminService;
 use curricula_store_sql::Database;
 use curricula_store_sql::testing::TestDatabase;
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const RUNS: usize = 31;
 const KEY: &str = "bench-key-0123456789";
@@ -28,62 +29,6 @@ const CASES: [&str; 3] = ["page 1", "middle page", "updated_on range"];
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
-}
-
-/// A `curricula serve` of the database at `url`, killed when dropped.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn start(database: &str, dir: &std::path::Path) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let addr = format!("127.0.0.1:{port}");
-        let child = Command::new(env!("CARGO_BIN_EXE_curricula"))
-            .arg("serve")
-            .current_dir(dir)
-            .env_remove("RUST_LOG")
-            .env("CURRICULA__SERVER__BIND", &addr)
-            .env("CURRICULA__DATABASE__URL", database)
-            .env(
-                "CURRICULA__STORAGE__URL",
-                format!("file://{}", dir.join("blobs").display()),
-            )
-            .env("CURRICULA__UPLOAD__TMP_DIR", dir.join("tmp"))
-            .env("CURRICULA__CONTENT__SECRET", "bench-content-secret")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(&addr).is_err() {
-            assert!(Instant::now() < deadline, "the server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self {
-            child,
-            url: format!("http://{addr}"),
-        }
-    }
-
-    /// The peak resident set of the server process, in MiB.
-    fn peak_rss_mib(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        let kib: f64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(f64::NAN);
-        kib / 1024.0
-    }
 }
 
 /// The SQL a backend seeds `n` records of tenant `t` with, over paths `first..first+PATHS`:

@@ -200,7 +200,24 @@
       autocommitSeconds: 60,
       logLevel: 4, // errors only
       httpService: transport(state),
+      // SCORM 1.2: a SCO that never sets cmi.core.lesson_status is `completed` at LMSFinish
+      // (as the SCORM 1.2 RTE has the LMS do; see untouchedStatus() and docs/PLAYER.md). No
+      // effect in 2004.
+      autoCompleteLessonStatus: !is2004,
     };
+  }
+
+  // scorm-again 3.4.3 starts cmi.core.lesson_status at "not attempted" and LMSInitialize then
+  // takes that for a status the SCO set, so autoCompleteLessonStatus never applies. When the
+  // SCO's seed carries no status (the content never set one), it is marked as not set by the
+  // SCO once LMSInitialize succeeded; the SCO's own LMSSetValue of the status marks it again.
+  function untouchedStatus(state, cmi) {
+    var core = (cmi && cmi.cmi && cmi.cmi.core) || {};
+    var seeded = core.lesson_status && core.lesson_status !== "not attempted";
+    if (is2004 || seeded || typeof state.api.on !== "function") return;
+    state.api.on("LMSInitialize", function () {
+      if ("statusSetByModule" in state.api) state.api.statusSetByModule = false;
+    });
   }
 
   // The seed of a SCO: the server's, or what this page's last API of it left (a SCO opened
@@ -234,7 +251,9 @@
   function start(sco) {
     var state = { sco: sco, session: randomId(), lastSent: null, terminated: false, closed: false };
     state.api = new Api(settingsFor(state));
-    state.api.loadFromJSON(seedCmi(sco), "");
+    var cmi = seedCmi(sco);
+    state.api.loadFromJSON(cmi, "");
+    untouchedStatus(state, cmi);
     if (is2004) window.API_1484_11 = state.api;
     else window.API = state.api;
     current = state;

@@ -27,6 +27,8 @@ const PLAYER_CONTEXT: &[u8] = b"curricula player token v1\0";
 const PLAYER_TOKEN_VERSION: u8 = 1;
 /// version, expiry, key, tenant, enrollment, attempt.
 const PLAYER_PAYLOAD_LEN: usize = 1 + 8 * 5;
+/// The longest session id a commit may carry (the player makes 32 hex digits).
+const MAX_SESSION_ID: usize = 128;
 /// How often a commit is retried when another commit of the same attempt won the race.
 const COMMIT_RETRIES: usize = 3;
 
@@ -197,6 +199,8 @@ struct Item {
     title: String,
     href: String,
     kind: SlotKind,
+    /// Its objective ids from the manifest (SCORM 2004; empty for items stored without them).
+    objectives: Vec<String>,
 }
 
 /// The player's use cases over a tenant directory `D`, an activity repository `A` and a
@@ -559,6 +563,7 @@ where
                     launch_data: "",
                     credit: runtime::Credit::Credit,
                     mode: runtime::Mode::Normal,
+                    objectives: &item.objectives,
                 };
                 let cmi = runtime::seed(version, state.as_ref(), &input);
                 PlayerSco {
@@ -605,6 +610,12 @@ where
             return Err(PlayerError::Token(TokenError::BadSignature).into());
         }
         let version = ScormVersion::from_manifest(opened.content.scorm_version.as_deref());
+        if input.session.is_empty() || input.session.len() > MAX_SESSION_ID {
+            return Err(CommitError::Refused {
+                code: 101,
+                message: format!("session must be 1 to {MAX_SESSION_ID} bytes long"),
+            });
+        }
         let items = items(&opened.content);
         if !items.iter().any(|i| i.id == input.sco) {
             return Err(CommitError::Refused {
@@ -799,11 +810,16 @@ fn items(content: &ScormContent) -> Vec<Item> {
             } else {
                 SlotKind::Sco
             };
+            let objectives = match item.get("objectives") {
+                Some(Value::Array(ids)) => ids.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+                _ => Vec::new(),
+            };
             out.push(Item {
                 title: text("title").unwrap_or_else(|| id.clone()),
                 id,
                 href,
                 kind,
+                objectives,
             });
         }
         if let Some(Value::Array(children)) = item.get("children") {
@@ -816,6 +832,7 @@ fn items(content: &ScormContent) -> Vec<Item> {
             title: content.title.clone().unwrap_or_else(|| "Content".to_owned()),
             href: content.launch_href.clone(),
             kind: SlotKind::Sco,
+            objectives: Vec::new(),
         });
     }
     out
@@ -849,11 +866,14 @@ mod tests {
             {"identifier": "folder", "children": [
                 {"identifier": "b", "href": "b.html?x=1", "scorm_type": "asset", "children": []}
             ]},
-            {"identifier": "c", "title": "C", "href": "c.html", "children": []}
+            {"identifier": "c", "title": "C", "href": "c.html", "objectives": ["PRIMARYOBJ", "obj_1"], "children": []}
         ]}]);
         let found = items(&content(tree));
         let ids: Vec<&str> = found.iter().map(|i| i.id.as_str()).collect();
         assert_eq!(ids, ["a", "b", "c"]);
+        // Items stored before objectives were kept have none.
+        assert!(found[0].objectives.is_empty());
+        assert_eq!(found[2].objectives, ["PRIMARYOBJ", "obj_1"]);
         assert_eq!(found[1].kind, SlotKind::Asset);
         assert_eq!(found[1].title, "b");
         assert_eq!(found[1].href, "b.html?x=1");

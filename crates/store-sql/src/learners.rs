@@ -134,6 +134,33 @@ impl AttemptRow {
     }
 }
 
+/// The slice `$slice` of `$query` (a boxed query, built twice: counted, then paged) in
+/// `$order`, as `$row`s mapped to the port's values, with the total.
+macro_rules! listed {
+    ($c:ident, $query:expr, $order:expr, $row:ty, $slice:expr) => {{
+        let total: i64 = $query.count().get_result($c).await?;
+        let rows: Vec<$row> = $query
+            .order($order)
+            .offset(sql_int($slice.offset))
+            .limit(sql_int($slice.limit))
+            .select(<$row>::as_select())
+            .load($c)
+            .await?;
+        Ok(Listed {
+            items: rows.into_iter().map(<$row>::into_port).collect(),
+            total: u64::try_from(total).unwrap_or_default(),
+        })
+    }};
+}
+
+/// The one row of `$query` as a `$row` mapped to the port's value, if any.
+macro_rules! one {
+    ($c:ident, $query:expr, $row:ty) => {{
+        let row: Option<$row> = $query.select(<$row>::as_select()).first($c).await.optional()?;
+        Ok(row.map(<$row>::into_port))
+    }};
+}
+
 /// A row count or position as SQL takes it.
 fn sql_int(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
@@ -235,15 +262,8 @@ impl LearnerRepository for Database {
     }
 
     async fn learner(&self, tenant: TenantId, id: UserId) -> Result<Option<Learner>, StoreError> {
-        let row: Option<LearnerRow> = run!(self, |c, _sql| {
-            u::table
-                .filter(u::id.eq(id.0).and(u::tenant_id.eq(tenant.0)))
-                .select(LearnerRow::as_select())
-                .first(c)
-                .await
-                .optional()
-        })?;
-        Ok(row.map(LearnerRow::into_port))
+        let mine = u::id.eq(id.0).and(u::tenant_id.eq(tenant.0));
+        run!(self, |c, _sql| one!(c, u::table.filter(mine), LearnerRow))
     }
 
     async fn list_learners(
@@ -253,20 +273,7 @@ impl LearnerRepository for Database {
         slice: Slice,
     ) -> Result<Listed<Learner>, StoreError> {
         let filter = filter.clone();
-        run!(self, |c, sql| {
-            let total: i64 = sql::learners::users(tenant, &filter).count().get_result(c).await?;
-            let rows: Vec<LearnerRow> = sql::learners::users(tenant, &filter)
-                .order(u::id)
-                .offset(sql_int(slice.offset))
-                .limit(sql_int(slice.limit))
-                .select(LearnerRow::as_select())
-                .load(c)
-                .await?;
-            Ok(Listed {
-                items: rows.into_iter().map(LearnerRow::into_port).collect(),
-                total: u64::try_from(total).unwrap_or_default(),
-            })
-        })
+        run!(self, |c, sql| listed!(c, sql::learners::users(tenant, &filter), u::id, LearnerRow, slice))
     }
 
     async fn enroll(
@@ -316,15 +323,8 @@ impl LearnerRepository for Database {
     }
 
     async fn enrollment(&self, tenant: TenantId, id: EnrollmentId) -> Result<Option<Enrollment>, StoreError> {
-        let row: Option<EnrollmentRow> = run!(self, |c, _sql| {
-            e::table
-                .filter(e::id.eq(id.0).and(e::tenant_id.eq(tenant.0)))
-                .select(EnrollmentRow::as_select())
-                .first(c)
-                .await
-                .optional()
-        })?;
-        Ok(row.map(EnrollmentRow::into_port))
+        let mine = e::id.eq(id.0).and(e::tenant_id.eq(tenant.0));
+        run!(self, |c, _sql| one!(c, e::table.filter(mine), EnrollmentRow))
     }
 
     async fn list_enrollments(
@@ -334,20 +334,7 @@ impl LearnerRepository for Database {
         slice: Slice,
     ) -> Result<Listed<Enrollment>, StoreError> {
         let filter = filter.clone();
-        run!(self, |c, sql| {
-            let total: i64 = sql::learners::enrollments(tenant, &filter).count().get_result(c).await?;
-            let rows: Vec<EnrollmentRow> = sql::learners::enrollments(tenant, &filter)
-                .order(e::id)
-                .offset(sql_int(slice.offset))
-                .limit(sql_int(slice.limit))
-                .select(EnrollmentRow::as_select())
-                .load(c)
-                .await?;
-            Ok(Listed {
-                items: rows.into_iter().map(EnrollmentRow::into_port).collect(),
-                total: u64::try_from(total).unwrap_or_default(),
-            })
-        })
+        run!(self, |c, sql| listed!(c, sql::learners::enrollments(tenant, &filter), e::id, EnrollmentRow, slice))
     }
 
     async fn enrollments_of(

@@ -33,6 +33,18 @@ pub struct SeedInput<'a> {
     pub credit: Credit,
     /// How the SCO is opened.
     pub mode: Mode,
+    /// SCORM 2004: the item's objective ids from the manifest (`imsss:primaryObjective` and
+    /// `imsss:objective` `objectiveID`s), which the LMS initialises `cmi.objectives` with
+    /// (as the SCORM 2004 RTE asks); ignored for 1.2.
+    pub objectives: &'a [String],
+}
+
+/// Whether scorm-again takes `id` as a `cmi.objectives.n.id` (its `CMILongIdentifier`: 1 to
+/// 4,000 characters, no line terminator); others are left out of the seed, since
+/// `loadFromJSON` stops at the first value it refuses.
+fn usable_objective_id(id: &str) -> bool {
+    let length = id.encode_utf16().count();
+    (1..=4000).contains(&length) && !id.chars().any(|c| matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}'))
 }
 
 /// A number as the data model writes it (`85`, `0.84`): Rust's shortest round-trip form, never
@@ -68,7 +80,9 @@ fn score_object(score: &Score, version: ScormVersion) -> Value {
 /// the content reads back `entry`, location, suspend_data, launch_data, the statuses, score,
 /// `total_time` (the server's sum), learner id and name, the thresholds (1.2
 /// `student_data.mastery_score`; 2004 `scaled_passing_score`, `completion_threshold`), credit
-/// and mode. scorm-again lets `loadFromJSON` set read-only elements before `Initialize`.
+/// and mode, and for 2004 the manifest's objective ids (`"objectives": [{"id": …}, …]`, which
+/// `loadFromJSON` loads as `cmi.objectives.0.id`, …; what the content stored for them is not
+/// kept, so a resume starts them again from their ids). scorm-again lets `loadFromJSON` set read-only elements before `Initialize`.
 ///
 /// `state` is the SCO's state in the current attempt (`None` for a new attempt). Shape:
 /// `{"cmi": {…}}`, values as strings; empty values and the statuses scorm-again starts with
@@ -142,6 +156,16 @@ pub fn seed(version: ScormVersion, state: Option<&ScoState>, input: &SeedInput<'
             }
             if let Some(threshold) = thresholds.completion_threshold {
                 put(&mut cmi, "completion_threshold", number(threshold));
+            }
+            let objectives: Vec<Value> = input
+                .objectives
+                .iter()
+                .filter(|id| usable_objective_id(id))
+                .take(super::report::MAX_OBJECTIVES)
+                .map(|id| json!({ "id": id }))
+                .collect();
+            if !objectives.is_empty() {
+                cmi.insert("objectives".to_owned(), Value::Array(objectives));
             }
         }
     }

@@ -868,7 +868,24 @@ fn seed_input(version: ScormVersion) -> SeedInput<'static> {
         launch_data: "x=1",
         credit: Credit::Credit,
         mode: Mode::Normal,
+        objectives: &[],
     }
+}
+
+#[test]
+fn a_2004_seed_carries_the_manifests_objective_ids_and_a_12_seed_none() {
+    let ids = ["PRIMARYOBJ", "obj_etiquette", "", "bad\nid"].map(String::from);
+    let mut input = seed_input(V2004);
+    input.objectives = &ids;
+    let seeded = seed(V2004, None, &input);
+    assert_eq!(
+        seeded["cmi"]["objectives"],
+        json!([{"id": "PRIMARYOBJ"}, {"id": "obj_etiquette"}]),
+        "{seeded}"
+    );
+    let mut input = seed_input(V12);
+    input.objectives = &ids;
+    assert_eq!(seed(V12, None, &input)["cmi"].get("objectives"), None);
 }
 
 #[test]

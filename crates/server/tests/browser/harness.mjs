@@ -12,6 +12,8 @@
 //     "step_timeout_ms": 15000,             each step's default (default 15 s)
 //     "commit_path": "/commit",             POSTs whose path ends so are recorded as commits
 //     "javascript": false,                  pages' scripts off (the <noscript> text); default on
+//     "dialogs": "accept",                  how alert/confirm/prompt are answered: "dismiss"
+//                                           (default: confirm() is false) or "accept"
 //     "steps": [ … ]
 //   }
 // Steps ("frame": true runs in the content frame, the #curricula-frame iframe):
@@ -28,9 +30,11 @@
 //   {"action": "sleep", "ms": 500}
 //   {"action": "screenshot", "path": "/tmp/x.png"}
 //   {"action": "text", "selector": "body"}            the element's innerText → "value"
+//   {"action": "dialogs", "answer": "accept"}        how the next dialogs are answered
 // Output: {"ok", "steps": [{"action", "ok", "ms", "value"?, "error"?}], "commits": [{"url",
 // "type" (fetch|xhr|ping…), "content_type", "body" (parsed JSON, else the text), "status"?}],
-// "console": […], "page_errors": […], "chromium": "version"}.
+// "console": […], "page_errors": […], "dialogs": [{"type", "message", "answer"}],
+// "chromium": "version"}.
 import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
 
@@ -57,7 +61,8 @@ const stepTimeout = scenario.step_timeout_ms ?? 15000;
 const commitPath = scenario.commit_path ?? "/commit";
 const steps = Array.isArray(scenario.steps) ? scenario.steps : [];
 
-const out = { ok: true, steps: [], commits: [], console: [], page_errors: [], chromium: null };
+const out = { ok: true, steps: [], commits: [], console: [], page_errors: [], dialogs: [], chromium: null };
+let dialogAnswer = scenario.dialogs === "accept" ? "accept" : "dismiss";
 let browser;
 const overall = setTimeout(() => {
   out.ok = false;
@@ -146,6 +151,16 @@ async function newPage() {
   page.setDefaultTimeout(stepTimeout);
   page.on("console", (m) => out.console.push(`${m.type()}: ${m.text()}`));
   page.on("pageerror", (e) => out.page_errors.push(String(e)));
+  // Dialogs of the page and of its frames (content asks confirm() questions, or alerts errors).
+  page.on("dialog", async (dialog) => {
+    out.dialogs.push({ type: dialog.type(), message: dialog.message(), answer: dialogAnswer });
+    try {
+      if (dialogAnswer === "accept") await dialog.accept();
+      else await dialog.dismiss();
+    } catch (e) {
+      // the page may be gone
+    }
+  });
   return page;
 }
 
@@ -176,7 +191,7 @@ async function until(predicate, timeout, what) {
 
 async function run(step) {
   const timeout = step.timeout_ms ?? stepTimeout;
-  if (!page && step.action !== "goto" && step.action !== "wait_commits" && step.action !== "sleep") {
+  if (!page && !["goto", "wait_commits", "sleep", "dialogs"].includes(step.action)) {
     throw new Error("no page is open (the scenario closed it; use goto)");
   }
   switch (step.action) {
@@ -225,6 +240,9 @@ async function run(step) {
       return step.path;
     case "text":
       return await (await target(step)).innerText(step.selector ?? "body", { timeout });
+    case "dialogs":
+      dialogAnswer = step.answer === "accept" ? "accept" : "dismiss";
+      return undefined;
     default:
       throw new Error(`unknown action ${JSON.stringify(step.action)}`);
   }

@@ -253,8 +253,9 @@ fn parse_bool(raw: &str) -> Option<bool> {
 pub(crate) fn page(params: &Map<String, Value>, problems: &mut Vec<String>) -> usize {
     match params.get("page") {
         None => 1,
-        Some(v) => match as_text(v).and_then(|t| t.trim().parse::<usize>().ok()) {
-            Some(p) if p >= 1 => p,
+        // A page number is a positive 64-bit signed integer, as the API describes it.
+        Some(v) => match as_text(v).and_then(|t| t.trim().parse::<i64>().ok()) {
+            Some(p) if p >= 1 => usize::try_from(p).unwrap_or(usize::MAX),
             _ => {
                 problems.push("page must be a positive integer".into());
                 1
