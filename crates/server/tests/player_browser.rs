@@ -7,6 +7,10 @@
 //! chromium, lets the content do what a learner's session does, and then reads the enrollment
 //! back through `GET /api/v2/enrollments/{id}`. A failing scenario prints the harness's whole
 //! output (steps, console, page errors, dialogs, commits).
+//!
+//! The last (issue 16) plays a path by its rules over HTTP: a flow section whose second entry
+//! is refused until the first is completed, both taken in chromium, then the path's stored
+//! status, score, the status filter and the progress report.
 
 mod support;
 
@@ -75,10 +79,11 @@ impl Lms {
         Self { server, dir }
     }
 
-    /// `curl` with `args`; the status and the body (JSON, else Null).
+    /// `curl` with `args` (`-g`: brackets in a query are not globs); the status and the body
+    /// (JSON, else Null).
     fn curl(&self, args: &[&str]) -> (u16, Value) {
         let out = Command::new("curl")
-            .args(["-s", "--max-time", "30", "-w", "\n%{http_code}"])
+            .args(["-s", "-g", "--max-time", "30", "-w", "\n%{http_code}"])
             .args(args)
             .output()
             .expect("run curl");
@@ -849,4 +854,211 @@ fn the_golf_12_minimum_calls_sample_completes_when_every_sco_was_visited() {
     );
     assert!(done["runtime"]["ended_on"].is_string(), "{done:#}");
     assert_eq!(done["attempts"], 1, "{done:#}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// (c) A path (issue 16): the DESIGN.md rules played over HTTP, its content taken in chromium.
+
+/// A 1.2 package whose page takes itself when opened: the test SCO, then a script that reports
+/// `score` (80 or more: `lesson_status` passed), a session time, and finishes (`sco.taken` is what
+/// `LMSFinish` returned; `sco.report` "ok" when every `LMSSetValue` was accepted).
+fn self_completing_package(title: &str, score: u32) -> Vec<u8> {
+    assert!(score >= 80, "the test SCO passes from 80");
+    let manifest = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest identifier="path-{score}" version="1.0"
+          xmlns="http://www.imsproject.org/xsd/imscp_rootv1p1p2"
+          xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_rootv1p2">
+  <metadata><schema>ADL SCORM</schema><schemaversion>1.2</schemaversion></metadata>
+  <organizations default="org">
+    <organization identifier="org">
+      <title>{title}</title>
+      <item identifier="lesson" identifierref="res"><title>{title}</title></item>
+    </organization>
+  </organizations>
+  <resources>
+    <resource identifier="res" type="webcontent" adlcp:scormtype="sco" href="lesson.html">
+      <file href="lesson.html"/><file href="content.js"/><file href="take.js"/>
+    </resource>
+  </resources>
+</manifest>
+"#
+    );
+    let html = CONTENT_HTML.replace(
+        "<script src=\"content.js\"></script>",
+        "<script src=\"content.js\"></script><script src=\"take.js\"></script>",
+    );
+    let take = format!(
+        "(function () {{\n  if (!window.sco || !sco.ready) return;\n  \
+         sco.report = sco.lesson({{location: 'end', suspend_data: '', score: {score}, done: true, seconds: 60, exit: ''}});\n  \
+         sco.taken = sco.finish();\n  \
+         document.getElementById('state').textContent = 'taken: ' + sco.report + ', finish ' + sco.taken;\n}})();\n"
+    );
+    zip_of(&[
+        ("imsmanifest.xml", manifest.as_bytes()),
+        ("lesson.html", html.as_bytes()),
+        ("content.js", CONTENT_JS.as_bytes()),
+        ("take.js", take.as_bytes()),
+    ])
+}
+
+impl Lms {
+    /// A path (a `course` activity) made through the upload API; its id.
+    fn path(&self, name: &str) -> i64 {
+        let (status, body) = self.curl(&[
+            "-X",
+            "POST",
+            "-F",
+            &format!("key={KEY}"),
+            "-F",
+            &format!("origin={ORIGIN}"),
+            "-F",
+            "activityType=course",
+            "-F",
+            &format!("name={name}"),
+            "-F",
+            "userName=jon.jonsson",
+            &format!("{}/api/activityupload/new", self.server.url),
+        ]);
+        assert_eq!(status, 201, "path {name}: {body}");
+        body["activityId"].as_i64().unwrap()
+    }
+
+    /// `POST /api/v2/curriculum_activities` with `record`; its id.
+    fn curriculum_activity(&self, record: Value) -> i64 {
+        self.post(
+            "/api/v2/curriculum_activities",
+            &json!({ "curriculum_activity": record }),
+        )["id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// `GET /api/v2/enrollments/{id}/launch?entry_id={entry}`: the status and the body.
+    fn launch_entry(&self, enrollment: i64, entry: i64) -> (u16, Value) {
+        self.curl(&[&self.api(&format!("/api/v2/enrollments/{enrollment}/launch?entry_id={entry}"))])
+    }
+}
+
+/// The entry `id` of a path enrollment's read.
+fn entry_of(read: &Value, id: i64) -> &Value {
+    read["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["entries"].as_array().unwrap())
+        .find(|e| e["id"] == id)
+        .unwrap_or_else(|| panic!("entry {id} in {read:#}"))
+}
+
+/// Opens `url` in chromium, waits for the self-completing SCO to have taken itself and its
+/// `LMSFinish` to reach the server; the harness's result.
+fn take_in_browser(browser: &Browser, lms: &Lms, url: &str, shot: &str) -> Value {
+    let mut steps = open_lesson(url);
+    steps.extend([
+        json!({"name": "taken", "action": "wait_for", "frame": true, "expression": "sco.taken === 'true'"}),
+        json!({"name": "report", "action": "eval", "frame": true, "expression": "sco.report"}),
+        // LMSFinish: the player's terminating commit, sent as a beacon.
+        json!({"action": "wait_commits", "count": 1}),
+        json!({"name": "status", "action": "text", "selector": "#curricula-status"}),
+        json!({"action": "screenshot", "path": screenshot(lms.dir.path(), shot)}),
+        json!({"action": "close"}),
+    ]);
+    let result = run(browser, json!({"timeout_ms": 45000, "steps": steps}));
+    assert_eq!(step(&result, "start")["version"], "1.2", "{result:#}");
+    assert_eq!(step(&result, "start")["initialized"], "true", "{result:#}");
+    assert_eq!(step(&result, "report"), "ok", "every LMSSetValue accepted: {result:#}");
+    assert!(result["page_errors"].as_array().unwrap().is_empty(), "{result:#}");
+    assert!(
+        result["commits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["type"] == "ping" && c["status"] == 200),
+        "the LMSFinish beacon reached the server: {result:#}"
+    );
+    result
+}
+
+#[test]
+fn a_path_is_played_by_its_rules_with_its_content_taken_in_chromium() {
+    let test = "a_path_is_played_by_its_rules_with_its_content_taken_in_chromium";
+    let Some(browser) = Browser::find(test) else { return };
+    let lms = Lms::start();
+    let fire = lms.upload("Fire safety", &self_completing_package("Fire safety", 90));
+    let aid = lms.upload("First aid", &self_completing_package("First aid", 80));
+    let extra = lms.upload("Evacuation drill", &test_package("1.2"));
+
+    // The path: a flow section of the two lessons (both weighted) and an optional one.
+    let path = lms.path("Onboarding");
+    let basics = lms.curriculum_activity(json!({"curriculum_id": path, "name": "Basics",
+        "sequence_attributes": {"control_mode": "flow"}}));
+    let more = lms.curriculum_activity(json!({"curriculum_id": path, "name": "More",
+        "sequence_attributes": {"control_mode": "optional"}}));
+    let first =
+        lms.curriculum_activity(json!({"curriculum_id": path, "parent_id": basics, "course_id": fire, "weight": 1}));
+    let second =
+        lms.curriculum_activity(json!({"curriculum_id": path, "parent_id": basics, "course_id": aid, "weight": 1}));
+    let drill = lms.curriculum_activity(json!({"curriculum_id": path, "parent_id": more, "course_id": extra}));
+
+    let user = lms.post(
+        "/api/v2/users",
+        &json!({"user": {"username": "anna", "first_name": "Anna", "last_name": "Jónsdóttir"}}),
+    );
+    let e = lms.post(
+        "/api/v2/enrollments",
+        &json!({"enrollment": {"user_id": user["id"], "course_id": path}}),
+    )["id"]
+        .as_i64()
+        .unwrap();
+
+    // Before anything: entry 1 available, entry 2 locked behind it, the optional one open.
+    let before = lms.enrollment(e);
+    assert_eq!(before["status"], "not-started", "{before:#}");
+    assert_eq!(entry_of(&before, first)["state"], "available", "{before:#}");
+    assert_eq!(entry_of(&before, drill)["state"], "available", "{before:#}");
+    let reason = "complete 'Fire safety' first: section 'Basics' is taken in order";
+    assert_eq!(entry_of(&before, second)["state"], "locked", "{before:#}");
+    assert_eq!(entry_of(&before, second)["reason"], reason, "{before:#}");
+    let (status, body) = lms.launch_entry(e, second);
+    assert_eq!((status, body[0].as_str()), (422, Some(reason)), "{body}");
+
+    // Entry 1, taken in chromium.
+    let (status, body) = lms.launch_entry(e, first);
+    assert_eq!(status, 200, "{body}");
+    let url = body["launch_url"].as_str().unwrap().to_owned();
+    assert!(url.starts_with(&lms.server.url) && url.contains("/play/"), "{url}");
+    take_in_browser(&browser, &lms, &url, "path-1-fire-safety");
+    let after = lms.enrollment_when(e, "entry 1 completed", |r| entry_of(r, first)["state"] == "completed");
+    assert_eq!(entry_of(&after, second)["state"], "available", "{after:#}");
+    assert_eq!(after["status"], "in-progress", "{after:#}");
+
+    // Entry 2, taken in chromium: the path is complete, scored the mean of 90 and 80.
+    let (status, body) = lms.launch_entry(e, second);
+    assert_eq!(status, 200, "{body}");
+    let url = body["launch_url"].as_str().unwrap().to_owned();
+    take_in_browser(&browser, &lms, &url, "path-2-first-aid");
+    let done = lms.enrollment_when(e, "the path completed", |r| r["status"] == "completed");
+    assert_eq!(entry_of(&done, second)["state"], "completed", "{done:#}");
+    assert_eq!(
+        entry_of(&done, drill)["state"],
+        "available",
+        "the optional section was not needed: {done:#}"
+    );
+    assert_eq!(done["score"], 85.0, "the mean of the weighted entries: {done:#}");
+    assert_eq!(done["success"], "passed", "{done:#}");
+    assert!(done["completed_on"].is_string(), "{done:#}");
+
+    let completed = lms.get("/api/v2/enrollments?enrollment[status]=completed");
+    assert!(
+        completed.as_array().unwrap().iter().any(|x| x["id"] == e),
+        "the path enrollment is listed as completed: {completed:#}"
+    );
+    let report = lms.get(&format!("/api/v2/curricula/{path}/progress"));
+    assert_eq!(report.as_array().unwrap().len(), 1, "{report:#}");
+    let row = &report[0];
+    assert_eq!(row["username"], "anna", "{report:#}");
+    assert_eq!(row["status"], "completed", "{report:#}");
+    assert_eq!(row["score"], 85.0, "{report:#}");
+    assert_eq!(row["entries_completed"], 2, "{report:#}");
 }
