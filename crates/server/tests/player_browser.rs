@@ -1060,5 +1060,18 @@ fn a_path_is_played_by_its_rules_with_its_content_taken_in_chromium() {
     assert_eq!(row["username"], "anna", "{report:#}");
     assert_eq!(row["status"], "completed", "{report:#}");
     assert_eq!(row["score"], 85.0, "{report:#}");
-    assert_eq!(row["entries_completed"], 2, "{report:#}");
+    assert_eq!(row["success"], "passed", "{report:#}");
+    assert_eq!(
+        (row["entries_completed"].clone(), row["entries_total"].clone()),
+        (json!(2), json!(3)),
+        "the optional entry counts in the total, not against the status: {report:#}"
+    );
+    assert!(row["completed_on"].is_string(), "{report:#}");
+    // The launches made the learner's own enrollments in the two lessons, taken with their scores.
+    for (course, score) in [(fire, 90.0), (aid, 80.0)] {
+        let own = lms.get(&format!("/api/v2/enrollments?enrollment[course_id]={course}"));
+        assert_eq!(own.as_array().unwrap().len(), 1, "{own:#}");
+        assert_eq!(own[0]["status"], "completed", "{own:#}");
+        assert_eq!(own[0]["score"], score, "{own:#}");
+    }
 }
