@@ -213,6 +213,18 @@ pub struct PlayerService<D: ?Sized, A: ?Sized, L: ?Sized> {
     clock: Arc<dyn Clock>,
 }
 
+impl<D: ?Sized, A: ?Sized, L: ?Sized> Clone for PlayerService<D, A, L> {
+    fn clone(&self) -> Self {
+        Self {
+            directory: Arc::clone(&self.directory),
+            activities: Arc::clone(&self.activities),
+            learners: Arc::clone(&self.learners),
+            signer: self.signer.clone(),
+            clock: Arc::clone(&self.clock),
+        }
+    }
+}
+
 impl<D, A, L> PlayerService<D, A, L>
 where
     D: TenantDirectory + ?Sized,
