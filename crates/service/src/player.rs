@@ -211,6 +211,9 @@ pub struct PlayerService<D: ?Sized, A: ?Sized, L: ?Sized> {
     learners: Arc<L>,
     signer: ContentSigner,
     clock: Arc<dyn Clock>,
+    /// Paths whose enrollments a background task recomputes, and whether another change came
+    /// meanwhile (the task then goes again): changes in a row cost one walk after the last.
+    recomputing: Arc<std::sync::Mutex<std::collections::HashMap<(TenantId, curricula_domain::ActivityId), bool>>>,
 }
 
 impl<D: ?Sized, A: ?Sized, L: ?Sized> Clone for PlayerService<D, A, L> {
@@ -221,6 +224,7 @@ impl<D: ?Sized, A: ?Sized, L: ?Sized> Clone for PlayerService<D, A, L> {
             learners: Arc::clone(&self.learners),
             signer: self.signer.clone(),
             clock: Arc::clone(&self.clock),
+            recomputing: Arc::clone(&self.recomputing),
         }
     }
 }
@@ -245,6 +249,7 @@ where
             learners,
             signer,
             clock,
+            recomputing: Arc::default(),
         }
     }
 

@@ -297,22 +297,46 @@ where
     /// it, in a task of its own (the write that changed the path has answered already). A
     /// failure is logged; the next read of each enrollment left behind writes it back.
     pub fn recompute_path_in_background(&self, tenant: TenantId, path: ActivityId) {
+        let key = (tenant, path);
+        {
+            let Ok(mut running) = self.recomputing.lock() else {
+                return;
+            };
+            if let Some(again) = running.get_mut(&key) {
+                // The running walk goes once more when it ends.
+                *again = true;
+                return;
+            }
+            running.insert(key, false);
+        }
         let this = self.clone();
         tokio::spawn(async move {
-            let started = std::time::Instant::now();
-            match this.recompute_path(tenant, path).await {
-                Ok((seen, written)) => tracing::info!(
-                    path = path.0,
-                    enrollments = seen,
-                    written,
-                    elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
-                    "path enrollments recomputed after a change to the path"
-                ),
-                Err(e) => tracing::warn!(
-                    path = path.0,
-                    error = %e,
-                    "path enrollments not recomputed after a change to the path; their next reads will"
-                ),
+            loop {
+                let started = std::time::Instant::now();
+                match this.recompute_path(tenant, path).await {
+                    Ok((seen, written)) => tracing::info!(
+                        path = path.0,
+                        enrollments = seen,
+                        written,
+                        elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+                        "path enrollments recomputed after a change to the path"
+                    ),
+                    Err(e) => tracing::warn!(
+                        path = path.0,
+                        error = %e,
+                        "path enrollments not recomputed after a change to the path; their next reads will"
+                    ),
+                }
+                let Ok(mut running) = this.recomputing.lock() else {
+                    return;
+                };
+                match running.get_mut(&key) {
+                    Some(again) if *again => *again = false,
+                    _ => {
+                        running.remove(&key);
+                        return;
+                    }
+                }
             }
         });
     }
