@@ -154,8 +154,6 @@ fn quantile(v: &[f64], q: f64) -> f64 {
     v[rank.clamp(1, v.len()) - 1]
 }
 
-/// User and system CPU seconds of process `pid` so far.
-
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     quantile(v, 0.5)
@@ -413,8 +411,66 @@ async fn measure(backend: &'static str, pairs: usize, enrolled: usize) {
     drop(pg);
 }
 
+/// (a) `path_progress` of a 1,000-entry path (10 choice sections of 100) for one learner who
+/// completed every other entry, in process: the median of `runs` runs, in ms.
+fn in_process(runs: usize) -> f64 {
+    use curricula_domain::curriculum::{CourseRef, Curriculum, Patch, RecordInput};
+    use curricula_domain::learner::{EnrollmentStatus, Success};
+    use curricula_domain::progress::{ActivityEnrollment, path_progress};
+    use curricula_domain::{ActivityId, ActivityKind, RecordId, TenantId};
+    let now = chrono::Utc::now();
+    let mut path = Curriculum::from_records(ActivityId(1), TenantId(1), Vec::new()).unwrap();
+    let mut learner = std::collections::HashMap::new();
+    let mut id = 1;
+    for s in 0..10 {
+        id += 1;
+        let section = RecordId(id);
+        let input = RecordInput {
+            name: Patch::Value(format!("Section {s}")),
+            ..RecordInput::default()
+        };
+        path.create_section(section, &input, now).unwrap();
+        for e in 0..100 {
+            id += 1;
+            let course = CourseRef {
+                id: ActivityId(id),
+                kind: ActivityKind::Scorm,
+                name: format!("Entry {s}.{e}"),
+            };
+            let input = RecordInput {
+                parent_id: Patch::Value(section),
+                ..RecordInput::default()
+            };
+            path.create_entry(RecordId(id), &course, &input, now).unwrap();
+            if e % 2 == 0 {
+                learner.insert(
+                    ActivityId(id),
+                    ActivityEnrollment {
+                        status: EnrollmentStatus::Completed,
+                        success: Success::Passed,
+                        score: Some(80.0),
+                        attempts: 1,
+                        attempt_running: false,
+                    },
+                );
+            }
+        }
+    }
+    let today = now.date_naive();
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        let progress = path_progress(&path, &learner, EnrollmentStatus::InProgress, today);
+        times.push(started.elapsed().as_secs_f64() * 1e3);
+        assert_eq!(progress.entries().count(), 1000);
+    }
+    median(&mut times)
+}
+
 #[tokio::main]
 async fn main() {
+    let ms = in_process(env_or("RUNS", 1000));
+    println!("(a): path_progress of a 1,000-entry path, one learner: median {ms:.3} ms (target < 1 ms)");
     let pairs = env_or("PAIRS", 50);
     let enrolled = env_or("ENROLLED", 10_000);
     measure("SQLite", pairs, enrolled).await;

@@ -919,6 +919,7 @@ mod tests {
                 learners: Arc::new(curricula_ports::MockLearnerRepository::new()),
                 signer: signer.clone(),
                 clock: Arc::new(Fixed),
+                recomputing: Arc::default(),
             };
         let grant = PlayerGrant {
             key: ApiKeyId(1),
