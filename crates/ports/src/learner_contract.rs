@@ -354,6 +354,22 @@ where
             .unwrap()
             .is_empty()
     );
+    // The walk over a path's enrollments: by id, after a given id, at most `limit`.
+    let bjorn_path = store.enroll(t, bjorn.id, path, now()).await.unwrap();
+    let walk = |after, limit| store.enrollments_in_after(t, path, after, limit);
+    let ids = |list: Vec<Enrollment>| list.into_iter().map(|e| e.id).collect::<Vec<_>>();
+    assert_eq!(ids(walk(None, 500).await.unwrap()), vec![in_path.id, bjorn_path.id]);
+    assert_eq!(ids(walk(None, 1).await.unwrap()), vec![in_path.id]);
+    assert_eq!(ids(walk(Some(in_path.id), 500).await.unwrap()), vec![bjorn_path.id]);
+    assert!(walk(Some(bjorn_path.id), 500).await.unwrap().is_empty());
+    assert!(
+        store
+            .enrollments_in_after(other.tenant, path, None, 500)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.unenroll(t, bjorn_path.id).await.unwrap());
     let outcome = |status| Outcome {
         status,
         success: Success::Passed,

@@ -368,6 +368,19 @@ pub trait LearnerRepository: Send + Sync {
         courses: &[ActivityId],
     ) -> Result<Vec<Standing>, StoreError>;
 
+    /// The tenant's enrollments in path (or activity) `course` with an id above `after`, by id,
+    /// at most `limit`: a page of a walk over a path's enrollments (each page its own read).
+    ///
+    /// # Errors
+    /// When the store fails.
+    async fn enrollments_in_after(
+        &self,
+        tenant: TenantId,
+        course: ActivityId,
+        after: Option<EnrollmentId>,
+        limit: u64,
+    ) -> Result<Vec<Enrollment>, StoreError>;
+
     /// The enrollments of `user` in the tenant's paths that hold `activity` as an entry, by id.
     ///
     /// # Errors

@@ -216,7 +216,7 @@ where
         Ok(record)
     }
 
-    /// Moves record `id` above, below or inside `target_id`.
+    /// Moves record `id` above, below or inside `target_id`; the path it is in.
     ///
     /// # Errors
     /// `Refused`: not found when `id` is not the caller's, else why the move is not allowed.
@@ -226,7 +226,7 @@ where
         id: RecordId,
         target: RecordId,
         orientation: Orientation,
-    ) -> Result<(), WriteError> {
+    ) -> Result<ActivityId, WriteError> {
         let caller = actor.caller;
         let curriculum = self.path_of(caller, id).await?;
         let now = self.clock.now();
@@ -246,15 +246,15 @@ where
         changes["target_id"] = target.0.into();
         changes["orientation"] = orientation.as_str().into();
         self.record(actor, action::RECORD_MOVE, id, changes).await;
-        Ok(())
+        Ok(curriculum)
     }
 
-    /// Destroys record `id` (a section with its entries).
+    /// Destroys record `id` (a section with its entries); the path it was in.
     ///
     /// # Errors
     /// `Refused`: not found when `id` is not the caller's, or the path would lose its last
     /// non-optional section.
-    pub async fn destroy(&self, actor: &Actor, id: RecordId) -> Result<(), WriteError> {
+    pub async fn destroy(&self, actor: &Actor, id: RecordId) -> Result<ActivityId, WriteError> {
         let caller = actor.caller;
         let curriculum = self.path_of(caller, id).await?;
         let now = self.clock.now();
@@ -271,7 +271,7 @@ where
             .await?;
         let changes = before_after(taken(&before).as_ref(), None);
         self.record(actor, action::RECORD_DESTROY, id, changes).await;
-        Ok(())
+        Ok(curriculum)
     }
 
     async fn path_of(&self, caller: Caller, id: RecordId) -> Result<ActivityId, WriteError> {

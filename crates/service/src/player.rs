@@ -211,6 +211,22 @@ pub struct PlayerService<D: ?Sized, A: ?Sized, L: ?Sized> {
     learners: Arc<L>,
     signer: ContentSigner,
     clock: Arc<dyn Clock>,
+    /// Paths whose enrollments a background task recomputes, and whether another change came
+    /// meanwhile (the task then goes again): changes in a row cost one walk after the last.
+    recomputing: Arc<std::sync::Mutex<std::collections::HashMap<(TenantId, curricula_domain::ActivityId), bool>>>,
+}
+
+impl<D: ?Sized, A: ?Sized, L: ?Sized> Clone for PlayerService<D, A, L> {
+    fn clone(&self) -> Self {
+        Self {
+            directory: Arc::clone(&self.directory),
+            activities: Arc::clone(&self.activities),
+            learners: Arc::clone(&self.learners),
+            signer: self.signer.clone(),
+            clock: Arc::clone(&self.clock),
+            recomputing: Arc::clone(&self.recomputing),
+        }
+    }
 }
 
 impl<D, A, L> PlayerService<D, A, L>
@@ -233,6 +249,7 @@ where
             learners,
             signer,
             clock,
+            recomputing: Arc::default(),
         }
     }
 
@@ -902,6 +919,7 @@ mod tests {
                 learners: Arc::new(curricula_ports::MockLearnerRepository::new()),
                 signer: signer.clone(),
                 clock: Arc::new(Fixed),
+                recomputing: Arc::default(),
             };
         let grant = PlayerGrant {
             key: ApiKeyId(1),

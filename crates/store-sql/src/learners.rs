@@ -381,6 +381,27 @@ impl LearnerRepository for Database {
             .collect())
     }
 
+    async fn enrollments_in_after(
+        &self,
+        tenant: TenantId,
+        course: ActivityId,
+        after: Option<EnrollmentId>,
+        limit: u64,
+    ) -> Result<Vec<Enrollment>, StoreError> {
+        let after = after.map_or(i64::MIN, |a| a.0);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows: Vec<EnrollmentRow> = run!(self, |c, _sql| {
+            e::table
+                .filter(e::tenant_id.eq(tenant.0).and(e::course_id.eq(course.0)).and(e::id.gt(after)))
+                .order(e::id)
+                .limit(limit)
+                .select(EnrollmentRow::as_select())
+                .load(c)
+                .await
+        })?;
+        Ok(rows.into_iter().map(EnrollmentRow::into_port).collect())
+    }
+
     async fn path_enrollments_with(
         &self,
         tenant: TenantId,

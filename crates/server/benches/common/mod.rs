@@ -22,10 +22,22 @@ impl Drop for Server {
 impl Server {
     /// Starts the server on `database`, with its blobs and spool under `dir` (`dir/tmp` must
     /// exist); returns once it accepts connections.
+    #[allow(dead_code, reason = "not every bench starts it without a log")]
     pub fn start(database: &str, dir: &std::path::Path) -> Self {
+        Self::start_with(database, dir, None)
+    }
+
+    /// As [`Server::start`], its log (at info) written to `log`.
+    #[allow(dead_code, reason = "not every bench reads the log")]
+    pub fn start_logged(database: &str, dir: &std::path::Path, log: &std::path::Path) -> Self {
+        Self::start_with(database, dir, Some(log))
+    }
+
+    fn start_with(database: &str, dir: &std::path::Path, log: Option<&std::path::Path>) -> Self {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let addr = format!("127.0.0.1:{port}");
-        let child = Command::new(env!("CARGO_BIN_EXE_curricula"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_curricula"));
+        command
             .arg("serve")
             .current_dir(dir)
             .env_remove("RUST_LOG")
@@ -38,9 +50,15 @@ impl Server {
             .env("CURRICULA__UPLOAD__TMP_DIR", dir.join("tmp"))
             .env("CURRICULA__CONTENT__SECRET", "bench-content-secret")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::null());
+        if let Some(log) = log {
+            let file = std::fs::File::create(log).unwrap();
+            command
+                .env("RUST_LOG", "info")
+                .stdout(file.try_clone().unwrap())
+                .stderr(file);
+        }
+        let child = command.spawn().unwrap();
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(&addr).is_err() {
             assert!(Instant::now() < deadline, "the server did not start");

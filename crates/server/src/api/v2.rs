@@ -94,6 +94,10 @@ async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) 
     let work = async {
         let input = input::record(&params)?;
         let record = state.curricula.create(&actor(&req, caller), input).await?;
+        state
+            .content
+            .player
+            .recompute_path_in_background(caller.tenant, record.curriculum_id);
         Ok(HttpResponse::Ok().json(CurriculumActivity::from(&record)))
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
@@ -123,6 +127,10 @@ async fn update(
         let id = record_id(&path)?;
         let input = input::record(&params)?;
         let record = state.curricula.update(&actor(&req, caller), id, input).await?;
+        state
+            .content
+            .player
+            .recompute_path_in_background(caller.tenant, record.curriculum_id);
         Ok(HttpResponse::Ok().json(CurriculumActivity::from(&record)))
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
@@ -149,10 +157,11 @@ async fn update_position(
     let work = async {
         let id = record_id(&path)?;
         let (target, orientation) = input::position(&params)?;
-        state
+        let path = state
             .curricula
             .update_position(&actor(&req, caller), id, target, orientation)
             .await?;
+        state.content.player.recompute_path_in_background(caller.tenant, path);
         Ok(HttpResponse::Ok().finish())
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
@@ -177,7 +186,8 @@ async fn destroy(
     let (params, caller) = read(&req, &body, &state).await?;
     let work = async {
         let id = record_id(&path)?;
-        state.curricula.destroy(&actor(&req, caller), id).await?;
+        let path = state.curricula.destroy(&actor(&req, caller), id).await?;
+        state.content.player.recompute_path_in_background(caller.tenant, path);
         Ok(HttpResponse::Ok().finish())
     };
     Ok(guarded(&state, &req, &params, caller, work).await)

@@ -539,3 +539,42 @@ async fn the_stored_status_filters_follow_the_path_and_the_report_lists_every_le
         .await;
     assert_eq!(status, 422);
 }
+
+#[actix_web::test]
+async fn a_change_to_the_path_recomputes_its_enrollments_in_the_background() {
+    let app = TestApp::new().await;
+    let (a, b) = (package(&app, "A").await, package(&app, "B").await);
+    let path = app.course("Both").await;
+    let s = section(&app, path, "Both", json!({})).await;
+    let in_a = entry(&app, path, s, a, json!({})).await;
+    let in_b = entry(&app, path, s, b, json!({})).await;
+    let anna = user(&app, "anna").await;
+    let ea = enroll(&app, anna, path).await;
+    take(&app, ea, in_a, "passed", Some("88")).await;
+    let completed_path = format!("/api/v2/enrollments?enrollment[status]=completed&enrollment[course_id]={path}");
+    let (_, none) = app.v2("GET", &uri(&completed_path), JSON, "").await;
+    assert_eq!(none, json!([]));
+
+    // B, the only incomplete entry, leaves the path: the List finds anna's path completed
+    // without anna's enrollment being read first.
+    let (status, _) = app
+        .v2(
+            "DELETE",
+            &uri(&format!("/api/v2/curriculum_activities/{in_b}")),
+            JSON,
+            "",
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mut found = json!([]);
+    for _ in 0..100 {
+        found = app.v2("GET", &uri(&completed_path), JSON, "").await.1;
+        if found.as_array().is_some_and(|f| !f.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found[0]["id"], ea);
+    assert_eq!(found[0]["status"], "completed");
+}

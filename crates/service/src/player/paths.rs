@@ -283,3 +283,104 @@ where
         }))
     }
 }
+
+/// Path enrollments read per page by [`PlayerService::recompute_path`].
+pub const RECOMPUTE_PAGE: u64 = 500;
+
+impl<D, A, L> PlayerService<D, A, L>
+where
+    D: TenantDirectory + ?Sized + Send + Sync + 'static,
+    A: ActivityRepository + ?Sized + Send + Sync + 'static,
+    L: LearnerRepository + ?Sized + Send + Sync + 'static,
+{
+    /// After a change to path `path`: recomputes and stores the status of every enrollment in
+    /// it, in a task of its own (the write that changed the path has answered already). A
+    /// failure is logged; the next read of each enrollment left behind writes it back.
+    pub fn recompute_path_in_background(&self, tenant: TenantId, path: ActivityId) {
+        let key = (tenant, path);
+        {
+            let Ok(mut running) = self.recomputing.lock() else {
+                return;
+            };
+            if let Some(again) = running.get_mut(&key) {
+                // The running walk goes once more when it ends.
+                *again = true;
+                return;
+            }
+            running.insert(key, false);
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let started = std::time::Instant::now();
+                match this.recompute_path(tenant, path).await {
+                    Ok((seen, written)) => tracing::info!(
+                        path = path.0,
+                        enrollments = seen,
+                        written,
+                        elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+                        "path enrollments recomputed after a change to the path"
+                    ),
+                    Err(e) => tracing::warn!(
+                        path = path.0,
+                        error = %e,
+                        "path enrollments not recomputed after a change to the path; their next reads will"
+                    ),
+                }
+                let Ok(mut running) = this.recomputing.lock() else {
+                    return;
+                };
+                match running.get_mut(&key) {
+                    Some(again) if *again => *again = false,
+                    _ => {
+                        running.remove(&key);
+                        return;
+                    }
+                }
+            }
+        });
+    }
+}
+
+impl<D, A, L> PlayerService<D, A, L>
+where
+    D: TenantDirectory + ?Sized,
+    A: ActivityRepository + ?Sized,
+    L: LearnerRepository + ?Sized,
+{
+    /// Recomputes and stores the status of every enrollment in path `path`, [`RECOMPUTE_PAGE`]
+    /// at a time by id: each page its own reads (the page, its learners' standings) and one
+    /// write per enrollment whose stored outcome is behind, so the path's lock is never held
+    /// and no transaction spans pages. A completed path enrollment stays completed. The
+    /// enrollments seen and those written; `(0, 0)` when `path` is not a path.
+    ///
+    /// # Errors
+    /// When the store fails (the pages before stay written).
+    pub async fn recompute_path(&self, tenant: TenantId, path: ActivityId) -> Result<(usize, usize), StoreError> {
+        let Some(curriculum) = self.load_path(tenant, path).await? else {
+            return Ok((0, 0));
+        };
+        let (mut seen, mut written, mut after) = (0, 0, None);
+        loop {
+            let page = self
+                .learners
+                .enrollments_in_after(tenant, path, after, RECOMPUTE_PAGE)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            let users: Vec<UserId> = page.iter().map(|e| e.user).collect();
+            let mut standings = self.standings(tenant, &users, &curriculum).await?;
+            let now = self.clock.now();
+            for enrollment in &page {
+                let mine = standings.remove(&enrollment.user).unwrap_or_default();
+                let (_, stored) = self.settle(enrollment, &curriculum, &mine, now).await?;
+                seen += 1;
+                written += usize::from(stored.updated_at != enrollment.updated_at);
+            }
+            if (page.len() as u64) < RECOMPUTE_PAGE {
+                break;
+            }
+        }
+        Ok((seen, written))
+    }
+}
