@@ -17,18 +17,18 @@
 //! (without `TEST_DATABASE_URL` only SQLite runs; `LEARNERS=20 SECONDS=10` for a quick run).
 
 mod common;
+#[path = "common/learners.rs"]
+mod shared;
 
 use common::Server;
 use curricula_service::AdminService;
 use curricula_store_sql::Database;
 use curricula_store_sql::testing::TestDatabase;
 use serde_json::{Value, json};
+use shared::{Http, KEY, ORIGIN, env_or, multipart, package, quantile};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const KEY: &str = "bench-key-0123456789";
-const ORIGIN: &str = "https://skoli.istak.is";
-const JSON: &str = "application/json";
 /// How often a learner commits.
 const PERIOD: Duration = Duration::from_secs(2);
 /// What `suspend_data` grows by per commit, and SCORM 1.2's limit of it.
@@ -36,121 +36,6 @@ const GROWTH: usize = 128;
 const SUSPEND_LIMIT: usize = 4096;
 /// The target the figures are reported against.
 const TARGET_P99_MS: f64 = 50.0;
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
-    use std::io::Write;
-    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, body) in files {
-        writer
-            .start_file(*name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        writer.write_all(body).unwrap();
-    }
-    writer.finish().unwrap().into_inner()
-}
-
-/// A SCORM 1.2 package of one SCO (as the API tests' `built_package`).
-fn package() -> Vec<u8> {
-    let manifest = r#"<?xml version="1.0" encoding="UTF-8"?>
-<manifest identifier="bench-learners" version="1.0"
-          xmlns="http://www.imsproject.org/xsd/imscp_rootv1p1p2"
-          xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_rootv1p2">
-  <metadata><schema>ADL SCORM</schema><schemaversion>1.2</schemaversion></metadata>
-  <organizations default="org">
-    <organization identifier="org">
-      <title>Fire safety</title>
-      <item identifier="item-1" identifierref="res-1"><title>Fire safety</title></item>
-    </organization>
-  </organizations>
-  <resources>
-    <resource identifier="res-1" type="webcontent" adlcp:scormtype="sco" href="index.html">
-      <file href="index.html"/>
-    </resource>
-  </resources>
-</manifest>
-"#;
-    let page =
-        "<!DOCTYPE html>\n<html><head><title>Fire safety</title></head><body><h1>Fire safety</h1></body></html>\n";
-    zip_of(&[
-        ("imsmanifest.xml", manifest.as_bytes()),
-        ("index.html", page.as_bytes()),
-    ])
-}
-
-fn multipart(package: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "----curricula-bench";
-    let mut body = Vec::new();
-    for (field, value) in [
-        ("key", KEY),
-        ("origin", ORIGIN),
-        ("activityType", "scorm"),
-        ("name", "Fire safety"),
-        ("userName", "bench"),
-    ] {
-        body.extend(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{value}\r\n").bytes(),
-        );
-    }
-    body.extend(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.zip\"\r\nContent-Type: application/zip\r\n\r\n")
-            .bytes(),
-    );
-    body.extend_from_slice(package);
-    body.extend(format!("\r\n--{boundary}--\r\n").bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
-/// An HTTP client of the server at `base`.
-#[derive(Clone)]
-struct Http {
-    client: reqwest::Client,
-    base: String,
-}
-
-impl Http {
-    /// Sends a request; the status and the body (as JSON, else as a string) or the failure.
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        content_type: &str,
-        body: Vec<u8>,
-    ) -> Result<(u16, Value), String> {
-        let res = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .header("content-type", content_type)
-            .header("accept", JSON)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        let status = res.status().as_u16();
-        let bytes = res.bytes().await.map_err(|e| e.to_string())?;
-        let value =
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
-        Ok((status, value))
-    }
-
-    async fn api(&self, method: reqwest::Method, path: &str, body: &Value) -> Value {
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let body = if body.is_null() {
-            Vec::new()
-        } else {
-            body.to_string().into_bytes()
-        };
-        let (status, value) = self
-            .send(method, &format!("{path}{sep}api_key={KEY}"), JSON, body)
-            .await
-            .unwrap();
-        assert_eq!(status, 200, "{path}: {value}");
-        value
-    }
-}
 
 /// What one learner did.
 #[derive(Default)]
@@ -261,15 +146,6 @@ async fn learn(http: Http, enrollment: i64, n: usize, start: Instant, commits: u
         }
     }
     me
-}
-
-/// The `q`-quantile (nearest rank) of sorted `v`.
-fn quantile(v: &[f64], q: f64) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    let rank = (q * v.len() as f64).ceil() as usize;
-    v[rank.clamp(1, v.len()) - 1]
 }
 
 /// User and system CPU seconds of process `pid` so far.
