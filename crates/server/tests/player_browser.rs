@@ -8,9 +8,13 @@
 //! back through `GET /api/v2/enrollments/{id}`. A failing scenario prints the harness's whole
 //! output (steps, console, page errors, dialogs, commits).
 //!
-//! The last (issue 16) plays a path by its rules over HTTP: a flow section whose second entry
-//! is refused until the first is completed, both taken in chromium, then the path's stored
-//! status, score, the status filter and the progress report.
+//! The last two (issue 16) play paths by their rules over HTTP, every entry's content taken in
+//! chromium: a flow section whose second entry is refused until the first is completed, an
+//! optional section never needed, the path's score as the mean of its weighted entries, the
+//! status filter and the progress report; then a choice section complete after one of two, a
+//! section locked until a date (refused with the date, opened when the date moves), a second
+//! attempt refused by `attempts_max` 1, and a passed `exempt_if_mastered` entry that exempts
+//! the rest and completes its path.
 
 mod support;
 
@@ -107,17 +111,26 @@ impl Lms {
     }
 
     fn post(&self, path: &str, body: &Value) -> Value {
+        self.send("POST", path, body)
+    }
+
+    fn put(&self, path: &str, body: &Value) -> Value {
+        self.send("PUT", path, body)
+    }
+
+    /// A JSON `method` request that must answer 200; its body.
+    fn send(&self, method: &str, path: &str, body: &Value) -> Value {
         let text = body.to_string();
         let (status, answer) = self.curl(&[
             "-X",
-            "POST",
+            method,
             "-H",
             "content-type: application/json",
             "--data-binary",
             &text,
             &self.api(path),
         ]);
-        assert_eq!(status, 200, "POST {path} {body}: {answer}");
+        assert_eq!(status, 200, "{method} {path} {body}: {answer}");
         answer
     }
 
@@ -951,6 +964,16 @@ fn entry_of(read: &Value, id: i64) -> &Value {
         .unwrap_or_else(|| panic!("entry {id} in {read:#}"))
 }
 
+/// The section `id` of a path enrollment's read.
+fn section_of(read: &Value, id: i64) -> &Value {
+    read["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("section {id} in {read:#}"))
+}
+
 /// Opens `url` in chromium, waits for the self-completing SCO to have taken itself and its
 /// `LMSFinish` to reach the server; the harness's result.
 fn take_in_browser(browser: &Browser, lms: &Lms, url: &str, shot: &str) -> Value {
@@ -1074,4 +1097,118 @@ fn a_path_is_played_by_its_rules_with_its_content_taken_in_chromium() {
         assert_eq!(own[0]["status"], "completed", "{own:#}");
         assert_eq!(own[0]["score"], score, "{own:#}");
     }
+}
+
+#[test]
+fn choice_lock_until_attempts_max_and_exempt_if_mastered_are_played_with_content_taken_in_chromium() {
+    let test = "choice_lock_until_attempts_max_and_exempt_if_mastered_are_played_with_content_taken_in_chromium";
+    let Some(browser) = Browser::find(test) else { return };
+    let lms = Lms::start();
+    let ethics = lms.upload("Ethics", &self_completing_package("Ethics", 90));
+    let privacy = lms.upload("Privacy", &self_completing_package("Privacy", 85));
+    let exam = lms.upload("Exam", &self_completing_package("Exam", 88));
+
+    // "Pick one": a choice of two, one needed. "Later": opens in 40 days, one attempt at its exam.
+    let path = lms.path("Compliance");
+    let pick = lms.curriculum_activity(json!({"curriculum_id": path, "name": "Pick one",
+        "sequence_attributes": {"control_mode": "choice"}}));
+    let opens = (chrono::Utc::now() + chrono::Duration::days(40)).date_naive();
+    let later = lms.curriculum_activity(json!({"curriculum_id": path, "name": "Later",
+        "lock_until": opens.to_string(), "sequence_attributes": {"control_mode": "flow"}}));
+    let in_ethics =
+        lms.curriculum_activity(json!({"curriculum_id": path, "parent_id": pick, "course_id": ethics, "weight": 1}));
+    let in_privacy = lms.curriculum_activity(json!({"curriculum_id": path, "parent_id": pick, "course_id": privacy}));
+    let in_exam = lms.curriculum_activity(json!({"curriculum_id": path, "parent_id": later, "course_id": exam,
+        "weight": 1, "sequence_attributes": {"attempts_max": 1}}));
+    // completions_min can not exceed the section's entries: set once they are in.
+    lms.put(
+        &format!("/api/v2/curriculum_activities/{pick}"),
+        &json!({"curriculum_activity": {"sequence_attributes": {"completions_min": 1}}}),
+    );
+
+    let user = lms.post("/api/v2/users", &json!({"user": {"username": "sigga"}}));
+    let e = lms.post(
+        "/api/v2/enrollments",
+        &json!({"enrollment": {"user_id": user["id"], "course_id": path}}),
+    )["id"]
+        .as_i64()
+        .unwrap();
+
+    // The locked section says its date, and its entry can not be launched.
+    let before = lms.enrollment(e);
+    let reason = format!("section 'Later' opens on {opens}");
+    assert_eq!(entry_of(&before, in_exam)["state"], "locked", "{before:#}");
+    assert_eq!(entry_of(&before, in_exam)["reason"], reason.as_str(), "{before:#}");
+    let (status, body) = lms.launch_entry(e, in_exam);
+    assert_eq!((status, body[0].as_str()), (422, Some(reason.as_str())), "{body}");
+
+    // One of the two choices, taken in chromium, completes "Pick one".
+    let (status, body) = lms.launch_entry(e, in_ethics);
+    assert_eq!(status, 200, "{body}");
+    take_in_browser(&browser, &lms, body["launch_url"].as_str().unwrap(), "choice-ethics");
+    let after = lms.enrollment_when(e, "'Pick one' complete", |r| section_of(r, pick)["complete"] == true);
+    let section = section_of(&after, pick);
+    assert_eq!(
+        (section["completed"].clone(), section["required"].clone()),
+        (json!(1), json!(1)),
+        "{after:#}"
+    );
+    assert_eq!(
+        entry_of(&after, in_privacy)["state"],
+        "available",
+        "not needed, still open: {after:#}"
+    );
+    assert_eq!(after["status"], "in-progress", "'Later' is not complete yet: {after:#}");
+
+    // The date moved to today: the exam opens, is taken in chromium, and completes the path.
+    let today = chrono::Utc::now().date_naive().to_string();
+    lms.put(
+        &format!("/api/v2/curriculum_activities/{later}"),
+        &json!({"curriculum_activity": {"lock_until": today}}),
+    );
+    assert_eq!(entry_of(&lms.enrollment(e), in_exam)["state"], "available");
+    let (status, body) = lms.launch_entry(e, in_exam);
+    assert_eq!(status, 200, "{body}");
+    take_in_browser(&browser, &lms, body["launch_url"].as_str().unwrap(), "lock-until-exam");
+    let done = lms.enrollment_when(e, "the path completed", |r| r["status"] == "completed");
+    assert_eq!(
+        done["score"], 89.0,
+        "the mean of 90 and 88, the weighted entries: {done:#}"
+    );
+    assert_eq!(done["success"], "passed", "{done:#}");
+
+    // attempts_max 1: a second attempt at the exam is refused, with the count.
+    let used = "no attempt left: 1 of 1 used";
+    assert_eq!(entry_of(&done, in_exam)["attempts"], 1, "{done:#}");
+    assert_eq!(entry_of(&done, in_exam)["reason"], used, "{done:#}");
+    let (status, body) = lms.launch_entry(e, in_exam);
+    assert_eq!((status, body[0].as_str()), (422, Some(used)), "{body}");
+
+    // "Fast track": passing its placement test (exempt_if_mastered) exempts the two lessons.
+    let placement = lms.upload("Placement test", &self_completing_package("Placement test", 95));
+    let lesson_one = lms.upload("Lesson one", &test_package("1.2"));
+    let lesson_two = lms.upload("Lesson two", &test_package("1.2"));
+    let fast = lms.path("Fast track");
+    let course = lms.curriculum_activity(json!({"curriculum_id": fast, "name": "Course",
+        "sequence_attributes": {"control_mode": "flow"}}));
+    let in_placement = lms.curriculum_activity(
+        json!({"curriculum_id": fast, "parent_id": course, "course_id": placement, "exempt_if_mastered": true}),
+    );
+    let in_one = lms.curriculum_activity(json!({"curriculum_id": fast, "parent_id": course, "course_id": lesson_one}));
+    let in_two = lms.curriculum_activity(json!({"curriculum_id": fast, "parent_id": course, "course_id": lesson_two}));
+    let f = lms.post(
+        "/api/v2/enrollments",
+        &json!({"enrollment": {"user_id": user["id"], "course_id": fast}}),
+    )["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(entry_of(&lms.enrollment(f), in_one)["state"], "locked");
+    let (status, body) = lms.launch_entry(f, in_placement);
+    assert_eq!(status, 200, "{body}");
+    take_in_browser(&browser, &lms, body["launch_url"].as_str().unwrap(), "exempt-placement");
+    let exempted = lms.enrollment_when(f, "the fast track completed", |r| r["status"] == "completed");
+    assert_eq!(entry_of(&exempted, in_placement)["state"], "completed", "{exempted:#}");
+    assert_eq!(entry_of(&exempted, in_one)["state"], "exempt", "{exempted:#}");
+    assert_eq!(entry_of(&exempted, in_two)["state"], "exempt", "{exempted:#}");
+    assert!(exempted["completed_on"].is_string(), "{exempted:#}");
 }
