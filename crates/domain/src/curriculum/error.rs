@@ -138,6 +138,42 @@ pub enum CurriculumError {
     /// A body key that is not an attribute.
     #[error("{0} is not a curriculum_activity attribute")]
     UnknownAttribute(String),
+    /// A problem of one record of a whole-path tree, at `at` (`sections[1].entries[0]`).
+    #[error("{}", located(at, error))]
+    At {
+        /// Where in the tree.
+        at: String,
+        /// The problem there.
+        error: Box<CurriculumError>,
+    },
+}
+
+/// `sections[0].name can't be blank` when the message starts with the attribute, else
+/// `sections[0]: …`.
+fn located(at: &str, error: &CurriculumError) -> String {
+    use CurriculumError as E;
+    let leads_with_attribute = matches!(
+        error,
+        E::Blank { .. }
+            | E::TooLong { .. }
+            | E::Invalid { .. }
+            | E::NotApplicable { .. }
+            | E::Immutable { .. }
+            | E::ReadOnly { .. }
+            | E::UnknownAttribute(_)
+            | E::CompletionsMinNeedsChoice
+            | E::CompletionsMinAboveCount { .. }
+            | E::ParentWithoutCourse
+            | E::DuplicateActivity(_)
+            | E::ContainsItself(_)
+            | E::CourseIsPath(_)
+            | E::CourseNotFound(_)
+    );
+    if leads_with_attribute {
+        format!("{at}.{error}")
+    } else {
+        format!("{at}: {error}")
+    }
 }
 
 impl CurriculumError {

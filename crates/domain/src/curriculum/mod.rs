@@ -21,6 +21,9 @@ mod record;
 mod rules;
 #[cfg(test)]
 mod tests;
+mod tree;
+#[cfg(test)]
+mod tree_tests;
 mod update;
 
 pub use aggregate::Curriculum;
@@ -29,3 +32,4 @@ pub use error::{CorruptCurriculum, CurriculumError, CurriculumErrors};
 pub use input::{MAX_CODE_CHARS, MAX_DESCRIPTION_CHARS, Orientation, Patch, RecordInput};
 pub use placement::would_create_cycle;
 pub use record::{ControlMode, CourseRef, CurriculumRecord, DEFAULT_SECTION_NAME, InitialView};
+pub use tree::{ChangeKind, Place, SectionInput, TreeChange, TreeDiff, TreeInput, apply_diff, tree_diff};
