@@ -66,6 +66,12 @@ pub trait AuditLog: Send + Sync {
     /// MUST return `Err` only when the store fails.
     async fn record(&self, event: AuditEvent) -> Result<(), StoreError>;
 
+    /// Stores `events` together, in order (their `id`s are ignored): all or none.
+    ///
+    /// # Errors
+    /// MUST return `Err` only when the store fails.
+    async fn record_all(&self, events: Vec<AuditEvent>) -> Result<(), StoreError>;
+
     /// The tenant's events matching `filter`, newest first, skipping `offset` and returning
     /// at most `limit`.
     ///

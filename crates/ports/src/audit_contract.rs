@@ -24,14 +24,13 @@ pub async fn audit_events<S: AuditLog + TenantDirectory + ?Sized>(store: &S) {
     let code = |c: &str| LanguageCode::parse("language", c).unwrap();
     let t = store.create_tenant("Audited", &code("en-GB"), &[]).await.unwrap().id;
     let other = store.create_tenant("Elsewhere", &code("en-GB"), &[]).await.unwrap().id;
-    for n in 0..7 {
-        let action = if n < 4 {
-            "activity.create"
-        } else {
-            "curriculum_activity.update"
-        };
-        store.record(event(t, n, action)).await.unwrap();
+    for n in 0..4 {
+        store.record(event(t, n, "activity.create")).await.unwrap();
     }
+    // The rest in one batch, stored in order.
+    let batch = (4..7).map(|n| event(t, n, "curriculum_activity.update")).collect();
+    store.record_all(batch).await.unwrap();
+    store.record_all(Vec::new()).await.unwrap();
     store.record(event(other, 99, "activity.create")).await.unwrap();
 
     let all = store.events(t, &AuditFilter::default(), 0, 50).await.unwrap();

@@ -3,7 +3,7 @@
 
 use crate::*;
 use chrono::{TimeZone, Utc};
-use curricula_domain::curriculum::{self, CurriculumError, CurriculumErrors, CurriculumRecord};
+use curricula_domain::curriculum::{self, Curriculum, CurriculumError, CurriculumErrors, CurriculumRecord};
 use curricula_domain::*;
 
 pub(crate) fn now() -> chrono::DateTime<Utc> {
@@ -356,10 +356,20 @@ pub async fn language_versions_are_unique<S: TenantDirectory + ActivityRepositor
     );
 }
 
+/// A write handed one fresh id, as the single-record operations are.
+fn one(
+    change: impl FnOnce(&mut Curriculum, RecordId) -> Result<Option<RecordId>, CurriculumErrors> + Send + 'static,
+) -> PathWrite {
+    PathWrite::new(
+        1,
+        Box::new(move |path, ids| change(path, ids.first().copied().unwrap_or(RecordId(0)))),
+    )
+}
+
 /// A change that appends `activity` to the path's last section.
-fn append(activity: ActivityId, label: &str) -> CurriculumChange {
+fn append(activity: ActivityId, label: &str) -> PathWrite {
     let label = label.to_owned();
-    Box::new(move |path, id| {
+    one(move |path, id| {
         let entry = path
             .append_to_last_section(id, activity, ActivityKind::Scorm, label, now())
             .map_err(CurriculumErrors::from)?;
@@ -411,6 +421,7 @@ where
         .change(f.tenant, path, append(members[0], "First"))
         .await
         .unwrap()
+        .record
         .unwrap();
     let records = stored_path(store, f.tenant, path).await;
     assert_consistent(&records);
@@ -431,7 +442,7 @@ where
 
     // A refused change writes nothing, even after it changed the loaded path.
     let ghost = members[9];
-    let refused: CurriculumChange = Box::new(move |path, id| {
+    let refused = one(move |path, id| {
         path.append_to_last_section(id, ghost, ActivityKind::Scorm, "Ghost".into(), now())
             .map_err(CurriculumErrors::from)?;
         Err(CurriculumErrors(vec![CurriculumError::invalid(
@@ -452,14 +463,14 @@ where
 
     // Moving the first entry last renumbers every row.
     let last = records.last().unwrap().id;
-    let moved: CurriculumChange = Box::new(move |path, _| {
+    let moved = one(move |path, _| {
         path.move_record(first, last, curriculum::Orientation::Below, now())?;
         Ok(Some(first))
     });
     let moved = store.change(f.tenant, path, moved).await.unwrap();
     let after = stored_path(store, f.tenant, path).await;
     assert_consistent(&after);
-    assert_eq!(after.last(), moved.as_ref());
+    assert_eq!(after.last(), moved.record.as_ref());
     assert_eq!(after.last().unwrap().id, first);
     assert_eq!(stored_path(store, f.tenant, path).await, after);
     assert_eq!(store.record(f.tenant, first).await.unwrap().as_ref(), after.last());
@@ -471,18 +482,23 @@ where
         control_mode: curriculum::Patch::Value(curriculum::ControlMode::Flow),
         ..curriculum::RecordInput::default()
     };
-    let section: CurriculumChange = Box::new(move |path, id| Ok(Some(path.create_section(id, &input, now())?.id)));
-    let second = store.change(f.tenant, path, section).await.unwrap().map(|r| r.id);
+    let section = one(move |path, id| Ok(Some(path.create_section(id, &input, now())?.id)));
+    let second = store
+        .change(f.tenant, path, section)
+        .await
+        .unwrap()
+        .record
+        .map(|r| r.id);
     store
         .change(f.tenant, path, append(members[10], "In second"))
         .await
         .unwrap();
     let first_section = after[0].id;
-    let destroy: CurriculumChange = Box::new(move |path, _| {
+    let destroy = one(move |path, _| {
         path.destroy(first_section, now())?;
         Ok(None)
     });
-    assert_eq!(store.change(f.tenant, path, destroy).await.unwrap(), None);
+    assert_eq!(store.change(f.tenant, path, destroy).await.unwrap().record, None);
     let left = stored_path(store, f.tenant, path).await;
     assert_consistent(&left);
     assert_eq!(left.len(), 2, "{left:?}");
@@ -518,8 +534,8 @@ where
         .create_activity(new_activity(&f, ActivityKind::Course, "Path B", Placement::TopLevel))
         .await
         .unwrap();
-    let nest = |inner: ActivityId| -> CurriculumChange {
-        Box::new(move |path, id| {
+    let nest = |inner: ActivityId| -> PathWrite {
+        one(move |path, id| {
             let entry = path
                 .append_to_last_section(id, inner, ActivityKind::Course, "Nested".into(), now())
                 .map_err(CurriculumErrors::from)?;
@@ -591,7 +607,7 @@ where
         .create_activity(new_activity(&f, ActivityKind::Scorm, "Placed", Placement::Under(path)))
         .await
         .unwrap();
-    a.change(f.tenant, path, Box::new(|_, _| Ok(None))).await.unwrap();
+    a.change(f.tenant, path, one(|_, _| Ok(None))).await.unwrap();
     let records = stored_path(a, f.tenant, path).await;
     assert!(records.iter().any(|r| r.course_id == Some(placed)), "{records:?}");
     assert_consistent(&records);
@@ -614,6 +630,131 @@ where
     random_moves_are_stored_exactly(store).await;
     every_list_matches_each_read(store).await;
     lists_filter_order_and_page_in_the_store(store).await;
+    paths_have_versions_and_whole_tree_writes(store).await;
+}
+
+/// A path's version: read with the path, unchanged by a write that changes nothing, grown by
+/// one that changes something; a write conditioned on another version writes nothing; a write
+/// handed many fresh ids gets distinct ones never given before; `course_refs` finds the
+/// tenant's activities only.
+pub async fn paths_have_versions_and_whole_tree_writes<S>(store: &S)
+where
+    S: TenantDirectory + ActivityRepository + CurriculumRepository + ?Sized,
+{
+    use curriculum::{Patch, RecordInput, SectionInput, TreeInput};
+    let f = fixture(store, "Versions").await;
+    let path = store
+        .create_activity(new_activity(&f, ActivityKind::Course, "Versioned", Placement::TopLevel))
+        .await
+        .unwrap();
+    let mut members = Vec::new();
+    for i in 0..30 {
+        let label = format!("Versioned member {i}");
+        members.push(
+            store
+                .create_activity(new_activity(&f, ActivityKind::Scorm, &label, Placement::TopLevel))
+                .await
+                .unwrap(),
+        );
+    }
+    let (loaded, v1) = store.path(f.tenant, path).await.unwrap().expect("the path reads");
+    assert_eq!(loaded.records(), stored_path(store, f.tenant, path).await);
+    assert!(store.path(f.tenant, members[0]).await.unwrap().is_none(), "not a path");
+    let other = fixture(store, "Versions, other").await;
+    assert!(
+        store.path(other.tenant, path).await.unwrap().is_none(),
+        "another tenant's"
+    );
+
+    let noop = store.change(f.tenant, path, one(|_, _| Ok(None))).await.unwrap();
+    assert_eq!(noop.version, v1, "a write that changes nothing keeps the version");
+    let stale = store
+        .change(
+            f.tenant,
+            path,
+            append(members[0], "Stale").if_match(Some(vec![PathVersion(v1.0 + 7)])),
+        )
+        .await;
+    assert!(
+        matches!(stale, Err(ChangeError::VersionMismatch { current }) if current == v1),
+        "{stale:?}"
+    );
+    assert_eq!(
+        stored_path(store, f.tenant, path).await,
+        loaded.records(),
+        "nothing written"
+    );
+    let written = store
+        .change(f.tenant, path, append(members[0], "Fresh").if_match(Some(vec![v1])))
+        .await
+        .unwrap();
+    assert!(written.version > v1, "{written:?}");
+    assert_eq!(store.path(f.tenant, path).await.unwrap().unwrap().1, written.version);
+
+    // A whole tree with 30 new entries and a new section: distinct fresh ids, one version step.
+    let refs = store.course_refs(f.tenant, &members).await.unwrap();
+    assert_eq!(refs.len(), members.len());
+    assert!(store.course_refs(other.tenant, &members).await.unwrap().is_empty());
+    let courses: std::collections::HashMap<ActivityId, curriculum::CourseRef> =
+        refs.into_iter().map(|c| (c.id, c)).collect();
+    let entry = |c: &ActivityId| RecordInput {
+        course_id: Patch::Value(*c),
+        ..RecordInput::default()
+    };
+    let tree = TreeInput {
+        sections: vec![
+            SectionInput {
+                attributes: RecordInput {
+                    name: Patch::Value("Second half".into()),
+                    ..RecordInput::default()
+                },
+                entries: members[15..].iter().map(entry).collect(),
+            },
+            SectionInput {
+                attributes: RecordInput {
+                    name: Patch::Value("First half".into()),
+                    ..RecordInput::default()
+                },
+                entries: members[..15].iter().map(entry).collect(),
+            },
+        ],
+    };
+    let wanted = tree.without_id();
+    let before_ids: Vec<RecordId> = stored_path(store, f.tenant, path).await.iter().map(|r| r.id).collect();
+    let synced = store
+        .change(
+            f.tenant,
+            path,
+            PathWrite::new(
+                wanted,
+                Box::new(move |c, ids| c.sync(&tree, &courses, ids, now()).map(|_| None)),
+            )
+            .if_match(Some(vec![written.version])),
+        )
+        .await
+        .unwrap();
+    assert!(synced.version > written.version);
+    let after = stored_path(store, f.tenant, path).await;
+    assert_consistent(&after);
+    assert_eq!(after.len(), 32, "{after:?}");
+    assert_eq!(after[0].name, "Second half");
+    let kept = after.iter().find(|r| r.course_id == Some(members[0])).unwrap();
+    let was_entry = before_ids.contains(&kept.id);
+    assert!(
+        was_entry,
+        "the entry of members[0] is matched by course_id, not created again"
+    );
+    let mut ids: Vec<RecordId> = after.iter().map(|r| r.id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 32, "distinct ids");
+    assert!(
+        after
+            .iter()
+            .filter(|r| !before_ids.contains(&r.id))
+            .all(|r| r.id > *before_ids.iter().max().unwrap()),
+        "fresh ids are above every id given before"
+    );
 }
 
 /// Random moves, renames, new sections, new entries and destroys in a path that starts with
@@ -655,7 +796,7 @@ where
         if i % 10 == 0 && i > 0 {
             let input = section(format!("Section {}", i / 10 + 1));
             let at = tick();
-            let created: CurriculumChange = Box::new(move |path, id| Ok(Some(path.create_section(id, &input, at)?.id)));
+            let created = one(move |path, id| Ok(Some(path.create_section(id, &input, at)?.id)));
             store.change(f.tenant, path, created).await.unwrap();
         }
         store
@@ -683,9 +824,8 @@ where
             // A new section or entry: the store gives the id, the mirror takes the same.
             0 => {
                 let input = section(format!("New {step}"));
-                let created: CurriculumChange =
-                    Box::new(move |path, id| Ok(Some(path.create_section(id, &input, at)?.id)));
-                let record = store.change(f.tenant, path, created).await.unwrap().unwrap();
+                let created = one(move |path, id| Ok(Some(path.create_section(id, &input, at)?.id)));
+                let record = store.change(f.tenant, path, created).await.unwrap().record.unwrap();
                 mirror
                     .create_section(record.id, &section(format!("New {step}")), at)
                     .unwrap();
@@ -697,6 +837,7 @@ where
                     .change(f.tenant, path, append(member, &format!("Late {step}")))
                     .await
                     .unwrap()
+                    .record
                     .unwrap();
                 mirror
                     .append_to_last_section(record.id, member, ActivityKind::Scorm, format!("Late {step}"), now())
@@ -707,7 +848,7 @@ where
                 if mirror.destroy(id, at).is_err() {
                     continue;
                 }
-                let destroy: CurriculumChange = Box::new(move |path, _| path.destroy(id, at).map(|_| None));
+                let destroy = one(move |path, _| path.destroy(id, at).map(|_| None));
                 store.change(f.tenant, path, destroy).await.unwrap();
                 "destroy"
             }
@@ -716,7 +857,7 @@ where
                 if mirror.update(id, &input, at).is_err() {
                     continue;
                 }
-                let update: CurriculumChange = Box::new(move |path, _| path.update(id, &input, at).map(|r| Some(r.id)));
+                let update = one(move |path, _| path.update(id, &input, at).map(|r| Some(r.id)));
                 store.change(f.tenant, path, update).await.unwrap();
                 "rename"
             }
@@ -725,8 +866,7 @@ where
                 if mirror.move_record(id, target, orientation, at).is_err() {
                     continue;
                 }
-                let change: CurriculumChange =
-                    Box::new(move |path, _| path.move_record(id, target, orientation, at).map(|()| None));
+                let change = one(move |path, _| path.move_record(id, target, orientation, at).map(|()| None));
                 store.change(f.tenant, path, change).await.unwrap();
                 "move"
             }

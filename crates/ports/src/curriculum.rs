@@ -3,13 +3,58 @@
 use crate::error::StoreError;
 use crate::query::{Listed, RecordFilter, Slice};
 use async_trait::async_trait;
-use curricula_domain::curriculum::{Curriculum, CurriculumErrors, CurriculumRecord};
+use curricula_domain::curriculum::{CourseRef, Curriculum, CurriculumErrors, CurriculumRecord};
 use curricula_domain::{ActivityId, RecordId, TenantId};
 
-/// A change to one path: a pure function of the loaded curriculum and the id a record it
-/// creates must take. It returns the id of the record it created or changed, if any.
+/// A change to one path: a pure function of the loaded curriculum and the fresh ids the
+/// records it creates must take (as many as [`PathWrite::new_ids`] asks). It returns the id of
+/// the record it created or changed, if any.
 pub type CurriculumChange =
-    Box<dyn FnOnce(&mut Curriculum, RecordId) -> Result<Option<RecordId>, CurriculumErrors> + Send>;
+    Box<dyn FnOnce(&mut Curriculum, &[RecordId]) -> Result<Option<RecordId>, CurriculumErrors> + Send>;
+
+/// A path's version: it grows with every write that changes the path's records (the v2
+/// API's `ETag`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PathVersion(pub i64);
+
+/// One write of a path: the change, the fresh ids it may use, and the versions it may apply to.
+pub struct PathWrite {
+    /// Applied to the path as loaded under its lock.
+    pub change: CurriculumChange,
+    /// How many fresh record ids the change is handed (at most that many records are new).
+    pub new_ids: usize,
+    /// When set, the write applies only when the path's current version is one of these
+    /// (`If-Match`); otherwise [`ChangeError::VersionMismatch`] and nothing is written.
+    pub if_match: Option<Vec<PathVersion>>,
+}
+
+impl PathWrite {
+    /// `change`, handed `new_ids` fresh ids, whatever the path's version.
+    pub fn new(new_ids: usize, change: CurriculumChange) -> Self {
+        Self {
+            change,
+            new_ids,
+            if_match: None,
+        }
+    }
+
+    /// Only when the path's version is one of `versions` (`None`: any).
+    #[must_use]
+    pub fn if_match(mut self, versions: Option<Vec<PathVersion>>) -> Self {
+        self.if_match = versions;
+        self
+    }
+}
+
+/// What a write left: the record the change named, as numbered afterwards, and the path's
+/// version (unchanged when the change changed nothing).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Changed {
+    /// The record whose id the change returned.
+    pub record: Option<CurriculumRecord>,
+    /// The path's version after the write.
+    pub version: PathVersion,
+}
 
 /// Why a change was not applied.
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +62,12 @@ pub enum ChangeError {
     /// `curriculum_id` is not a path (course) of the tenant.
     #[error("curriculum_id {0} is not a path of your account")]
     PathNotFound(ActivityId),
+    /// The path's version is not one the write was conditioned on; nothing was written.
+    #[error("the path changed: its version is now {}", current.0)]
+    VersionMismatch {
+        /// The path's current version.
+        current: PathVersion,
+    },
     /// The domain refused the change; nothing was written.
     #[error(transparent)]
     Refused(#[from] CurriculumErrors),
@@ -48,17 +99,35 @@ pub trait CurriculumRepository: Send + Sync {
         slice: Slice,
     ) -> Result<Listed<CurriculumRecord>, StoreError>;
 
-    /// Loads path `curriculum` with its writers excluded, applies `change`, writes the
-    /// difference, and returns the record whose id `change` returned, as numbered afterwards.
+    /// Loads path `curriculum` with its writers excluded, checks `write.if_match`, applies
+    /// `write.change` with `write.new_ids` ids never given before, writes the difference in
+    /// one transaction (nothing, and the version unchanged, when there is none), and returns
+    /// the record whose id the change returned, as numbered afterwards, with the version.
     ///
     /// # Errors
-    /// MUST return `PathNotFound` when `curriculum` is not a course of the tenant and
-    /// `Refused` when `change` refuses; in both cases nothing is written. Concurrent changes
-    /// of one path MUST serialise.
-    async fn change(
+    /// MUST return `PathNotFound` when `curriculum` is not a course of the tenant,
+    /// `VersionMismatch` when its version is not one of `if_match`, and `Refused` when the
+    /// change refuses; in every case nothing is written. Concurrent changes of one path MUST
+    /// serialise.
+    async fn change(&self, tenant: TenantId, curriculum: ActivityId, write: PathWrite) -> Result<Changed, ChangeError>;
+
+    /// Path `curriculum` of the tenant as stored, with its version, or `None` when it is not a
+    /// course of the tenant. The version is read before the records: a write in between
+    /// gives an older version with newer records, so a write conditioned on it is refused
+    /// (never one applied over records the caller did not see).
+    ///
+    /// # Errors
+    /// MUST return `Err` only when the store fails.
+    async fn path(
         &self,
         tenant: TenantId,
         curriculum: ActivityId,
-        change: CurriculumChange,
-    ) -> Result<Option<CurriculumRecord>, ChangeError>;
+    ) -> Result<Option<(Curriculum, PathVersion)>, StoreError>;
+
+    /// The tenant's activities among `ids` as a path entry refers to them (id, kind, name);
+    /// ids of other tenants or of nothing are left out.
+    ///
+    /// # Errors
+    /// MUST return `Err` only when the store fails.
+    async fn course_refs(&self, tenant: TenantId, ids: &[ActivityId]) -> Result<Vec<CourseRef>, StoreError>;
 }

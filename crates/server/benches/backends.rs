@@ -90,9 +90,9 @@ async fn path_with(adapters: &Adapters, tenant: TenantId, owner: UserId, entries
     }
     // One command per entry: each takes the single fresh id its command is given.
     for (i, activity) in members.into_iter().enumerate() {
-        let append: curricula_ports::CurriculumChange = Box::new(move |c, id| {
+        let append: curricula_ports::CurriculumChange = Box::new(move |c, ids| {
             c.append_to_last_section(
-                id,
+                ids[0],
                 activity,
                 ActivityKind::Scorm,
                 format!("Entry {i}"),
@@ -101,7 +101,11 @@ async fn path_with(adapters: &Adapters, tenant: TenantId, owner: UserId, entries
             .map_err(CurriculumErrors::from)?;
             Ok(None)
         });
-        adapters.curricula.change(tenant, path, append).await.unwrap();
+        adapters
+            .curricula
+            .change(tenant, path, curricula_ports::PathWrite::new(1, append))
+            .await
+            .unwrap();
     }
     let one_path = curricula_ports::RecordFilter {
         curriculum_id: Some(path),

@@ -64,24 +64,28 @@ async fn path_with(entries: usize) -> Path {
     }
     let spare = members.split_off(entries);
     // Fill the path in one command.
+    let count = members.len();
     store
         .change(
             tenant,
             path,
-            Box::new(move |c, first| {
-                for (i, activity) in members.iter().enumerate() {
-                    let id = curricula_domain::RecordId(first.0 + i as i64);
-                    c.append_to_last_section(
-                        id,
-                        *activity,
-                        ActivityKind::Scorm,
-                        format!("Entry {i}"),
-                        chrono::Utc::now(),
-                    )
-                    .map_err(curricula_domain::curriculum::CurriculumErrors::from)?;
-                }
-                Ok(None)
-            }),
+            curricula_ports::PathWrite::new(
+                count,
+                Box::new(move |c, ids| {
+                    for (i, (activity, id)) in members.iter().zip(ids).enumerate() {
+                        let id = *id;
+                        c.append_to_last_section(
+                            id,
+                            *activity,
+                            ActivityKind::Scorm,
+                            format!("Entry {i}"),
+                            chrono::Utc::now(),
+                        )
+                        .map_err(curricula_domain::curriculum::CurriculumErrors::from)?;
+                    }
+                    Ok(None)
+                }),
+            ),
         )
         .await
         .unwrap();
@@ -151,6 +155,7 @@ async fn move_once(r: &Ready, i: usize) -> f64 {
             curricula_domain::RecordId(first),
             curricula_domain::RecordId(target),
             orientation,
+            None,
         )
         .await
         .unwrap();
@@ -173,6 +178,7 @@ async fn swap_once(r: &Ready, i: usize) -> f64 {
             curricula_domain::RecordId(id),
             curricula_domain::RecordId(target),
             orientation,
+            None,
         )
         .await
         .unwrap();
@@ -188,7 +194,7 @@ async fn create_once(r: &Ready, i: usize) -> f64 {
         ..RecordInput::default()
     };
     let started = Instant::now();
-    r.p.service.create(&r.p.caller.into(), input).await.unwrap();
+    r.p.service.create(&r.p.caller.into(), input, None).await.unwrap();
     started.elapsed().as_secs_f64() * 1000.0
 }
 

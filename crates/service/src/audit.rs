@@ -153,6 +153,43 @@ impl AuditTrail {
         }
     }
 
+    /// Records `entries`, in order, as done by `actor` now, together (all or none). Never
+    /// fails: a failure is logged and counted once per entry.
+    pub async fn record_all(&self, actor: &Actor, entries: Vec<Entry>) {
+        let Some(log) = &self.log else { return };
+        if entries.is_empty() {
+            return;
+        }
+        let at = self.clock.now();
+        let count = entries.len() as u64;
+        let events: Vec<AuditEvent> = entries
+            .into_iter()
+            .map(|entry| AuditEvent {
+                id: 0,
+                tenant: actor.caller.tenant,
+                api_key: Some(actor.caller.key),
+                origin: actor.origin.clone(),
+                action: entry.action.to_owned(),
+                activity: entry.activity,
+                record: entry.record,
+                changes: entry.changes,
+                request_id: actor.request_id.clone(),
+                at,
+            })
+            .collect();
+        let (log, failures) = (Arc::clone(log), Arc::clone(&self.failures));
+        let task = tokio::spawn(async move {
+            if let Err(e) = log.record_all(events).await {
+                failures.fetch_add(count, Ordering::Relaxed);
+                tracing::error!(events = count, error = %e, "the audit events of a successful write could not be recorded");
+            }
+        });
+        if task.await.is_err() {
+            self.failures.fetch_add(count, Ordering::Relaxed);
+            tracing::error!("recording audit events panicked");
+        }
+    }
+
     /// The caller's events matching `filter`, page `page` of 50, newest first (an empty page
     /// when the trail is disabled).
     ///

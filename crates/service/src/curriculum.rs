@@ -4,13 +4,16 @@
 use crate::audit::{Actor, AuditTrail, Entry, action, before_after};
 use crate::auth::{self, AuthError, Caller};
 use curricula_domain::curriculum::{
-    CourseRef, CurriculumError, CurriculumErrors, CurriculumRecord, Orientation, Patch, RecordInput,
+    ChangeKind, CourseRef, Curriculum, CurriculumError, CurriculumErrors, CurriculumRecord, Orientation, Patch,
+    RecordInput, TreeDiff, TreeInput,
 };
 use curricula_domain::{ActivityId, RecordId};
 use curricula_ports::{
-    ActivityRepository, ChangeError, Clock, CurriculumRepository, RecordFilter, Slice, StoreError, TenantDirectory,
+    ActivityRepository, ChangeError, Clock, CurriculumChange, CurriculumRepository, PathVersion, PathWrite,
+    RecordFilter, Slice, StoreError, TenantDirectory,
 };
 use serde_json::Value;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use crate::query::PAGE_SIZE;
@@ -22,6 +25,12 @@ pub enum WriteError {
     /// `curriculum_id` is not a path (course) of the caller's.
     #[error("curriculum_id {0} is not a path of your account")]
     PathNotFound(ActivityId),
+    /// The path's version is not the one the write was conditioned on (`If-Match`).
+    #[error("the path changed: its version is now {}", current.0)]
+    VersionMismatch {
+        /// The path's current version.
+        current: PathVersion,
+    },
     /// The rules refused, with every problem found; [`CurriculumErrors::is_not_found`] when
     /// the record is not the caller's.
     #[error(transparent)]
@@ -41,6 +50,7 @@ impl From<ChangeError> for WriteError {
     fn from(e: ChangeError) -> Self {
         match e {
             ChangeError::PathNotFound(path) => Self::PathNotFound(path),
+            ChangeError::VersionMismatch { current } => Self::VersionMismatch { current },
             ChangeError::Refused(errors) => Self::Refused(errors),
             ChangeError::Store(s) => Self::Store(s),
         }
@@ -69,6 +79,17 @@ impl ListPage {
             1
         }
     }
+}
+
+/// What a whole-path PUT left: the path, its version, and what changed record by record.
+#[derive(Debug, Clone)]
+pub struct Synced {
+    /// The path as it is now (or would be, for a dry run).
+    pub curriculum: Curriculum,
+    /// Its version (unchanged for a dry run or a tree that changes nothing).
+    pub version: PathVersion,
+    /// The changes, record by record.
+    pub diff: TreeDiff,
 }
 
 /// The v2 use cases.
@@ -150,11 +171,18 @@ where
         })
     }
 
-    /// Creates a section or an entry in path `curriculum_id`, appended last.
+    /// Creates a section or an entry in path `curriculum_id`, appended last, when the path's
+    /// version is one of `if_match` (any when `None`); the record and the path's new version.
     ///
     /// # Errors
-    /// `Refused` naming every problem (`curriculum_id` blank included); `PathNotFound`.
-    pub async fn create(&self, actor: &Actor, input: RecordInput) -> Result<CurriculumRecord, WriteError> {
+    /// `Refused` naming every problem (`curriculum_id` blank included); `PathNotFound`;
+    /// `VersionMismatch`.
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        input: RecordInput,
+        if_match: Option<Vec<PathVersion>>,
+    ) -> Result<(CurriculumRecord, PathVersion), WriteError> {
         let caller = actor.caller;
         let Patch::Value(curriculum) = input.curriculum_id else {
             return Err(CurriculumError::Blank {
@@ -171,107 +199,205 @@ where
             None => None,
         };
         let now = self.clock.now();
-        let record = self
+        let change = one_id(move |path, new_id| path.create(new_id, &input, course.as_ref(), now).map(|r| Some(r.id)));
+        let changed = self
             .curricula
-            .change(
-                caller.tenant,
-                curriculum,
-                Box::new(move |path, new_id| path.create(new_id, &input, course.as_ref(), now).map(|r| Some(r.id))),
-            )
+            .change(caller.tenant, curriculum, PathWrite::new(1, change).if_match(if_match))
             .await?;
-        let record = found(record)?;
+        let record = found(changed.record)?;
         let changes = before_after(None, Some(&record));
         self.record(actor, action::RECORD_CREATE, record.id, changes).await;
-        Ok(record)
+        Ok((record, changed.version))
     }
 
-    /// Updates record `id`'s attributes.
+    /// Updates record `id`'s attributes when its path's version is one of `if_match`; the
+    /// record and the path's version.
     ///
     /// # Errors
-    /// `Refused`: not found when `id` is not the caller's, else naming every problem.
+    /// `Refused`: not found when `id` is not the caller's, else naming every problem;
+    /// `VersionMismatch`.
     pub async fn update(
         &self,
         actor: &Actor,
         id: RecordId,
         input: RecordInput,
-    ) -> Result<CurriculumRecord, WriteError> {
+        if_match: Option<Vec<PathVersion>>,
+    ) -> Result<(CurriculumRecord, PathVersion), WriteError> {
         let caller = actor.caller;
         let curriculum = self.path_of(caller, id).await?;
         let now = self.clock.now();
         let (before, keep) = before_slot();
-        let record = self
+        let change: CurriculumChange = Box::new(move |path, _| {
+            keep(path.record(id));
+            path.update(id, &input, now).map(|r| Some(r.id))
+        });
+        let changed = self
             .curricula
-            .change(
-                caller.tenant,
-                curriculum,
-                Box::new(move |path, _| {
-                    keep(path.record(id));
-                    path.update(id, &input, now).map(|r| Some(r.id))
-                }),
-            )
+            .change(caller.tenant, curriculum, PathWrite::new(0, change).if_match(if_match))
             .await?;
-        let record = found(record)?;
+        let record = found(changed.record)?;
         let changes = before_after(taken(&before).as_ref(), Some(&record));
         self.record(actor, action::RECORD_UPDATE, id, changes).await;
-        Ok(record)
+        Ok((record, changed.version))
     }
 
-    /// Moves record `id` above, below or inside `target_id`; the path it is in.
+    /// Moves record `id` above, below or inside `target_id` when its path's version is one of
+    /// `if_match`; the path it is in and the path's version.
     ///
     /// # Errors
-    /// `Refused`: not found when `id` is not the caller's, else why the move is not allowed.
+    /// `Refused`: not found when `id` is not the caller's, else why the move is not allowed;
+    /// `VersionMismatch`.
     pub async fn update_position(
         &self,
         actor: &Actor,
         id: RecordId,
         target: RecordId,
         orientation: Orientation,
-    ) -> Result<ActivityId, WriteError> {
+        if_match: Option<Vec<PathVersion>>,
+    ) -> Result<(ActivityId, PathVersion), WriteError> {
         let caller = actor.caller;
         let curriculum = self.path_of(caller, id).await?;
         let now = self.clock.now();
         let (before, keep) = before_slot();
-        let after = self
+        let change: CurriculumChange = Box::new(move |path, _| {
+            keep(path.record(id));
+            path.move_record(id, target, orientation, now).map(|()| Some(id))
+        });
+        let changed = self
             .curricula
-            .change(
-                caller.tenant,
-                curriculum,
-                Box::new(move |path, _| {
-                    keep(path.record(id));
-                    path.move_record(id, target, orientation, now).map(|()| Some(id))
-                }),
-            )
+            .change(caller.tenant, curriculum, PathWrite::new(0, change).if_match(if_match))
             .await?;
-        let mut changes = before_after(taken(&before).as_ref(), after.as_ref());
+        let mut changes = before_after(taken(&before).as_ref(), changed.record.as_ref());
         changes["target_id"] = target.0.into();
         changes["orientation"] = orientation.as_str().into();
         self.record(actor, action::RECORD_MOVE, id, changes).await;
-        Ok(curriculum)
+        Ok((curriculum, changed.version))
     }
 
-    /// Destroys record `id` (a section with its entries); the path it was in.
+    /// Destroys record `id` (a section with its entries) when its path's version is one of
+    /// `if_match`; the path it was in and the path's version.
     ///
     /// # Errors
     /// `Refused`: not found when `id` is not the caller's, or the path would lose its last
-    /// non-optional section.
-    pub async fn destroy(&self, actor: &Actor, id: RecordId) -> Result<ActivityId, WriteError> {
+    /// non-optional section; `VersionMismatch`.
+    pub async fn destroy(
+        &self,
+        actor: &Actor,
+        id: RecordId,
+        if_match: Option<Vec<PathVersion>>,
+    ) -> Result<(ActivityId, PathVersion), WriteError> {
         let caller = actor.caller;
         let curriculum = self.path_of(caller, id).await?;
         let now = self.clock.now();
         let (before, keep) = before_slot();
-        self.curricula
-            .change(
-                caller.tenant,
-                curriculum,
-                Box::new(move |path, _| {
-                    keep(path.record(id));
-                    path.destroy(id, now).map(|_| None)
-                }),
-            )
+        let change: CurriculumChange = Box::new(move |path, _| {
+            keep(path.record(id));
+            path.destroy(id, now).map(|_| None)
+        });
+        let changed = self
+            .curricula
+            .change(caller.tenant, curriculum, PathWrite::new(0, change).if_match(if_match))
             .await?;
         let changes = before_after(taken(&before).as_ref(), None);
         self.record(actor, action::RECORD_DESTROY, id, changes).await;
-        Ok(curriculum)
+        Ok((curriculum, changed.version))
+    }
+
+    /// Path `path` of the caller's as a tree, with its version.
+    ///
+    /// # Errors
+    /// `PathNotFound` when it is not a path of the caller's.
+    pub async fn tree(&self, caller: Caller, path: ActivityId) -> Result<(Curriculum, PathVersion), WriteError> {
+        self.curricula
+            .path(caller.tenant, path)
+            .await?
+            .ok_or(WriteError::PathNotFound(path))
+    }
+
+    /// A whole-path PUT: makes path `path` the tree `tree` ([`Curriculum::sync`]) in one
+    /// write under the path's lock, when its version is one of `if_match`; one audit event
+    /// per changed record, none for a tree that changes nothing. With `dry_run`, checks
+    /// everything and answers the changes it would make, writing nothing (new records then
+    /// have negative placeholder ids).
+    ///
+    /// # Errors
+    /// `PathNotFound`; `VersionMismatch`; `Refused` with every problem of the tree, each
+    /// naming where it is.
+    pub async fn sync(
+        &self,
+        actor: &Actor,
+        path: ActivityId,
+        tree: TreeInput,
+        if_match: Option<Vec<PathVersion>>,
+        dry_run: bool,
+    ) -> Result<Synced, WriteError> {
+        let caller = actor.caller;
+        let refs = self
+            .curricula
+            .course_refs(caller.tenant, &tree.courses_to_look_up())
+            .await?;
+        let courses: HashMap<ActivityId, CourseRef> = refs.into_iter().map(|c| (c.id, c)).collect();
+        let now = self.clock.now();
+        if dry_run {
+            let (mut curriculum, version) = self.tree(caller, path).await?;
+            if if_match.as_ref().is_some_and(|tags| !tags.contains(&version)) {
+                return Err(WriteError::VersionMismatch { current: version });
+            }
+            let placeholders: Vec<RecordId> = (1..=tree.without_id())
+                .map(|k| RecordId(-i64::try_from(k).unwrap_or(i64::MAX)))
+                .collect();
+            let diff = curriculum.sync(&tree, &courses, &placeholders, now)?;
+            return Ok(Synced {
+                curriculum,
+                version,
+                diff,
+            });
+        }
+        let slot: Arc<std::sync::Mutex<Option<(TreeDiff, Curriculum)>>> = Arc::default();
+        let out = Arc::clone(&slot);
+        let wanted = tree.without_id();
+        let change: CurriculumChange = Box::new(move |current, ids| {
+            let diff = current.sync(&tree, &courses, ids, now)?;
+            if let Ok(mut guard) = out.lock() {
+                *guard = Some((diff, current.clone()));
+            }
+            Ok(None)
+        });
+        let changed = self
+            .curricula
+            .change(caller.tenant, path, PathWrite::new(wanted, change).if_match(if_match))
+            .await?;
+        let (diff, curriculum) = slot
+            .lock()
+            .ok()
+            .and_then(|mut guard| guard.take())
+            .ok_or_else(|| WriteError::Store(StoreError::Backend("the synced path was not handed back".into())))?;
+        let entries = diff
+            .changes
+            .iter()
+            .map(|change| {
+                let action = match change.kind() {
+                    ChangeKind::Create => action::RECORD_CREATE,
+                    ChangeKind::Update => action::RECORD_UPDATE,
+                    ChangeKind::Move => action::RECORD_MOVE,
+                    ChangeKind::Destroy => action::RECORD_DESTROY,
+                };
+                let mut changes = before_after(change.before.as_ref(), change.after.as_ref());
+                changes["via"] = "curriculum.sync".into();
+                Entry {
+                    action,
+                    activity: Some(path),
+                    record: Some(change.id),
+                    changes,
+                }
+            })
+            .collect();
+        self.audit.record_all(actor, entries).await;
+        Ok(Synced {
+            curriculum,
+            version: changed.version,
+            diff,
+        })
     }
 
     async fn path_of(&self, caller: Caller, id: RecordId) -> Result<ActivityId, WriteError> {
@@ -280,6 +406,16 @@ where
             None => Err(CurriculumError::RecordNotFound(id).into()),
         }
     }
+}
+
+/// A change that creates at most one record, with the first fresh id.
+fn one_id(
+    change: impl FnOnce(&mut Curriculum, RecordId) -> Result<Option<RecordId>, CurriculumErrors> + Send + 'static,
+) -> CurriculumChange {
+    Box::new(move |path, ids| match ids.first() {
+        Some(id) => change(path, *id),
+        None => Err(CurriculumError::invalid("id", "could not be given to the new record").into()),
+    })
 }
 
 /// A record as it was inside a change, handed out of the change's closure.

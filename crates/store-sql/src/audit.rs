@@ -1,6 +1,7 @@
 //! [`AuditLog`] over both backends.
 
 use crate::Database;
+use crate::errors::TxError;
 use crate::rows::AuditRow;
 use crate::schema::audit_events as a;
 use async_trait::async_trait;
@@ -9,11 +10,29 @@ use curricula_ports::{AuditEvent, AuditFilter, AuditLog, AuditPage, StoreError};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
+/// Events inserted per statement by `record_all` (about 10 binds each).
+const AUDIT_CHUNK: usize = 500;
+
 #[async_trait]
 impl AuditLog for Database {
     async fn record(&self, event: AuditEvent) -> Result<(), StoreError> {
         let row = AuditRow::from(&event);
         run!(self, |c, _sql| diesel::insert_into(a::table).values(row).execute(c).await.map(drop))
+    }
+
+    async fn record_all(&self, events: Vec<AuditEvent>) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        // Bounded binds per statement, whatever the count.
+        let chunks: Vec<Vec<AuditRow>> =
+            events.chunks(AUDIT_CHUNK).map(|chunk| chunk.iter().map(AuditRow::from).collect()).collect();
+        transaction!(self, |c, sql| {
+            for rows in chunks {
+                sql::insert_all!(c, a::table, rows)?;
+            }
+            Ok::<_, TxError<StoreError>>(())
+        })
     }
 
     async fn events(

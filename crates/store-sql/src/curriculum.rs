@@ -6,12 +6,15 @@ use crate::rows::{BoundsRow, LoadedRow, RecordRow, into_records, loaded_rows};
 use crate::schema::*;
 use crate::{Database, Listing};
 use async_trait::async_trait;
-use curricula_domain::curriculum::CurriculumRecord;
+use curricula_domain::curriculum::{CourseRef, Curriculum, CurriculumRecord};
 use curricula_domain::{ActivityId, RecordId, TenantId};
 use curricula_ports::*;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use std::sync::Arc;
+
+/// Ids bound per statement by `course_refs` (SQLite allows 32,766 binds, Postgres 65,535).
+const COURSE_REFS_CHUNK: usize = 5_000;
 
 #[async_trait]
 impl CurriculumRepository for Database {
@@ -28,28 +31,65 @@ impl CurriculumRepository for Database {
         run!(self, |c, sql| sql::lists::records(c, tenant, &filter, slice).await)
     }
 
-    async fn change(
+    async fn change(&self, tenant: TenantId, curriculum: ActivityId, write: PathWrite) -> Result<Changed, ChangeError> {
+        let paths = Arc::clone(&self.paths);
+        let PathWrite { change, new_ids, if_match } = write;
+        let (path, after, version, touched) = transaction!(self, |c, sql| {
+            let Some((loaded, version)) = sql::paths::load(c, &paths, tenant, curriculum, true).await? else {
+                return Err(TxError::Refused(ChangeError::PathNotFound(curriculum)));
+            };
+            if if_match.as_ref().is_some_and(|tags| !tags.contains(&PathVersion(version))) {
+                return Err(TxError::Refused(ChangeError::VersionMismatch { current: PathVersion(version) }));
+            }
+            let LoadedPath { curriculum: mut path, records: before } = paths.take_for_change(curriculum.0, loaded);
+            let ids = sql::paths::next_record_ids(c, new_ids).await?;
+            let touched = change(&mut path, &ids).map_err(|e| TxError::Refused(ChangeError::Refused(e)))?;
+            let after = path.records();
+            let version = if after == before {
+                version
+            } else {
+                sql::paths::persist(c, tenant, curriculum, &before, &after).await?
+            };
+            Ok((path, after, version, touched))
+        })?;
+        let record = touched.and_then(|id| after.iter().find(|r| r.id == id).cloned());
+        let loaded = LoadedPath { curriculum: path, records: after };
+        self.paths.put(curriculum.0, version, Arc::new(loaded));
+        Ok(Changed { record, version: PathVersion(version) })
+    }
+
+    async fn path(
         &self,
         tenant: TenantId,
         curriculum: ActivityId,
-        change: CurriculumChange,
-    ) -> Result<Option<CurriculumRecord>, ChangeError> {
+    ) -> Result<Option<(Curriculum, PathVersion)>, StoreError> {
         let paths = Arc::clone(&self.paths);
-        let (path, after, version, touched) = transaction!(self, |c, sql| {
-            let Some((loaded, _)) = sql::paths::load(c, &paths, tenant, curriculum, true).await? else {
-                return Err(TxError::Refused(ChangeError::PathNotFound(curriculum)));
-            };
-            let LoadedPath { curriculum: mut path, records: before } = paths.take_for_change(curriculum.0, loaded);
-            let new_id = sql::paths::next_record_id(c).await?;
-            let touched = change(&mut path, new_id).map_err(|e| TxError::Refused(ChangeError::Refused(e)))?;
-            let after = path.records();
-            let version = sql::paths::persist(c, tenant, curriculum, &before, &after).await?;
-            Ok((path, after, version, touched))
+        let loaded = run!(self, |c, sql| sql::paths::load(c, &paths, tenant, curriculum, false).await)?;
+        Ok(loaded.map(|(loaded, version)| (loaded.curriculum.clone(), PathVersion(version))))
+    }
+
+    async fn course_refs(&self, tenant: TenantId, ids: &[ActivityId]) -> Result<Vec<CourseRef>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+        let rows: Vec<(i64, String, String)> = run!(self, |c, _sql| {
+            let mut rows = Vec::with_capacity(ids.len());
+            // Bounded binds per statement, whatever the tree's size.
+            for chunk in ids.chunks(COURSE_REFS_CHUNK) {
+                let found: Vec<(i64, String, String)> = activities::table
+                    .filter(activities::tenant_id.eq(tenant.0).and(activities::id.eq_any(chunk)))
+                    .select((activities::id, activities::kind, activities::name))
+                    .load(c)
+                    .await?;
+                rows.extend(found);
+            }
+            Ok::<_, diesel::result::Error>(rows)
         })?;
-        let touched = touched.and_then(|id| after.iter().find(|r| r.id == id).cloned());
-        let loaded = LoadedPath { curriculum: path, records: after };
-        self.paths.put(curriculum.0, version, Arc::new(loaded));
-        Ok(touched)
+        Ok(rows
+            .into_iter()
+            .map(|(id, kind, name)| CourseRef { id: ActivityId(id), kind: crate::rows::kind(&kind), name })
+            .collect())
     }
 }
 

@@ -23,8 +23,15 @@ pub(crate) type Db = diesel::pg::Pg;
 pub(crate) const HAS_SCHEMA: &str = "SELECT COUNT(*) AS n FROM information_schema.tables \
      WHERE table_schema = current_schema() AND table_name = '__diesel_schema_migrations'";
 
-/// A fresh record id from the table's identity sequence (never reused, whichever instance asks).
-pub(crate) const NEXT_RECORD_ID: &str = "SELECT nextval(pg_get_serial_sequence('curriculum_activities', 'id')) AS n";
+/// `$1` fresh record ids from the table's identity sequence (never reused, whichever instance
+/// asks), one row each.
+pub(crate) const NEXT_RECORD_IDS: &str =
+    "SELECT nextval(pg_get_serial_sequence('curriculum_activities', 'id')) AS n FROM generate_series(1, $1)";
+
+/// The ids [`NEXT_RECORD_IDS`] gave: one per row.
+pub(crate) fn fresh_ids(rows: impl Iterator<Item = i64>, _n: usize) -> Vec<curricula_domain::RecordId> {
+    rows.map(curricula_domain::RecordId).collect()
+}
 
 /// `$query` with the rows it reads locked until the transaction ends (`$mode`: `for_update`,
 /// or `for_no_key_update`, which foreign-key checks against the row do not wait for).

@@ -35,11 +35,19 @@ pub(crate) type Db = diesel::sqlite::Sqlite;
 pub(crate) const HAS_SCHEMA: &str =
     "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '__diesel_schema_migrations'";
 
-/// The id the next new record takes: above every id the table ever held (`AUTOINCREMENT`
+/// The first id new records take: above every id the table ever held (`AUTOINCREMENT`
 /// keeps the highest in `sqlite_sequence`), so a destroyed record's id is never given again.
-pub(crate) const NEXT_RECORD_ID: &str = "SELECT 1 + max(\
+/// The count asked for (`?`) is not needed: the transaction holds the database, so the ids
+/// from that one up are free until it ends ([`fresh_ids`]).
+pub(crate) const NEXT_RECORD_IDS: &str = "SELECT 1 + max(\
      COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'curriculum_activities'), 0), \
-     COALESCE((SELECT max(id) FROM curriculum_activities), 0)) AS n";
+     COALESCE((SELECT max(id) FROM curriculum_activities), 0)) + 0 * ? AS n";
+
+/// `n` ids from the first one [`NEXT_RECORD_IDS`] gave.
+pub(crate) fn fresh_ids(mut rows: impl Iterator<Item = i64>, n: usize) -> Vec<curricula_domain::RecordId> {
+    let first = rows.next().unwrap_or(1);
+    (0..i64::try_from(n).unwrap_or(0)).map(|k| curricula_domain::RecordId(first + k)).collect()
+}
 
 /// `$query` as it is: every write is an `IMMEDIATE` transaction, which already holds the
 /// database's one write lock.

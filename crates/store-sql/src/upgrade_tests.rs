@@ -50,16 +50,20 @@ async fn check<S: ActivityRepository + CurriculumRepository>(store: &S) {
         .change(
             TenantId(1),
             ActivityId(2),
-            Box::new(move |path, id| {
-                let input = RecordInput {
-                    name: curricula_domain::curriculum::Patch::Value("Added".into()),
-                    ..RecordInput::default()
-                };
-                Ok(Some(path.create_section(id, &input, now)?.id))
-            }),
+            curricula_ports::PathWrite::new(
+                1,
+                Box::new(move |path, ids| {
+                    let input = RecordInput {
+                        name: curricula_domain::curriculum::Patch::Value("Added".into()),
+                        ..RecordInput::default()
+                    };
+                    Ok(Some(path.create_section(ids[0], &input, now)?.id))
+                }),
+            ),
         )
         .await
         .unwrap()
+        .record
         .unwrap();
     let filter = RecordFilter { curriculum_id: Some(ActivityId(2)), ..RecordFilter::default() };
     let path = store.list_records(TenantId(1), &filter, Slice::ALL).await.unwrap().items;

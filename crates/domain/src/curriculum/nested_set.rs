@@ -136,6 +136,18 @@ impl Curriculum {
         out
     }
 
+    /// The sections in order, numbered, each with its entries in order: the path as a tree.
+    pub fn tree(&self) -> Vec<(CurriculumRecord, Vec<CurriculumRecord>)> {
+        let mut out: Vec<(CurriculumRecord, Vec<CurriculumRecord>)> = Vec::with_capacity(self.sections.len());
+        for record in self.records() {
+            match out.last_mut() {
+                Some((_, entries)) if record.course_id.is_some() => entries.push(record),
+                _ => out.push((record, Vec::new())),
+            }
+        }
+        out
+    }
+
     /// The record `id`, numbered, if it is in this path. Only that record is copied.
     pub fn record(&self, id: RecordId) -> Option<CurriculumRecord> {
         let mut next = 1;

@@ -7,13 +7,16 @@ pub mod learner_bodies;
 pub mod learner_params;
 pub mod learners;
 pub mod list_params;
+pub mod paths;
 pub mod shared;
 
 use shared::{actor, guarded, links};
 
-use crate::http::error::{ApiError, V2Busy, V2Failures, V2NotFound, V2Refused, V2TooLarge};
+use crate::http::error::{ApiError, V2Busy, V2Failures, V2NotFound, V2Refused, V2Stale, V2TooLarge};
+use crate::http::etag::{etag, if_match};
 use crate::http::params::{path_id, read};
 use crate::state::AppState;
+use actix_web::http::header::ETAG;
 use actix_web::{HttpRequest, HttpResponse, web};
 use bodies::{ActivityRecord, AuditEventRecord, CurriculumActivity};
 use curricula_domain::{Activity, ActivityId, PackageRevision, RecordId};
@@ -30,6 +33,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/v2/activities/{id}", web::get().to(show_activity))
         .route("/api/v2/audit_events", web::get().to(list_audit_events))
         .configure(learners::routes)
+        .configure(paths::routes)
         .service(
             web::scope("/api/v2/curriculum_activities")
                 .route("", web::get().to(list))
@@ -82,23 +86,29 @@ async fn list(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) ->
 #[utoipa::path(
     post, path = "/api/v2/curriculum_activities", tag = "Curriculum Activities API", operation_id = "create_curriculum_activity",
     security(("api_key" = []), ("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md"), ("If-Match" = Option<String>, Header, description = "The path's `ETag`: the write applies only to that version of the path (412 otherwise)")),
     request_body(description = "JSON, or form-encoded with Rails-style keys (`curriculum_activity[name]`); query parameters are merged in", content = crate::api::v2::bodies::CurriculumActivityBody, content_type = "application/json"),
     responses(
-        (status = 200, description = "The created record", body = crate::api::v2::bodies::CurriculumActivity),
-        V2Failures, V2Busy, V2Refused, V2TooLarge,
+        (status = 200, description = "The created record", body = crate::api::v2::bodies::CurriculumActivity,
+            headers(("ETag" = String, description = "The path's new version"))),
+        V2Failures, V2Busy, V2Refused, V2Stale, V2TooLarge,
     )
 )]
 async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let (params, caller) = read(&req, &body, &state).await?;
     let work = async {
         let input = input::record(&params)?;
-        let record = state.curricula.create(&actor(&req, caller), input).await?;
+        let (record, version) = state
+            .curricula
+            .create(&actor(&req, caller), input, if_match(&req))
+            .await?;
         state
             .content
             .player
             .recompute_path_in_background(caller.tenant, record.curriculum_id);
-        Ok(HttpResponse::Ok().json(CurriculumActivity::from(&record)))
+        Ok(HttpResponse::Ok()
+            .insert_header((ETAG, etag(version)))
+            .json(CurriculumActivity::from(&record)))
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
 }
@@ -109,11 +119,12 @@ async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) 
 #[utoipa::path(
     method(put, patch), path = "/api/v2/curriculum_activities/{id}", tag = "Curriculum Activities API", operation_id = "update_curriculum_activity",
     security(("api_key" = []), ("bearer" = [])),
-    params(("id" = i64, Path, description = "The CurriculumActivity record id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md")),
+    params(("id" = i64, Path, description = "The CurriculumActivity record id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md"), ("If-Match" = Option<String>, Header, description = "The path's `ETag`: the write applies only to that version of the path (412 otherwise)")),
     request_body(description = "JSON, or form-encoded with Rails-style keys (`curriculum_activity[name]`); query parameters are merged in", content = crate::api::v2::bodies::CurriculumActivityBody, content_type = "application/json"),
     responses(
-        (status = 200, description = "The updated record", body = crate::api::v2::bodies::CurriculumActivity),
-        V2Failures, V2NotFound, V2Busy, V2Refused, V2TooLarge,
+        (status = 200, description = "The updated record", body = crate::api::v2::bodies::CurriculumActivity,
+            headers(("ETag" = String, description = "The path's new version"))),
+        V2Failures, V2NotFound, V2Busy, V2Refused, V2Stale, V2TooLarge,
     )
 )]
 async fn update(
@@ -126,12 +137,17 @@ async fn update(
     let work = async {
         let id = record_id(&path)?;
         let input = input::record(&params)?;
-        let record = state.curricula.update(&actor(&req, caller), id, input).await?;
+        let (record, version) = state
+            .curricula
+            .update(&actor(&req, caller), id, input, if_match(&req))
+            .await?;
         state
             .content
             .player
             .recompute_path_in_background(caller.tenant, record.curriculum_id);
-        Ok(HttpResponse::Ok().json(CurriculumActivity::from(&record)))
+        Ok(HttpResponse::Ok()
+            .insert_header((ETAG, etag(version)))
+            .json(CurriculumActivity::from(&record)))
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
 }
@@ -140,11 +156,11 @@ async fn update(
 #[utoipa::path(
     method(put, patch), path = "/api/v2/curriculum_activities/{id}/update_position", tag = "Curriculum Activities API", operation_id = "update_curriculum_activity_position",
     security(("api_key" = []), ("bearer" = [])),
-    params(("id" = i64, Path, description = "The CurriculumActivity record id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md")),
+    params(("id" = i64, Path, description = "The CurriculumActivity record id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md"), ("If-Match" = Option<String>, Header, description = "The path's `ETag`: the write applies only to that version of the path (412 otherwise)")),
     request_body(description = "JSON (bare keys accepted, as in the API text's example) or form-encoded", content = crate::api::v2::bodies::UpdatePositionBody, content_type = "application/json"),
     responses(
-        (status = 200, description = "Moved; empty body"),
-        V2Failures, V2NotFound, V2Busy, V2Refused, V2TooLarge,
+        (status = 200, description = "Moved; empty body", headers(("ETag" = String, description = "The path's new version"))),
+        V2Failures, V2NotFound, V2Busy, V2Refused, V2Stale, V2TooLarge,
     )
 )]
 async fn update_position(
@@ -157,12 +173,12 @@ async fn update_position(
     let work = async {
         let id = record_id(&path)?;
         let (target, orientation) = input::position(&params)?;
-        let path = state
+        let (path, version) = state
             .curricula
-            .update_position(&actor(&req, caller), id, target, orientation)
+            .update_position(&actor(&req, caller), id, target, orientation, if_match(&req))
             .await?;
         state.content.player.recompute_path_in_background(caller.tenant, path);
-        Ok(HttpResponse::Ok().finish())
+        Ok(HttpResponse::Ok().insert_header((ETAG, etag(version))).finish())
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
 }
@@ -171,10 +187,10 @@ async fn update_position(
 #[utoipa::path(
     delete, path = "/api/v2/curriculum_activities/{id}", tag = "Curriculum Activities API", operation_id = "destroy_curriculum_activity",
     security(("api_key" = []), ("bearer" = [])),
-    params(("id" = i64, Path, description = "The CurriculumActivity record id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md")),
+    params(("id" = i64, Path, description = "The CurriculumActivity record id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md"), ("If-Match" = Option<String>, Header, description = "The path's `ETag`: the write applies only to that version of the path (412 otherwise)")),
     responses(
-        (status = 200, description = "Destroyed; empty body"),
-        V2Failures, V2NotFound, V2Busy, V2Refused,
+        (status = 200, description = "Destroyed; empty body", headers(("ETag" = String, description = "The path's new version"))),
+        V2Failures, V2NotFound, V2Busy, V2Refused, V2Stale,
     )
 )]
 async fn destroy(
@@ -186,9 +202,12 @@ async fn destroy(
     let (params, caller) = read(&req, &body, &state).await?;
     let work = async {
         let id = record_id(&path)?;
-        let path = state.curricula.destroy(&actor(&req, caller), id).await?;
+        let (path, version) = state
+            .curricula
+            .destroy(&actor(&req, caller), id, if_match(&req))
+            .await?;
         state.content.player.recompute_path_in_background(caller.tenant, path);
-        Ok(HttpResponse::Ok().finish())
+        Ok(HttpResponse::Ok().insert_header((ETAG, etag(version))).finish())
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
 }

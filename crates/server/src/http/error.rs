@@ -2,10 +2,11 @@
 //! internal detail (the cause is logged). A leaf: handlers and guards import it.
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::ETAG;
 use actix_web::{HttpResponse, ResponseError};
 use curricula_domain::curriculum::CurriculumErrors;
 use curricula_params::ParamsError;
-use curricula_ports::StoreError;
+use curricula_ports::{PathVersion, StoreError};
 use curricula_service::learners::LearnerError;
 use curricula_service::player::LaunchError;
 use curricula_service::{AuthError, V2Error, WriteError};
@@ -73,6 +74,13 @@ pub enum ApiError {
     /// Refused; one message per problem (422).
     #[error("{}", .0.join("; "))]
     Unprocessable(Vec<String>),
+    /// `If-Match` names another version of the path than its current one (412, with the
+    /// current `ETag`).
+    #[error("the path changed since the ETag given in If-Match; its current ETag is {}", crate::http::etag::etag(*.0))]
+    PreconditionFailed(PathVersion),
+    /// The body is larger than the operation takes (413).
+    #[error("{0}")]
+    TooLarge(String),
     /// The store failed (503 when unreachable, else 500).
     #[error(transparent)]
     Store(StoreError),
@@ -140,6 +148,7 @@ impl From<WriteError> for ApiError {
     fn from(e: WriteError) -> Self {
         match e {
             WriteError::PathNotFound(_) => Self::Unprocessable(vec![e.to_string()]),
+            WriteError::VersionMismatch { current } => Self::PreconditionFailed(current),
             WriteError::Refused(errors) => errors.into(),
             WriteError::Store(s) => Self::Store(s),
         }
@@ -152,6 +161,8 @@ impl ResponseError for ApiError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -162,6 +173,12 @@ impl ResponseError for ApiError {
             Self::Unauthorized => vec!["invalid api_key".to_owned()],
             Self::NotFound(m) => vec![m.clone()],
             Self::Unprocessable(m) => m.clone(),
+            Self::TooLarge(m) => vec![m.clone()],
+            Self::PreconditionFailed(current) => {
+                return HttpResponse::build(self.status_code())
+                    .insert_header((ETAG, crate::http::etag::etag(*current)))
+                    .json(V2Errors(vec![self.to_string()]));
+            }
             Self::Store(e) => vec![store_failure(e).1],
         };
         HttpResponse::build(self.status_code()).json(V2Errors(messages))
@@ -233,6 +250,15 @@ pub struct V2NotFound(pub V2Errors);
     description = "A request with the same `Idempotency-Key` is still running; retry shortly"
 )]
 pub struct V2Busy(pub V2Errors);
+
+/// 412 for a write whose `If-Match` is not the path's current `ETag`.
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 412,
+    description = "`If-Match` names another version of the path: nothing was written; the `ETag` header is the current one",
+    headers(("ETag" = String, description = "The path's current version"))
+)]
+pub struct V2Stale(pub V2Errors);
 
 /// 413 for a v2 body over 256 KiB.
 #[derive(utoipa::IntoResponses)]

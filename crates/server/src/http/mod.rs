@@ -2,6 +2,7 @@
 //! access log, and the host and security-header middleware. Nothing here imports a handler.
 
 pub mod error;
+pub mod etag;
 pub mod host_routing;
 pub mod idempotency;
 pub mod origins;

@@ -274,6 +274,36 @@ impl TestApp {
         (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
+    /// Sends a JSON request with extra `headers`; returns the status, the `ETag` header (empty
+    /// when none) and the JSON body (Null when empty).
+    pub async fn with_headers(
+        &self,
+        method: &str,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, String, Value) {
+        let app = test::init_service(curricula_server::app::app(self.state.clone())).await;
+        let mut req = test::TestRequest::default()
+            .method(method.parse().unwrap())
+            .uri(uri)
+            .insert_header(("content-type", "application/json"))
+            .set_payload(body.to_owned());
+        for (name, value) in headers {
+            req = req.insert_header((name.to_string(), value.to_string()));
+        }
+        let res: ServiceResponse<_> = app.call(req.to_request()).await.unwrap();
+        let status = res.status().as_u16();
+        let etag = res
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let bytes = test::read_body(res).await;
+        (status, etag, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
     /// Sends a request; returns the status and the body as text (for HTML pages).
     pub async fn text(&self, method: &str, uri: &str) -> (u16, String) {
         let app = test::init_service(curricula_server::app::app(self.state.clone())).await;

@@ -13,6 +13,7 @@ mod openapi;
 mod ops;
 mod origins;
 mod path_progress;
+mod paths;
 mod revisions;
 mod upload;
 mod validate;

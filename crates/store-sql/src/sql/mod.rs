@@ -11,4 +11,4 @@ pub(crate) mod lists;
 pub(crate) mod paths;
 pub(crate) mod revisions;
 
-pub(crate) use super::{Conn, Db, HAS_SCHEMA, NEXT_RECORD_ID, insert_all, load, lock};
+pub(crate) use super::{Conn, Db, HAS_SCHEMA, NEXT_RECORD_IDS, fresh_ids, insert_all, load, lock};

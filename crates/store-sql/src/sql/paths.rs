@@ -68,7 +68,22 @@ pub(crate) async fn persist(
     let plan = WritePlan::new(curriculum, before, after);
     let added = plan.new_sections.len() + plan.new_entries.len();
     let delta = i64::try_from(added).unwrap_or(i64::MAX) - i64::try_from(plan.deleted.len()).unwrap_or(i64::MAX);
+    if !plan.new_sections.is_empty() {
+        super::insert_all!(c, curriculum_activities::table, plan.new_sections)?;
+    }
     if !plan.deleted.is_empty() {
+        // An entry that leaves a destroyed section (a whole-tree write) goes to its new
+        // section first: the cascade of the section's delete must not take it along.
+        let old_parent: std::collections::HashMap<i64, Option<i64>> =
+            before.iter().map(|r| (r.id.0, r.parent_id.map(|p| p.0))).collect();
+        for (row, _) in &plan.changed {
+            if row.parent_id.is_some() && old_parent.get(&row.id).is_some_and(|p| *p != row.parent_id) {
+                diesel::update(curriculum_activities::table.find(row.id))
+                    .set(curriculum_activities::parent_id.eq(row.parent_id))
+                    .execute(c)
+                    .await?;
+            }
+        }
         diesel::delete(curriculum_bounds::table.filter(curriculum_bounds::id.eq_any(&plan.deleted))).execute(c).await?;
         diesel::delete(curriculum_activities::table.filter(curriculum_activities::id.eq_any(&plan.deleted)))
             .execute(c)
@@ -76,9 +91,6 @@ pub(crate) async fn persist(
     }
     for statement in &plan.renumber {
         diesel::sql_query(statement).execute(c).await?;
-    }
-    if !plan.new_sections.is_empty() {
-        super::insert_all!(c, curriculum_activities::table, plan.new_sections)?;
     }
     for (row, bounds) in &plan.changed {
         let updated = diesel::update(curriculum_activities::table.find(row.id)).set(row).execute(c).await?
@@ -111,10 +123,21 @@ pub(crate) async fn persist(
         .await
 }
 
-/// A fresh record id, never given before (see each backend's `NEXT_RECORD_ID`).
+/// `n` fresh record ids, never given before (see each backend's `NEXT_RECORD_IDS`); no query
+/// when `n` is 0.
+pub(crate) async fn next_record_ids(c: &mut Conn, n: usize) -> QueryResult<Vec<RecordId>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let count = i64::try_from(n).unwrap_or(i64::MAX);
+    let first: Vec<Count> =
+        diesel::sql_query(super::NEXT_RECORD_IDS).bind::<diesel::sql_types::BigInt, _>(count).load(c).await?;
+    Ok(super::fresh_ids(first.into_iter().map(|row| row.n), n))
+}
+
+/// One fresh record id (see [`next_record_ids`]).
 pub(crate) async fn next_record_id(c: &mut Conn) -> QueryResult<RecordId> {
-    let next: Count = diesel::sql_query(super::NEXT_RECORD_ID).get_result(c).await?;
-    Ok(RecordId(next.n))
+    next_record_ids(c, 1).await?.pop().ok_or(DbError::NotFound)
 }
 
 /// The number of rows the path SELECT alone returns (see `Database::raw_path_select`).

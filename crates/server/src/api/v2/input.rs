@@ -20,6 +20,15 @@ pub fn record(params: &Map<String, Value>) -> Result<RecordInput, ApiError> {
     Ok(record_input(&attributes(params)?)?)
 }
 
+/// The attributes of one record of a whole-path tree (`PUT /api/v2/curricula/{id}`), read
+/// as a Create or Update body's `curriculum_activity` hash is.
+///
+/// # Errors
+/// One error per unreadable value or unknown key.
+pub fn record_attributes(attributes: &Map<String, Value>) -> Result<RecordInput, CurriculumErrors> {
+    record_input(attributes)
+}
+
 /// Where Update Position moves the record: `target_id` and `orientation`, nothing else.
 ///
 /// # Errors
