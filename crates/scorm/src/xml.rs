@@ -188,7 +188,11 @@ fn decode_strict(
     let mut text = String::with_capacity(capacity);
     let (result, read) = decoder.decode_to_string_without_replacement(bytes, &mut text, true);
     match result {
-        DecoderResult::InputEmpty => Ok(text),
+        DecoderResult::InputEmpty => {
+            // The worst case reserved up to three bytes per input byte; keep what is used.
+            text.shrink_to_fit();
+            Ok(text)
+        }
         DecoderResult::Malformed(bad, after) => {
             let start = read.saturating_sub(usize::from(bad) + usize::from(after));
             let end = read.saturating_sub(usize::from(after)).min(bytes.len());
