@@ -27,7 +27,12 @@ pub struct Inspection {
     pub launch_file_present: bool,
     /// Identifier of the default organisation.
     pub organization_identifier: Option<String>,
-    /// Encoding the manifest was read in (`utf-8`, `utf-16le`, `utf-16be`, `iso-8859-1`, `windows-1252`).
+    /// Encoding the manifest was read in: the lower-cased name the WHATWG Encoding Standard
+    /// (`encoding_rs`) gives the encoding actually used, e.g. `utf-8`, `utf-16le`, `utf-16be`,
+    /// `windows-1251`, `shift_jis`, `iso-8859-7`, `gb18030`, `gbk`, `euc-kr`, `big5`. It is
+    /// not the declared label: `ISO-8859-1`, `latin1` and `US-ASCII` are read as (and
+    /// reported as) `windows-1252`, their superset in that standard; `SJIS` as `shift_jis`;
+    /// an ASCII-compatible manifest declaring `UTF-16` is read as `utf-8`.
     pub manifest_encoding: String,
     /// 1.2 mastery score (0–100) or 2004 passing score (−1..1), as written.
     pub mastery_score: Option<f64>,

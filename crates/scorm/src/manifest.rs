@@ -44,15 +44,19 @@ pub(crate) fn read<R: Read + Seek>(archive: &mut Archive<R>) -> Result<Inspectio
     let mut warnings = Vec::new();
     let manifest_file = locate(&archive.files, &mut warnings)?;
     let bytes = archive.read_small(&manifest_file)?;
-    let (text, encoding) = xml::decode(&bytes, MANIFEST)?;
-    let doc = xml::parse(&text, MANIFEST)?;
+    let decoded = xml::decode(&bytes, MANIFEST)?;
+    warnings.extend(decoded.warning.clone());
+    let doc = xml::parse(&decoded.text, MANIFEST)?;
     let root = doc.root_element();
     if root.tag_name().name() != "manifest" {
+        let pos = doc.text_pos_at(root.range().start);
         return Err(Refusal::new(
             RefusalKind::MalformedXml,
             format!(
-                "{MANIFEST}: the root element is <{}>, not <manifest>",
-                root.tag_name().name()
+                "{MANIFEST}: the root element is <{}> (line {}, column {}), not <manifest>",
+                root.tag_name().name(),
+                pos.row,
+                pos.col
             ),
         ));
     }
@@ -68,9 +72,12 @@ pub(crate) fn read<R: Read + Seek>(archive: &mut Archive<R>) -> Result<Inspectio
                 Some(raw) => format!("unknown schemaversion {raw:?}; the version was inferred from namespaces"),
                 None => "no schemaversion; the version was inferred from namespaces".to_owned(),
             });
-            version_from_namespaces(&doc).map(str::to_owned)
+            version_from_namespaces(&doc).map(|(version, _)| version.to_owned())
         }
     };
+    if let Some(warning) = version_disagreement(schemaversion_raw.as_deref(), &doc) {
+        warnings.push(warning);
+    }
 
     let resources = resources(root);
     let organizations = child(root, |n| is_cp(n, "organizations"));
@@ -180,7 +187,7 @@ pub(crate) fn read<R: Read + Seek>(archive: &mut Archive<R>) -> Result<Inspectio
         launch_resource_identifier: launch_resource.identifier.clone(),
         launch_file_present,
         organization_identifier,
-        manifest_encoding: encoding.to_owned(),
+        manifest_encoding: decoded.encoding.clone(),
         mastery_score,
         completion_threshold,
         sco_count,
@@ -235,9 +242,10 @@ fn version_from_text(raw: &str) -> Option<&'static str> {
     }
 }
 
-/// R6: the version inferred from the namespaces declared in the document.
-fn version_from_namespaces(doc: &Document) -> Option<&'static str> {
-    let mut uris: Vec<&str> = doc
+/// R6: the version inferred from the namespaces declared in the document (`"1.2"` or
+/// `"2004"`), with the namespace that decided it.
+fn version_from_namespaces<'d>(doc: &'d Document) -> Option<(&'static str, &'d str)> {
+    let mut uris: Vec<&'d str> = doc
         .descendants()
         .filter(|n| n.is_element())
         .flat_map(|n| n.namespaces().map(|ns| ns.uri()))
@@ -245,18 +253,41 @@ fn version_from_namespaces(doc: &Document) -> Option<&'static str> {
     uris.sort_unstable();
     uris.dedup();
     let root_ns = doc.root_element().tag_name().namespace().unwrap_or_default();
-    let has = |needle: &str| uris.iter().any(|u| u.contains(needle));
-    if has("adlcp_v1p3") || has("adlseq_v1p3") || has("adlnav_v1p3") || uris.contains(&xml::IMSSS) {
-        Some("2004")
-    } else if has("adlcp_rootv1p2") || root_ns == "http://www.imsproject.org/xsd/imscp_rootv1p1p2" {
-        Some("1.2")
+    let find = |needle: &str| uris.iter().copied().find(|u| u.contains(needle));
+    if let Some(uri) = find("adlcp_v1p3")
+        .or_else(|| find("adlseq_v1p3"))
+        .or_else(|| find("adlnav_v1p3"))
+        .or_else(|| uris.iter().copied().find(|u| *u == xml::IMSSS))
+    {
+        Some(("2004", uri))
+    } else if let Some(uri) = find("adlcp_rootv1p2") {
+        Some(("1.2", uri))
+    } else if root_ns == "http://www.imsproject.org/xsd/imscp_rootv1p1p2" {
+        Some(("1.2", root_ns))
     } else if root_ns == "http://www.imsglobal.org/xsd/imscp_v1p1"
         || root_ns == "http://www.imsglobal.org/xsd/imscp_v1p2"
     {
-        Some("2004")
+        Some(("2004", root_ns))
     } else {
         None
     }
+}
+
+/// A warning when a known `<schemaversion>` names one SCORM generation (1.2 or 2004) and the
+/// namespaces the other: the schemaversion is what the version is taken from, but the
+/// manifest was probably copied from a package of the other generation.
+fn version_disagreement(schemaversion: Option<&str>, doc: &Document) -> Option<String> {
+    let raw = schemaversion?;
+    let from_text = version_from_text(raw)?;
+    let (from_namespaces, uri) = version_from_namespaces(doc)?;
+    let generation = |v: &str| if v.starts_with("2004") { "2004" } else { "1.2" };
+    if generation(from_text) == generation(from_namespaces) {
+        return None;
+    }
+    Some(format!(
+        "schemaversion {raw:?} is SCORM {}'s, but the namespaces are SCORM {from_namespaces}'s ({uri}); the version was taken from the schemaversion",
+        generation(from_text)
+    ))
 }
 
 fn resources_base<'a>(root: Node<'a, '_>) -> Option<&'a str> {
@@ -423,7 +454,10 @@ fn item_of(node: Node, resources: &HashMap<String, Resource>, bases: &[Option<&s
     }
 }
 
-/// Warns about `<file href>` entries of resources that are not in the zip.
+/// Warns about `<file href>` entries of resources that are not in the zip (the first
+/// [`MAX_MISSING_WARNINGS`], then how many more), and once, with a count and an example,
+/// about those written with backslashes (looked for with slashes: one found that way is not
+/// also reported missing).
 fn missing_file_warnings<R>(
     resources: &HashMap<String, Resource>,
     bases: &[Option<&str>; 2],
@@ -433,13 +467,27 @@ fn missing_file_warnings<R>(
     let mut ordered: Vec<&Resource> = resources.values().collect();
     ordered.sort_by_key(|r| r.node.range().start);
     let mut missing = 0;
+    // `<file href>` values written with backslashes: how many, and the first.
+    let mut backslashed = 0usize;
+    let mut example: Option<&str> = None;
     for resource in ordered {
         for file in resource.node.children().filter(|n| is_cp(*n, "file")) {
             let Some(file_href) = attr(file, "href").map(str::trim).filter(|h| !h.is_empty()) else {
                 continue;
             };
-            let (url, inside) = href::join(&[bases[0], bases[1], xml::xml_base(resource.node)], file_href);
-            if inside && !archive.paths.contains(&href::percent_decode(href::path_part(&url))) {
+            let all_bases = [bases[0], bases[1], xml::xml_base(resource.node)];
+            let (url, inside) = href::join(&all_bases, file_href);
+            let present = |url: &str| archive.paths.contains(&href::percent_decode(href::path_part(url)));
+            if file_href.contains('\\') {
+                backslashed += 1;
+                example.get_or_insert(file_href);
+                // Counted once below, not as missing, when the file is there with slashes.
+                let (slashed, slashed_inside) = href::join(&all_bases, &file_href.replace('\\', "/"));
+                if slashed_inside && present(&slashed) {
+                    continue;
+                }
+            }
+            if inside && !present(&url) {
                 missing += 1;
                 if missing <= MAX_MISSING_WARNINGS {
                     warnings.push(format!(
@@ -454,6 +502,18 @@ fn missing_file_warnings<R>(
         warnings.push(format!(
             "{} more listed files are not in the package",
             missing - MAX_MISSING_WARNINGS
+        ));
+    }
+    if let Some(example) = example {
+        let files = if backslashed == 1 { "value uses" } else { "values use" };
+        // Quoted as written: a backslash shown doubled would mislead.
+        let example: String = example
+            .chars()
+            .take(200)
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        warnings.push(format!(
+            "{backslashed} <file href> {files} backslashes, e.g. '{example}'; paths in a package are separated by '/' (those files were looked for with '/' instead)"
         ));
     }
 }
@@ -485,8 +545,9 @@ fn description<R: Read + Seek>(
             continue;
         };
         let bytes = archive.read_small(&file)?;
-        let parsed = xml::decode(&bytes, &file.path).and_then(|(text, _)| {
-            let doc = xml::parse(&text, &file.path)?;
+        let parsed = xml::decode(&bytes, &file.path).and_then(|decoded| {
+            warnings.extend(decoded.warning);
+            let doc = xml::parse(&decoded.text, &file.path)?;
             Ok(doc
                 .descendants()
                 .find(|n| n.is_element() && n.tag_name().name() == "lom")
