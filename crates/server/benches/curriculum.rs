@@ -8,7 +8,7 @@
 //! for an instruction profile: run it with N = 0 and N = 200 under
 //! `valgrind --tool=callgrind` and divide the difference by 200.
 
-use curricula_domain::curriculum::{CurriculumRecord, Orientation, Patch, RecordInput};
+use curricula_domain::curriculum::{CurriculumRecord, Orientation, Patch, RecordInput, SectionInput, TreeInput};
 use curricula_domain::{ActivityId, ActivityKind, LanguageCode, Name, Organisations, Placement, TenantId};
 use curricula_ports::{ActivityRepository, CurriculumRepository, NewActivity, TenantDirectory};
 use curricula_server::app::{Curricula, SystemClock};
@@ -198,6 +198,38 @@ async fn create_once(r: &Ready, i: usize) -> f64 {
     started.elapsed().as_secs_f64() * 1000.0
 }
 
+/// The path's tree (ids only) with its entries in `order` (indexes into `r.entries`).
+fn tree_of(r: &Ready, order: &[usize]) -> TreeInput {
+    TreeInput {
+        sections: vec![SectionInput {
+            attributes: RecordInput {
+                id: Patch::Value(curricula_domain::RecordId(r.section)),
+                ..RecordInput::default()
+            },
+            entries: order
+                .iter()
+                .map(|&k| RecordInput {
+                    id: Patch::Value(curricula_domain::RecordId(r.entries[k])),
+                    ..RecordInput::default()
+                })
+                .collect(),
+        }],
+    }
+}
+
+/// A whole-path PUT (`CurriculumService::sync`) of `tree`. Milliseconds.
+async fn sync_once(r: &Ready, tree: &TreeInput) -> f64 {
+    let tree = tree.clone();
+    let started = Instant::now();
+    let synced =
+        r.p.service
+            .sync(&r.p.caller.into(), r.p.path, tree, None, false)
+            .await
+            .unwrap();
+    assert!(!synced.diff.is_empty());
+    started.elapsed().as_secs_f64() * 1000.0
+}
+
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -252,5 +284,33 @@ fn main() {
             create_1000 / create_10
         );
         println!("targets: under 5 ms at 1,000 entries, at most 3x the 10-entry time");
+
+        // Whole-path PUTs of the 1,000-entry path against one worst-case move, alternated.
+        let n = large.entries.len();
+        let identity: Vec<usize> = (0..n).collect();
+        let first_last: Vec<usize> = (1..n).chain([0]).collect();
+        let reversed: Vec<usize> = (0..n).rev().collect();
+        let (as_is, one_move, all_moves) =
+            (tree_of(&large, &identity), tree_of(&large, &first_last), tree_of(&large, &reversed));
+        let (mut moves, mut puts_one, mut puts_all) = (vec![], vec![], vec![]);
+        for _ in 0..RUNS {
+            // Each there and back, so that every run starts from the same path.
+            moves.push(move_once(&large, 0).await);
+            move_once(&large, 1).await;
+            puts_one.push(sync_once(&large, &one_move).await);
+            sync_once(&large, &as_is).await;
+            puts_all.push(sync_once(&large, &all_moves).await);
+            sync_once(&large, &as_is).await;
+        }
+        let (moves, puts_one, puts_all) = (median(moves), median(puts_one), median(puts_all));
+        println!(
+            "whole-path PUT, 1,000 entries: the first entry last (= one move) {puts_one:6.2} ms, ratio {:.2} to one move ({moves:.2} ms)",
+            puts_one / moves
+        );
+        println!(
+            "whole-path PUT, 1,000 entries: every entry reversed (= 999 moves) {puts_all:6.2} ms, ratio {:.2} to one move",
+            puts_all / moves
+        );
+        println!("target: one PUT at most 3x one move");
     });
 }

@@ -102,6 +102,28 @@ pub struct ProgressArgs {
     pub curriculum: i64,
 }
 
+/// `curricula sync`: make a path the tree kept in a file (`PUT /api/v2/curricula/{id}`).
+#[derive(clap::Args, Debug)]
+pub struct SyncArgs {
+    /// Base URL of the service, e.g. http://localhost:8080.
+    #[arg(long, env = "CURRICULA_SERVER")]
+    pub server: String,
+    /// Any API key of the tenant (sent as `Authorization: Bearer`); prefer `CURRICULA_API_KEY`.
+    #[arg(long = "api-key", alias = "key", env = "CURRICULA_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// The path (a course activity id).
+    #[arg(long)]
+    pub curriculum: i64,
+    /// Print the changes the tree would make, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply only to this version of the path (its `ETag`, as `tree` or a previous sync printed it).
+    #[arg(long)]
+    pub if_match: Option<String>,
+    /// The tree, as `GET /api/v2/curricula/{id}` answers it: `{"sections": [{…, "entries": [{…}]}]}`.
+    pub file: PathBuf,
+}
+
 /// The key of a client command: `--api-key` (alias `--key`), else `CURRICULA_API_KEY`, else
 /// the old `CURRICULA_KEY`.
 ///
@@ -706,6 +728,119 @@ pub fn render_progress(curriculum: i64, rows: &[Value]) -> String {
         let _ = writeln!(out, "{}", cells.join("  ").trim_end());
     }
     out
+}
+
+/// One line per change a sync made (or would make): `update_position entry 40 'Fire safety'`.
+pub fn render_changes(changes: &[Value]) -> String {
+    let mut out = String::new();
+    for change in changes {
+        let record = if change["after"].is_null() {
+            &change["before"]
+        } else {
+            &change["after"]
+        };
+        let kind = if record["course_id"].is_null() {
+            "section"
+        } else {
+            "entry"
+        };
+        let id = change["id"]
+            .as_i64()
+            .map_or_else(|| "(new)".to_owned(), |id| id.to_string());
+        let mut line = format!(
+            "{:<16} {kind:<7} {id:>6} '{}'",
+            change["action"].as_str().unwrap_or("?"),
+            plain(&record["name"])
+        );
+        if let Some(course) = record["course_id"].as_i64() {
+            line.push_str(&format!(" (activity {course})"));
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Most bytes of a tree file read (the service takes 4 MiB).
+const MAX_TREE_FILE: u64 = 4 * 1024 * 1024;
+
+/// Makes a path the tree of a file, or with `--dry-run` prints what that would change.
+///
+/// # Errors
+/// When the file cannot be read, the server cannot be reached, or it refuses the tree (every
+/// problem printed, each naming where it is).
+pub fn sync(args: &SyncArgs) -> anyhow::Result<()> {
+    let server = base(&args.server);
+    let bearer = format!("Bearer {}", api_key(args.api_key.as_deref())?);
+    let file = std::fs::File::open(&args.file).with_context(|| format!("opening {}", args.file.display()))?;
+    let mut tree = String::new();
+    file.take(MAX_TREE_FILE + 1)
+        .read_to_string(&mut tree)
+        .with_context(|| format!("reading {}", args.file.display()))?;
+    if tree.len() as u64 > MAX_TREE_FILE {
+        bail!(
+            "{} is larger than 4 MiB, the most the service takes",
+            args.file.display()
+        );
+    }
+    serde_json::from_str::<Value>(&tree).with_context(|| format!("{} is not JSON", args.file.display()))?;
+    let url = format!(
+        "{server}/api/v2/curricula/{}{}",
+        args.curriculum,
+        if args.dry_run { "?dry_run=true" } else { "" }
+    );
+    let mut request = agent()
+        .put(&url)
+        .header("authorization", &bearer)
+        .header("content-type", "application/json")
+        .header("accept", "application/json");
+    if let Some(tag) = &args.if_match {
+        let tag = if tag.starts_with('"') {
+            tag.clone()
+        } else {
+            format!("\"{tag}\"")
+        };
+        request = request.header("if-match", &tag);
+    }
+    let response = request
+        .send(tree.as_bytes())
+        .with_context(|| format!("sending the tree of path {} to {server}", args.curriculum))?;
+    let etag = response
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let (status, body) = read_response(response)?;
+    match status {
+        200 => {}
+        412 => bail!(
+            "the path changed since {}: its ETag is now {etag}; read it again",
+            args.if_match.as_deref().unwrap_or("?")
+        ),
+        422 => {
+            let problems: Vec<String> = body
+                .as_array()
+                .map(|a| a.iter().map(plain).collect())
+                .unwrap_or_else(|| vec![plain(&body)]);
+            bail!("the tree was refused, nothing changed:\n  {}", problems.join("\n  "));
+        }
+        _ => bail!("the server answered {status}: {body}"),
+    }
+    let changes = body["changes"].as_array().cloned().unwrap_or_default();
+    print!("{}", render_changes(&changes));
+    match (args.dry_run, changes.len()) {
+        (true, n) => println!(
+            "dry run: {n} change(s) would be made to path {}; nothing written",
+            args.curriculum
+        ),
+        (false, 0) => println!(
+            "path {} is already this tree; nothing changed (ETag {etag})",
+            args.curriculum
+        ),
+        (false, n) => println!("{n} change(s) made to path {} (ETag {etag})", args.curriculum),
+    }
+    Ok(())
 }
 
 /// Prints the progress of every learner enrolled in a path (every page).

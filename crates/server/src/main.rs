@@ -46,6 +46,8 @@ enum Command {
     Enrollment(client_cli::EnrollmentArgs),
     /// Print every enrolled learner's progress in a path (status, score, entries) as a table.
     Progress(client_cli::ProgressArgs),
+    /// Make a path the tree kept in a JSON file (one write, all or nothing); `--dry-run` prints the changes only.
+    Sync(client_cli::SyncArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::Tree(args) => Some(client_cli::tree(args)),
         Command::Enrollment(args) => Some(client_cli::enrollment(args)),
         Command::Progress(args) => Some(client_cli::progress(args)),
+        Command::Sync(args) => Some(client_cli::sync(args)),
         _ => None,
     };
     if let Some(result) = client {
@@ -92,7 +95,8 @@ fn main() -> ExitCode {
             | Command::Upload(_)
             | Command::Tree(_)
             | Command::Enrollment(_)
-            | Command::Progress(_) => {
+            | Command::Progress(_)
+            | Command::Sync(_) => {
                 unreachable!("handled above")
             }
         }
