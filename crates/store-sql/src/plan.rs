@@ -27,6 +27,10 @@ pub(crate) struct WritePlan {
     pub new_sections: Vec<RecordRow>,
     /// Rows whose attributes changed (full new values, bounds included); each must exist.
     pub changed: Vec<(RecordRow, BoundsRow)>,
+    /// Rows that only moved and got a new `updated_on` (and `updated_by`), grouped by those
+    /// two values: one set-based `UPDATE` per group, their bounds in `renumber` (a whole-tree
+    /// reorder touches many rows this way).
+    pub touched: Vec<(chrono::NaiveDateTime, Option<i64>, Vec<i64>)>,
     /// New entries.
     pub new_entries: Vec<RecordRow>,
     /// The bounds of the new sections and entries.
@@ -56,6 +60,7 @@ impl WritePlan {
         let mut kept = vec![false; before.len()];
         let mut moved: Vec<Option<(i32, i32)>> = vec![None; before.len()];
         let (mut changed, mut new_sections, mut new_entries) = (Vec::new(), Vec::new(), Vec::new());
+        let mut touched: Vec<(chrono::NaiveDateTime, Option<i64>, Vec<i64>)> = Vec::new();
         let mut new_bounds = Vec::new();
         for record in after {
             let Some(at) = old(record.id) else {
@@ -69,7 +74,21 @@ impl WritePlan {
             };
             kept[at] = true;
             let o = &before[at];
-            if o.eq_except_bounds(record) {
+            let only_touched = !o.eq_except_bounds(record)
+                && CurriculumRecord {
+                    updated_on: record.updated_on,
+                    updated_by: record.updated_by,
+                    ..o.clone()
+                }
+                .eq_except_bounds(record);
+            if only_touched {
+                let row = RecordRow::from(record);
+                match touched.iter_mut().find(|(on, by, _)| *on == row.updated_on && *by == row.updated_by) {
+                    Some((_, _, ids)) => ids.push(row.id),
+                    None => touched.push((row.updated_on, row.updated_by, vec![row.id])),
+                }
+            }
+            if o.eq_except_bounds(record) || only_touched {
                 if (o.lft, o.rgt) != (record.lft, record.rgt) {
                     moved[at] = Some((record.lft - o.lft, record.rgt - o.rgt));
                 }
@@ -123,7 +142,7 @@ impl WritePlan {
             Some(_) if ranges.len() <= MAX_RANGES => vec![shift_statement(curriculum, &ranges)],
             Some(_) => absolute(None),
         };
-        Self { deleted, renumber, new_sections, changed, new_entries, new_bounds }
+        Self { deleted, renumber, new_sections, changed, touched, new_entries, new_bounds }
     }
 }
 

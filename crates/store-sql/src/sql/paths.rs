@@ -56,6 +56,9 @@ pub(crate) async fn load(
     Ok(Some((loaded, version)))
 }
 
+/// Ids per statement of the rows a change only touched (their `updated_on`).
+const TOUCHED_CHUNK: usize = 1_000;
+
 /// Writes path `curriculum`'s change from `before` to `after` and bumps its version; returns
 /// the new version.
 pub(crate) async fn persist(
@@ -101,6 +104,17 @@ pub(crate) async fn persist(
         if updated != 2 {
             // The plan and the tables disagree: write nothing rather than something wrong.
             return Err(DbError::NotFound);
+        }
+    }
+    for (updated_on, updated_by, ids) in &plan.touched {
+        for chunk in ids.chunks(TOUCHED_CHUNK) {
+            diesel::update(curriculum_activities::table.filter(curriculum_activities::id.eq_any(chunk)))
+                .set((
+                    curriculum_activities::updated_on.eq(*updated_on),
+                    curriculum_activities::updated_by.eq(*updated_by),
+                ))
+                .execute(c)
+                .await?;
         }
     }
     if !plan.new_entries.is_empty() {
