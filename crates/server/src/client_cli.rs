@@ -829,6 +829,18 @@ pub fn sync(args: &SyncArgs) -> anyhow::Result<()> {
     }
     let changes = body["changes"].as_array().cloned().unwrap_or_default();
     print!("{}", render_changes(&changes));
+    let sent: Value = serde_json::from_str(&tree).unwrap_or_default();
+    let unnamed = sent["sections"]
+        .as_array()
+        .map_or(0, |s| s.iter().filter(|s| s["id"].is_null()).count());
+    if unnamed > 0 && !args.dry_run {
+        eprintln!(
+            "note: {unnamed} section(s) of {} have no id, so every sync creates them anew; \
+             keep the ids the service gave them (GET /api/v2/curricula/{} answers the tree with them)",
+            args.file.display(),
+            args.curriculum
+        );
+    }
     match (args.dry_run, changes.len()) {
         (true, n) => println!(
             "dry run: {n} change(s) would be made to path {}; nothing written",

@@ -75,12 +75,8 @@ impl WritePlan {
             kept[at] = true;
             let o = &before[at];
             let only_touched = !o.eq_except_bounds(record)
-                && CurriculumRecord {
-                    updated_on: record.updated_on,
-                    updated_by: record.updated_by,
-                    ..o.clone()
-                }
-                .eq_except_bounds(record);
+                && CurriculumRecord { updated_on: record.updated_on, updated_by: record.updated_by, ..o.clone() }
+                    .eq_except_bounds(record);
             if only_touched {
                 let row = RecordRow::from(record);
                 match touched.iter_mut().find(|(on, by, _)| *on == row.updated_on && *by == row.updated_by) {
