@@ -91,6 +91,22 @@ pub struct Entry {
     pub changes: Value,
 }
 
+/// `entry` as done by `actor` at `at`.
+fn event(actor: &Actor, entry: Entry, at: chrono::DateTime<chrono::Utc>) -> AuditEvent {
+    AuditEvent {
+        id: 0,
+        tenant: actor.caller.tenant,
+        api_key: Some(actor.caller.key),
+        origin: actor.origin.clone(),
+        action: entry.action.to_owned(),
+        activity: entry.activity,
+        record: entry.record,
+        changes: entry.changes,
+        request_id: actor.request_id.clone(),
+        at,
+    }
+}
+
 /// Records and lists audit events. Cheap to clone.
 #[derive(Clone)]
 pub struct AuditTrail {
@@ -126,21 +142,11 @@ impl AuditTrail {
     /// Records `entry` as done by `actor` now. Never fails: a failure is logged and counted.
     pub async fn record(&self, actor: &Actor, entry: Entry) {
         let Some(log) = &self.log else { return };
-        let event = AuditEvent {
-            id: 0,
-            tenant: actor.caller.tenant,
-            api_key: Some(actor.caller.key),
-            origin: actor.origin.clone(),
-            action: entry.action.to_owned(),
-            activity: entry.activity,
-            record: entry.record,
-            changes: entry.changes,
-            request_id: actor.request_id.clone(),
-            at: self.clock.now(),
-        };
+        let action = entry.action;
+        let event = event(actor, entry, self.clock.now());
         // In a task of its own: a client that goes away cannot cancel the record of a write
         // that happened.
-        let (log, failures, action) = (Arc::clone(log), Arc::clone(&self.failures), entry.action);
+        let (log, failures) = (Arc::clone(log), Arc::clone(&self.failures));
         let task = tokio::spawn(async move {
             if let Err(e) = log.record(event).await {
                 failures.fetch_add(1, Ordering::Relaxed);
@@ -162,21 +168,7 @@ impl AuditTrail {
         }
         let at = self.clock.now();
         let count = entries.len() as u64;
-        let events: Vec<AuditEvent> = entries
-            .into_iter()
-            .map(|entry| AuditEvent {
-                id: 0,
-                tenant: actor.caller.tenant,
-                api_key: Some(actor.caller.key),
-                origin: actor.origin.clone(),
-                action: entry.action.to_owned(),
-                activity: entry.activity,
-                record: entry.record,
-                changes: entry.changes,
-                request_id: actor.request_id.clone(),
-                at,
-            })
-            .collect();
+        let events: Vec<AuditEvent> = entries.into_iter().map(|entry| event(actor, entry, at)).collect();
         let (log, failures) = (Arc::clone(log), Arc::clone(&self.failures));
         let task = tokio::spawn(async move {
             if let Err(e) = log.record_all(events).await {

@@ -420,23 +420,15 @@ impl Curriculum {
             let mut problems = Vec::new();
             let input = &s.attributes;
             let mut record = match input.id {
-                Patch::Value(id) => match (old_sections.get(&id), old_entries.contains_key(&id)) {
-                    (Some(record), _) => Some((*record).clone()),
-                    (None, true) => {
-                        problems.push(CurriculumError::invalid(
-                            "id",
-                            format!("{id} is an activity of this path, not a section"),
-                        ));
-                        None
-                    }
-                    (None, false) => {
-                        problems.push(CurriculumError::invalid(
-                            "id",
-                            format!("{id} is not a record of this path"),
-                        ));
-                        None
-                    }
-                },
+                Patch::Value(id) => {
+                    let found = lookup(
+                        id,
+                        &old_sections,
+                        &old_entries,
+                        "an activity of this path, not a section",
+                    );
+                    found.map_err(|e| problems.push(e)).ok()
+                }
                 _ => {
                     if input.name.value().is_none() {
                         problems.push(CurriculumError::Blank { attribute: "name" });
@@ -465,23 +457,15 @@ impl Curriculum {
                 let here = format!("sections[{si}].entries[{ei}]");
                 let mut problems = Vec::new();
                 let existing = match e.id {
-                    Patch::Value(id) => match (old_entries.get(&id), old_sections.contains_key(&id)) {
-                        (Some(record), _) => Some((*record).clone()),
-                        (None, true) => {
-                            problems.push(CurriculumError::invalid(
-                                "id",
-                                format!("{id} is a section of this path, not an activity"),
-                            ));
-                            None
-                        }
-                        (None, false) => {
-                            problems.push(CurriculumError::invalid(
-                                "id",
-                                format!("{id} is not a record of this path"),
-                            ));
-                            None
-                        }
-                    },
+                    Patch::Value(id) => {
+                        let found = lookup(
+                            id,
+                            &old_entries,
+                            &old_sections,
+                            "a section of this path, not an activity",
+                        );
+                        found.map_err(|e| problems.push(e)).ok()
+                    }
                     _ => e
                         .course_id
                         .value()
@@ -594,6 +578,24 @@ impl Curriculum {
         let diff = tree_diff(self, &after);
         *self = after;
         Ok(diff)
+    }
+}
+
+/// The record `id` among `wanted` (the sections, or the entries), or why not: it is one of
+/// `other` (`what_else` says so), or no record of the path.
+fn lookup(
+    id: RecordId,
+    wanted: &HashMap<RecordId, &CurriculumRecord>,
+    other: &HashMap<RecordId, &CurriculumRecord>,
+    what_else: &str,
+) -> Result<CurriculumRecord, CurriculumError> {
+    match (wanted.get(&id), other.contains_key(&id)) {
+        (Some(record), _) => Ok((*record).clone()),
+        (None, true) => Err(CurriculumError::invalid("id", format!("{id} is {what_else}"))),
+        (None, false) => Err(CurriculumError::invalid(
+            "id",
+            format!("{id} is not a record of this path"),
+        )),
     }
 }
 

@@ -111,6 +111,14 @@ fn shape(tree: &Value) -> Vec<(String, Vec<i64>)> {
         .collect()
 }
 
+/// The path's records through the per-record List.
+async fn listed(app: &TestApp, path: i64) -> Vec<Value> {
+    let filter = format!("/api/v2/curriculum_activities?curriculum_activity[curriculum_id]={path}");
+    let (status, body) = app.v2("GET", &uri(&filter), "application/json", "").await;
+    assert_eq!(status, 200, "{body}");
+    body.as_array().unwrap().clone()
+}
+
 async fn audit_count(app: &TestApp) -> i64 {
     let (_, body) = app
         .v2("GET", &uri("/api/v2/audit_events"), "application/json", "")
@@ -223,20 +231,8 @@ async fn a_put_reorders_moves_creates_and_destroys_in_one_write(app: &TestApp) {
     assert_eq!(etag3, etag2);
     assert_eq!(reread["sections"], body["sections"], "the answer is the tree as stored");
     // The per-record List agrees, numbered gap-free.
-    let (_, listed) = app
-        .v2(
-            "GET",
-            &uri(&format!(
-                "/api/v2/curriculum_activities?curriculum_activity[curriculum_id]={}",
-                f.path
-            )),
-            "application/json",
-            "",
-        )
-        .await;
+    let listed = listed(app, f.path).await;
     let bounds: Vec<(i64, i64)> = listed
-        .as_array()
-        .unwrap()
         .iter()
         .map(|r| (r["lft"].as_i64().unwrap(), r["rgt"].as_i64().unwrap()))
         .collect();
@@ -439,24 +435,9 @@ async fn an_entry_taken_out_of_a_destroyed_section_is_kept(app: &TestApp) {
     assert_eq!(ids, vec![ew, ex]);
     let (_, _, reread) = get_tree(app, f.path).await;
     assert_eq!(reread["sections"], body["sections"]);
-    let (_, listed) = app
-        .v2(
-            "GET",
-            &uri(&format!(
-                "/api/v2/curriculum_activities?curriculum_activity[curriculum_id]={}",
-                f.path
-            )),
-            "application/json",
-            "",
-        )
-        .await;
-    let ids: Vec<i64> = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_i64().unwrap())
-        .collect();
-    assert_eq!(ids, vec![f.b, ew, ex], "A, y and z are gone: {listed}");
+    let listed = listed(app, f.path).await;
+    let ids: Vec<i64> = listed.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![f.b, ew, ex], "A, y and z are gone: {listed:?}");
     assert!(![f.a, ey, ez].iter().any(|gone| ids.contains(gone)));
 }
 
