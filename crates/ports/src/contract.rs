@@ -676,7 +676,7 @@ where
         )
         .await;
     assert!(
-        matches!(stale, Err(ChangeError::VersionMismatch { current }) if current == v1),
+        matches!(stale, Err(ChangeError::VersionMismatch { current }) if current == PathTag { path, version: v1 }),
         "{stale:?}"
     );
     assert_eq!(
@@ -755,6 +755,58 @@ where
             .all(|r| r.id > *before_ids.iter().max().unwrap()),
         "fresh ids are above every id given before"
     );
+
+    // 9,500 new sections in one write (more values than one statement may bind on either
+    // database), then all of them but one destroyed in one write.
+    let big = TreeInput {
+        sections: (0..9_500)
+            .map(|i| SectionInput {
+                attributes: RecordInput {
+                    name: Patch::Value(format!("Section {i}")),
+                    ..RecordInput::default()
+                },
+                entries: Vec::new(),
+            })
+            .collect(),
+    };
+    let ids = big.without_id();
+    let none = std::collections::HashMap::new();
+    store
+        .change(
+            f.tenant,
+            path,
+            PathWrite::new(
+                ids,
+                Box::new(move |c, ids| c.sync(&big, &none, ids, now()).map(|_| None)),
+            ),
+        )
+        .await
+        .unwrap();
+    let many = stored_path(store, f.tenant, path).await;
+    assert_eq!(many.len(), 9_500);
+    assert_consistent(&many);
+    let small = TreeInput {
+        sections: vec![SectionInput {
+            attributes: RecordInput {
+                id: Patch::Value(many[0].id),
+                ..RecordInput::default()
+            },
+            entries: Vec::new(),
+        }],
+    };
+    let none = std::collections::HashMap::new();
+    store
+        .change(
+            f.tenant,
+            path,
+            PathWrite::new(
+                0,
+                Box::new(move |c, ids| c.sync(&small, &none, ids, now()).map(|_| None)),
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored_path(store, f.tenant, path).await.len(), 1);
 }
 
 /// Random moves, renames, new sections, new entries and destroys in a path that starts with

@@ -17,6 +17,15 @@ pub type CurriculumChange =
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PathVersion(pub i64);
 
+/// A version of one path: what an `ETag` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PathTag {
+    /// The path.
+    pub path: ActivityId,
+    /// Its version.
+    pub version: PathVersion,
+}
+
 /// One write of a path: the change, the fresh ids it may use, and the versions it may apply to.
 pub struct PathWrite {
     /// Applied to the path as loaded under its lock.
@@ -63,10 +72,10 @@ pub enum ChangeError {
     #[error("curriculum_id {0} is not a path of your account")]
     PathNotFound(ActivityId),
     /// The path's version is not one the write was conditioned on; nothing was written.
-    #[error("the path changed: its version is now {}", current.0)]
+    #[error("the path changed: its version is now {}", current.version.0)]
     VersionMismatch {
-        /// The path's current version.
-        current: PathVersion,
+        /// The path and its current version.
+        current: PathTag,
     },
     /// The domain refused the change; nothing was written.
     #[error(transparent)]

@@ -9,7 +9,7 @@ use curricula_domain::curriculum::{
 };
 use curricula_domain::{ActivityId, RecordId};
 use curricula_ports::{
-    ActivityRepository, ChangeError, Clock, CurriculumChange, CurriculumRepository, PathVersion, PathWrite,
+    ActivityRepository, ChangeError, Clock, CurriculumChange, CurriculumRepository, PathTag, PathVersion, PathWrite,
     RecordFilter, Slice, StoreError, TenantDirectory,
 };
 use serde_json::Value;
@@ -26,10 +26,10 @@ pub enum WriteError {
     #[error("curriculum_id {0} is not a path of your account")]
     PathNotFound(ActivityId),
     /// The path's version is not the one the write was conditioned on (`If-Match`).
-    #[error("the path changed: its version is now {}", current.0)]
+    #[error("the path changed: its version is now {}", current.version.0)]
     VersionMismatch {
-        /// The path's current version.
-        current: PathVersion,
+        /// The path and its current version.
+        current: PathTag,
     },
     /// The rules refused, with every problem found; [`CurriculumErrors::is_not_found`] when
     /// the record is not the caller's.
@@ -181,7 +181,7 @@ where
         &self,
         actor: &Actor,
         input: RecordInput,
-        if_match: Option<Vec<PathVersion>>,
+        if_match: Option<Vec<PathTag>>,
     ) -> Result<(CurriculumRecord, PathVersion), WriteError> {
         let caller = actor.caller;
         let Patch::Value(curriculum) = input.curriculum_id else {
@@ -202,7 +202,11 @@ where
         let change = one_id(move |path, new_id| path.create(new_id, &input, course.as_ref(), now).map(|r| Some(r.id)));
         let changed = self
             .curricula
-            .change(caller.tenant, curriculum, PathWrite::new(1, change).if_match(if_match))
+            .change(
+                caller.tenant,
+                curriculum,
+                PathWrite::new(1, change).if_match(versions_of(if_match.as_deref(), curriculum)),
+            )
             .await?;
         let record = found(changed.record)?;
         let changes = before_after(None, Some(&record));
@@ -221,7 +225,7 @@ where
         actor: &Actor,
         id: RecordId,
         input: RecordInput,
-        if_match: Option<Vec<PathVersion>>,
+        if_match: Option<Vec<PathTag>>,
     ) -> Result<(CurriculumRecord, PathVersion), WriteError> {
         let caller = actor.caller;
         let curriculum = self.path_of(caller, id).await?;
@@ -233,7 +237,11 @@ where
         });
         let changed = self
             .curricula
-            .change(caller.tenant, curriculum, PathWrite::new(0, change).if_match(if_match))
+            .change(
+                caller.tenant,
+                curriculum,
+                PathWrite::new(0, change).if_match(versions_of(if_match.as_deref(), curriculum)),
+            )
             .await?;
         let record = found(changed.record)?;
         let changes = before_after(taken(&before).as_ref(), Some(&record));
@@ -253,7 +261,7 @@ where
         id: RecordId,
         target: RecordId,
         orientation: Orientation,
-        if_match: Option<Vec<PathVersion>>,
+        if_match: Option<Vec<PathTag>>,
     ) -> Result<(ActivityId, PathVersion), WriteError> {
         let caller = actor.caller;
         let curriculum = self.path_of(caller, id).await?;
@@ -265,7 +273,11 @@ where
         });
         let changed = self
             .curricula
-            .change(caller.tenant, curriculum, PathWrite::new(0, change).if_match(if_match))
+            .change(
+                caller.tenant,
+                curriculum,
+                PathWrite::new(0, change).if_match(versions_of(if_match.as_deref(), curriculum)),
+            )
             .await?;
         let mut changes = before_after(taken(&before).as_ref(), changed.record.as_ref());
         changes["target_id"] = target.0.into();
@@ -284,7 +296,7 @@ where
         &self,
         actor: &Actor,
         id: RecordId,
-        if_match: Option<Vec<PathVersion>>,
+        if_match: Option<Vec<PathTag>>,
     ) -> Result<(ActivityId, PathVersion), WriteError> {
         let caller = actor.caller;
         let curriculum = self.path_of(caller, id).await?;
@@ -296,7 +308,11 @@ where
         });
         let changed = self
             .curricula
-            .change(caller.tenant, curriculum, PathWrite::new(0, change).if_match(if_match))
+            .change(
+                caller.tenant,
+                curriculum,
+                PathWrite::new(0, change).if_match(versions_of(if_match.as_deref(), curriculum)),
+            )
             .await?;
         let changes = before_after(taken(&before).as_ref(), None);
         self.record(actor, action::RECORD_DESTROY, id, changes).await;
@@ -328,7 +344,7 @@ where
         actor: &Actor,
         path: ActivityId,
         tree: TreeInput,
-        if_match: Option<Vec<PathVersion>>,
+        if_match: Option<Vec<PathTag>>,
         dry_run: bool,
     ) -> Result<Synced, WriteError> {
         let caller = actor.caller;
@@ -340,8 +356,10 @@ where
         let now = self.clock.now();
         if dry_run {
             let (mut curriculum, version) = self.tree(caller, path).await?;
-            if if_match.as_ref().is_some_and(|tags| !tags.contains(&version)) {
-                return Err(WriteError::VersionMismatch { current: version });
+            if versions_of(if_match.as_deref(), path).is_some_and(|tags| !tags.contains(&version)) {
+                return Err(WriteError::VersionMismatch {
+                    current: PathTag { path, version },
+                });
             }
             let placeholders: Vec<RecordId> = (1..=tree.without_id())
                 .map(|k| RecordId(-i64::try_from(k).unwrap_or(i64::MAX)))
@@ -365,7 +383,11 @@ where
         });
         let changed = self
             .curricula
-            .change(caller.tenant, path, PathWrite::new(wanted, change).if_match(if_match))
+            .change(
+                caller.tenant,
+                path,
+                PathWrite::new(wanted, change).if_match(versions_of(if_match.as_deref(), path)),
+            )
             .await?;
         let (diff, curriculum) = slot
             .lock()
@@ -406,6 +428,12 @@ where
             None => Err(CurriculumError::RecordNotFound(id).into()),
         }
     }
+}
+
+/// The versions of path `path` an `If-Match` names (`None`: no condition). Tags of other
+/// paths never match: a tag read from one path does not let a write through to another.
+fn versions_of(if_match: Option<&[PathTag]>, path: ActivityId) -> Option<Vec<PathVersion>> {
+    if_match.map(|tags| tags.iter().filter(|t| t.path == path).map(|t| t.version).collect())
 }
 
 /// A change that creates at most one record, with the first fresh id.

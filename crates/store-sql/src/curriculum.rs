@@ -39,7 +39,8 @@ impl CurriculumRepository for Database {
                 return Err(TxError::Refused(ChangeError::PathNotFound(curriculum)));
             };
             if if_match.as_ref().is_some_and(|tags| !tags.contains(&PathVersion(version))) {
-                return Err(TxError::Refused(ChangeError::VersionMismatch { current: PathVersion(version) }));
+                let current = PathTag { path: curriculum, version: PathVersion(version) };
+                return Err(TxError::Refused(ChangeError::VersionMismatch { current }));
             }
             let LoadedPath { curriculum: mut path, records: before } = paths.take_for_change(curriculum.0, loaded);
             let ids = sql::paths::next_record_ids(c, new_ids).await?;

@@ -6,7 +6,7 @@ use super::aggregate::{Curriculum, Section};
 use super::error::{CurriculumError, CurriculumErrors};
 use super::input::{Patch, RecordInput};
 use super::record::{CourseRef, CurriculumRecord, entry_record, section_record};
-use super::rules::{Kind, apply, is_non_optional};
+use super::rules::{Kind, apply, check_name, is_non_optional};
 use crate::activity::ActivityKind;
 use crate::ids::{ActivityId, RecordId};
 use chrono::{DateTime, Utc};
@@ -293,13 +293,6 @@ pub fn apply_diff(base: &Curriculum, diff: &TreeDiff) -> Curriculum {
         }
     }
     out.sections = sections;
-    let mut loose_entries: HashMap<RecordId, CurriculumRecord> = base
-        .sections
-        .iter()
-        .flat_map(|s| &s.entries)
-        .filter(|e| leaving.contains(&e.id))
-        .map(|e| (e.id, e.clone()))
-        .collect();
     // In: every created or moved record after its predecessor, in the new tree's order.
     for change in &diff.changes {
         let (Some(place), Some(value)) = (change.place, change.after.as_ref()) else {
@@ -326,7 +319,6 @@ pub fn apply_diff(base: &Curriculum, diff: &TreeDiff) -> Curriculum {
                 .after
                 .and_then(|a| section.entries.iter().position(|e| e.id == a))
                 .map_or(0, |i| i + 1);
-            loose_entries.remove(&change.id);
             section.entries.insert(at, value.clone());
         }
     }
@@ -430,7 +422,7 @@ impl Curriculum {
                     found.map_err(|e| problems.push(e)).ok()
                 }
                 _ => {
-                    if input.name.value().is_none() {
+                    if input.name.is_absent() {
                         problems.push(CurriculumError::Blank { attribute: "name" });
                     }
                     next_id(&mut fresh, &mut problems)
@@ -529,7 +521,15 @@ impl Curriculum {
                         record.course_id.unwrap_or(ActivityId(0)),
                         record.course_kind.unwrap_or(ActivityKind::Scorm),
                     );
-                    let fallback = record.course_id.and_then(|c| courses.get(&c)).map(|c| c.name.clone());
+                    // As on Create: a new entry's null name is its activity's; an existing one's is blank.
+                    let fallback = if is_new {
+                        record.course_id.and_then(|c| courses.get(&c)).map(|c| c.name.clone())
+                    } else {
+                        None
+                    };
+                    if is_new && e.name.value().is_none() {
+                        check_name(&record.name, &mut problems);
+                    }
                     apply(record, e, kind, 0, fallback.as_deref(), &mut problems);
                     if !is_new {
                         touch(record, &original, now);

@@ -107,7 +107,7 @@ async fn create(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) 
             .player
             .recompute_path_in_background(caller.tenant, record.curriculum_id);
         Ok(HttpResponse::Ok()
-            .insert_header((ETAG, etag(version)))
+            .insert_header((ETAG, etag(record.curriculum_id, version)))
             .json(CurriculumActivity::from(&record)))
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
@@ -146,7 +146,7 @@ async fn update(
             .player
             .recompute_path_in_background(caller.tenant, record.curriculum_id);
         Ok(HttpResponse::Ok()
-            .insert_header((ETAG, etag(version)))
+            .insert_header((ETAG, etag(record.curriculum_id, version)))
             .json(CurriculumActivity::from(&record)))
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
@@ -178,7 +178,7 @@ async fn update_position(
             .update_position(&actor(&req, caller), id, target, orientation, if_match(&req))
             .await?;
         state.content.player.recompute_path_in_background(caller.tenant, path);
-        Ok(HttpResponse::Ok().insert_header((ETAG, etag(version))).finish())
+        Ok(HttpResponse::Ok().insert_header((ETAG, etag(path, version))).finish())
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
 }
@@ -207,7 +207,7 @@ async fn destroy(
             .destroy(&actor(&req, caller), id, if_match(&req))
             .await?;
         state.content.player.recompute_path_in_background(caller.tenant, path);
-        Ok(HttpResponse::Ok().insert_header((ETAG, etag(version))).finish())
+        Ok(HttpResponse::Ok().insert_header((ETAG, etag(path, version))).finish())
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
 }

@@ -6,7 +6,7 @@ use actix_web::http::header::ETAG;
 use actix_web::{HttpResponse, ResponseError};
 use curricula_domain::curriculum::CurriculumErrors;
 use curricula_params::ParamsError;
-use curricula_ports::{PathVersion, StoreError};
+use curricula_ports::{PathTag, StoreError};
 use curricula_service::learners::LearnerError;
 use curricula_service::player::LaunchError;
 use curricula_service::{AuthError, V2Error, WriteError};
@@ -76,8 +76,8 @@ pub enum ApiError {
     Unprocessable(Vec<String>),
     /// `If-Match` names another version of the path than its current one (412, with the
     /// current `ETag`).
-    #[error("the path changed since the ETag given in If-Match; its current ETag is {}", crate::http::etag::etag(*.0))]
-    PreconditionFailed(PathVersion),
+    #[error("the path changed since the ETag given in If-Match; its current ETag is {}", crate::http::etag::etag(.0.path, .0.version))]
+    PreconditionFailed(PathTag),
     /// The body is larger than the operation takes (413).
     #[error("{0}")]
     TooLarge(String),
@@ -176,7 +176,7 @@ impl ResponseError for ApiError {
             Self::TooLarge(m) => vec![m.clone()],
             Self::PreconditionFailed(current) => {
                 return HttpResponse::build(self.status_code())
-                    .insert_header((ETAG, crate::http::etag::etag(*current)))
+                    .insert_header((ETAG, crate::http::etag::etag(current.path, current.version)))
                     .json(V2Errors(vec![self.to_string()]));
             }
             Self::Store(e) => vec![store_failure(e).1],

@@ -58,10 +58,15 @@ pub fn v2_fingerprint(req: &HttpRequest, params: &serde_json::Map<String, serde_
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    Fingerprint::new(req.method().as_str())
-        .part(req.path())
-        .part(&digest)
-        .finish()
+    let fingerprint = Fingerprint::new(req.method().as_str()).part(req.path()).part(&digest);
+    // A write's condition is part of the request: the same key with another `If-Match` is
+    // another request, not a retry.
+    match req.headers().get(actix_web::http::header::IF_MATCH) {
+        Some(condition) => fingerprint
+            .part(&String::from_utf8_lossy(condition.as_bytes()))
+            .finish(),
+        None => fingerprint.finish(),
+    }
 }
 
 /// Runs `work` under the request's `Idempotency-Key`, if it has one; without one, just runs it.

@@ -308,7 +308,8 @@ async fn every_problem_of_a_tree_is_one_422_and_nothing_changes(app: &TestApp) {
 async fn if_match_guards_the_put_and_every_per_record_write(app: &TestApp) {
     let f = fixture(app).await;
     let (_, etag, tree) = get_tree(app, f.path).await;
-    let stale = "\"1\"";
+    let stale = format!("\"{}.1\"", f.path);
+    let stale = stale.as_str();
     let (status, current, body) = put_tree(app, f.path, Some(stale), &tree).await;
     assert_eq!((status, current.as_str()), (412, etag.as_str()), "{body}");
     let record = |id: i64| uri(&format!("/api/v2/curriculum_activities/{id}"));
@@ -354,6 +355,13 @@ async fn if_match_guards_the_put_and_every_per_record_write(app: &TestApp) {
         tag = next;
     }
     assert_eq!(get_tree(app, f.path).await.1, tag);
+    // A tag of another path, at whatever version, never lets a write through to this one.
+    let other = app.course("Other path").await;
+    let (_, foreign, _) = get_tree(app, other).await;
+    let (status, current, _) = app
+        .with_headers("PUT", &record(f.a), &[("if-match", &foreign)], &rename)
+        .await;
+    assert_eq!((status, current.as_str()), (412, tag.as_str()), "{foreign}");
     // `*` matches any version; a weak tag matches none.
     let (status, _, _) = app
         .with_headers("PUT", &record(f.a), &[("if-match", "*")], &rename)

@@ -58,6 +58,10 @@ pub(crate) async fn load(
 
 /// Ids per statement of the rows a change only touched (their `updated_on`).
 const TOUCHED_CHUNK: usize = 1_000;
+/// Record rows (up to 22 values each) per `INSERT`.
+const ROWS_CHUNK: usize = 1_000;
+/// Ids, or bounds rows (4 values each), per statement.
+const IDS_CHUNK: usize = 5_000;
 
 /// Writes path `curriculum`'s change from `before` to `after` and bumps its version; returns
 /// the new version.
@@ -71,8 +75,10 @@ pub(crate) async fn persist(
     let plan = WritePlan::new(curriculum, before, after);
     let added = plan.new_sections.len() + plan.new_entries.len();
     let delta = i64::try_from(added).unwrap_or(i64::MAX) - i64::try_from(plan.deleted.len()).unwrap_or(i64::MAX);
-    if !plan.new_sections.is_empty() {
-        super::insert_all!(c, curriculum_activities::table, plan.new_sections)?;
+    // Every multi-row statement is chunked: a whole-tree write may hold 10,000 records, and
+    // SQLite binds at most 32,766 values per statement, Postgres 65,535.
+    for chunk in plan.new_sections.chunks(ROWS_CHUNK) {
+        super::insert_all!(c, curriculum_activities::table, chunk.to_vec())?;
     }
     if !plan.deleted.is_empty() {
         // An entry that leaves a destroyed section (a whole-tree write) goes to its new
@@ -87,10 +93,12 @@ pub(crate) async fn persist(
                     .await?;
             }
         }
-        diesel::delete(curriculum_bounds::table.filter(curriculum_bounds::id.eq_any(&plan.deleted))).execute(c).await?;
-        diesel::delete(curriculum_activities::table.filter(curriculum_activities::id.eq_any(&plan.deleted)))
-            .execute(c)
-            .await?;
+        for chunk in plan.deleted.chunks(IDS_CHUNK) {
+            diesel::delete(curriculum_bounds::table.filter(curriculum_bounds::id.eq_any(chunk))).execute(c).await?;
+            diesel::delete(curriculum_activities::table.filter(curriculum_activities::id.eq_any(chunk)))
+                .execute(c)
+                .await?;
+        }
     }
     for statement in &plan.renumber {
         diesel::sql_query(statement).execute(c).await?;
@@ -107,7 +115,7 @@ pub(crate) async fn persist(
         }
     }
     for (updated_on, updated_by, ids) in &plan.touched {
-        for chunk in ids.chunks(TOUCHED_CHUNK) {
+        for chunk in ids.chunks(TOUCHED_CHUNK.min(IDS_CHUNK)) {
             diesel::update(curriculum_activities::table.filter(curriculum_activities::id.eq_any(chunk)))
                 .set((
                     curriculum_activities::updated_on.eq(*updated_on),
@@ -117,11 +125,11 @@ pub(crate) async fn persist(
                 .await?;
         }
     }
-    if !plan.new_entries.is_empty() {
-        super::insert_all!(c, curriculum_activities::table, plan.new_entries)?;
+    for chunk in plan.new_entries.chunks(ROWS_CHUNK) {
+        super::insert_all!(c, curriculum_activities::table, chunk.to_vec())?;
     }
-    if !plan.new_bounds.is_empty() {
-        super::insert_all!(c, curriculum_bounds::table, plan.new_bounds)?;
+    for chunk in plan.new_bounds.chunks(IDS_CHUNK) {
+        super::insert_all!(c, curriculum_bounds::table, chunk.to_vec())?;
     }
     if delta != 0 {
         // The tenant's count, read by an unfiltered List (see `lists::records`).

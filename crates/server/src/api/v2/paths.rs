@@ -15,10 +15,12 @@ use curricula_domain::ActivityId;
 use curricula_domain::curriculum::{
     ChangeKind, Curriculum, CurriculumError, CurriculumRecord, SectionInput, TreeChange, TreeInput,
 };
+use curricula_ports::PathTag;
 use curricula_service::WriteError;
 use futures::StreamExt;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 /// Largest tree body accepted, in bytes.
@@ -145,13 +147,13 @@ async fn show(
     known_parameters(&params, &[])?;
     let id = path_of(&path)?;
     let (curriculum, version) = state.curricula.tree(caller, id).await.map_err(not_found(id))?;
-    if none_match(&req, version) {
+    if none_match(&req, PathTag { path: id, version }) {
         return Ok(HttpResponse::NotModified()
-            .insert_header((ETAG, etag(version)))
+            .insert_header((ETAG, etag(id, version)))
             .finish());
     }
     Ok(HttpResponse::Ok()
-        .insert_header((ETAG, etag(version)))
+        .insert_header((ETAG, etag(id, version)))
         .json(PathTree::new(&curriculum, None)))
 }
 
@@ -201,10 +203,14 @@ async fn replace(
     let id = path_of(&path)?;
     let tree_json: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::Unprocessable(vec![format!("the request body is not valid JSON: {e}")]))?;
+    // The body's digest stands for it in the Idempotency-Key fingerprint (no copy of the tree).
+    let digest: String = Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
     let mut fingerprint = query.clone();
-    fingerprint.insert("tree".into(), tree_json.clone());
+    fingerprint.insert("tree_sha256".into(), Value::String(digest));
+    drop(body);
     let work = async {
         let tree = tree_input(&tree_json, id)?;
+        drop(tree_json);
         let actor = actor(&req, caller);
         let synced = state
             .curricula
@@ -216,7 +222,7 @@ async fn replace(
         }
         let changes = synced.diff.changes.iter().map(change_body).collect();
         Ok(HttpResponse::Ok()
-            .insert_header((ETAG, etag(synced.version)))
+            .insert_header((ETAG, etag(id, synced.version)))
             .json(PathTree::new(&synced.curriculum, Some(changes))))
     };
     Ok(guarded(&state, &req, &fingerprint, caller, work).await)
