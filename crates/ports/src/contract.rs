@@ -356,6 +356,32 @@ pub async fn language_versions_are_unique<S: TenantDirectory + ActivityRepositor
     );
 }
 
+/// `count` new SCORM activities of the fixture's tenant, named `{label}{i}`.
+async fn members<S: ActivityRepository + ?Sized>(store: &S, f: &Fixture, label: &str, count: usize) -> Vec<ActivityId> {
+    let mut members = Vec::with_capacity(count);
+    for i in 0..count {
+        let name = format!("{label}{i}");
+        members.push(
+            store
+                .create_activity(new_activity(f, ActivityKind::Scorm, &name, Placement::TopLevel))
+                .await
+                .unwrap(),
+        );
+    }
+    members
+}
+
+/// A whole-tree write of `tree` (its activities among `courses`), handed the fresh ids it needs.
+fn sync_write(
+    tree: curriculum::TreeInput,
+    courses: std::collections::HashMap<ActivityId, curriculum::CourseRef>,
+) -> PathWrite {
+    PathWrite::new(
+        tree.without_id(),
+        Box::new(move |c, ids| c.sync(&tree, &courses, ids, now()).map(|_| None)),
+    )
+}
+
 /// A write handed one fresh id, as the single-record operations are.
 fn one(
     change: impl FnOnce(&mut Curriculum, RecordId) -> Result<Option<RecordId>, CurriculumErrors> + Send + 'static,
@@ -407,16 +433,7 @@ where
         .create_activity(new_activity(&f, ActivityKind::Course, "Path", Placement::TopLevel))
         .await
         .unwrap();
-    let mut members = Vec::new();
-    for i in 0..12 {
-        let label = format!("Member {i}");
-        members.push(
-            store
-                .create_activity(new_activity(&f, ActivityKind::Scorm, &label, Placement::TopLevel))
-                .await
-                .unwrap(),
-        );
-    }
+    let members = members(store, &f, "Member ", 12).await;
     let first = store
         .change(f.tenant, path, append(members[0], "First"))
         .await
@@ -581,15 +598,7 @@ where
         .create_activity(new_activity(&f, ActivityKind::Course, "Shared", Placement::TopLevel))
         .await
         .unwrap();
-    let mut members = Vec::new();
-    for i in 0..6 {
-        let label = format!("Shared member {i}");
-        members.push(
-            a.create_activity(new_activity(&f, ActivityKind::Scorm, &label, Placement::TopLevel))
-                .await
-                .unwrap(),
-        );
-    }
+    let members = members(a, &f, "Shared member ", 6).await;
     for (i, member) in members.iter().enumerate() {
         let (writer, reader) = if i % 2 == 0 { (a, b) } else { (b, a) };
         writer
@@ -647,16 +656,7 @@ where
         .create_activity(new_activity(&f, ActivityKind::Course, "Versioned", Placement::TopLevel))
         .await
         .unwrap();
-    let mut members = Vec::new();
-    for i in 0..30 {
-        let label = format!("Versioned member {i}");
-        members.push(
-            store
-                .create_activity(new_activity(&f, ActivityKind::Scorm, &label, Placement::TopLevel))
-                .await
-                .unwrap(),
-        );
-    }
+    let members = members(store, &f, "Versioned member ", 30).await;
     let (loaded, v1) = store.path(f.tenant, path).await.unwrap().expect("the path reads");
     assert_eq!(loaded.records(), stored_path(store, f.tenant, path).await);
     assert!(store.path(f.tenant, members[0]).await.unwrap().is_none(), "not a path");
@@ -719,17 +719,12 @@ where
             },
         ],
     };
-    let wanted = tree.without_id();
     let before_ids: Vec<RecordId> = stored_path(store, f.tenant, path).await.iter().map(|r| r.id).collect();
     let synced = store
         .change(
             f.tenant,
             path,
-            PathWrite::new(
-                wanted,
-                Box::new(move |c, ids| c.sync(&tree, &courses, ids, now()).map(|_| None)),
-            )
-            .if_match(Some(vec![written.version])),
+            sync_write(tree, courses).if_match(Some(vec![written.version])),
         )
         .await
         .unwrap();
@@ -769,17 +764,8 @@ where
             })
             .collect(),
     };
-    let ids = big.without_id();
-    let none = std::collections::HashMap::new();
     store
-        .change(
-            f.tenant,
-            path,
-            PathWrite::new(
-                ids,
-                Box::new(move |c, ids| c.sync(&big, &none, ids, now()).map(|_| None)),
-            ),
-        )
+        .change(f.tenant, path, sync_write(big, Default::default()))
         .await
         .unwrap();
     let many = stored_path(store, f.tenant, path).await;
@@ -794,16 +780,8 @@ where
             entries: Vec::new(),
         }],
     };
-    let none = std::collections::HashMap::new();
     store
-        .change(
-            f.tenant,
-            path,
-            PathWrite::new(
-                0,
-                Box::new(move |c, ids| c.sync(&small, &none, ids, now()).map(|_| None)),
-            ),
-        )
+        .change(f.tenant, path, sync_write(small, Default::default()))
         .await
         .unwrap();
     assert_eq!(stored_path(store, f.tenant, path).await.len(), 1);
@@ -824,16 +802,7 @@ where
         .create_activity(new_activity(&f, ActivityKind::Course, "Moves", Placement::TopLevel))
         .await
         .unwrap();
-    let mut members = Vec::new();
-    for i in 0..60 {
-        let label = format!("Moved {i}");
-        members.push(
-            store
-                .create_activity(new_activity(&f, ActivityKind::Scorm, &label, Placement::TopLevel))
-                .await
-                .unwrap(),
-        );
-    }
+    let mut members = members(store, &f, "Moved ", 60).await;
     let section = |name: String| RecordInput {
         name: curriculum::Patch::Value(name),
         ..RecordInput::default()
