@@ -3,7 +3,7 @@
 
 use super::learner_bodies::{EnrollmentLaunch, EnrollmentRecord, ProgressRecord, UserRecord};
 use super::learner_params;
-use super::shared::{actor, guarded, links};
+use super::shared::{actor, guarded, links, only_parameters};
 use crate::http::error::{ApiError, V2Busy, V2Failures, V2NotFound, V2Refused, V2TooLarge};
 use crate::http::params::{path_id, read};
 use crate::http::sorted;
@@ -114,7 +114,7 @@ async fn show_user(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (params, caller) = read(&req, &body, &state).await?;
-    no_parameters(&params)?;
+    only_parameters(&params, &[])?;
     let user = state.learners.user(caller, user_id(&path)?).await?;
     Ok(HttpResponse::Ok().json(sorted(&UserRecord::from(&user))))
 }
@@ -141,20 +141,6 @@ async fn update_user(
         Ok(HttpResponse::Ok().json(sorted(&UserRecord::from(&user))))
     };
     Ok(guarded(&state, &req, &params, caller, work).await)
-}
-
-/// Refuses every parameter but `api_key` and `format` (a single read takes none).
-fn no_parameters(params: &serde_json::Map<String, Value>) -> Result<(), ApiError> {
-    let unknown: Vec<String> = params
-        .keys()
-        .filter(|k| !matches!(k.as_str(), "api_key" | "format"))
-        .map(|k| format!("{k} is not a known parameter"))
-        .collect();
-    if unknown.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Unprocessable(unknown))
-    }
 }
 
 /// The tenant's enrollments, by id, 50 per page.
@@ -220,7 +206,7 @@ async fn show_enrollment(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (params, caller) = read(&req, &body, &state).await?;
-    no_parameters(&params)?;
+    only_parameters(&params, &[])?;
     let id = enrollment_id(&path)?;
     let enrollment = state.learners.enrollment(caller, id).await?;
     if let Some((progress, stored)) = state

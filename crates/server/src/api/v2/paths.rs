@@ -4,7 +4,7 @@
 
 use super::bodies::CurriculumActivity;
 use super::input::record_attributes;
-use super::shared::{actor, guarded};
+use super::shared::{actor, guarded, only_parameters};
 use crate::http::error::{ApiError, V2Busy, V2Failures, V2NotFound, V2Refused, V2Stale};
 use crate::http::etag::{etag, if_match, none_match};
 use crate::http::params::{path_id, read};
@@ -19,7 +19,7 @@ use curricula_ports::PathTag;
 use curricula_service::WriteError;
 use futures::StreamExt;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
@@ -144,7 +144,7 @@ async fn show(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (params, caller) = read(&req, &body, &state).await?;
-    known_parameters(&params, &[])?;
+    only_parameters(&params, &[])?;
     let id = path_of(&path)?;
     let (curriculum, version) = state.curricula.tree(caller, id).await.map_err(not_found(id))?;
     if none_match(&req, PathTag { path: id, version }) {
@@ -193,7 +193,7 @@ async fn replace(
         }
         body.extend_from_slice(&chunk);
     }
-    known_parameters(&query, &["dry_run"])?;
+    only_parameters(&query, &["dry_run"])?;
     let dry_run = match query.get("dry_run") {
         None => false,
         Some(Value::String(v)) if v == "true" || v == "1" => true,
@@ -226,20 +226,6 @@ async fn replace(
             .json(PathTree::new(&synced.curriculum, Some(changes))))
     };
     Ok(guarded(&state, &req, &fingerprint, caller, work).await)
-}
-
-/// Refuses query parameters other than `api_key`, `format` and `allowed`.
-fn known_parameters(params: &Map<String, Value>, allowed: &[&str]) -> Result<(), ApiError> {
-    let unknown: Vec<String> = params
-        .keys()
-        .filter(|k| !matches!(k.as_str(), "api_key" | "format") && !allowed.contains(&k.as_str()))
-        .map(|k| format!("{k} is not a known parameter"))
-        .collect();
-    if unknown.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Unprocessable(unknown))
-    }
 }
 
 /// Reads the tree: `{"sections": [{…, "entries": [{…}]}]}` (an `id` beside it must be the

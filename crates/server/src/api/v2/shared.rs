@@ -19,6 +19,20 @@ pub(crate) async fn guarded(
     crate::http::idempotency::guard(state, req, crate::http::idempotency::Api::V2, caller, fingerprint, work).await
 }
 
+/// Refuses every parameter but `api_key`, `format` and `allowed`, naming each.
+pub(crate) fn only_parameters(params: &Map<String, Value>, allowed: &[&str]) -> Result<(), ApiError> {
+    let unknown: Vec<String> = params
+        .keys()
+        .filter(|k| !matches!(k.as_str(), "api_key" | "format") && !allowed.contains(&k.as_str()))
+        .map(|k| format!("{k} is not a known parameter"))
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Unprocessable(unknown))
+    }
+}
+
 /// Who makes a v2 write, for the audit trail (v2 keys need not have an origin).
 pub(crate) fn actor(req: &HttpRequest, caller: Caller) -> Actor {
     Actor {
