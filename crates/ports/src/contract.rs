@@ -183,7 +183,10 @@ pub async fn directory_round_trips<S: TenantDirectory + ?Sized>(store: &S) {
 pub async fn courses_get_curricula_and_placements<S: TenantDirectory + ActivityRepository + ?Sized>(store: &S) {
     let f = fixture(store, "Placements").await;
     let course = store
-        .create_activity(new_activity(&f, ActivityKind::Course, "Course", Placement::TopLevel))
+        .create_activity(
+            new_activity(&f, ActivityKind::Course, "Course", Placement::TopLevel),
+            Journal::none(),
+        )
         .await
         .unwrap();
     let records = store
@@ -195,11 +198,17 @@ pub async fn courses_get_curricula_and_placements<S: TenantDirectory + ActivityR
     assert_eq!((records[0].lft, records[0].rgt, records[0].course_id), (1, 2, None));
 
     let a = store
-        .create_activity(new_activity(&f, ActivityKind::Scorm, "a", Placement::Under(course)))
+        .create_activity(
+            new_activity(&f, ActivityKind::Scorm, "a", Placement::Under(course)),
+            Journal::none(),
+        )
         .await
         .unwrap();
     let b = store
-        .create_activity(new_activity(&f, ActivityKind::Course, "b", Placement::Under(course)))
+        .create_activity(
+            new_activity(&f, ActivityKind::Course, "b", Placement::Under(course)),
+            Journal::none(),
+        )
         .await
         .unwrap();
     let records = store.curriculum(f.tenant, course).await.unwrap().unwrap();
@@ -230,46 +239,51 @@ pub async fn refused_creations_store_nothing<S: TenantDirectory + ActivityReposi
     let f = fixture(store, "Refusals").await;
     let other = fixture(store, "Someone else").await;
     let scorm_id = store
-        .create_activity(new_activity(&f, ActivityKind::Scorm, "leaf", Placement::TopLevel))
+        .create_activity(
+            new_activity(&f, ActivityKind::Scorm, "leaf", Placement::TopLevel),
+            Journal::none(),
+        )
         .await
         .unwrap();
     let foreign = store
-        .create_activity(new_activity(
-            &other,
-            ActivityKind::Course,
-            "theirs",
-            Placement::TopLevel,
-        ))
+        .create_activity(
+            new_activity(&other, ActivityKind::Course, "theirs", Placement::TopLevel),
+            Journal::none(),
+        )
         .await
         .unwrap();
     let prefixes_before = store.storage_prefixes().await.unwrap();
 
     let err = store
-        .create_activity(new_activity(
-            &f,
-            ActivityKind::Scorm,
-            "x1",
-            Placement::Under(ActivityId(999_999)),
-        ))
+        .create_activity(
+            new_activity(&f, ActivityKind::Scorm, "x1", Placement::Under(ActivityId(999_999))),
+            Journal::none(),
+        )
         .await;
     assert!(
         matches!(err, Err(CreateActivityError::ParentNotFound(ActivityId(999_999)))),
         "{err:?}"
     );
     let err = store
-        .create_activity(new_activity(&f, ActivityKind::Scorm, "x2", Placement::Under(foreign)))
+        .create_activity(
+            new_activity(&f, ActivityKind::Scorm, "x2", Placement::Under(foreign)),
+            Journal::none(),
+        )
         .await;
     assert!(
         matches!(err, Err(CreateActivityError::ParentNotFound(_))),
         "another tenant's course: {err:?}"
     );
     let err = store
-        .create_activity(new_activity(&f, ActivityKind::Scorm, "x3", Placement::Under(scorm_id)))
+        .create_activity(
+            new_activity(&f, ActivityKind::Scorm, "x3", Placement::Under(scorm_id)),
+            Journal::none(),
+        )
         .await;
     assert!(matches!(err, Err(CreateActivityError::ParentNotACourse(_))), "{err:?}");
     let mut with_orgs = new_activity(&f, ActivityKind::Scorm, "x4", Placement::TopLevel);
     with_orgs.organisations = Organisations::Only(vec![OrganisationId(81), OrganisationId(5), OrganisationId(6)]);
-    let err = store.create_activity(with_orgs).await;
+    let err = store.create_activity(with_orgs, Journal::none()).await;
     assert!(
         matches!(&err, Err(CreateActivityError::UnknownOrganisations(ids)) if ids == &[OrganisationId(5), OrganisationId(6)]),
         "{err:?}"
@@ -293,7 +307,7 @@ pub async fn refused_creations_store_nothing<S: TenantDirectory + ActivityReposi
 
     let mut ok = new_activity(&f, ActivityKind::Scorm, "x5", Placement::TopLevel);
     ok.organisations = Organisations::Only(vec![OrganisationId(81)]);
-    let id = store.create_activity(ok).await.unwrap();
+    let id = store.create_activity(ok, Journal::none()).await.unwrap();
     assert_eq!(
         store.activity(f.tenant, id).await.unwrap().unwrap().organisations,
         Organisations::Only(vec![OrganisationId(81)])
@@ -304,7 +318,10 @@ pub async fn refused_creations_store_nothing<S: TenantDirectory + ActivityReposi
 pub async fn language_versions_are_unique<S: TenantDirectory + ActivityRepository + ?Sized>(store: &S) {
     let f = fixture(store, "Languages").await;
     let id = store
-        .create_activity(new_activity(&f, ActivityKind::Scorm, "multi", Placement::TopLevel))
+        .create_activity(
+            new_activity(&f, ActivityKind::Scorm, "multi", Placement::TopLevel),
+            Journal::none(),
+        )
         .await
         .unwrap();
     let version = |language: &str| NewLanguageVersion {
@@ -316,7 +333,10 @@ pub async fn language_versions_are_unique<S: TenantDirectory + ActivityRepositor
         api_key: None,
         now: now(),
     };
-    store.add_language_version(version("is-IS")).await.unwrap();
+    store
+        .add_language_version(version("is-IS"), Journal::none())
+        .await
+        .unwrap();
     let activity = store.activity(f.tenant, id).await.unwrap().unwrap();
     let languages: Vec<_> = activity
         .versions
@@ -325,12 +345,12 @@ pub async fn language_versions_are_unique<S: TenantDirectory + ActivityRepositor
         .collect();
     assert_eq!(languages, vec!["en-GB", "is-IS"]);
     assert!(matches!(
-        store.add_language_version(version("is-IS")).await,
+        store.add_language_version(version("is-IS"), Journal::none()).await,
         Err(AddLanguageError::LanguageExists { .. })
     ));
     let (a, b) = tokio::join!(
-        store.add_language_version(version("da-DK")),
-        store.add_language_version(version("da-DK"))
+        store.add_language_version(version("da-DK"), Journal::none()),
+        store.add_language_version(version("da-DK"), Journal::none())
     );
     assert_eq!(
         [a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(),
@@ -340,13 +360,13 @@ pub async fn language_versions_are_unique<S: TenantDirectory + ActivityRepositor
     let mut missing = version("fr-FR");
     missing.activity = ActivityId(999_999);
     assert!(matches!(
-        store.add_language_version(missing).await,
+        store.add_language_version(missing, Journal::none()).await,
         Err(AddLanguageError::ActivityNotFound(_))
     ));
     let mut foreign = version("fr-FR");
     foreign.tenant = fixture(store, "Not yours").await.tenant;
     assert!(matches!(
-        store.add_language_version(foreign).await,
+        store.add_language_version(foreign, Journal::none()).await,
         Err(AddLanguageError::ActivityNotFound(_))
     ));
     let prefixes = store.storage_prefixes().await.unwrap();
@@ -363,7 +383,10 @@ async fn members<S: ActivityRepository + ?Sized>(store: &S, f: &Fixture, label: 
         let name = format!("{label}{i}");
         members.push(
             store
-                .create_activity(new_activity(f, ActivityKind::Scorm, &name, Placement::TopLevel))
+                .create_activity(
+                    new_activity(f, ActivityKind::Scorm, &name, Placement::TopLevel),
+                    Journal::none(),
+                )
                 .await
                 .unwrap(),
         );
@@ -430,7 +453,10 @@ where
 {
     let f = fixture(store, "Paths").await;
     let path = store
-        .create_activity(new_activity(&f, ActivityKind::Course, "Path", Placement::TopLevel))
+        .create_activity(
+            new_activity(&f, ActivityKind::Course, "Path", Placement::TopLevel),
+            Journal::none(),
+        )
         .await
         .unwrap();
     let members = members(store, &f, "Member ", 12).await;
@@ -544,11 +570,17 @@ where
     // Two paths placed in each other at once (as the upload API may): neither waits on the
     // other's lock for its foreign-key checks, so both land.
     let a = store
-        .create_activity(new_activity(&f, ActivityKind::Course, "Path A", Placement::TopLevel))
+        .create_activity(
+            new_activity(&f, ActivityKind::Course, "Path A", Placement::TopLevel),
+            Journal::none(),
+        )
         .await
         .unwrap();
     let b = store
-        .create_activity(new_activity(&f, ActivityKind::Course, "Path B", Placement::TopLevel))
+        .create_activity(
+            new_activity(&f, ActivityKind::Course, "Path B", Placement::TopLevel),
+            Journal::none(),
+        )
         .await
         .unwrap();
     let nest = |inner: ActivityId| -> PathWrite {
@@ -595,7 +627,10 @@ where
 {
     let f = fixture(a, "Two instances").await;
     let path = a
-        .create_activity(new_activity(&f, ActivityKind::Course, "Shared", Placement::TopLevel))
+        .create_activity(
+            new_activity(&f, ActivityKind::Course, "Shared", Placement::TopLevel),
+            Journal::none(),
+        )
         .await
         .unwrap();
     let members = members(a, &f, "Shared member ", 6).await;
@@ -613,7 +648,10 @@ where
     }
     // An upload placed under the path by one instance is seen by the other's next change.
     let placed = b
-        .create_activity(new_activity(&f, ActivityKind::Scorm, "Placed", Placement::Under(path)))
+        .create_activity(
+            new_activity(&f, ActivityKind::Scorm, "Placed", Placement::Under(path)),
+            Journal::none(),
+        )
         .await
         .unwrap();
     a.change(f.tenant, path, one(|_, _| Ok(None))).await.unwrap();
@@ -653,7 +691,10 @@ where
     use curriculum::{Patch, RecordInput, SectionInput, TreeInput};
     let f = fixture(store, "Versions").await;
     let path = store
-        .create_activity(new_activity(&f, ActivityKind::Course, "Versioned", Placement::TopLevel))
+        .create_activity(
+            new_activity(&f, ActivityKind::Course, "Versioned", Placement::TopLevel),
+            Journal::none(),
+        )
         .await
         .unwrap();
     let members = members(store, &f, "Versioned member ", 30).await;
@@ -799,7 +840,10 @@ where
     use curriculum::{Curriculum, Orientation, RecordInput};
     let f = fixture(store, "Random moves").await;
     let path = store
-        .create_activity(new_activity(&f, ActivityKind::Course, "Moves", Placement::TopLevel))
+        .create_activity(
+            new_activity(&f, ActivityKind::Course, "Moves", Placement::TopLevel),
+            Journal::none(),
+        )
         .await
         .unwrap();
     let mut members = members(store, &f, "Moved ", 60).await;
@@ -938,7 +982,10 @@ pub async fn every_list_matches_each_read<S: TenantDirectory + ActivityRepositor
 pub async fn package_revisions<S: TenantDirectory + ActivityRepository + ?Sized>(store: &S) {
     let f = fixture(store, "Revisions").await;
     let id = store
-        .create_activity(new_activity(&f, ActivityKind::Scorm, "rev", Placement::TopLevel))
+        .create_activity(
+            new_activity(&f, ActivityKind::Scorm, "rev", Placement::TopLevel),
+            Journal::none(),
+        )
         .await
         .unwrap();
     let en = code("en-GB");
@@ -965,7 +1012,10 @@ pub async fn package_revisions<S: TenantDirectory + ActivityRepository + ?Sized>
         now: now(),
     };
     assert_eq!(
-        store.add_revision(replace(2, 10, now())).await.unwrap(),
+        store
+            .add_revision(replace(2, 10, now()), Journal::none())
+            .await
+            .unwrap(),
         RevisionOutcome::Changed {
             revision: 2,
             previous: 1,
@@ -978,12 +1028,18 @@ pub async fn package_revisions<S: TenantDirectory + ActivityRepository + ?Sized>
     assert_eq!(current.scorm.as_ref().unwrap().launch_href, "page2.html");
     // The same bytes again: nothing stored.
     assert_eq!(
-        store.add_revision(replace(2, 10, now())).await.unwrap(),
+        store
+            .add_revision(replace(2, 10, now()), Journal::none())
+            .await
+            .unwrap(),
         RevisionOutcome::Unchanged { revision: 2 }
     );
     // Back to 1, then to 1 again (unchanged).
     assert_eq!(
-        store.rollback(f.tenant, id, &en, 1, now()).await.unwrap(),
+        store
+            .rollback(f.tenant, id, &en, 1, now(), Journal::none())
+            .await
+            .unwrap(),
         RevisionOutcome::Changed {
             revision: 1,
             previous: 2,
@@ -994,7 +1050,10 @@ pub async fn package_revisions<S: TenantDirectory + ActivityRepository + ?Sized>
     assert_eq!(current.revision, Some(1));
     assert_eq!(current.scorm.unwrap(), scorm(&format!("packages/{}/rev", f.tenant)));
     assert_eq!(
-        store.rollback(f.tenant, id, &en, 1, now()).await.unwrap(),
+        store
+            .rollback(f.tenant, id, &en, 1, now(), Journal::none())
+            .await
+            .unwrap(),
         RevisionOutcome::Unchanged { revision: 1 }
     );
     let numbers = || async {
@@ -1008,7 +1067,7 @@ pub async fn package_revisions<S: TenantDirectory + ActivityRepository + ?Sized>
     };
     // Keeping 2, but 1 and 2 were superseded within the protection: nothing is dropped.
     assert_eq!(
-        store.add_revision(replace(3, 2, now())).await.unwrap(),
+        store.add_revision(replace(3, 2, now()), Journal::none()).await.unwrap(),
         RevisionOutcome::Changed {
             revision: 3,
             previous: 1,
@@ -1018,7 +1077,7 @@ pub async fn package_revisions<S: TenantDirectory + ActivityRepository + ?Sized>
     assert_eq!(numbers().await, vec![1, 2, 3]);
     // Once their protection has passed, the oldest go with their folders.
     assert_eq!(
-        store.add_revision(replace(4, 2, later)).await.unwrap(),
+        store.add_revision(replace(4, 2, later), Journal::none()).await.unwrap(),
         RevisionOutcome::Changed {
             revision: 4,
             previous: 3,
@@ -1034,14 +1093,14 @@ pub async fn package_revisions<S: TenantDirectory + ActivityRepository + ?Sized>
         let prefix = format!("packages/{}/{prefix}", f.tenant);
         assert_eq!(prefixes.contains(&prefix), kept, "{prefix} in {prefixes:?}");
     }
-    match store.rollback(f.tenant, id, &en, 2, now()).await {
+    match store.rollback(f.tenant, id, &en, 2, now(), Journal::none()).await {
         Err(RevisionError::RevisionNotFound { revision: 2, kept }) => assert_eq!(kept, vec![3, 4]),
         other => panic!("{other:?}"),
     }
     // Two replacements at once get distinct numbers.
     let (a, b) = tokio::join!(
-        store.add_revision(replace(5, 10, now())),
-        store.add_revision(replace(6, 10, now()))
+        store.add_revision(replace(5, 10, now()), Journal::none()),
+        store.add_revision(replace(6, 10, now()), Journal::none())
     );
     let mut got: Vec<u32> = [a.unwrap(), b.unwrap()]
         .into_iter()
@@ -1057,28 +1116,26 @@ pub async fn package_revisions<S: TenantDirectory + ActivityRepository + ?Sized>
     let mut foreign = replace(7, 10, now());
     foreign.tenant = other.tenant;
     assert!(matches!(
-        store.add_revision(foreign).await,
+        store.add_revision(foreign, Journal::none()).await,
         Err(RevisionError::ActivityNotFound(_))
     ));
     let course = store
-        .create_activity(new_activity(
-            &f,
-            ActivityKind::Course,
-            "rev course",
-            Placement::TopLevel,
-        ))
+        .create_activity(
+            new_activity(&f, ActivityKind::Course, "rev course", Placement::TopLevel),
+            Journal::none(),
+        )
         .await
         .unwrap();
     let mut on_course = replace(7, 10, now());
     on_course.activity = course;
     assert!(matches!(
-        store.add_revision(on_course).await,
+        store.add_revision(on_course, Journal::none()).await,
         Err(RevisionError::NotScorm(_))
     ));
     let mut danish = replace(7, 10, now());
     danish.language = code("da-DK");
     assert!(matches!(
-        store.add_revision(danish).await,
+        store.add_revision(danish, Journal::none()).await,
         Err(RevisionError::NoVersion { .. })
     ));
     assert!(store.revisions(other.tenant, id).await.unwrap().is_empty());

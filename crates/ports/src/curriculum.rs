@@ -1,6 +1,7 @@
 //! The curriculum repository: reading records, and changing one path atomically.
 
 use crate::error::StoreError;
+use crate::events::Journal;
 use crate::query::{Listed, RecordFilter, Slice};
 use async_trait::async_trait;
 use curricula_domain::curriculum::{CourseRef, Curriculum, CurriculumErrors, CurriculumRecord};
@@ -35,6 +36,9 @@ pub struct PathWrite {
     /// When set, the write applies only when the path's current version is one of these
     /// (`If-Match`); otherwise [`ChangeError::VersionMismatch`] and nothing is written.
     pub if_match: Option<Vec<PathVersion>>,
+    /// Appended in the write's transaction when the path changed (a write that changes
+    /// nothing appends nothing).
+    pub journal: Journal<Changed>,
 }
 
 impl PathWrite {
@@ -44,7 +48,15 @@ impl PathWrite {
             change,
             new_ids,
             if_match: None,
+            journal: Journal::none(),
         }
+    }
+
+    /// Appending `journal` when the path changes.
+    #[must_use]
+    pub fn journal(mut self, journal: Journal<Changed>) -> Self {
+        self.journal = journal;
+        self
     }
 
     /// Only when the path's version is one of `versions` (`None`: any).

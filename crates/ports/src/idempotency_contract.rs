@@ -127,12 +127,15 @@ where
         now,
     };
     let (a, b) = (tenants[0], tenants[1]);
-    let first = store.create_activity(new(a, Some("crm-1"))).await.unwrap();
+    let first = store
+        .create_activity(new(a, Some("crm-1")), Journal::none())
+        .await
+        .unwrap();
     assert_eq!(store.activity_by_external_id(a.0, "crm-1").await.unwrap(), Some(first));
     assert_eq!(store.activity_by_external_id(a.0, "crm-2").await.unwrap(), None);
     assert_eq!(store.activity_by_external_id(b.0, "crm-1").await.unwrap(), None);
     let before = crate::contract::all_activities(store, a.0).await.len();
-    match store.create_activity(new(a, Some("crm-1"))).await {
+    match store.create_activity(new(a, Some("crm-1")), Journal::none()).await {
         Err(CreateActivityError::ExternalIdTaken(id)) => assert_eq!(id, "crm-1"),
         other => panic!("expected ExternalIdTaken, got {other:?}"),
     }
@@ -142,8 +145,11 @@ where
         "nothing stored"
     );
     // Per tenant, and absent ids never clash.
-    let other = store.create_activity(new(b, Some("crm-1"))).await.unwrap();
+    let other = store
+        .create_activity(new(b, Some("crm-1")), Journal::none())
+        .await
+        .unwrap();
     assert_eq!(store.activity_by_external_id(b.0, "crm-1").await.unwrap(), Some(other));
-    store.create_activity(new(a, None)).await.unwrap();
-    store.create_activity(new(a, None)).await.unwrap();
+    store.create_activity(new(a, None), Journal::none()).await.unwrap();
+    store.create_activity(new(a, None), Journal::none()).await.unwrap();
 }

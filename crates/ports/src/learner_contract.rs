@@ -27,25 +27,29 @@ where
 
     // Users: unique username and code per tenant; the same in another tenant is fine.
     let anna = store
-        .create_learner(t, "anna", &profile(Some("E-1")), now())
+        .create_learner(t, "anna", &profile(Some("E-1")), now(), Journal::none())
         .await
         .unwrap();
     assert_eq!(anna.profile, profile(Some("E-1")));
     assert_eq!(store.learner(t, anna.id).await.unwrap().as_ref(), Some(&anna));
     assert!(matches!(
-        store.create_learner(t, "anna", &Profile::default(), now()).await,
+        store
+            .create_learner(t, "anna", &Profile::default(), now(), Journal::none())
+            .await,
         Err(UserWriteError::UsernameTaken(_))
     ));
     assert!(matches!(
-        store.create_learner(t, "bjorn", &profile(Some("E-1")), now()).await,
+        store
+            .create_learner(t, "bjorn", &profile(Some("E-1")), now(), Journal::none())
+            .await,
         Err(UserWriteError::CodeTaken(_))
     ));
     store
-        .create_learner(other.tenant, "anna", &profile(Some("E-1")), now())
+        .create_learner(other.tenant, "anna", &profile(Some("E-1")), now(), Journal::none())
         .await
         .unwrap();
     let bjorn = store
-        .create_learner(t, "bjorn", &Profile::default(), now())
+        .create_learner(t, "bjorn", &Profile::default(), now(), Journal::none())
         .await
         .unwrap();
     assert!(
@@ -54,7 +58,7 @@ where
     );
     let later = now() + chrono::Duration::hours(1);
     let changed = store
-        .update_learner(t, bjorn.id, &profile(Some("E-2")), later)
+        .update_learner(t, bjorn.id, &profile(Some("E-2")), later, Journal::none())
         .await
         .unwrap();
     assert_eq!(
@@ -62,12 +66,14 @@ where
         (Some("E-2"), later)
     );
     assert!(matches!(
-        store.update_learner(t, bjorn.id, &profile(Some("E-1")), later).await,
+        store
+            .update_learner(t, bjorn.id, &profile(Some("E-1")), later, Journal::none())
+            .await,
         Err(UserWriteError::CodeTaken(_))
     ));
     assert!(matches!(
         store
-            .update_learner(other.tenant, bjorn.id, &Profile::default(), later)
+            .update_learner(other.tenant, bjorn.id, &Profile::default(), later, Journal::none())
             .await,
         Err(UserWriteError::NotFound(_))
     ));
@@ -106,37 +112,46 @@ where
 
     // Enrollments: once per user and course, only the tenant's users and activities.
     let scorm = store
-        .create_activity(new_activity(&f, ActivityKind::Scorm, "golf", Placement::TopLevel))
+        .create_activity(
+            new_activity(&f, ActivityKind::Scorm, "golf", Placement::TopLevel),
+            Journal::none(),
+        )
         .await
         .unwrap();
     let path = store
-        .create_activity(new_activity(&f, ActivityKind::Course, "path", Placement::TopLevel))
+        .create_activity(
+            new_activity(&f, ActivityKind::Course, "path", Placement::TopLevel),
+            Journal::none(),
+        )
         .await
         .unwrap();
     let foreign = store
-        .create_activity(new_activity(&other, ActivityKind::Scorm, "theirs", Placement::TopLevel))
+        .create_activity(
+            new_activity(&other, ActivityKind::Scorm, "theirs", Placement::TopLevel),
+            Journal::none(),
+        )
         .await
         .unwrap();
-    let e = store.enroll(t, anna.id, scorm, now()).await.unwrap();
+    let e = store.enroll(t, anna.id, scorm, now(), Journal::none()).await.unwrap();
     assert_eq!(
         (e.kind, e.status, e.success, e.attempts),
         (ActivityKind::Scorm, EnrollmentStatus::NotStarted, Success::Unknown, 0)
     );
     assert!(matches!(
-        store.enroll(t, anna.id, scorm, now()).await,
+        store.enroll(t, anna.id, scorm, now(), Journal::none()).await,
         Err(EnrollError::Duplicate(..))
     ));
     assert!(matches!(
-        store.enroll(t, anna.id, foreign, now()).await,
+        store.enroll(t, anna.id, foreign, now(), Journal::none()).await,
         Err(EnrollError::UnknownCourse(_))
     ));
     assert!(matches!(
-        store.enroll(t, UserId(999_999), scorm, now()).await,
+        store.enroll(t, UserId(999_999), scorm, now(), Journal::none()).await,
         Err(EnrollError::UnknownUser(_))
     ));
-    let in_path = store.enroll(t, anna.id, path, now()).await.unwrap();
+    let in_path = store.enroll(t, anna.id, path, now(), Journal::none()).await.unwrap();
     assert_eq!(in_path.kind, ActivityKind::Course);
-    store.enroll(t, bjorn.id, scorm, now()).await.unwrap();
+    store.enroll(t, bjorn.id, scorm, now(), Journal::none()).await.unwrap();
     assert!(
         store.enrollment(other.tenant, e.id).await.unwrap().is_none(),
         "another tenant's enrollment"
@@ -200,17 +215,17 @@ where
         now: later,
     };
     store
-        .write_commit(write(0, 1, false, EnrollmentStatus::InProgress))
+        .write_commit(write(0, 1, false, EnrollmentStatus::InProgress), Journal::none())
         .await
         .unwrap();
     assert!(matches!(
         store
-            .write_commit(write(0, 2, false, EnrollmentStatus::InProgress))
+            .write_commit(write(0, 2, false, EnrollmentStatus::InProgress), Journal::none())
             .await,
         Err(CommitWriteError::Moved)
     ));
     store
-        .write_commit(write(1, 2, true, EnrollmentStatus::Completed))
+        .write_commit(write(1, 2, true, EnrollmentStatus::Completed), Journal::none())
         .await
         .unwrap();
     let attempt = store.latest_attempt(t, e.id).await.unwrap().unwrap();
@@ -227,7 +242,7 @@ where
     // An ended attempt takes no more commits.
     assert!(matches!(
         store
-            .write_commit(write(2, 3, false, EnrollmentStatus::Completed))
+            .write_commit(write(2, 3, false, EnrollmentStatus::Completed), Journal::none())
             .await,
         Err(CommitWriteError::Moved)
     ));
@@ -246,7 +261,7 @@ where
     w.attempt = second.id;
     w.attempt_seconds = 30.0;
     w.completed_at = None;
-    store.write_commit(w).await.unwrap();
+    store.write_commit(w, Journal::none()).await.unwrap();
     let summary = store.enrollment(t, e.id).await.unwrap().unwrap();
     assert_eq!(
         (summary.attempts, summary.total_time_seconds, summary.completed_at),
@@ -293,7 +308,10 @@ where
     // Path progress reads: a learner's enrollments in a path's activities (with whether an
     // attempt runs), the learner's path enrollments that hold an activity, the stored outcome.
     let inner = store
-        .create_activity(new_activity(&f, ActivityKind::Scorm, "inner", Placement::Under(path)))
+        .create_activity(
+            new_activity(&f, ActivityKind::Scorm, "inner", Placement::Under(path)),
+            Journal::none(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -315,7 +333,7 @@ where
             .unwrap()
             .is_empty()
     );
-    let anna_inner = store.enroll(t, anna.id, inner, now()).await.unwrap();
+    let anna_inner = store.enroll(t, anna.id, inner, now(), Journal::none()).await.unwrap();
     let standings = store
         .enrollments_of(t, &[anna.id, bjorn.id], &[inner, scorm])
         .await
@@ -355,7 +373,7 @@ where
             .is_empty()
     );
     // The walk over a path's enrollments: by id, after a given id, at most `limit`.
-    let bjorn_path = store.enroll(t, bjorn.id, path, now()).await.unwrap();
+    let bjorn_path = store.enroll(t, bjorn.id, path, now(), Journal::none()).await.unwrap();
     let walk = |after, limit| store.enrollments_in_after(t, path, after, limit);
     let ids = |list: Vec<Enrollment>| list.into_iter().map(|e| e.id).collect::<Vec<_>>();
     assert_eq!(ids(walk(None, 500).await.unwrap()), vec![in_path.id, bjorn_path.id]);
@@ -369,14 +387,20 @@ where
             .unwrap()
             .is_empty()
     );
-    assert!(store.unenroll(t, bjorn_path.id).await.unwrap());
+    assert!(store.unenroll(t, bjorn_path.id, Journal::none()).await.unwrap());
     let outcome = |status| Outcome {
         status,
         success: Success::Passed,
         score: Some(75.0),
     };
     let started = store
-        .set_path_outcome(t, in_path.id, outcome(EnrollmentStatus::InProgress), now())
+        .set_path_outcome(
+            t,
+            in_path.id,
+            outcome(EnrollmentStatus::InProgress),
+            now(),
+            Journal::none(),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -385,7 +409,13 @@ where
         (EnrollmentStatus::InProgress, Some(now()), None, Some(75.0))
     );
     let done = store
-        .set_path_outcome(t, in_path.id, outcome(EnrollmentStatus::Completed), later)
+        .set_path_outcome(
+            t,
+            in_path.id,
+            outcome(EnrollmentStatus::Completed),
+            later,
+            Journal::none(),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -411,13 +441,20 @@ where
             in_path.id,
             outcome(EnrollmentStatus::Completed),
             later + chrono::Duration::hours(1),
+            Journal::none(),
         )
         .await
         .unwrap()
         .unwrap();
     assert_eq!(again.completed_at, Some(later), "the first completion stays");
     let again = store
-        .set_path_outcome(t, in_path.id, outcome(EnrollmentStatus::InProgress), later)
+        .set_path_outcome(
+            t,
+            in_path.id,
+            outcome(EnrollmentStatus::InProgress),
+            later,
+            Journal::none(),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -429,7 +466,13 @@ where
     assert_eq!(store.enrollment(t, in_path.id).await.unwrap(), Some(again));
     assert!(
         store
-            .set_path_outcome(other.tenant, in_path.id, outcome(EnrollmentStatus::Completed), later)
+            .set_path_outcome(
+                other.tenant,
+                in_path.id,
+                outcome(EnrollmentStatus::Completed),
+                later,
+                Journal::none()
+            )
             .await
             .unwrap()
             .is_none()
@@ -459,8 +502,8 @@ where
     assert!(store.learners_in(other.tenant, &[anna.id]).await.unwrap().is_empty());
 
     // Unenrolling removes the attempts with it.
-    assert!(store.unenroll(t, e.id).await.unwrap());
-    assert!(!store.unenroll(t, e.id).await.unwrap());
+    assert!(store.unenroll(t, e.id, Journal::none()).await.unwrap());
+    assert!(!store.unenroll(t, e.id, Journal::none()).await.unwrap());
     assert!(store.attempt(t, first.id).await.unwrap().is_none());
     assert!(store.latest_attempt(t, e.id).await.unwrap().is_none());
 }

@@ -2,6 +2,7 @@
 //! runtime with what the content reported per SCO.
 
 use crate::error::StoreError;
+use crate::events::Journal;
 use crate::query::{Listed, Slice, TimeRange};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -271,6 +272,15 @@ pub struct CommitWrite {
     pub now: DateTime<Utc>,
 }
 
+/// An enrollment before and after a write of its progress (the same when nothing changed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusChange {
+    /// As it was.
+    pub before: Enrollment,
+    /// As it is now.
+    pub after: Enrollment,
+}
+
 /// Why a commit was not written.
 #[derive(Debug, thiserror::Error)]
 pub enum CommitWriteError {
@@ -296,6 +306,7 @@ pub trait LearnerRepository: Send + Sync {
         username: &str,
         profile: &Profile,
         now: DateTime<Utc>,
+        journal: Journal<Learner>,
     ) -> Result<Learner, UserWriteError>;
 
     /// Replaces a user's profile.
@@ -308,6 +319,7 @@ pub trait LearnerRepository: Send + Sync {
         id: UserId,
         profile: &Profile,
         now: DateTime<Utc>,
+        journal: Journal<Learner>,
     ) -> Result<Learner, UserWriteError>;
 
     /// One user of the tenant.
@@ -337,6 +349,7 @@ pub trait LearnerRepository: Send + Sync {
         user: UserId,
         course: ActivityId,
         now: DateTime<Utc>,
+        journal: Journal<Enrollment>,
     ) -> Result<Enrollment, EnrollError>;
 
     /// One enrollment of the tenant.
@@ -405,6 +418,7 @@ pub trait LearnerRepository: Send + Sync {
         id: EnrollmentId,
         outcome: Outcome,
         now: DateTime<Utc>,
+        journal: Journal<StatusChange>,
     ) -> Result<Option<Enrollment>, StoreError>;
 
     /// The tenant's users among `ids`, by id (the unknown ones left out).
@@ -417,7 +431,12 @@ pub trait LearnerRepository: Send + Sync {
     ///
     /// # Errors
     /// When the store fails.
-    async fn unenroll(&self, tenant: TenantId, id: EnrollmentId) -> Result<bool, StoreError>;
+    async fn unenroll(
+        &self,
+        tenant: TenantId,
+        id: EnrollmentId,
+        journal: Journal<Enrollment>,
+    ) -> Result<bool, StoreError>;
 
     /// The enrollment's latest attempt, with its SCOs.
     ///
@@ -442,5 +461,5 @@ pub trait LearnerRepository: Send + Sync {
     ///
     /// # Errors
     /// `Moved` when it does not, or `Store`.
-    async fn write_commit(&self, write: CommitWrite) -> Result<(), CommitWriteError>;
+    async fn write_commit(&self, write: CommitWrite, journal: Journal<StatusChange>) -> Result<(), CommitWriteError>;
 }

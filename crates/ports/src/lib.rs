@@ -1,8 +1,5 @@
 #![doc = include_str!("../README.md")]
 
-pub mod audit;
-#[cfg(feature = "contract-tests")]
-pub mod audit_contract;
 pub mod blob;
 #[cfg(feature = "contract-tests")]
 pub mod blob_contract;
@@ -10,6 +7,9 @@ pub mod blob_contract;
 pub mod contract;
 pub mod curriculum;
 pub mod error;
+pub mod events;
+#[cfg(feature = "contract-tests")]
+pub mod events_contract;
 pub mod idempotency;
 #[cfg(feature = "contract-tests")]
 pub mod idempotency_contract;
@@ -20,15 +20,17 @@ pub mod learner_contract;
 pub mod learners;
 pub mod query;
 pub mod repo;
+pub mod webhooks;
 
-pub use audit::*;
 pub use blob::*;
 pub use curriculum::*;
 pub use error::*;
+pub use events::*;
 pub use idempotency::*;
 pub use learners::*;
 pub use query::*;
 pub use repo::*;
+pub use webhooks::*;
 
 /// The source of the current time, so that use cases are testable.
 pub trait Clock: Send + Sync {

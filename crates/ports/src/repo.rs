@@ -2,6 +2,7 @@
 //! the activity repository (activities, language versions, their placement in curricula).
 
 use crate::error::StoreError;
+use crate::events::Journal;
 use crate::query::{ActivityFilter, Listed, Slice};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -407,14 +408,24 @@ pub trait ActivityRepository: Send + Sync {
     /// `ParentNotACourse` when it is not a course, `UnknownOrganisations` listing every id the
     /// tenant does not have, `ExternalIdTaken` when another activity of the tenant has its
     /// `external_id` (also when two requests race); in every error case nothing is stored.
-    async fn create_activity(&self, new: NewActivity) -> Result<ActivityId, CreateActivityError>;
+    /// `journal` is appended in the same transaction.
+    async fn create_activity(
+        &self,
+        new: NewActivity,
+        journal: Journal<ActivityId>,
+    ) -> Result<ActivityId, CreateActivityError>;
 
     /// Adds a language version to an activity.
     ///
     /// # Errors
     /// MUST return `ActivityNotFound` when the activity is not the tenant's, `LanguageExists`
     /// when it already has that language (also when two requests race); nothing is stored then.
-    async fn add_language_version(&self, new: NewLanguageVersion) -> Result<LanguageVersionId, AddLanguageError>;
+    /// `journal` is appended in the same transaction.
+    async fn add_language_version(
+        &self,
+        new: NewLanguageVersion,
+        journal: Journal<LanguageVersionId>,
+    ) -> Result<LanguageVersionId, AddLanguageError>;
 
     /// The tenant's activity `id` with its versions, or `None` (also for another tenant's).
     ///
@@ -458,7 +469,12 @@ pub trait ActivityRepository: Send + Sync {
     /// # Errors
     /// MUST return `ActivityNotFound`, `NotScorm` or `NoVersion` as their names say; nothing is
     /// stored then. Concurrent replacements of one version MUST get distinct numbers.
-    async fn add_revision(&self, new: NewRevision) -> Result<RevisionOutcome, RevisionError>;
+    /// `journal` is appended in the same transaction.
+    async fn add_revision(
+        &self,
+        new: NewRevision,
+        journal: Journal<RevisionOutcome>,
+    ) -> Result<RevisionOutcome, RevisionError>;
 
     /// Makes revision `revision` of the version current again (`Unchanged` when it is).
     ///
@@ -472,6 +488,7 @@ pub trait ActivityRepository: Send + Sync {
         language: &LanguageCode,
         revision: u32,
         now: DateTime<Utc>,
+        journal: Journal<RevisionOutcome>,
     ) -> Result<RevisionOutcome, RevisionError>;
 
     /// Every kept revision of the tenant's activity, by language version then number

@@ -11,6 +11,7 @@ use actix_web::dev::Service;
 use actix_web::{test, web};
 use curricula_domain::curriculum::CurriculumErrors;
 use curricula_domain::{ActivityId, ActivityKind, LanguageCode, Name, Organisations, Placement, TenantId, UserId};
+use curricula_ports::Journal;
 use curricula_ports::NewActivity;
 use curricula_server::app::{Adapters, AppState};
 use curricula_server::settings::Settings;
@@ -80,13 +81,19 @@ async fn path_with(adapters: &Adapters, tenant: TenantId, owner: UserId, entries
     };
     let path = adapters
         .activities
-        .create_activity(new(ActivityKind::Course, format!("Path of {entries}")))
+        .create_activity(new(ActivityKind::Course, format!("Path of {entries}")), Journal::none())
         .await
         .unwrap();
     let mut members = Vec::with_capacity(entries);
     for i in 0..entries {
         let activity = new(ActivityKind::Scorm, format!("Activity {entries}.{i}"));
-        members.push(adapters.activities.create_activity(activity).await.unwrap());
+        members.push(
+            adapters
+                .activities
+                .create_activity(activity, Journal::none())
+                .await
+                .unwrap(),
+        );
     }
     // One command per entry: each takes the single fresh id its command is given.
     for (i, activity) in members.into_iter().enumerate() {

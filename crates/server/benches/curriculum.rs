@@ -10,6 +10,7 @@
 
 use curricula_domain::curriculum::{CurriculumRecord, Orientation, Patch, RecordInput, SectionInput, TreeInput};
 use curricula_domain::{ActivityId, ActivityKind, LanguageCode, Name, Organisations, Placement, TenantId};
+use curricula_ports::Journal;
 use curricula_ports::{ActivityRepository, CurriculumRepository, NewActivity, TenantDirectory};
 use curricula_server::app::{Curricula, SystemClock};
 use curricula_service::{Caller, CurriculumService};
@@ -50,14 +51,14 @@ async fn path_with(entries: usize) -> Path {
         now: chrono::Utc::now(),
     };
     let path = store
-        .create_activity(new(ActivityKind::Course, "Path".into()))
+        .create_activity(new(ActivityKind::Course, "Path".into()), Journal::none())
         .await
         .unwrap();
     let mut members = Vec::new();
     for i in 0..entries + RUNS {
         members.push(
             store
-                .create_activity(new(ActivityKind::Scorm, format!("Activity {i}")))
+                .create_activity(new(ActivityKind::Scorm, format!("Activity {i}")), Journal::none())
                 .await
                 .unwrap(),
         );

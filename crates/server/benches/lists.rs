@@ -13,6 +13,7 @@ mod common;
 
 use common::Server;
 use curricula_domain::{ActivityKind, LanguageCode, Name, Organisations, Placement, TenantId};
+use curricula_ports::Journal;
 use curricula_ports::{ActivityRepository, NewActivity, TenantDirectory};
 use curricula_service::AdminService;
 use curricula_store_sql::Database;
@@ -83,19 +84,22 @@ async fn measure(backend: &'static str, url: &str, rows: &mut Vec<Row>) {
         let mut first = 0;
         for p in 0..PATHS {
             let id = db
-                .create_activity(NewActivity {
-                    api_key: None,
-                    external_id: None,
-                    tenant,
-                    kind: ActivityKind::Course,
-                    name: Name::parse("name", &format!("Path {p}")).unwrap(),
-                    owner,
-                    organisations: Organisations::All,
-                    placement: Placement::TopLevel,
-                    language: LanguageCode::parse("l", "en-GB").unwrap(),
-                    scorm: None,
-                    now: chrono::Utc::now(),
-                })
+                .create_activity(
+                    NewActivity {
+                        api_key: None,
+                        external_id: None,
+                        tenant,
+                        kind: ActivityKind::Course,
+                        name: Name::parse("name", &format!("Path {p}")).unwrap(),
+                        owner,
+                        organisations: Organisations::All,
+                        placement: Placement::TopLevel,
+                        language: LanguageCode::parse("l", "en-GB").unwrap(),
+                        scorm: None,
+                        now: chrono::Utc::now(),
+                    },
+                    Journal::none(),
+                )
                 .await
                 .unwrap();
             if p == 0 {

@@ -7,7 +7,7 @@ use actix_web::{App, HttpResponse, web};
 use anyhow::Context;
 use curricula_ports::{ActivityRepository, BlobStore, Clock, CurriculumRepository, TenantDirectory};
 use curricula_service::{
-    ActivityQueries, AdminService, AuditTrail, CurriculumService, IdempotencyService, IngestSettings, UploadService,
+    ActivityQueries, AdminService, CurriculumService, EventReader, IdempotencyService, IngestSettings, UploadService,
 };
 use curricula_store_blob::ObjectBlobStore;
 use curricula_store_sql::Database;
@@ -32,8 +32,14 @@ impl AppState {
             learners: curricula_service::learners::LearnerService::new(
                 Arc::clone(&adapters.learners),
                 Arc::clone(&adapters.clock),
-            )
-            .with_audit(adapters.audit.clone()),
+            ),
+            events: EventReader::new(adapters.db.events()),
+            deliveries: Arc::default(),
+            webhooks: curricula_service::webhooks::WebhookService::new(
+                adapters.db.webhooks(),
+                Arc::clone(&adapters.clock),
+                settings.webhooks.settings(),
+            ),
             max_body_bytes: settings.upload.max_bytes,
             tmp_dir,
             intake: crate::api::upload::intake::Intake::new(settings.upload.intake()),
@@ -67,8 +73,6 @@ pub struct Adapters {
     pub learners: Arc<dyn curricula_ports::LearnerRepository>,
     /// The blob store.
     pub blobs: Arc<dyn BlobStore>,
-    /// The audit trail over the database (shared, so its failure count is one).
-    pub audit: AuditTrail,
     /// The clock every use case reads (the wall clock; tests move their own).
     pub clock: Arc<dyn Clock>,
 }
@@ -100,14 +104,13 @@ impl Adapters {
             activities: db.activities(),
             curricula: db.curricula(),
             learners: db.learners(),
-            audit: AuditTrail::new(db.audit(), Arc::clone(&clock)),
             db,
             blobs,
             clock,
         }
     }
 
-    /// The upload use cases over these adapters, recording in the audit trail.
+    /// The upload use cases over these adapters.
     pub fn uploads(&self, ingest: IngestSettings) -> Uploads {
         UploadService::new(
             Arc::clone(&self.directory),
@@ -116,10 +119,9 @@ impl Adapters {
             Arc::clone(&self.clock),
             ingest,
         )
-        .with_audit(self.audit.clone())
     }
 
-    /// The v2 use cases over these adapters, recording in the audit trail.
+    /// The v2 use cases over these adapters.
     pub fn curricula(&self) -> Curricula {
         CurriculumService::new(
             Arc::clone(&self.directory),
@@ -127,7 +129,6 @@ impl Adapters {
             Arc::clone(&self.curricula),
             Arc::clone(&self.clock),
         )
-        .with_audit(self.audit.clone())
     }
 
     /// The activities read API over these adapters.

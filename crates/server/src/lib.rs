@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod settings;
 pub mod state;
 pub mod sweep;
+pub mod webhooks;
 
 // The paths the binaries and the tests have always used.
 pub use api::{content, upload as upload_api};

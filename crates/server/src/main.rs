@@ -177,6 +177,18 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         existing::database_identity(&settings.database.url),
         &settings.gc,
     );
+    if settings.webhooks.deliver {
+        let deliverer = curricula_service::webhooks::Deliverer::new(
+            adapters.db.webhooks(),
+            std::sync::Arc::new(curricula_server::webhooks::HttpSender::new()?),
+            std::sync::Arc::new(curricula_server::api::v2::events::render_event),
+            std::sync::Arc::clone(&adapters.clock),
+            settings.webhooks.settings(),
+            instance_name(),
+            std::sync::Arc::clone(&state.deliveries),
+        );
+        curricula_server::webhooks::spawn(deliverer);
+    }
     let mut server = actix_web::HttpServer::new(move || app::app(state.clone()))
         .shutdown_timeout(settings.server.shutdown_grace_seconds)
         .bind(&settings.server.bind)
@@ -190,6 +202,14 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let outcome = server.run().await.context("running the HTTP server");
     drop(spool);
     outcome
+}
+
+/// This process's name in the webhook leases it holds: unique per start.
+fn instance_name() -> String {
+    let mut bytes = [0u8; 6];
+    let _ = getrandom::fill(&mut bytes);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("pid{}-{hex}", std::process::id())
 }
 
 /// The package as `/api/activityupload/validate` reports it (the same camelCase fields).

@@ -20,7 +20,9 @@ pub struct Metrics {
     errors: IntCounterVec,
     turned_away: IntCounterVec,
     pool: IntGaugeVec,
-    audit_failures: IntCounter,
+    events_last_id: prometheus::IntGauge,
+    deliveries: IntCounterVec,
+    webhook_queue: prometheus::GaugeVec,
     commits: IntCounterVec,
 }
 
@@ -99,12 +101,30 @@ impl Metrics {
         )
         .expect("valid metric options");
         let _ = registry.register(Box::new(pool.clone()));
-        let audit_failures = IntCounter::new(
-            "audit_write_failures_total",
-            "Successful writes whose audit event could not be recorded (each is logged at error level)",
+        let events_last_id = prometheus::IntGauge::new(
+            "event_log_last_id",
+            "Id of the latest event appended to the log, over every instance (its rate is about the events appended per second)",
         )
         .expect("valid metric options");
-        let _ = registry.register(Box::new(audit_failures.clone()));
+        let _ = registry.register(Box::new(events_last_id.clone()));
+        let deliveries = IntCounterVec::new(
+            Opts::new(
+                "webhook_deliveries_total",
+                "Webhook delivery tries of this instance by outcome: succeeded (2xx), retried (failed, tried again later), failed (given up after 24 hours)",
+            ),
+            &["outcome"],
+        )
+        .expect("valid metric options");
+        let _ = registry.register(Box::new(deliveries.clone()));
+        let webhook_queue = prometheus::GaugeVec::new(
+            Opts::new(
+                "webhook_queue",
+                "The delivery queue over every instance: pending (deliveries waiting), failed (given up), failing_webhooks (active webhooks whose next delivery has failed at least once), oldest_pending_seconds (the delivery lag: age of the oldest waiting delivery), last_delivery_lag_seconds (this instance's latest delivery, from its event)",
+            ),
+            &["figure"],
+        )
+        .expect("valid metric options");
+        let _ = registry.register(Box::new(webhook_queue.clone()));
         let commits = IntCounterVec::new(
             Opts::new(
                 "player_commits_total",
@@ -124,7 +144,9 @@ impl Metrics {
             errors,
             turned_away,
             pool,
-            audit_failures,
+            events_last_id,
+            deliveries,
+            webhook_queue,
             commits,
         }
     }
@@ -134,14 +156,38 @@ impl Metrics {
         self.commits.with_label_values(&[outcome]).inc();
     }
 
-    /// Brings the counter of audit events that could not be recorded up to `failures`, the
-    /// audit trail's count since start (read at every scrape). A counter, as its `_total` name
-    /// says: it never goes down.
-    pub fn set_audit_failures(&self, failures: u64) {
-        let counted = self.audit_failures.get();
-        if failures > counted {
-            self.audit_failures.inc_by(failures - counted);
+    /// The event log's and the webhook queue's figures, read at a scrape (`None`: the store
+    /// could not tell; the figure keeps its last value).
+    pub fn set_event_figures(&self, last_id: Option<i64>, queue: Option<curricula_ports::QueueFigures>) {
+        if let Some(id) = last_id {
+            self.events_last_id.set(id);
         }
+        if let Some(q) = queue {
+            let set = |figure: &str, value: f64| self.webhook_queue.with_label_values(&[figure]).set(value);
+            set("pending", q.pending as f64);
+            set("failed", q.failed as f64);
+            set("failing_webhooks", q.failing_webhooks as f64);
+            set("oldest_pending_seconds", q.oldest_pending_seconds);
+        }
+    }
+
+    /// Brings the delivery counters up to the deliverer's `counters` (read at a scrape).
+    pub fn set_deliveries(&self, counters: &curricula_service::webhooks::DeliveryCounters) {
+        use std::sync::atomic::Ordering::Relaxed;
+        for (outcome, count) in [
+            ("succeeded", counters.succeeded.load(Relaxed)),
+            ("retried", counters.retried.load(Relaxed)),
+            ("failed", counters.failed.load(Relaxed)),
+        ] {
+            let counter = self.deliveries.with_label_values(&[outcome]);
+            if count > counter.get() {
+                counter.inc_by(count - counter.get());
+            }
+        }
+        let lag = counters.last_lag_ms.load(Relaxed) as f64 / 1000.0;
+        self.webhook_queue
+            .with_label_values(&["last_delivery_lag_seconds"])
+            .set(lag);
     }
 
     /// Sets the database pool gauges (read at every scrape).
@@ -232,20 +278,31 @@ mod tests {
         assert!(text.contains("# TYPE curricula_http_request_duration_seconds histogram"));
     }
 
-    /// Issue 20: `curricula_audit_write_failures_total` is a counter, as its name says, and
-    /// follows the audit trail's count without going down.
+    /// Issue 17: a webhook failing for an hour shows in the queue figures.
     #[test]
-    fn audit_write_failures_are_a_counter() {
+    fn webhook_figures_are_exported() {
         let m = Metrics::new();
-        m.set_audit_failures(2);
-        m.set_audit_failures(2);
-        let text = m.render();
-        assert!(
-            text.contains("# TYPE curricula_audit_write_failures_total counter"),
-            "{text}"
+        m.set_event_figures(
+            Some(42),
+            Some(curricula_ports::QueueFigures {
+                pending: 3,
+                oldest_pending_seconds: 3_600.0,
+                failing_webhooks: 1,
+                failed: 0,
+            }),
         );
-        assert!(text.contains("curricula_audit_write_failures_total 2"), "{text}");
-        m.set_audit_failures(5);
-        assert!(m.render().contains("curricula_audit_write_failures_total 5"));
+        let counters = curricula_service::webhooks::DeliveryCounters::default();
+        counters.retried.store(4, std::sync::atomic::Ordering::Relaxed);
+        m.set_deliveries(&counters);
+        m.set_deliveries(&counters);
+        let text = m.render();
+        for line in [
+            "curricula_event_log_last_id 42",
+            "curricula_webhook_queue{figure=\"failing_webhooks\"} 1",
+            "curricula_webhook_queue{figure=\"oldest_pending_seconds\"} 3600",
+            "curricula_webhook_deliveries_total{outcome=\"retried\"} 4",
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
+        }
     }
 }

@@ -58,6 +58,7 @@ impl Modify for SecuritySchemes {
         (name = "Curriculum Activities API", description = "The sections and entries of a path (v2). Errors are arrays of messages."),
         (name = "Activities read API", description = "What the tenant uploaded (v2)."),
         (name = "Audit trail", description = "Who changed what, through which key (v2)."),
+        (name = "Events", description = "The change feed and the signed webhooks: every change's event, appended in the change's transaction (v2)."),
         (name = "Content delivery", description = "The files of a launched language version, under its signed launch URL (no key: the token is the grant)."),
         (name = "Learners", description = "Users, enrollments, and the SCORM player that records what learners do (v2; the player's pages and commits are on the content origin, under the player token)."),
         (name = "Operations", description = "Health, metrics and this description."),
@@ -76,6 +77,7 @@ pub fn document() -> &'static Value {
         doc.merge(crate::api::content::ApiDoc::openapi());
         doc.merge(crate::api::v2::learners::ApiDoc::openapi());
         doc.merge(crate::api::v2::paths::ApiDoc::openapi());
+        doc.merge(crate::api::v2::events::ApiDoc::openapi());
         doc.merge(crate::api::player::ApiDoc::openapi());
         doc.merge(crate::api::player::assets::ApiDoc::openapi());
         let mut value = serde_json::to_value(&doc).unwrap_or_else(|_| json!({}));

@@ -26,6 +26,48 @@ pub struct Settings {
     /// `Idempotency-Key` handling.
     #[serde(default)]
     pub idempotency: IdempotencySettings,
+    /// Webhook delivery.
+    #[serde(default)]
+    pub webhooks: WebhookSettings,
+}
+
+/// Webhook delivery settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebhookSettings {
+    /// Host names whose webhooks may use plain `http` (comma-separated in the environment:
+    /// `CURRICULA__WEBHOOKS__ALLOW_HTTP_HOSTS=127.0.0.1,localhost`); empty by default.
+    #[serde(default, deserialize_with = "list_or_commas")]
+    pub allow_http_hosts: Vec<String>,
+    /// The first wait after a failed try, in seconds, doubled per try (at least 1).
+    pub retry_initial_seconds: u64,
+    /// Whether this instance delivers webhooks (every `serve` does by default).
+    pub deliver: bool,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_http_hosts: Vec::new(),
+            retry_initial_seconds: 10,
+            deliver: true,
+        }
+    }
+}
+
+impl WebhookSettings {
+    /// The use cases' settings.
+    pub fn settings(&self) -> curricula_service::webhooks::WebhookSettings {
+        curricula_service::webhooks::WebhookSettings {
+            allow_http_hosts: self
+                .allow_http_hosts
+                .iter()
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty())
+                .collect(),
+            retry_initial: chrono::Duration::seconds(i64::try_from(self.retry_initial_seconds.max(1)).unwrap_or(10)),
+            ..curricula_service::webhooks::WebhookSettings::default()
+        }
+    }
 }
 
 /// `Idempotency-Key` settings.

@@ -52,6 +52,12 @@ pub struct AppState {
     pub activities: ActivityQueries<dyn ActivityRepository>,
     /// Users and enrollments.
     pub learners: Learners,
+    /// The event log's readers: the audit trail and the change feed.
+    pub events: curricula_service::EventReader,
+    /// What this instance's webhook deliverer did, for `/metrics`.
+    pub deliveries: std::sync::Arc<curricula_service::webhooks::DeliveryCounters>,
+    /// Webhooks.
+    pub webhooks: curricula_service::webhooks::WebhookService<dyn curricula_ports::WebhookRepository>,
     /// Largest accepted upload body.
     pub max_body_bytes: u64,
     /// Where uploads are spooled.

@@ -1,16 +1,16 @@
 //! The Curriculum Activities API's use cases: list, create, update, move, destroy records of
 //! the caller's paths.
 
-use crate::audit::{Actor, AuditTrail, Entry, action, before_after};
 use crate::auth::{self, AuthError, Caller};
+use crate::events::{Actor, before_after};
 use curricula_domain::curriculum::{
     ChangeKind, CourseRef, Curriculum, CurriculumError, CurriculumErrors, CurriculumRecord, Orientation, Patch,
     RecordInput, TreeDiff, TreeInput,
 };
 use curricula_domain::{ActivityId, RecordId};
 use curricula_ports::{
-    ActivityRepository, ChangeError, Clock, CurriculumChange, CurriculumRepository, PathTag, PathVersion, PathWrite,
-    RecordFilter, Slice, StoreError, TenantDirectory,
+    ActivityRepository, ChangeError, Changed, Clock, CurriculumChange, CurriculumRepository, EventType, Journal,
+    PathTag, PathVersion, PathWrite, RecordFilter, Slice, StoreError, TenantDirectory,
 };
 use serde_json::Value;
 use std::collections::HashMap;
@@ -98,7 +98,6 @@ pub struct CurriculumService<D: ?Sized, A: ?Sized, C: ?Sized> {
     activities: Arc<A>,
     curricula: Arc<C>,
     clock: Arc<dyn Clock>,
-    audit: AuditTrail,
 }
 
 impl<D, A, C> CurriculumService<D, A, C>
@@ -113,31 +112,8 @@ where
             directory,
             activities,
             curricula,
-            audit: AuditTrail::disabled(Arc::clone(&clock)),
             clock,
         }
-    }
-
-    /// Records every write in `audit`.
-    #[must_use]
-    pub fn with_audit(mut self, audit: AuditTrail) -> Self {
-        self.audit = audit;
-        self
-    }
-
-    /// The audit trail the writes are recorded in.
-    pub fn audit(&self) -> &AuditTrail {
-        &self.audit
-    }
-
-    async fn record(&self, actor: &Actor, action: &'static str, record: RecordId, changes: Value) {
-        let entry = Entry {
-            action,
-            activity: None,
-            record: Some(record),
-            changes,
-        };
-        self.audit.record(actor, entry).await;
     }
 
     /// Authenticates a v2 call by its `api_key`.
@@ -205,12 +181,12 @@ where
             .change(
                 caller.tenant,
                 curriculum,
-                PathWrite::new(1, change).if_match(versions_of(if_match.as_deref(), curriculum)),
+                PathWrite::new(1, change)
+                    .if_match(versions_of(if_match.as_deref(), curriculum))
+                    .journal(record_event(actor, EventType::RecordCreated, now, None, None)),
             )
             .await?;
         let record = found(changed.record)?;
-        let changes = before_after(None, Some(&record));
-        self.record(actor, action::RECORD_CREATE, record.id, changes).await;
         Ok((record, changed.version))
     }
 
@@ -240,12 +216,12 @@ where
             .change(
                 caller.tenant,
                 curriculum,
-                PathWrite::new(0, change).if_match(versions_of(if_match.as_deref(), curriculum)),
+                PathWrite::new(0, change)
+                    .if_match(versions_of(if_match.as_deref(), curriculum))
+                    .journal(record_event(actor, EventType::RecordUpdated, now, Some(before), None)),
             )
             .await?;
         let record = found(changed.record)?;
-        let changes = before_after(taken(&before).as_ref(), Some(&record));
-        self.record(actor, action::RECORD_UPDATE, id, changes).await;
         Ok((record, changed.version))
     }
 
@@ -276,13 +252,17 @@ where
             .change(
                 caller.tenant,
                 curriculum,
-                PathWrite::new(0, change).if_match(versions_of(if_match.as_deref(), curriculum)),
+                PathWrite::new(0, change)
+                    .if_match(versions_of(if_match.as_deref(), curriculum))
+                    .journal(record_event(
+                        actor,
+                        EventType::RecordMoved,
+                        now,
+                        Some(before),
+                        Some(serde_json::json!({ "target_id": target.0, "orientation": orientation.as_str() })),
+                    )),
             )
             .await?;
-        let mut changes = before_after(taken(&before).as_ref(), changed.record.as_ref());
-        changes["target_id"] = target.0.into();
-        changes["orientation"] = orientation.as_str().into();
-        self.record(actor, action::RECORD_MOVE, id, changes).await;
         Ok((curriculum, changed.version))
     }
 
@@ -311,11 +291,11 @@ where
             .change(
                 caller.tenant,
                 curriculum,
-                PathWrite::new(0, change).if_match(versions_of(if_match.as_deref(), curriculum)),
+                PathWrite::new(0, change)
+                    .if_match(versions_of(if_match.as_deref(), curriculum))
+                    .journal(destroyed_event(actor, id, curriculum, now, before)),
             )
             .await?;
-        let changes = before_after(taken(&before).as_ref(), None);
-        self.record(actor, action::RECORD_DESTROY, id, changes).await;
         Ok((curriculum, changed.version))
     }
 
@@ -381,12 +361,35 @@ where
             }
             Ok(None)
         });
+        let (diffs, actor) = (Arc::clone(&slot), actor.clone());
+        let journal = Journal::of(move |_: &Changed| {
+            let Ok(guard) = diffs.lock() else { return Vec::new() };
+            let Some((diff, _)) = guard.as_ref() else {
+                return Vec::new();
+            };
+            diff.changes
+                .iter()
+                .map(|change| {
+                    let kind = match change.kind() {
+                        ChangeKind::Create => EventType::RecordCreated,
+                        ChangeKind::Update => EventType::RecordUpdated,
+                        ChangeKind::Move => EventType::RecordMoved,
+                        ChangeKind::Destroy => EventType::RecordDestroyed,
+                    };
+                    let mut data = before_after(change.before.as_ref(), change.after.as_ref());
+                    data["via"] = "curriculum.sync".into();
+                    actor.event(kind, now, data).course(path).record(change.id)
+                })
+                .collect()
+        });
         let changed = self
             .curricula
             .change(
                 caller.tenant,
                 path,
-                PathWrite::new(wanted, change).if_match(versions_of(if_match.as_deref(), path)),
+                PathWrite::new(wanted, change)
+                    .if_match(versions_of(if_match.as_deref(), path))
+                    .journal(journal),
             )
             .await?;
         let (diff, curriculum) = slot
@@ -394,27 +397,6 @@ where
             .ok()
             .and_then(|mut guard| guard.take())
             .ok_or_else(|| WriteError::Store(StoreError::Backend("the synced path was not handed back".into())))?;
-        let entries = diff
-            .changes
-            .iter()
-            .map(|change| {
-                let action = match change.kind() {
-                    ChangeKind::Create => action::RECORD_CREATE,
-                    ChangeKind::Update => action::RECORD_UPDATE,
-                    ChangeKind::Move => action::RECORD_MOVE,
-                    ChangeKind::Destroy => action::RECORD_DESTROY,
-                };
-                let mut changes = before_after(change.before.as_ref(), change.after.as_ref());
-                changes["via"] = "curriculum.sync".into();
-                Entry {
-                    action,
-                    activity: Some(path),
-                    record: Some(change.id),
-                    changes,
-                }
-            })
-            .collect();
-        self.audit.record_all(actor, entries).await;
         Ok(Synced {
             curriculum,
             version: changed.version,
@@ -443,6 +425,49 @@ fn one_id(
     Box::new(move |path, ids| match ids.first() {
         Some(id) => change(path, *id),
         None => Err(CurriculumError::invalid("id", "could not be given to the new record").into()),
+    })
+}
+
+/// The event of a write of one record that leaves it in the path (created, updated, moved):
+/// its state before (from `before`, filled by the change) and after, and `extra` fields.
+fn record_event(
+    actor: &Actor,
+    kind: EventType,
+    at: chrono::DateTime<chrono::Utc>,
+    before: Option<BeforeSlot>,
+    extra: Option<Value>,
+) -> Journal<Changed> {
+    let actor = actor.clone();
+    Journal::of(move |changed: &Changed| {
+        let Some(after) = changed.record.as_ref() else {
+            return Vec::new();
+        };
+        let before = before.as_ref().and_then(taken);
+        let mut data = before_after(before.as_ref(), Some(after));
+        if let (Some(Value::Object(extra)), Value::Object(data)) = (extra, &mut data) {
+            data.extend(extra);
+        }
+        vec![actor.event(kind, at, data).course(after.curriculum_id).record(after.id)]
+    })
+}
+
+/// The event of destroying record `id` of path `path`, with its state before.
+fn destroyed_event(
+    actor: &Actor,
+    id: RecordId,
+    path: ActivityId,
+    at: chrono::DateTime<chrono::Utc>,
+    before: BeforeSlot,
+) -> Journal<Changed> {
+    let actor = actor.clone();
+    Journal::of(move |_: &Changed| {
+        let data = before_after(taken(&before).as_ref(), None);
+        vec![
+            actor
+                .event(EventType::RecordDestroyed, at, data)
+                .course(path)
+                .record(id),
+        ]
     })
 }
 

@@ -1,15 +1,15 @@
 //! The v2 users and enrollments use cases: create, read, list and change the tenant's users,
 //! enroll them in SCORM activities and paths, read and remove enrollments.
 
-use crate::audit::{Actor, AuditTrail, Entry, action};
 use crate::auth::Caller;
+use crate::events::Actor;
 use curricula_domain::learner::{FieldError, Profile, check_profile_field, check_username};
 use curricula_domain::{ActivityId, EnrollmentId, UserId};
 use curricula_ports::{
-    Clock, EnrollError, Enrollment, EnrollmentFilter, Learner, LearnerRepository, Listed, StoreError, UserFilter,
-    UserWriteError,
+    Clock, EnrollError, Enrollment, EnrollmentFilter, Event, EventType, Journal, Learner, LearnerRepository, Listed,
+    StoreError, UserFilter, UserWriteError,
 };
-use serde_json::json;
+use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// Why a users or enrollments operation was refused; nothing was written.
@@ -158,40 +158,12 @@ impl<T> Page<T> {
 pub struct LearnerService<L: ?Sized> {
     learners: Arc<L>,
     clock: Arc<dyn Clock>,
-    audit: AuditTrail,
 }
 
 impl<L: LearnerRepository + ?Sized> LearnerService<L> {
     /// Wires the use cases.
     pub fn new(learners: Arc<L>, clock: Arc<dyn Clock>) -> Self {
-        Self {
-            learners,
-            audit: AuditTrail::disabled(Arc::clone(&clock)),
-            clock,
-        }
-    }
-
-    /// Records every write in `audit` (which user or enrollment, never a profile's values).
-    #[must_use]
-    pub fn with_audit(mut self, audit: AuditTrail) -> Self {
-        self.audit = audit;
-        self
-    }
-
-    async fn record(
-        &self,
-        actor: &Actor,
-        action: &'static str,
-        activity: Option<ActivityId>,
-        changes: serde_json::Value,
-    ) {
-        let entry = Entry {
-            action,
-            activity,
-            record: None,
-            changes,
-        };
-        self.audit.record(actor, entry).await;
+        Self { learners, clock }
     }
 
     /// Creates a user of the caller's tenant.
@@ -218,9 +190,17 @@ impl<L: LearnerRepository + ?Sized> LearnerService<L> {
             return Err(LearnerError::Invalid(problems));
         }
         let now = self.clock.now();
+        // Which user, never a profile's values.
+        let event = actor.event(EventType::UserCreated, now, Value::Null);
+        let journal = Journal::of(move |user: &Learner| {
+            vec![Event {
+                data: json!({"user_id": user.id, "username": user.username}),
+                ..event.user(user.id)
+            }]
+        });
         Ok(self
             .learners
-            .create_learner(caller.tenant, &username, &profile, now)
+            .create_learner(caller.tenant, &username, &profile, now, journal)
             .await?)
     }
 
@@ -249,7 +229,6 @@ impl<L: LearnerRepository + ?Sized> LearnerService<L> {
             return Ok(current);
         }
         let now = self.clock.now();
-        let user = self.learners.update_learner(caller.tenant, id, &profile, now).await?;
         let old = &current.profile;
         let fields: Vec<&str> = [
             ("first_name", old.first_name != profile.first_name),
@@ -260,14 +239,14 @@ impl<L: LearnerRepository + ?Sized> LearnerService<L> {
         .into_iter()
         .filter_map(|(name, changed)| changed.then_some(name))
         .collect();
-        self.record(
-            actor,
-            action::USER_UPDATE,
-            None,
-            json!({"user_id": id, "changed": fields}),
-        )
-        .await;
-        Ok(user)
+        let event = actor
+            .event(EventType::UserUpdated, now, json!({"user_id": id, "changed": fields}))
+            .user(id);
+        let journal = Journal::of(move |_: &Learner| vec![event]);
+        Ok(self
+            .learners
+            .update_learner(caller.tenant, id, &profile, now, journal)
+            .await?)
     }
 
     /// The caller's user `id`.
@@ -299,11 +278,17 @@ impl<L: LearnerRepository + ?Sized> LearnerService<L> {
     /// `Invalid` for an unknown user or course, `Refused` for a second enrollment.
     pub async fn enroll(&self, actor: &Actor, user: UserId, course: ActivityId) -> Result<Enrollment, LearnerError> {
         let now = self.clock.now();
-        let enrollment = self.learners.enroll(actor.caller.tenant, user, course, now).await?;
-        let changes = json!({"enrollment_id": enrollment.id, "user_id": user, "course_id": course});
-        self.record(actor, action::ENROLLMENT_CREATE, Some(course), changes)
-            .await;
-        Ok(enrollment)
+        let event = actor.event(EventType::EnrollmentCreated, now, Value::Null);
+        let journal = Journal::of(move |e: &Enrollment| {
+            vec![Event {
+                data: json!({"enrollment_id": e.id, "user_id": e.user, "course_id": e.course}),
+                ..event.course(e.course).user(e.user).enrollment(e.id)
+            }]
+        });
+        Ok(self
+            .learners
+            .enroll(actor.caller.tenant, user, course, now, journal)
+            .await?)
     }
 
     /// The caller's enrollment `id`.
@@ -339,19 +324,22 @@ impl<L: LearnerRepository + ?Sized> LearnerService<L> {
     /// # Errors
     /// `EnrollmentNotFound`, or `Store`.
     pub async fn unenroll(&self, actor: &Actor, id: EnrollmentId) -> Result<(), LearnerError> {
-        let enrollment = self.enrollment(actor.caller, id).await?;
-        if !self.learners.unenroll(actor.caller.tenant, id).await? {
+        let event = actor.event(EventType::EnrollmentDeleted, self.clock.now(), Value::Null);
+        // What it held stays readable in the log after the enrollment is gone.
+        let journal = Journal::of(move |e: &Enrollment| {
+            vec![Event {
+                data: json!({
+                    "enrollment_id": e.id, "user_id": e.user, "course_id": e.course,
+                    "status": e.status.as_str(), "success": e.success.as_str(),
+                    "score": e.score, "attempts": e.attempts,
+                    "total_time_seconds": e.total_time_seconds,
+                }),
+                ..event.course(e.course).user(e.user).enrollment(e.id)
+            }]
+        });
+        if !self.learners.unenroll(actor.caller.tenant, id, journal).await? {
             return Err(LearnerError::EnrollmentNotFound(id));
         }
-        // What it held stays readable here after the enrollment is gone.
-        let changes = json!({
-            "enrollment_id": id, "user_id": enrollment.user, "course_id": enrollment.course,
-            "status": enrollment.status.as_str(), "success": enrollment.success.as_str(),
-            "score": enrollment.score, "attempts": enrollment.attempts,
-            "total_time_seconds": enrollment.total_time_seconds,
-        });
-        self.record(actor, action::ENROLLMENT_DESTROY, Some(enrollment.course), changes)
-            .await;
         Ok(())
     }
 

@@ -2,10 +2,10 @@
 
 pub mod activities;
 pub mod admin;
-pub mod audit;
 pub mod auth;
 pub mod curriculum;
 pub mod error_chain;
+pub mod events;
 pub mod gc;
 pub mod idempotency;
 pub mod ingest;
@@ -15,13 +15,14 @@ pub mod player;
 pub mod query;
 pub mod upload;
 pub mod v2_error;
+pub mod webhooks;
 
 pub use activities::{ActivityPage, ActivityQueries};
 pub use admin::{AdminError, AdminService, IssuedKey, RotatedKey};
-pub use audit::{Actor, AuditTrail};
 pub use auth::{AuthError, Caller, hash_key};
 pub use curriculum::{CurriculumService, ListPage, WriteError};
 pub use error_chain::error_chain;
+pub use events::{Actor, EventReader};
 pub use gc::{BlobSweeper, SweepError, SweepReport};
 pub use idempotency::{Begin, Fingerprint, IDEMPOTENCY_HEADER, IdempotencyKey, IdempotencyService};
 pub use ingest::{IngestSettings, Package, PackageSource, ReadSeek};

@@ -7,6 +7,7 @@
 //! through the ports and applies them. See docs/LEARNERS.md.
 
 use crate::auth::Caller;
+use crate::events::progress_events;
 use crate::launch::{ContentSigner, TokenError};
 use chrono::{DateTime, Utc};
 use curricula_domain::learner::EnrollmentStatus;
@@ -15,7 +16,7 @@ use curricula_domain::{
     Activity, ActivityKind, ApiKeyId, AttemptId, EnrollmentId, LanguageCode, RecordId, ScormContent, TenantId,
 };
 use curricula_ports::{
-    ActivityRepository, ApiKeyRecord, Attempt, BlobKey, Clock, CommitWrite, CommitWriteError, Enrollment,
+    ActivityRepository, ApiKeyRecord, Attempt, BlobKey, Clock, CommitWrite, CommitWriteError, Enrollment, Journal,
     LearnerRepository, NewAttempt, OpenAttemptError, Outcome, ScoRecord, StoreError, TenantDirectory,
 };
 use serde_json::Value;
@@ -665,7 +666,11 @@ where
                 score: opened.enrollment.score,
             };
             let after = write.enrollment;
-            match self.learners.write_commit(write).await {
+            match self
+                .learners
+                .write_commit(write, Journal::of(move |c| progress_events(c, now)))
+                .await
+            {
                 Ok(()) => {
                     if before != after {
                         // The commit is durable; the paths that hold the activity follow it.

@@ -1,7 +1,7 @@
 //! The Activity Upload API's use cases: create an activity, add a language version.
 
-use crate::audit::{Actor, AuditTrail, Entry, action};
 use crate::auth::{self, AuthError, Caller};
+use crate::events::Actor;
 use crate::ingest::{self, IngestError, IngestSettings, Package};
 use chrono::{DateTime, Utc};
 use curricula_domain::{
@@ -9,10 +9,11 @@ use curricula_domain::{
     ScormContent, UserId,
 };
 use curricula_ports::{
-    ActivityRepository, AddLanguageError, BlobKey, BlobStore, Clock, CreateActivityError, NewActivity,
-    NewLanguageVersion, NewRevision, RevisionError, RevisionOutcome, StoreError, TenantDirectory,
+    ActivityRepository, AddLanguageError, BlobKey, BlobStore, Clock, CreateActivityError, Event, EventType, Journal,
+    NewActivity, NewLanguageVersion, NewRevision, RevisionError, RevisionOutcome, StoreError, TenantDirectory,
 };
 use curricula_scorm::Refusal;
+use serde_json::Value;
 use std::sync::Arc;
 
 /// `POST /api/activityupload/new`, parsed.
@@ -275,7 +276,6 @@ pub struct UploadService<D: ?Sized, A: ?Sized, B: ?Sized> {
     blobs: Arc<B>,
     clock: Arc<dyn Clock>,
     ingest: IngestSettings,
-    audit: AuditTrail,
     revisions_kept: u32,
     revision_protection: chrono::Duration,
 }
@@ -288,7 +288,6 @@ impl<D: ?Sized, A: ?Sized, B: ?Sized> Clone for UploadService<D, A, B> {
             blobs: Arc::clone(&self.blobs),
             clock: Arc::clone(&self.clock),
             ingest: self.ingest.clone(),
-            audit: self.audit.clone(),
             revisions_kept: self.revisions_kept,
             revision_protection: self.revision_protection,
         }
@@ -324,19 +323,11 @@ where
             directory,
             activities,
             blobs,
-            audit: AuditTrail::disabled(Arc::clone(&clock)),
             clock,
             ingest,
             revisions_kept: DEFAULT_REVISIONS_KEPT,
             revision_protection: chrono::Duration::hours(DEFAULT_PROTECTION_HOURS),
         }
-    }
-
-    /// Records every write in `audit`.
-    #[must_use]
-    pub fn with_audit(mut self, audit: AuditTrail) -> Self {
-        self.audit = audit;
-        self
     }
 
     /// Keeps `count` package revisions per language version (at least 2).
@@ -409,16 +400,11 @@ where
             api_key: Some(caller.key),
             now: self.clock.now(),
         };
-        match self.activities.create_activity(new).await {
+        let event = actor.event(EventType::ActivityCreated, new.now, changes);
+        let journal = Journal::of(move |id: &ActivityId| vec![event.course(*id)]);
+        match self.activities.create_activity(new, journal).await {
             Ok(id) => {
                 tracing::info!(activity.id = %id, "activity {id} created");
-                let entry = Entry {
-                    action: action::ACTIVITY_CREATE,
-                    activity: Some(id),
-                    record: None,
-                    changes,
-                };
-                self.audit.record(actor, entry).await;
                 Ok(id)
             }
             Err(e) => {
@@ -473,17 +459,15 @@ where
             api_key: Some(caller.key),
             now: self.clock.now(),
         };
-        match self.activities.add_language_version(new).await {
-            Ok(_) => {
-                let entry = Entry {
-                    action: action::LANGUAGE_ADD,
-                    activity: Some(activity.id),
-                    record: None,
-                    changes,
-                };
-                self.audit.record(actor, entry).await;
-                Ok(activity.id)
-            }
+        let event = actor
+            .event(EventType::LanguageVersionAdded, new.now, changes)
+            .course(activity.id);
+        match self
+            .activities
+            .add_language_version(new, Journal::of(move |_| vec![event]))
+            .await
+        {
+            Ok(_) => Ok(activity.id),
             Err(e) => {
                 self.discard(
                     scorm.as_ref(),
@@ -546,12 +530,31 @@ where
                 .unwrap_or(DateTime::<Utc>::MIN_UTC),
             now,
         };
-        match self.activities.add_revision(new).await {
-            Ok(RevisionOutcome::Changed {
+        let (event, language, package) = (
+            actor
+                .event(EventType::PackageReplaced, now, Value::Null)
+                .course(activity.id),
+            req.language.clone(),
+            (req.package.sha256.clone(), req.package.size),
+        );
+        let journal = Journal::of(move |outcome: &RevisionOutcome| match outcome {
+            RevisionOutcome::Changed {
                 revision,
                 previous,
                 dropped,
-            }) => {
+            } => vec![Event {
+                data: serde_json::json!({
+                    "languageId": language,
+                    "before": { "revision": previous },
+                    "after": { "revision": revision, "sha256": package.0, "size": package.1 },
+                    "revisionsDropped": dropped.len(),
+                }),
+                ..event
+            }],
+            RevisionOutcome::Unchanged { .. } => Vec::new(),
+        });
+        match self.activities.add_revision(new, journal).await {
+            Ok(RevisionOutcome::Changed { revision, dropped, .. }) => {
                 self.discard_prefixes(dropped.clone());
                 tracing::info!(
                     revision,
@@ -560,18 +563,6 @@ where
                     activity.id,
                     req.language
                 );
-                let entry = Entry {
-                    action: action::PACKAGE_REPLACE,
-                    activity: Some(activity.id),
-                    record: None,
-                    changes: serde_json::json!({
-                        "languageId": req.language,
-                        "before": { "revision": previous },
-                        "after": { "revision": revision, "sha256": req.package.sha256, "size": req.package.size },
-                        "revisionsDropped": dropped.len(),
-                    }),
-                };
-                self.audit.record(actor, entry).await;
                 Ok(RevisionChange {
                     activity: activity.id,
                     language: req.language,
@@ -602,35 +593,33 @@ where
     #[tracing::instrument(skip_all, fields(tenant = %actor.caller.tenant, activity.id = %req.activity, language = %req.language))]
     pub async fn rollback(&self, actor: &Actor, req: Rollback) -> Result<RevisionChange, UploadError> {
         let caller = actor.caller;
-        let outcome = self
-            .activities
-            .rollback(
-                caller.tenant,
-                req.activity,
-                &req.language,
-                req.revision,
-                self.clock.now(),
-            )
-            .await
-            .map_err(|e| Self::revision_error(e, req.activity, &req.language))?;
-        let (revision, before) = match outcome {
-            RevisionOutcome::Changed { revision, previous, .. } => (revision, Some(previous)),
-            RevisionOutcome::Unchanged { revision } => (revision, None),
-        };
-        let unchanged = before.is_none();
-        if let Some(before) = before {
-            let entry = Entry {
-                action: action::PACKAGE_ROLLBACK,
-                activity: Some(req.activity),
-                record: None,
-                changes: serde_json::json!({
-                    "languageId": req.language,
-                    "before": { "revision": before },
+        let now = self.clock.now();
+        let (event, language) = (
+            actor
+                .event(EventType::PackageRolledBack, now, Value::Null)
+                .course(req.activity),
+            req.language.clone(),
+        );
+        let journal = Journal::of(move |outcome: &RevisionOutcome| match outcome {
+            RevisionOutcome::Changed { revision, previous, .. } => vec![Event {
+                data: serde_json::json!({
+                    "languageId": language,
+                    "before": { "revision": previous },
                     "after": { "revision": revision },
                 }),
-            };
-            self.audit.record(actor, entry).await;
-        }
+                ..event
+            }],
+            RevisionOutcome::Unchanged { .. } => Vec::new(),
+        });
+        let outcome = self
+            .activities
+            .rollback(caller.tenant, req.activity, &req.language, req.revision, now, journal)
+            .await
+            .map_err(|e| Self::revision_error(e, req.activity, &req.language))?;
+        let (revision, unchanged) = match outcome {
+            RevisionOutcome::Changed { revision, .. } => (revision, false),
+            RevisionOutcome::Unchanged { revision } => (revision, true),
+        };
         Ok(RevisionChange {
             activity: req.activity,
             language: req.language,

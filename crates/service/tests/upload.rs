@@ -241,7 +241,7 @@ fn create(kind: ActivityKind, package: Option<Package>) -> CreateActivity {
 #[tokio::test]
 async fn scorm_upload_stores_files_and_manifest_data() {
     let mut repo = activities();
-    repo.expect_create_activity().times(1).returning(|new| {
+    repo.expect_create_activity().times(1).returning(|new, _| {
         let scorm = new.scorm.as_ref().expect("scorm content");
         assert_eq!(scorm.launch_href, "index.html");
         assert_eq!(scorm.scorm_version.as_deref(), Some("1.2"));
@@ -272,7 +272,7 @@ async fn scorm_upload_stores_files_and_manifest_data() {
 #[tokio::test]
 async fn course_ignores_a_file() {
     let mut repo = activities();
-    repo.expect_create_activity().times(1).returning(|new| {
+    repo.expect_create_activity().times(1).returning(|new, _| {
         assert!(new.scorm.is_none());
         Ok(ActivityId(13))
     });
@@ -378,7 +378,7 @@ async fn a_failing_repository_removes_the_stored_files() {
     let mut repo = activities();
     repo.expect_create_activity()
         .times(1)
-        .returning(|_| Err(CreateActivityError::Store(StoreError::Backend("disk I/O error".into()))));
+        .returning(|_, _| Err(CreateActivityError::Store(StoreError::Backend("disk I/O error".into()))));
     let blobs = Arc::new(MapBlobs::default());
     let err = service(repo, blobs.clone())
         .create_activity(&Actor::from(CALLER), create(ActivityKind::Scorm, Some(good_package())))
@@ -397,7 +397,7 @@ async fn a_parent_that_changed_meanwhile_is_reported_and_cleaned_up() {
     let mut repo = activities();
     repo.expect_create_activity()
         .times(1)
-        .returning(|_| Err(CreateActivityError::ParentNotACourse(ActivityId(10))));
+        .returning(|_, _| Err(CreateActivityError::ParentNotACourse(ActivityId(10))));
     let blobs = Arc::new(MapBlobs::default());
     let request = CreateActivity {
         external_id: None,
@@ -452,7 +452,7 @@ async fn add_language_rules() {
 #[tokio::test]
 async fn add_language_to_scorm_and_course() {
     let mut repo = activities();
-    repo.expect_add_language_version().times(2).returning(|new| {
+    repo.expect_add_language_version().times(2).returning(|new, _| {
         assert_eq!(new.language.as_str(), "is-IS");
         assert_eq!(new.title.as_str(), "HSE kynning");
         assert_eq!(new.scorm.is_some(), new.activity == ActivityId(11));
@@ -480,7 +480,7 @@ async fn add_language_to_scorm_and_course() {
 #[tokio::test]
 async fn a_language_added_by_a_racing_request_is_reported_and_cleaned_up() {
     let mut repo = activities();
-    repo.expect_add_language_version().times(1).returning(|new| {
+    repo.expect_add_language_version().times(1).returning(|new, _| {
         Err(AddLanguageError::LanguageExists {
             activity: new.activity,
             language: new.language,

@@ -16,7 +16,11 @@ use std::sync::Arc;
 
 #[async_trait]
 impl ActivityRepository for Database {
-    async fn create_activity(&self, new: NewActivity) -> Result<ActivityId, CreateActivityError> {
+    async fn create_activity(
+        &self,
+        new: NewActivity,
+        journal: Journal<ActivityId>,
+    ) -> Result<ActivityId, CreateActivityError> {
         let paths = Arc::clone(&self.paths);
         transaction!(self, |c, sql| {
             let parent = match new.placement {
@@ -95,11 +99,16 @@ impl ActivityRepository for Database {
                 sql::paths::persist(c, new.tenant, parent, &loaded.records, &curriculum.records()).await?;
             }
             sql::activities::set_external_id(c, new.tenant, activity, new.external_id.as_deref()).await?;
+            sql::events::append(c, &journal.events(&activity)).await?;
             Ok::<_, TxError<CreateActivityError>>(activity)
         })
     }
 
-    async fn add_language_version(&self, new: NewLanguageVersion) -> Result<LanguageVersionId, AddLanguageError> {
+    async fn add_language_version(
+        &self,
+        new: NewLanguageVersion,
+        journal: Journal<LanguageVersionId>,
+    ) -> Result<LanguageVersionId, AddLanguageError> {
         transaction!(self, |c, sql| {
             let exists: bool = diesel::select(diesel::dsl::exists(
                 activities::table.filter(activities::id.eq(new.activity.0).and(activities::tenant_id.eq(new.tenant.0))),
@@ -121,7 +130,9 @@ impl ActivityRepository for Database {
                 .set(activities::updated_at.eq(now_naive(new.now)))
                 .execute(c)
                 .await?;
-            Ok::<_, TxError<AddLanguageError>>(LanguageVersionId(id))
+            let id = LanguageVersionId(id);
+            sql::events::append(c, &journal.events(&id)).await?;
+            Ok::<_, TxError<AddLanguageError>>(id)
         })
     }
 
@@ -151,8 +162,16 @@ impl ActivityRepository for Database {
         Ok(id.map(ActivityId))
     }
 
-    async fn add_revision(&self, new: NewRevision) -> Result<RevisionOutcome, RevisionError> {
-        transaction!(self, |c, sql| sql::revisions::add(c, &new).await)
+    async fn add_revision(
+        &self,
+        new: NewRevision,
+        journal: Journal<RevisionOutcome>,
+    ) -> Result<RevisionOutcome, RevisionError> {
+        transaction!(self, |c, sql| {
+            let outcome = sql::revisions::add(c, &new).await?;
+            sql::events::append(c, &journal.events(&outcome)).await?;
+            Ok(outcome)
+        })
     }
 
     async fn rollback(
@@ -162,9 +181,14 @@ impl ActivityRepository for Database {
         language: &LanguageCode,
         revision: u32,
         now: DateTime<Utc>,
+        journal: Journal<RevisionOutcome>,
     ) -> Result<RevisionOutcome, RevisionError> {
         let language = language.clone();
-        transaction!(self, |c, sql| sql::revisions::rollback(c, tenant, activity, &language, revision, now).await)
+        transaction!(self, |c, sql| {
+            let outcome = sql::revisions::rollback(c, tenant, activity, &language, revision, now).await?;
+            sql::events::append(c, &journal.events(&outcome)).await?;
+            Ok(outcome)
+        })
     }
 
     async fn revisions(&self, tenant: TenantId, activity: ActivityId) -> Result<Vec<PackageRevision>, StoreError> {

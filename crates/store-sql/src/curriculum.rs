@@ -33,7 +33,7 @@ impl CurriculumRepository for Database {
 
     async fn change(&self, tenant: TenantId, curriculum: ActivityId, write: PathWrite) -> Result<Changed, ChangeError> {
         let paths = Arc::clone(&self.paths);
-        let PathWrite { change, new_ids, if_match } = write;
+        let PathWrite { change, new_ids, if_match, journal } = write;
         let (path, after, version, touched) = transaction!(self, |c, sql| {
             let Some((loaded, version)) = sql::paths::load(c, &paths, tenant, curriculum, true).await? else {
                 return Err(TxError::Refused(ChangeError::PathNotFound(curriculum)));
@@ -46,11 +46,13 @@ impl CurriculumRepository for Database {
             let ids = sql::paths::next_record_ids(c, new_ids).await?;
             let touched = change(&mut path, &ids).map_err(|e| TxError::Refused(ChangeError::Refused(e)))?;
             let after = path.records();
-            let version = if after == before {
-                version
-            } else {
-                sql::paths::persist(c, tenant, curriculum, &before, &after).await?
-            };
+            if after == before {
+                return Ok((path, after, version, touched));
+            }
+            let version = sql::paths::persist(c, tenant, curriculum, &before, &after).await?;
+            let record = touched.and_then(|id| after.iter().find(|r| r.id == id).cloned());
+            let changed = Changed { record, version: PathVersion(version) };
+            sql::events::append(c, &journal.events(&changed)).await?;
             Ok((path, after, version, touched))
         })?;
         let record = touched.and_then(|id| after.iter().find(|r| r.id == id).cloned());

@@ -12,8 +12,9 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use curricula_domain::learner::{EnrollmentStatus, Profile, Success};
 use curricula_domain::{ActivityId, AttemptId, EnrollmentId, LanguageCode, TenantId, UserId};
 use curricula_ports::{
-    Attempt, CommitWrite, CommitWriteError, EnrollError, Enrollment, EnrollmentFilter, Learner, LearnerRepository,
-    Listed, NewAttempt, OpenAttemptError, Outcome, ScoRecord, Slice, Standing, StoreError, UserFilter, UserWriteError,
+    Attempt, CommitWrite, CommitWriteError, EnrollError, Enrollment, EnrollmentFilter, Journal, Learner,
+    LearnerRepository, Listed, NewAttempt, OpenAttemptError, Outcome, ScoRecord, Slice, Standing, StatusChange,
+    StoreError, UserFilter, UserWriteError,
 };
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DbError};
@@ -51,7 +52,7 @@ impl LearnerRow {
     }
 }
 
-#[derive(Queryable, Selectable)]
+#[derive(Queryable, Selectable, Clone)]
 #[diesel(table_name = e)]
 struct EnrollmentRow {
     id: i64,
@@ -215,10 +216,11 @@ impl LearnerRepository for Database {
         username: &str,
         profile: &Profile,
         now: DateTime<Utc>,
+        journal: Journal<Learner>,
     ) -> Result<Learner, UserWriteError> {
         let (username, profile) = (username.to_owned(), profile.clone());
         let now = now.naive_utc();
-        transaction!(self, |c, _sql| {
+        transaction!(self, |c, sql| {
             let exists: Option<i64> = tenants::table.find(tenant.0).select(tenants::id).first(c).await.optional()?;
             if exists.is_none() {
                 return Err(TxError::Refused(UserWriteError::TenantNotFound(tenant)));
@@ -235,7 +237,9 @@ impl LearnerRepository for Database {
                 .get_result(c)
                 .await
                 .map_err(taken(&profile, &username))?;
-            Ok::<_, TxError<UserWriteError>>(row.into_port())
+            let learner = row.into_port();
+            sql::events::append(c, &journal.events(&learner)).await?;
+            Ok::<_, TxError<UserWriteError>>(learner)
         })
     }
 
@@ -245,10 +249,11 @@ impl LearnerRepository for Database {
         id: UserId,
         profile: &Profile,
         now: DateTime<Utc>,
+        journal: Journal<Learner>,
     ) -> Result<Learner, UserWriteError> {
         let profile = profile.clone();
         let now = now.naive_utc();
-        transaction!(self, |c, _sql| {
+        transaction!(self, |c, sql| {
             let row: Option<LearnerRow> =
                 diesel::update(u::table.filter(u::id.eq(id.0).and(u::tenant_id.eq(tenant.0))))
                     .set((profile_columns(&profile), u::updated_at.eq(now)))
@@ -257,7 +262,9 @@ impl LearnerRepository for Database {
                     .await
                     .optional()
                     .map_err(taken(&profile, ""))?;
-            row.map(LearnerRow::into_port).ok_or(TxError::Refused(UserWriteError::NotFound(id)))
+            let learner = row.map(LearnerRow::into_port).ok_or(TxError::Refused(UserWriteError::NotFound(id)))?;
+            sql::events::append(c, &journal.events(&learner)).await?;
+            Ok(learner)
         })
     }
 
@@ -282,9 +289,10 @@ impl LearnerRepository for Database {
         user: UserId,
         course: ActivityId,
         now: DateTime<Utc>,
+        journal: Journal<Enrollment>,
     ) -> Result<Enrollment, EnrollError> {
         let now = now.naive_utc();
-        transaction!(self, |c, _sql| {
+        transaction!(self, |c, sql| {
             let user_found: Option<i64> = u::table
                 .filter(u::id.eq(user.0).and(u::tenant_id.eq(tenant.0)))
                 .select(u::id)
@@ -318,7 +326,9 @@ impl LearnerRepository for Database {
                 .get_result(c)
                 .await
                 .map_err(unique_or(|| EnrollError::Duplicate(user, course)))?;
-            Ok::<_, TxError<EnrollError>>(row.into_port())
+            let enrollment = row.into_port();
+            sql::events::append(c, &journal.events(&enrollment)).await?;
+            Ok::<_, TxError<EnrollError>>(enrollment)
         })
     }
 
@@ -433,9 +443,16 @@ impl LearnerRepository for Database {
         id: EnrollmentId,
         outcome: Outcome,
         now: DateTime<Utc>,
+        journal: Journal<StatusChange>,
     ) -> Result<Option<Enrollment>, StoreError> {
         let now = now.naive_utc();
-        let row: Option<EnrollmentRow> = transaction!(self, |c, _sql| {
+        let row: Option<EnrollmentRow> = transaction!(self, |c, sql| {
+            let mine = e::id.eq(id.0).and(e::tenant_id.eq(tenant.0));
+            let before: Option<EnrollmentRow> =
+                e::table.filter(mine).select(EnrollmentRow::as_select()).first(c).await.optional()?;
+            let Some(before) = before.map(EnrollmentRow::into_port) else {
+                return Ok::<_, TxError<StoreError>>(None);
+            };
             let changed = diesel::update(e::table.filter(e::id.eq(id.0).and(e::tenant_id.eq(tenant.0))))
                 .set((e::success.eq(outcome.success.as_str()), e::score.eq(outcome.score), e::updated_at.eq(now)))
                 .execute(c)
@@ -463,6 +480,8 @@ impl LearnerRepository for Database {
                     .await?;
             }
             let row: EnrollmentRow = e::table.find(id.0).select(EnrollmentRow::as_select()).first(c).await?;
+            let change = StatusChange { before, after: row.clone().into_port() };
+            sql::events::append(c, &journal.events(&change)).await?;
             Ok(Some(row))
         })?;
         Ok(row.map(EnrollmentRow::into_port))
@@ -484,11 +503,23 @@ impl LearnerRepository for Database {
         Ok(rows.into_iter().map(LearnerRow::into_port).collect())
     }
 
-    async fn unenroll(&self, tenant: TenantId, id: EnrollmentId) -> Result<bool, StoreError> {
-        let deleted = run!(self, |c, _sql| {
-            diesel::delete(e::table.filter(e::id.eq(id.0).and(e::tenant_id.eq(tenant.0)))).execute(c).await
-        })?;
-        Ok(deleted > 0)
+    async fn unenroll(
+        &self,
+        tenant: TenantId,
+        id: EnrollmentId,
+        journal: Journal<Enrollment>,
+    ) -> Result<bool, StoreError> {
+        transaction!(self, |c, sql| {
+            let deleted: Option<EnrollmentRow> =
+                diesel::delete(e::table.filter(e::id.eq(id.0).and(e::tenant_id.eq(tenant.0))))
+                    .returning(EnrollmentRow::as_returning())
+                    .get_result(c)
+                    .await
+                    .optional()?;
+            let Some(deleted) = deleted else { return Ok::<_, TxError<StoreError>>(false) };
+            sql::events::append(c, &journal.events(&deleted.into_port())).await?;
+            Ok(true)
+        })
     }
 
     async fn latest_attempt(&self, tenant: TenantId, enrollment: EnrollmentId) -> Result<Option<Attempt>, StoreError> {
@@ -569,8 +600,8 @@ impl LearnerRepository for Database {
         Ok(row.into_port(Vec::new())?)
     }
 
-    async fn write_commit(&self, write: CommitWrite) -> Result<(), CommitWriteError> {
-        transaction!(self, |c, _sql| {
+    async fn write_commit(&self, write: CommitWrite, journal: Journal<StatusChange>) -> Result<(), CommitWriteError> {
+        transaction!(self, |c, sql| {
             let now = write.now.naive_utc();
             let moved = diesel::update(at::table.filter(
                 at::id.eq(write.attempt.0).and(at::seq.eq(sql_int(write.expected_seq))).and(at::ended_at.is_null()),
@@ -590,6 +621,7 @@ impl LearnerRepository for Database {
                 return Err(TxError::Refused(CommitWriteError::Moved));
             }
             let enrollment: i64 = at::table.find(write.attempt.0).select(at::enrollment_id).first(c).await?;
+            let before: EnrollmentRow = e::table.find(enrollment).select(EnrollmentRow::as_select()).first(c).await?;
             // Upsert of the SCO's state: both backends know `ON CONFLICT … DO UPDATE`.
             diesel::insert_into(sr::table)
                 .values((
@@ -625,6 +657,9 @@ impl LearnerRepository for Database {
                     .execute(c)
                     .await?;
             }
+            let after: EnrollmentRow = e::table.find(enrollment).select(EnrollmentRow::as_select()).first(c).await?;
+            let change = StatusChange { before: before.into_port(), after: after.into_port() };
+            sql::events::append(c, &journal.events(&change)).await?;
             Ok::<_, TxError<CommitWriteError>>(())
         })
     }

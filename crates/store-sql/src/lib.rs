@@ -57,11 +57,11 @@ macro_rules! on_postgres {
 }
 
 mod activities;
-mod audit;
 mod cache;
 mod curriculum;
 mod directory;
 mod errors;
+mod events;
 mod idempotency;
 mod learners;
 mod pg;
@@ -76,6 +76,7 @@ mod sqlite;
 pub mod testing;
 #[cfg(test)]
 mod upgrade_tests;
+mod webhooks;
 
 use cache::PathCache;
 use curricula_ports::{ActivityRepository, CurriculumRepository, StoreError, TenantDirectory};
@@ -192,8 +193,13 @@ impl Database {
         Arc::new(self.clone())
     }
 
-    /// The audit trail over this database.
-    pub fn audit(&self) -> Arc<dyn curricula_ports::AuditLog> {
+    /// The event log (audit trail, change feed) over this database.
+    pub fn events(&self) -> Arc<dyn curricula_ports::EventLog> {
+        Arc::new(self.clone())
+    }
+
+    /// The webhooks and their delivery queue over this database.
+    pub fn webhooks(&self) -> Arc<dyn curricula_ports::WebhookRepository> {
         Arc::new(self.clone())
     }
 

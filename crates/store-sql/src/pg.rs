@@ -28,6 +28,12 @@ pub(crate) const HAS_SCHEMA: &str = "SELECT COUNT(*) AS n FROM information_schem
 pub(crate) const NEXT_RECORD_IDS: &str =
     "SELECT nextval(pg_get_serial_sequence('curriculum_activities', 'id')) AS n FROM generate_series(1, $1)";
 
+/// The feed reads only events appended by transactions older than every one still running:
+/// ids are handed out before commit, so a transaction still running may commit an event
+/// below the newest one visible; below the oldest running transaction's id, every
+/// transaction has ended and no event can appear any more (docs/API.md, "Change feed").
+pub(crate) const FEED_HORIZON: Option<&str> = Some("pg_snapshot_xmin(pg_current_snapshot())::text::bigint");
+
 /// The ids [`NEXT_RECORD_IDS`] gave: one per row.
 pub(crate) fn fresh_ids(rows: impl Iterator<Item = i64>, _n: usize) -> Vec<curricula_domain::RecordId> {
     rows.map(curricula_domain::RecordId).collect()
@@ -38,6 +44,15 @@ pub(crate) fn fresh_ids(rows: impl Iterator<Item = i64>, _n: usize) -> Vec<curri
 macro_rules! lock {
     ($query:expr, $mode:ident) => {
         $query.$mode()
+    };
+}
+
+/// `$query` with the rows it reads locked until the transaction ends, skipping rows another
+/// transaction holds (`FOR UPDATE SKIP LOCKED`): how the webhook deliverers of several
+/// instances take work without waiting for each other.
+macro_rules! skip_locked {
+    ($query:expr) => {
+        $query.for_update().skip_locked()
     };
 }
 
@@ -58,6 +73,7 @@ macro_rules! load {
 pub(crate) use insert_all;
 pub(crate) use load;
 pub(crate) use lock;
+pub(crate) use skip_locked;
 
 #[allow(clippy::duplicate_mod, reason = "the shared queries, compiled once per backend")]
 #[path = "sql/mod.rs"]

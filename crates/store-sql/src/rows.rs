@@ -127,54 +127,67 @@ impl RevisionRow {
     }
 }
 
-/// A stored audit event.
+/// An event as appended and read.
 #[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = audit_events)]
-pub(crate) struct AuditRow {
+#[diesel(table_name = events)]
+pub(crate) struct EventRow {
     #[diesel(skip_insertion)]
     pub id: i64,
+    #[diesel(skip_insertion)]
+    pub tx: i64,
     pub tenant_id: i64,
+    pub kind: String,
+    pub occurred_at: NaiveDateTime,
+    pub course_id: Option<i64>,
+    pub record_id: Option<i64>,
+    pub user_id: Option<i64>,
+    pub enrollment_id: Option<i64>,
     pub api_key_id: Option<i64>,
     pub origin: Option<String>,
-    pub action: String,
-    pub activity_id: Option<i64>,
-    pub record_id: Option<i64>,
-    pub changes: String,
     pub request_id: Option<String>,
-    pub created_at: NaiveDateTime,
+    pub data: String,
 }
 
-impl From<&curricula_ports::AuditEvent> for AuditRow {
-    fn from(e: &curricula_ports::AuditEvent) -> Self {
+impl From<&curricula_ports::Event> for EventRow {
+    fn from(e: &curricula_ports::Event) -> Self {
         Self {
             id: 0,
+            tx: 0,
             tenant_id: e.tenant.0,
+            kind: e.kind.as_str().to_owned(),
+            occurred_at: e.at.naive_utc(),
+            course_id: e.course.map(|a| a.0),
+            record_id: e.record.map(|r| r.0),
+            user_id: e.user.map(|u| u.0),
+            enrollment_id: e.enrollment.map(|x| x.0),
             api_key_id: e.api_key.map(|k| k.0),
             origin: e.origin.clone(),
-            action: e.action.clone(),
-            activity_id: e.activity.map(|a| a.0),
-            record_id: e.record.map(|r| r.0),
-            changes: e.changes.to_string(),
             request_id: e.request_id.clone(),
-            created_at: e.at.naive_utc(),
+            data: e.data.to_string(),
         }
     }
 }
 
-impl AuditRow {
-    pub(crate) fn into_domain(self) -> curricula_ports::AuditEvent {
-        curricula_ports::AuditEvent {
+impl EventRow {
+    /// The logged event; `None` for a type this version does not know (written by a newer one).
+    pub(crate) fn into_port(self) -> Option<curricula_ports::LoggedEvent> {
+        Some(curricula_ports::LoggedEvent {
             id: self.id,
-            tenant: TenantId(self.tenant_id),
-            api_key: self.api_key_id.map(ApiKeyId),
-            origin: self.origin,
-            action: self.action,
-            activity: self.activity_id.map(ActivityId),
-            record: self.record_id.map(RecordId),
-            changes: serde_json::from_str(&self.changes).unwrap_or(serde_json::Value::Null),
-            request_id: self.request_id,
-            at: utc(self.created_at),
-        }
+            position: curricula_ports::FeedPosition { tx: self.tx, id: self.id },
+            event: curricula_ports::Event {
+                kind: curricula_ports::EventType::parse(&self.kind)?,
+                tenant: TenantId(self.tenant_id),
+                at: utc(self.occurred_at),
+                course: self.course_id.map(ActivityId),
+                record: self.record_id.map(RecordId),
+                user: self.user_id.map(UserId),
+                enrollment: self.enrollment_id.map(EnrollmentId),
+                api_key: self.api_key_id.map(ApiKeyId),
+                origin: self.origin,
+                request_id: self.request_id,
+                data: serde_json::from_str(&self.data).unwrap_or(serde_json::Value::Null),
+            },
+        })
     }
 }
 

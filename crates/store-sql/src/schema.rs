@@ -161,19 +161,59 @@ diesel::joinable!(package_revisions -> language_versions (language_version_id));
 diesel::allow_tables_to_appear_in_same_query!(package_revisions, language_versions, activities);
 
 diesel::table! {
-    audit_events (id) {
+    events (id) {
         id -> BigInt,
+        tx -> BigInt,
         tenant_id -> BigInt,
+        #[sql_name = "type"]
+        kind -> Text,
+        occurred_at -> Timestamp,
+        course_id -> Nullable<BigInt>,
+        record_id -> Nullable<BigInt>,
+        user_id -> Nullable<BigInt>,
+        enrollment_id -> Nullable<BigInt>,
         api_key_id -> Nullable<BigInt>,
         origin -> Nullable<Text>,
-        action -> Text,
-        activity_id -> Nullable<BigInt>,
-        record_id -> Nullable<BigInt>,
-        changes -> Text,
         request_id -> Nullable<Text>,
-        created_at -> Timestamp,
+        data -> Text,
     }
 }
+
+diesel::table! {
+    webhooks (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        url -> Text,
+        events -> Text,
+        secret -> Text,
+        active -> Bool,
+        cursor_tx -> BigInt,
+        cursor_id -> BigInt,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        webhook_id -> BigInt,
+        event_id -> BigInt,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_attempt_at -> Nullable<Timestamp>,
+        response_status -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::allow_tables_to_appear_in_same_query!(webhook_deliveries, webhooks, events);
 
 diesel::table! {
     enrollments (id) {

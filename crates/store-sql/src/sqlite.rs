@@ -43,6 +43,10 @@ pub(crate) const NEXT_RECORD_IDS: &str = "SELECT 1 + max(\
      COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'curriculum_activities'), 0), \
      COALESCE((SELECT max(id) FROM curriculum_activities), 0)) + 0 * ? AS n";
 
+/// No horizon: one writer commits at a time, so ids are handed out in commit order and every
+/// event below a visible one has committed.
+pub(crate) const FEED_HORIZON: Option<&str> = None;
+
 /// `n` ids from the first one [`NEXT_RECORD_IDS`] gave.
 pub(crate) fn fresh_ids(mut rows: impl Iterator<Item = i64>, n: usize) -> Vec<curricula_domain::RecordId> {
     let first = rows.next().unwrap_or(1);
@@ -53,6 +57,13 @@ pub(crate) fn fresh_ids(mut rows: impl Iterator<Item = i64>, n: usize) -> Vec<cu
 /// database's one write lock.
 macro_rules! lock {
     ($query:expr, $mode:ident) => {
+        $query
+    };
+}
+
+/// `$query` as it is (see [`lock!`]).
+macro_rules! skip_locked {
+    ($query:expr) => {
         $query
     };
 }
@@ -79,6 +90,7 @@ macro_rules! load {
 pub(crate) use insert_all;
 pub(crate) use load;
 pub(crate) use lock;
+pub(crate) use skip_locked;
 
 #[allow(clippy::duplicate_mod, reason = "the shared queries, compiled once per backend")]
 #[path = "sql/mod.rs"]

@@ -38,7 +38,9 @@ async fn idempotency_and_audit_contracts(backend: &str) {
         return;
     };
     curricula_ports::idempotency_contract::external_ids_are_unique_per_tenant(&store).await;
-    curricula_ports::audit_contract::audit_events(&store).await;
+    curricula_ports::events_contract::event_log(&store).await;
+    curricula_ports::events_contract::journals_commit_with_their_write(&store).await;
+    curricula_ports::events_contract::webhook_queue(&store).await;
     curricula_ports::idempotency_contract::idempotency_keys(std::sync::Arc::new(store)).await;
 }
 

@@ -100,7 +100,11 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let metrics = crate::metrics::metrics();
     metrics.set_pool(state.database.pool_status());
-    metrics.set_audit_failures(state.curricula.audit().failures());
+    metrics.set_deliveries(&state.deliveries);
+    metrics.set_event_figures(
+        state.events.last_event_id().await.ok(),
+        state.webhooks.queue_figures().await.ok(),
+    );
     HttpResponse::Ok()
         .content_type(prometheus::TEXT_FORMAT)
         .body(metrics.render())

@@ -2,6 +2,7 @@
 //! arrays of messages (422, 404), `api_key` in the query string or `Authorization: Bearer`.
 
 pub mod bodies;
+pub mod events;
 pub mod input;
 pub mod learner_bodies;
 pub mod learner_params;
@@ -33,6 +34,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/v2/activities/{id}", web::get().to(show_activity))
         .route("/api/v2/audit_events", web::get().to(list_audit_events))
         .configure(learners::routes)
+        .configure(events::routes)
         .configure(paths::routes)
         .service(
             web::scope("/api/v2/curriculum_activities")
@@ -300,9 +302,8 @@ async fn list_audit_events(
     let (params, caller) = read(&req, &body, &state).await?;
     let (filter, page) = list_params::audit_events(&params).map_err(ApiError::Unprocessable)?;
     let (page, number) = state
-        .curricula
-        .audit()
-        .list(caller, &filter, page)
+        .events
+        .audit(caller, &filter, page)
         .await
         .map_err(ApiError::Store)?;
     let total = usize::try_from(page.total).unwrap_or(usize::MAX);

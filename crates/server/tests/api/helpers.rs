@@ -170,8 +170,14 @@ impl TestApp {
             learners: curricula_service::learners::LearnerService::new(
                 Arc::clone(&adapters.learners),
                 Arc::clone(&adapters.clock),
-            )
-            .with_audit(adapters.audit.clone()),
+            ),
+            events: curricula_service::EventReader::new(db.events()),
+            deliveries: Arc::default(),
+            webhooks: curricula_service::webhooks::WebhookService::new(
+                db.webhooks(),
+                Arc::clone(&adapters.clock),
+                webhook_settings(),
+            ),
             max_body_bytes,
             tmp_dir,
             intake: curricula_server::upload_api::intake::Intake::new(Default::default()),
@@ -502,5 +508,14 @@ pub fn corpus_package(test: &str, name: &str) -> Option<Vec<u8>> {
             );
             None
         }
+    }
+}
+
+/// How the tests' webhooks are delivered: plain http to this machine, a short first wait.
+pub fn webhook_settings() -> curricula_service::webhooks::WebhookSettings {
+    curricula_service::webhooks::WebhookSettings {
+        allow_http_hosts: vec!["127.0.0.1".into()],
+        retry_initial: chrono::Duration::seconds(1),
+        ..Default::default()
     }
 }

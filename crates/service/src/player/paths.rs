@@ -9,6 +9,7 @@
 
 use super::{LaunchError, PlayerService};
 use crate::auth::Caller;
+use crate::events::progress_events;
 use crate::learners::Page;
 use chrono::{DateTime, Utc};
 use curricula_domain::curriculum::Curriculum;
@@ -16,8 +17,8 @@ use curricula_domain::learner::{EnrollmentStatus, Success};
 use curricula_domain::progress::{ActivityEnrollment, PathProgress, can_launch, path_progress};
 use curricula_domain::{ActivityId, ActivityKind, EnrollmentId, RecordId, TenantId, UserId};
 use curricula_ports::{
-    ActivityRepository, EnrollError, Enrollment, EnrollmentFilter, LearnerRepository, Outcome, Standing, StoreError,
-    TenantDirectory,
+    ActivityRepository, EnrollError, Enrollment, EnrollmentFilter, Event, EventType, Journal, LearnerRepository,
+    Outcome, Standing, StoreError, TenantDirectory,
 };
 use std::collections::HashMap;
 
@@ -120,7 +121,13 @@ where
         }
         let written = self
             .learners
-            .set_path_outcome(enrollment.tenant, enrollment.id, wanted, now)
+            .set_path_outcome(
+                enrollment.tenant,
+                enrollment.id,
+                wanted,
+                now,
+                Journal::of(move |c| progress_events(c, now)),
+            )
             .await?
             .unwrap_or_else(|| enrollment.clone());
         Ok((progress, written))
@@ -175,7 +182,11 @@ where
         let existing = own(self.learners.enrollments_of(tenant, &[user], &[course]).await?);
         let enrollment = match existing {
             Some(e) => e,
-            None => match self.learners.enroll(tenant, user, course, now).await {
+            None => match self
+                .learners
+                .enroll(tenant, user, course, now, entry_enrolled(now))
+                .await
+            {
                 Ok(e) => e,
                 // Another launch created it first.
                 Err(EnrollError::Duplicate(..)) => {
@@ -383,4 +394,18 @@ where
         }
         Ok((seen, written))
     }
+}
+
+/// The event of an enrollment made on a learner's first launch of an entry of a path (by the
+/// learner: no key).
+fn entry_enrolled(at: DateTime<Utc>) -> Journal<Enrollment> {
+    Journal::of(move |e: &Enrollment| {
+        vec![Event {
+            data: serde_json::json!({"enrollment_id": e.id, "user_id": e.user, "course_id": e.course, "via": "path launch"}),
+            ..Event::new(EventType::EnrollmentCreated, e.tenant, at)
+                .course(e.course)
+                .user(e.user)
+                .enrollment(e.id)
+        }]
+    })
 }

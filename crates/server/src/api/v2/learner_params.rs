@@ -17,7 +17,11 @@ const USER_FILTERS: [&str; 3] = ["username", "code", "updated_on"];
 const ENROLLMENT_FILTERS: [&str; 5] = ["user_id", "course_id", "status", "updated_on", "completed_on"];
 
 /// The `group` hash of a write; other top-level keys must be known.
-fn hash<'a>(params: &'a Map<String, Value>, group: &str, problems: &mut Vec<String>) -> Option<&'a Map<String, Value>> {
+pub(crate) fn hash<'a>(
+    params: &'a Map<String, Value>,
+    group: &str,
+    problems: &mut Vec<String>,
+) -> Option<&'a Map<String, Value>> {
     for key in params.keys() {
         if !matches!(key.as_str(), "api_key" | "format" | "id") && key != group {
             problems.push(format!("{key} is not a known parameter; attributes go in {group}"));

@@ -5,8 +5,7 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use curricula_domain::curriculum::InitialView;
 use curricula_domain::{ActivityId, ActivityKind, ApiKeyId, RecordId};
-use curricula_ports::{ActivityFilter, AuditFilter, DateRange, Nullable, RecordFilter, TimeRange};
-use curricula_service::audit::action;
+use curricula_ports::{ActivityFilter, AuditFilter, DateRange, EventType, Nullable, RecordFilter, TimeRange};
 use serde_json::{Map, Value};
 
 /// Attributes `GET /api/v2/activities` filters on (`activity[...]`); `course[...]` filters of
@@ -187,6 +186,11 @@ pub fn activities(params: &Map<String, Value>) -> Result<(ActivityFilter, usize)
     }
 }
 
+/// The audit trail's actions, in the docs' order.
+pub fn audit_actions() -> Vec<&'static str> {
+    EventType::ALL.iter().filter_map(|t| t.audit_action()).collect()
+}
+
 /// `GET /api/v2/audit_events`: the filter and the page number.
 ///
 /// # Errors
@@ -212,11 +216,13 @@ pub fn audit_events(params: &Map<String, Value>) -> Result<(AuditFilter, usize),
                 }
                 Err(e) => problems.push(format!("audit_event[created_at] {e}")),
             },
-            "action" if action::ALL.contains(&value) => filter.action = Some(value.to_owned()),
-            "action" => problems.push(format!(
-                "audit_event[action] {value:?} is not an action; actions are {}",
-                action::ALL.join(", ")
-            )),
+            "action" => match EventType::from_audit_action(value) {
+                Some(kind) => filter.kind = Some(kind),
+                None => problems.push(format!(
+                    "audit_event[action] {value:?} is not an action; actions are {}",
+                    audit_actions().join(", ")
+                )),
+            },
             "activity_id" => filter.activity = id(&mut problems).map(ActivityId),
             "curriculum_activity_id" => filter.record = id(&mut problems).map(RecordId),
             _ => filter.api_key = id(&mut problems).map(ApiKeyId),
@@ -366,7 +372,7 @@ mod tests {
         })))
         .unwrap();
         assert_eq!(page, 2);
-        assert_eq!(filter.action.as_deref(), Some("package.replace"));
+        assert_eq!(filter.kind, Some(EventType::PackageReplaced));
         assert_eq!(filter.activity, Some(ActivityId(5)));
         assert_eq!(filter.since, Some(Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap()));
         assert_eq!(
