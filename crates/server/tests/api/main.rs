@@ -2,6 +2,7 @@
 
 mod audit;
 mod curriculum;
+mod events;
 mod hardening;
 mod helpers;
 mod idempotency;

@@ -28,7 +28,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("", web::post().to(create_webhook))
             .route("/{id}", web::get().to(show_webhook))
             .route("/{id}", web::patch().to(update_webhook))
-            .route("/{id}", web::put().to(update_webhook))
             .route("/{id}", web::delete().to(destroy_webhook))
             .route("/{id}/deliveries", web::get().to(list_deliveries))
             .route("/{id}/deliveries/{delivery}/retry", web::post().to(retry_delivery)),
@@ -354,7 +353,7 @@ async fn feed(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) ->
     post, path = "/api/v2/webhooks", tag = "Events", operation_id = "create_webhook",
     security(("api_key" = []), ("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe; see docs/API.md")),
-    request_body(description = "`{\"webhook\": {\"url\": \"https://…\", \"events\": [\"*\"]}}`", content = WebhookBody, content_type = "application/json"),
+    request_body(description = "`{\"webhook\": {\"url\": URL, \"events\": [\"*\"]}}` (an https URL)", content = WebhookBody, content_type = "application/json"),
     responses((status = 200, description = "The webhook, with its secret (shown this once)", body = WebhookRecord), V2Failures, V2Busy, V2Refused)
 )]
 async fn create_webhook(
