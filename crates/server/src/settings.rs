@@ -38,8 +38,9 @@ pub struct WebhookSettings {
     /// `CURRICULA__WEBHOOKS__ALLOW_HTTP_HOSTS=127.0.0.1,localhost`); empty by default.
     #[serde(default, deserialize_with = "list_or_commas")]
     pub allow_http_hosts: Vec<String>,
-    /// The first wait after a failed try, in seconds, doubled per try (at least 1).
-    pub retry_initial_seconds: u64,
+    /// The first wait after a failed try, in seconds (fractions allowed, at least 0.001),
+    /// doubled per try.
+    pub retry_initial_seconds: f64,
     /// Whether this instance delivers webhooks (every `serve` does by default).
     pub deliver: bool,
 }
@@ -48,7 +49,7 @@ impl Default for WebhookSettings {
     fn default() -> Self {
         Self {
             allow_http_hosts: Vec::new(),
-            retry_initial_seconds: 10,
+            retry_initial_seconds: 10.0,
             deliver: true,
         }
     }
@@ -64,7 +65,9 @@ impl WebhookSettings {
                 .map(|h| h.trim().to_owned())
                 .filter(|h| !h.is_empty())
                 .collect(),
-            retry_initial: chrono::Duration::seconds(i64::try_from(self.retry_initial_seconds.max(1)).unwrap_or(10)),
+            retry_initial: chrono::Duration::milliseconds(
+                (self.retry_initial_seconds.clamp(0.001, 86_400.0) * 1000.0) as i64,
+            ),
             ..curricula_service::webhooks::WebhookSettings::default()
         }
     }

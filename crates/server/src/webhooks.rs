@@ -88,7 +88,7 @@ pub fn spawn(deliverer: Deliverer<dyn WebhookRepository>) {
     tokio::spawn(async move {
         loop {
             match deliverer.round().await {
-                Ok(0) => tokio::time::sleep(IDLE).await,
+                Ok(0) => tokio::time::sleep(deliverer.idle_wait(IDLE)).await,
                 Ok(_) => {}
                 Err(e) => {
                     tracing::warn!(error = %e, "webhook delivery round failed; trying again shortly");

@@ -27,7 +27,7 @@ const BATCH: u64 = 100;
 /// Webhooks one instance delivers to at once.
 const LEASES: u64 = 8;
 /// The longest wait between two tries of one delivery.
-const MAX_BACKOFF_SECONDS: i64 = 3_600;
+const MAX_BACKOFF_MS: i64 = 3_600_000;
 
 /// How webhooks are delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,11 +130,11 @@ pub fn next_try(
     let factor = 1i64.checked_shl(attempts.saturating_sub(1).min(30)).unwrap_or(i64::MAX);
     let wait = settings
         .retry_initial
-        .num_seconds()
+        .num_milliseconds()
         .max(1)
         .saturating_mul(factor)
-        .min(MAX_BACKOFF_SECONDS);
-    Some(now + Duration::seconds(wait))
+        .min(MAX_BACKOFF_MS);
+    Some(now + Duration::milliseconds(wait))
 }
 
 /// The webhooks use cases.
@@ -361,6 +361,8 @@ pub struct Deliverer<W: ?Sized> {
     settings: WebhookSettings,
     owner: String,
     counters: Arc<DeliveryCounters>,
+    /// The earliest retry the last rounds scheduled, so that the loop wakes for it.
+    soonest_retry: std::sync::Mutex<Option<DateTime<Utc>>>,
 }
 
 impl<W: WebhookRepository + ?Sized + 'static> Deliverer<W> {
@@ -383,6 +385,24 @@ impl<W: WebhookRepository + ?Sized + 'static> Deliverer<W> {
             settings,
             owner,
             counters,
+            soonest_retry: std::sync::Mutex::default(),
+        }
+    }
+
+    /// How long the loop may wait after a round that tried nothing: `most`, or less when a
+    /// retry this instance scheduled is due sooner.
+    pub fn idle_wait(&self, most: std::time::Duration) -> std::time::Duration {
+        let now = self.clock.now();
+        let Ok(mut soonest) = self.soonest_retry.lock() else {
+            return most;
+        };
+        match *soonest {
+            Some(at) if at <= now => {
+                *soonest = None;
+                std::time::Duration::ZERO
+            }
+            Some(at) => (at - now).to_std().unwrap_or_default().min(most),
+            None => most,
         }
     }
 
@@ -463,6 +483,9 @@ impl<W: WebhookRepository + ?Sized + 'static> Deliverer<W> {
         match next_try(&self.settings, attempts, due.created_at, at) {
             Some(retry_at) => {
                 self.counters.retried.fetch_add(1, Ordering::Relaxed);
+                if let Ok(mut soonest) = self.soonest_retry.lock() {
+                    *soonest = Some(soonest.map_or(retry_at, |s| s.min(retry_at)));
+                }
                 tracing::warn!(webhook.id = leased.id.0, delivery.id = due.id.0, attempts, error = ?error, "webhook delivery failed; retrying at {retry_at}");
                 Tried {
                     id: due.id,

@@ -15,6 +15,8 @@ mod ops;
 mod origins;
 mod path_progress;
 mod paths;
+#[path = "../support/receiver.rs"]
+mod receiver;
 mod revisions;
 mod upload;
 mod validate;
