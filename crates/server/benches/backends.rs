@@ -1,7 +1,8 @@
 //! The embedded default (SQLite) and Postgres side by side, through the real actix application
 //! in process: upload of a small package, List of a 200-entry path, `update_position` in a
-//! 1,000-entry path, a content file through its launch URL — medians, and the Postgres/SQLite
-//! ratio. The List is also set against its raw SQL floor (the same SELECT, timed alone), a
+//! 1,000-entry path, a rename of one of its entries beside a one-row `UPDATE` committed alone
+//! (the floor of any acknowledged write: each write is one commit with its event), a content
+//! file through its launch URL — medians, and the Postgres/SQLite ratio. The List is also set against its raw SQL floor (the same SELECT, timed alone), a
 //! content request against the lookup of its token's key (what revocation adds to it).
 //!
 //! `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench -p curricula-server --bench backends`
@@ -31,6 +32,8 @@ struct Figures {
     list: f64,
     list_floor: f64,
     update_position: f64,
+    rename: f64,
+    bare_update: f64,
     content: f64,
     key_check: f64,
 }
@@ -244,7 +247,28 @@ async fn measure(db: Database) -> Figures {
         assert_eq!(res.status(), 200);
         moves.push(started.elapsed().as_secs_f64() * 1000.0);
     }
+    // A v2 rename (one record's name: the record, the path's version and its event in one
+    // commit), beside the floor of any write: a one-row UPDATE committed on its own.
+    let renamed = entries[500];
+    let (mut renames, mut bare) = (Vec::with_capacity(RUNS), Vec::with_capacity(RUNS));
+    for i in 0..RUNS {
+        let req = test::TestRequest::put()
+            .uri(&format!("/api/v2/curriculum_activities/{renamed}?api_key={KEY}"))
+            .insert_header(("content-type", "application/json"))
+            .set_payload(format!(r#"{{"curriculum_activity":{{"name":"Renamed {i}"}}}}"#))
+            .to_request();
+        let started = Instant::now();
+        let res = app.call(req).await.unwrap();
+        assert_eq!(res.status(), 200);
+        renames.push(started.elapsed().as_secs_f64() * 1000.0);
+        let started = Instant::now();
+        let statement = format!("UPDATE tenants SET name = 'Bench {i}' WHERE id = {}", tenant.0);
+        assert_eq!(db.raw_execute(&statement).await.unwrap(), 1);
+        bare.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
     Figures {
+        rename: median(renames),
+        bare_update: median(bare),
         upload: median(uploads),
         list: median(lists),
         list_floor: median(floors),
@@ -278,8 +302,16 @@ async fn main() {
     row("List of a 200-entry path (HTTP)", |f| f.list);
     row("  the same SELECT alone (floor)", |f| f.list_floor);
     row("update_position, 1,000-entry path", |f| f.update_position);
+    row("rename of one entry (v2 PUT)", |f| f.rename);
+    row("  a one-row UPDATE commit (floor)", |f| f.bare_update);
     row("content file (launch page, HTTP)", |f| f.content);
     row("  its token's key lookup alone", |f| f.key_check);
+    let commits = |f: &Figures| (f.rename / f.bare_update, f.update_position / f.bare_update);
+    let (rename, moved) = commits(postgres.as_ref().map_or(&sqlite, |(pg, _)| pg));
+    println!(
+        "{} writes over a one-row UPDATE commit: rename {rename:.2}x (target 1.6x), 1,000-entry move {moved:.2}x (target 2.5x)",
+        if postgres.is_some() { "Postgres" } else { "SQLite" }
+    );
     let floor = |f: &Figures| f.list / f.list_floor;
     match &postgres {
         Some((pg, _)) => println!(
