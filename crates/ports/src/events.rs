@@ -249,7 +249,10 @@ pub struct FeedPage {
 
 /// What a write appends in its own transaction: a pure function of what the write did (a
 /// created record's id, say), called inside that transaction. Empty by default.
-pub struct Journal<T: ?Sized>(Option<Box<dyn FnOnce(&T) -> Vec<Event> + Send>>);
+pub struct Journal<T: ?Sized>(Option<EventsOf<T>>);
+
+/// What makes a write's events of its outcome.
+type EventsOf<T> = Box<dyn FnOnce(&T) -> Vec<Event> + Send>;
 
 impl<T: ?Sized> Journal<T> {
     /// Appends nothing.

@@ -129,8 +129,8 @@ fn run(database: &str) {
                 let mut n = 0u64;
                 while Instant::now() < writing_until {
                     n += 1;
-                    let base = bases.read().unwrap()[usize::from((n + writer) % 2 == 0)].clone();
-                    if n % 3 == 0 {
+                    let base = bases.read().unwrap()[usize::from((n + writer).is_multiple_of(2))].clone();
+                    if n.is_multiple_of(3) {
                         let body =
                             json!({"curriculum_activity": {"curriculum_id": course, "name": format!("S{writer}.{n}")}});
                         let (status, answer) = call(&base, "POST", "/api/v2/curriculum_activities", &body);

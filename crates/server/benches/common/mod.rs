@@ -33,7 +33,17 @@ impl Server {
         Self::start_with(database, dir, Some(log))
     }
 
+    /// As [`Server::start`], with the settings `envs` (`CURRICULA__…` variables) on top.
+    #[allow(dead_code, reason = "not every bench sets more")]
+    pub fn start_env(database: &str, dir: &std::path::Path, envs: &[(&str, &str)]) -> Self {
+        Self::start_full(database, dir, None, envs)
+    }
+
     fn start_with(database: &str, dir: &std::path::Path, log: Option<&std::path::Path>) -> Self {
+        Self::start_full(database, dir, log, &[])
+    }
+
+    fn start_full(database: &str, dir: &std::path::Path, log: Option<&std::path::Path>, envs: &[(&str, &str)]) -> Self {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let addr = format!("127.0.0.1:{port}");
         let mut command = Command::new(env!("CARGO_BIN_EXE_curricula"));
@@ -49,6 +59,7 @@ impl Server {
             )
             .env("CURRICULA__UPLOAD__TMP_DIR", dir.join("tmp"))
             .env("CURRICULA__CONTENT__SECRET", "bench-content-secret")
+            .envs(envs.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         if let Some(log) = log {
