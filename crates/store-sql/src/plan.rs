@@ -25,8 +25,9 @@ pub(crate) struct WritePlan {
     pub renumber: Vec<String>,
     /// New sections.
     pub new_sections: Vec<RecordRow>,
-    /// Rows whose attributes changed (full new values, bounds included); each must exist.
-    pub changed: Vec<(RecordRow, BoundsRow)>,
+    /// Rows whose attributes changed (full new values), with their new bounds when those
+    /// changed too; each must exist.
+    pub changed: Vec<(RecordRow, Option<BoundsRow>)>,
     /// Rows that only moved and got a new `updated_on` (and `updated_by`), grouped by those
     /// two values: one set-based `UPDATE` per group, their bounds in `renumber` (a whole-tree
     /// reorder touches many rows this way).
@@ -89,7 +90,8 @@ impl WritePlan {
                     moved[at] = Some((record.lft - o.lft, record.rgt - o.rgt));
                 }
             } else {
-                changed.push((RecordRow::from(record), BoundsRow::from(record)));
+                let bounds = ((o.lft, o.rgt) != (record.lft, record.rgt)).then(|| BoundsRow::from(record));
+                changed.push((RecordRow::from(record), bounds));
             }
         }
         let deleted = before.iter().zip(&kept).filter(|(_, kept)| !**kept).map(|(r, _)| r.id.0).collect();

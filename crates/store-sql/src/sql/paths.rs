@@ -104,12 +104,14 @@ pub(crate) async fn persist(
         diesel::sql_query(statement).execute(c).await?;
     }
     for (row, bounds) in &plan.changed {
-        let updated = diesel::update(curriculum_activities::table.find(row.id)).set(row).execute(c).await?
-            + diesel::update(curriculum_bounds::table.find(bounds.id))
+        let mut updated = diesel::update(curriculum_activities::table.find(row.id)).set(row).execute(c).await?;
+        if let Some(bounds) = bounds {
+            updated += diesel::update(curriculum_bounds::table.find(bounds.id))
                 .set((curriculum_bounds::lft.eq(bounds.lft), curriculum_bounds::rgt.eq(bounds.rgt)))
                 .execute(c)
                 .await?;
-        if updated != 2 {
+        }
+        if updated != 1 + usize::from(bounds.is_some()) {
             // The plan and the tables disagree: write nothing rather than something wrong.
             return Err(DbError::NotFound);
         }
