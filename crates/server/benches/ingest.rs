@@ -5,7 +5,8 @@
 //! median of several pairs, their ratio, and the server's peak RSS (VmHWM) after the uploads.
 //!
 //! `cargo bench -p curricula-server --bench ingest` (`INGEST_BENCH_SIZES=360` or `=2000` for
-//! one size, `INGEST_BENCH_PAIRS=5` for more pairs). Needs `curl`, `cp` and `unzip`, and about
+//! one size, `INGEST_BENCH_PAIRS=5` for more pairs, `INGEST_BENCH_SERVER=/path/to/curricula`
+//! for another build of the server). Needs `curl`, `cp` and `unzip`, and about
 //! five times the package size free under target/tmp; everything is removed at the end.
 
 use std::io::Write;
@@ -164,7 +165,10 @@ impl Server {
     }
 
     fn command(dir: &Path) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_curricula"));
+        // Another build (e.g. of main, for a before/after) with INGEST_BENCH_SERVER.
+        let binary =
+            std::env::var("INGEST_BENCH_SERVER").unwrap_or_else(|_| env!("CARGO_BIN_EXE_curricula").to_owned());
+        let mut command = Command::new(binary);
         command
             .current_dir(dir)
             .env("CURRICULA__UPLOAD__MAX_BYTES", "3000000000")

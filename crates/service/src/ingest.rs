@@ -46,8 +46,8 @@ pub struct EarlyExtraction {
     discard: Mutex<Option<Discard>>,
 }
 
-/// Removes a folder of the blob store (blocking; not on a runtime thread).
-type Discard = Box<dyn FnOnce(BlobKey) + Send>;
+/// Removes a folder of the blob store.
+type Discard = Box<dyn FnOnce(BlobKey) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send>;
 
 impl std::fmt::Debug for EarlyExtraction {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -87,12 +87,12 @@ impl EarlyExtraction {
             }
         };
         let remover = Arc::clone(store);
-        let runtime = tokio::runtime::Handle::try_current().ok();
         let discard: Discard = Box::new(move |prefix: BlobKey| {
-            let Some(runtime) = runtime else { return };
-            if let Err(e) = runtime.block_on(remover.delete_prefix(&prefix)) {
-                tracing::error!(prefix = %prefix, error = %e, "could not remove the files of an upload not kept; the blob sweep will");
-            }
+            Box::pin(async move {
+                if let Err(e) = remover.delete_prefix(&prefix).await {
+                    tracing::error!(prefix = %prefix, error = %e, "could not remove the files of an upload not kept; the blob sweep will");
+                }
+            })
         });
         Arc::new(Self {
             tenant,
@@ -116,19 +116,24 @@ impl EarlyExtraction {
             return;
         }
         self.arrival.abort();
+        self.cleanup().await;
+    }
+
+    /// Waits for the job (on a blocking thread), then removes the folder.
+    fn cleanup(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
         let job = self.job.lock().unwrap_or_else(PoisonError::into_inner).take();
         let discard = self.discard.lock().unwrap_or_else(PoisonError::into_inner).take();
         let prefix = self.prefix.clone();
-        let cleanup = tokio::task::spawn_blocking(move || {
-            if let Some(job) = job {
-                let _ = job.join();
+        async move {
+            if let Some(job) = job
+                && let Err(e) = tokio::task::spawn_blocking(move || job.join()).await
+            {
+                tracing::error!(error = %e, "could not wait for an extraction not kept; the blob sweep will remove its files");
+                return;
             }
             if let Some(discard) = discard {
-                discard(prefix);
+                discard(prefix).await;
             }
-        });
-        if let Err(e) = cleanup.await {
-            tracing::error!(error = %e, "could not remove the files of an upload not kept; the blob sweep will");
         }
     }
 
@@ -148,24 +153,12 @@ impl Drop for EarlyExtraction {
         if self.claimed.load(Ordering::SeqCst) {
             return;
         }
-        let job = self.job.lock().unwrap_or_else(PoisonError::into_inner).take();
-        let discard = self.discard.lock().unwrap_or_else(PoisonError::into_inner).take();
-        let prefix = self.prefix.clone();
-        // Not on the caller's thread: it may be a runtime worker, and the job may still be
-        // finishing an entry.
-        let cleanup = move || {
-            if let Some(job) = job {
-                let _ = job.join();
+        // Normally discarded before (`discard`); this is the fallback, in the background.
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn(self.cleanup())),
+            Err(_) => {
+                tracing::warn!(prefix = %self.prefix, "an extraction not kept was dropped outside the runtime; the blob sweep will remove its files")
             }
-            if let Some(discard) = discard {
-                discard(prefix);
-            }
-        };
-        if let Err(e) = std::thread::Builder::new()
-            .name("early-discard".to_owned())
-            .spawn(cleanup)
-        {
-            tracing::error!(error = %e, "could not remove the files of an upload not kept; the blob sweep will");
         }
     }
 }

@@ -406,7 +406,7 @@ async fn spool(
     let temp = tempfile::NamedTempFile::new_in(&state.tmp_dir).map_err(UploadApiError::Spool)?;
     let (mut file, path) = temp.into_parts();
     let arrival = Arc::new(curricula_scorm::Arrival::new());
-    // Dropped on any early return: stops the extraction and removes what it stored.
+    // Discarded below when the body fails (and, as a fallback, when dropped unused).
     let early = early.map(|tenant| {
         state
             .uploads

@@ -15,5 +15,6 @@ mod origins;
 mod path_progress;
 mod paths;
 mod revisions;
+mod streaming;
 mod upload;
 mod validate;
