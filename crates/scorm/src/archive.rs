@@ -147,6 +147,25 @@ impl<R: Read + Seek> Archive<R> {
         Ok(Self { zip, files, paths })
     }
 
+    /// Where each of [`Archive::files`] starts (its local header's offset) and its compression
+    /// method (0 stored, 8 deflated, `u16::MAX` any other), as the central directory says.
+    pub fn locations(&self) -> Vec<(u64, u16)> {
+        self.files
+            .iter()
+            .map(|file| match self.zip.by_index_data(file.index) {
+                Ok(entry) => {
+                    let method = match entry.compression() {
+                        zip::CompressionMethod::Stored => 0,
+                        zip::CompressionMethod::Deflated => 8,
+                        _ => u16::MAX,
+                    };
+                    (entry.header_start(), method)
+                }
+                Err(_) => (u64::MAX, u16::MAX),
+            })
+            .collect()
+    }
+
     /// The whole content of one file, verified against its header (size and CRC), refused
     /// when it is declared larger than [`MAX_XML_BYTES`].
     pub fn read_small(&mut self, file: &FileEntry) -> Result<Vec<u8>, Refusal> {

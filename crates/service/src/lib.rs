@@ -25,7 +25,7 @@ pub use error_chain::error_chain;
 pub use events::{Actor, EventReader};
 pub use gc::{BlobSweeper, SweepError, SweepReport};
 pub use idempotency::{Begin, Fingerprint, IDEMPOTENCY_HEADER, IdempotencyKey, IdempotencyService};
-pub use ingest::{IngestSettings, Package, PackageSource, ReadSeek};
+pub use ingest::{EarlyExtraction, IngestSettings, Package, PackageSource, ReadSeek};
 pub use launch::{ContentError, ContentGrant, ContentSigner, Launch, LaunchService, TokenError};
 pub use upload::{
     AddLanguage, Check, CreateActivity, PackageReport, Readiness, ReplacePackage, RevisionChange, Rollback,

@@ -102,6 +102,8 @@ pub struct ObjectBlobStore {
     target: String,
     /// The folder of a local store, which must exist (writes would recreate it silently).
     root: Option<std::path::PathBuf>,
+    /// The local store itself, which `put_blocking` writes into directly (see there).
+    local: Option<Arc<LocalFileSystem>>,
 }
 
 impl std::fmt::Debug for ObjectBlobStore {
@@ -137,9 +139,11 @@ impl ObjectBlobStore {
                 let local = LocalFileSystem::new_with_prefix(&dir)
                     .map_err(|e| OpenError::Setup(e.to_string()))?
                     .with_automatic_cleanup(true);
-                let mut store = Self::new(Arc::new(local), false);
+                let local = Arc::new(local);
+                let mut store = Self::new(Arc::clone(&local) as Arc<dyn ObjectStore>, false);
                 store.target = format!("folder {}", dir.display());
                 store.root = Some(dir);
+                store.local = Some(local);
                 Ok(store)
             }
             "memory" => Ok(Self::memory()),
@@ -207,6 +211,7 @@ impl ObjectBlobStore {
             handle: Handle::current(),
             target,
             root: None,
+            local: None,
         }
     }
 
@@ -261,6 +266,63 @@ fn backend(e: object_store::Error) -> BlobError {
     }
 }
 
+/// Buffer of a direct write into a local store.
+const LOCAL_BUFFER: usize = 128 * 1024;
+
+/// `put_blocking` into a local store: the bytes go straight into a staging file beside the
+/// target, through one small buffer, which is then renamed over it (what `LocalFileSystem`
+/// does, with the same `{name}#{digits}` staging names, which its listings skip). Going
+/// through `put_opts`/`WriteMultipart` instead would hold up to three 8 MiB parts per worker
+/// in memory (and a whole small file in a `Bytes`) only to write them to the same disk.
+fn put_local(local: &LocalFileSystem, key: &BlobKey, contents: &mut dyn Read) -> Result<u64, BlobError> {
+    use std::io::Write as _;
+    let target = local.path_to_filesystem(&path(key)).map_err(backend)?;
+    let fs_error = |e: std::io::Error| BlobError::Backend(Box::new(e));
+    let (file, staging) = staging_file(&target).map_err(fs_error)?;
+    let mut out = std::io::BufWriter::with_capacity(LOCAL_BUFFER, file);
+    let mut buf = vec![0u8; LOCAL_BUFFER];
+    let mut total = 0u64;
+    let written = loop {
+        let n = match contents.read(&mut buf) {
+            Ok(0) => break out.flush().map_err(fs_error),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => break Err(BlobError::Source(e)),
+        };
+        total += n as u64;
+        if let Err(e) = out.write_all(&buf[..n]) {
+            break Err(fs_error(e));
+        }
+    };
+    drop(out);
+    let published = written.and_then(|()| std::fs::rename(&staging, &target).map_err(fs_error));
+    if published.is_err() {
+        let _ = std::fs::remove_file(&staging);
+    }
+    published.map(|()| total)
+}
+
+/// A new staging file `{target}#{n}` (creating the folders), as `LocalFileSystem` names them.
+fn staging_file(target: &std::path::Path) -> std::io::Result<(std::fs::File, std::path::PathBuf)> {
+    let mut n = 1u32;
+    let mut created = false;
+    loop {
+        let mut name = target.as_os_str().to_owned();
+        name.push(format!("#{n}"));
+        let staging = std::path::PathBuf::from(name);
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&staging) {
+            Ok(file) => return Ok((file, staging)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => n += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !created => {
+                let parent = target.parent().ok_or(e)?;
+                std::fs::create_dir_all(parent)?;
+                created = true;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Reads until `buf` holds `CHUNK` bytes or the source ends.
 fn fill(contents: &mut dyn Read, buf: &mut Vec<u8>) -> Result<(), BlobError> {
     buf.clear();
@@ -272,6 +334,9 @@ fn fill(contents: &mut dyn Read, buf: &mut Vec<u8>) -> Result<(), BlobError> {
 #[async_trait]
 impl BlobStore for ObjectBlobStore {
     fn put_blocking(&self, key: &BlobKey, contents: &mut dyn Read, content_type: &str) -> Result<u64, BlobError> {
+        if let Some(local) = &self.local {
+            return put_local(local, key, contents);
+        }
         // Extraction workers are plain threads; multipart uploads spawn tasks on the runtime.
         let _runtime = self.handle.enter();
         let location = path(key);

@@ -13,8 +13,8 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use curricula_domain::{ActivityId, ActivityKind, InvalidField, LanguageCode, Name, Organisations, Placement};
 use curricula_ports::StoreError;
 use curricula_service::{
-    Actor, AddLanguage, CreateActivity, Fingerprint, Package, PackageSource, ReadSeek, ReplacePackage, RevisionChange,
-    Rollback, UploadError,
+    Actor, AddLanguage, CreateActivity, EarlyExtraction, Fingerprint, Package, PackageSource, ReadSeek, ReplacePackage,
+    RevisionChange, Rollback, UploadError,
 };
 use futures::{Stream, StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
@@ -24,7 +24,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
-use tokio::io::AsyncWriteExt;
 
 pub mod intake;
 pub mod schema;
@@ -151,14 +150,25 @@ impl UploadApiError {
     }
 }
 
-/// A spooled upload; the file is deleted when the last handle goes.
-struct SpooledFile(tempfile::TempPath);
+/// A spooled upload, with what was extracted while it arrived; the file is deleted when the
+/// last handle goes (and an extraction no ingest claimed is undone).
+struct SpooledFile {
+    early: Option<Arc<EarlyExtraction>>,
+    path: tempfile::TempPath,
+}
 
 impl PackageSource for SpooledFile {
     fn open(&self) -> io::Result<Box<dyn ReadSeek>> {
-        Ok(Box::new(std::fs::File::open(&self.0)?))
+        Ok(Box::new(std::fs::File::open(&self.path)?))
+    }
+
+    fn early(&self) -> Option<Arc<EarlyExtraction>> {
+        self.early.clone()
     }
 }
+
+/// Chunks of a file part on their way to the spool writer.
+const SPOOL_QUEUE: usize = 16;
 
 /// The fields of one upload request.
 struct UploadForm {
@@ -225,7 +235,12 @@ struct Admitted {
 /// at the end when there is none), before a byte of it is stored: a `file` before `key` and
 /// `origin` is refused, and so is a tenant with too many uploads in flight. A body that stalls
 /// or crawls is cut off (408).
-async fn admit(req: &HttpRequest, payload: web::Payload, state: &AppState) -> Result<Admitted, UploadApiError> {
+async fn admit(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+    extract_early: bool,
+) -> Result<Admitted, UploadApiError> {
     let retry_after = state.intake.settings.retry_after.as_secs().max(1);
     let slot = state
         .intake
@@ -254,8 +269,17 @@ async fn admit(req: &HttpRequest, payload: web::Payload, state: &AppState) -> Re
         slot,
         actor: None,
         retry_after,
+        extract_early,
     };
-    let form = read_parts(multipart, state, req, &mut reading).await.map_err(|e| {
+    let mut form = UploadForm {
+        fields: HashMap::new(),
+        file: None,
+    };
+    let read = read_parts(multipart, state, req, &mut reading, &mut form).await;
+    if read.is_err() {
+        discard_early(&form).await;
+    }
+    read.map_err(|e| {
         if crossed.load(Ordering::Relaxed) {
             return UploadApiError::TooLarge(limit);
         }
@@ -280,6 +304,8 @@ struct Reading {
     slot: Slot,
     actor: Option<Actor>,
     retry_after: u64,
+    /// Whether the file's entries are stored while it arrives (writes, not a dry run).
+    extract_early: bool,
 }
 
 impl Reading {
@@ -298,17 +324,22 @@ impl Reading {
     }
 }
 
+/// Undoes what was extracted from the form's file while it arrived, unless an ingest kept it;
+/// returns when the files are removed.
+async fn discard_early(form: &UploadForm) {
+    if let Some(early) = form.file.as_ref().and_then(|f| f.source.early()) {
+        early.discard().await;
+    }
+}
+
 async fn read_parts(
     mut multipart: Multipart,
     state: &AppState,
     req: &HttpRequest,
     reading: &mut Reading,
-) -> Result<UploadForm, UploadApiError> {
+    form: &mut UploadForm,
+) -> Result<(), UploadApiError> {
     let malformed = |e: actix_multipart::MultipartError| UploadApiError::Malformed(e.to_string());
-    let mut form = UploadForm {
-        fields: HashMap::new(),
-        file: None,
-    };
     let mut parts = 0;
     let mut text_bytes = 0;
     while let Some(mut field) = multipart.try_next().await.map_err(malformed)? {
@@ -325,9 +356,14 @@ async fn read_parts(
                 return Err(UploadApiError::FileBeforeCredentials);
             }
             if reading.actor.is_none() {
-                reading.actor = Some(reading.authenticate(state, req, &form).await?);
+                reading.actor = Some(reading.authenticate(state, req, form).await?);
             }
-            form.file = Some(spool(&mut field, state).await?);
+            let early = reading
+                .actor
+                .as_ref()
+                .filter(|_| reading.extract_early)
+                .map(|actor| actor.caller.tenant);
+            form.file = Some(spool(&mut field, state, early).await?);
             continue;
         }
         let mut value = Vec::new();
@@ -353,26 +389,76 @@ async fn read_parts(
         }
         form.fields.insert(name, value);
     }
-    Ok(form)
+    Ok(())
 }
 
-/// Streams a file part to a temporary file, hashing it on the way.
-async fn spool(field: &mut actix_multipart::Field, state: &AppState) -> Result<Package, UploadApiError> {
+/// Streams a file part to a temporary file, hashing it on the way. The chunks are written by
+/// a blocking task of their own (a bounded queue in between), which says how far the file
+/// is written; with `early` (the tenant of a write request) the package's entries are
+/// extracted from the growing file meanwhile ([`UploadService::extract_early`]).
+///
+/// [`UploadService::extract_early`]: curricula_service::UploadService::extract_early
+async fn spool(
+    field: &mut actix_multipart::Field,
+    state: &AppState,
+    early: Option<curricula_domain::TenantId>,
+) -> Result<Package, UploadApiError> {
     let temp = tempfile::NamedTempFile::new_in(&state.tmp_dir).map_err(UploadApiError::Spool)?;
-    let (std_file, path) = temp.into_parts();
-    let mut file = tokio::fs::File::from_std(std_file);
-    let mut hasher = Sha256::new();
-    let mut size = 0u64;
+    let (mut file, path) = temp.into_parts();
+    let arrival = Arc::new(curricula_scorm::Arrival::new());
+    // Discarded below when the body fails (and, as a fallback, when dropped unused).
+    let early = early.map(|tenant| {
+        state
+            .uploads
+            .extract_early(tenant, path.to_path_buf(), Arc::clone(&arrival))
+    });
+    let (chunks, mut queue) = tokio::sync::mpsc::channel::<web::Bytes>(SPOOL_QUEUE);
+    let written = Arc::clone(&arrival);
+    let writer = tokio::task::spawn_blocking(move || {
+        use std::io::Write as _;
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        while let Some(chunk) = queue.blocking_recv() {
+            file.write_all(&chunk)?;
+            hasher.update(&chunk);
+            size += chunk.len() as u64;
+            written.advance(size);
+        }
+        Ok::<_, io::Error>((hasher.finalize(), size))
+    });
+    let mut failed = None;
     while let Some(chunk) = field.next().await {
-        let chunk = chunk.map_err(|e| UploadApiError::Malformed(e.to_string()))?;
-        hasher.update(&chunk);
-        size += chunk.len() as u64;
-        file.write_all(&chunk).await.map_err(UploadApiError::Spool)?;
+        match chunk {
+            Ok(chunk) => {
+                if chunks.send(chunk).await.is_err() {
+                    // The writer failed; its error is below.
+                    break;
+                }
+            }
+            Err(e) => {
+                failed = Some(UploadApiError::Malformed(e.to_string()));
+                break;
+            }
+        }
     }
-    file.flush().await.map_err(UploadApiError::Spool)?;
-    let digest = hasher.finalize();
+    drop(chunks);
+    let spooled = match writer.await {
+        Ok(Ok(spooled)) => Ok(spooled),
+        Ok(Err(e)) => Err(UploadApiError::Spool(e)),
+        Err(e) => Err(UploadApiError::Spool(io::Error::other(e))),
+    };
+    let (digest, size) = match (failed, spooled) {
+        (None, Ok(spooled)) => spooled,
+        (Some(e), _) | (None, Err(e)) => {
+            if let Some(early) = &early {
+                early.discard().await;
+            }
+            return Err(e);
+        }
+    };
+    arrival.complete();
     Ok(Package {
-        source: Arc::new(SpooledFile(path)),
+        source: Arc::new(SpooledFile { early, path }),
         sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
         size,
     })
@@ -477,7 +563,7 @@ async fn write(
     payload: web::Payload,
     write: Write,
 ) -> Result<HttpResponse, UploadApiError> {
-    let Admitted { form, actor, _slot } = admit(&req, payload, &state).await?;
+    let Admitted { form, actor, _slot } = admit(&req, payload, &state, true).await?;
     let fingerprint = form_fingerprint(write.operation(), &form);
     let work = async {
         let response = match write {
@@ -488,7 +574,10 @@ async fn write(
         };
         response.unwrap_or_else(|e| e.error_response())
     };
-    Ok(guard(&state, &req, Api::Upload, actor.caller, fingerprint, work).await)
+    let response = guard(&state, &req, Api::Upload, actor.caller, fingerprint, work).await;
+    // A refused form, an unchanged package, a replay: what was extracted early goes.
+    discard_early(&form).await;
+    Ok(response)
 }
 
 /// Creates a SCORM activity or a course (the API text's `/new`).
@@ -706,7 +795,7 @@ async fn validate(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, DryRunError> {
-    let Admitted { form, actor, _slot } = admit(&req, payload, &state).await?;
+    let Admitted { form, actor, _slot } = admit(&req, payload, &state, false).await?;
     let caller = actor.caller;
     // Either field says which check is meant; a missing other one is then named as missing.
     let is_add = form.optional("activityId").is_some() || form.optional("languageId").is_some();

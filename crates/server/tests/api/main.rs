@@ -18,5 +18,6 @@ mod paths;
 #[path = "../support/receiver.rs"]
 mod receiver;
 mod revisions;
+mod streaming;
 mod upload;
 mod validate;
