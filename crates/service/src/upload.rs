@@ -347,14 +347,14 @@ where
 
     /// Starts storing the files of a package of `tenant` while it is still being written to
     /// `spool` (`arrival` says how far): the ingest of a write request that carries it (see
-    /// [`PackageSource::early`](crate::PackageSource::early)) then only verifies them and
+    /// [`PackageSource::early`](crate::ingest::PackageSource::early)) then only verifies them and
     /// extracts what could not be streamed. Dropped unused, it removes what it stored.
     pub fn extract_early(
         &self,
         tenant: curricula_domain::TenantId,
         spool: std::path::PathBuf,
         arrival: Arc<curricula_scorm::Arrival>,
-    ) -> Arc<crate::EarlyExtraction> {
+    ) -> Arc<crate::ingest::EarlyExtraction> {
         crate::ingest::EarlyExtraction::start(&self.blobs, &self.ingest, tenant, spool, arrival)
     }
 
