@@ -236,9 +236,15 @@ async fn replace_and_roll_back(app: &TestApp) {
     assert_eq!(body["revision"], 4, "{body}");
     let now_kept = revisions_of(&get_json(app, &format!("/api/v2/activities/{id}?api_key={KEY}")).await);
     assert_eq!(now_kept.iter().map(|r| r.0).collect::<Vec<_>>(), [2, 3, 4]);
+    // The dropped revision's folder is removed in a task of its own, after the answer.
+    let expected = files + now_kept[2].1 - kept[0].1;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while app.stored_files().len() as u64 != expected && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert_eq!(
         app.stored_files().len() as u64,
-        files + now_kept[2].1 - kept[0].1,
+        expected,
         "revision 4's files came, revision 1's went"
     );
     let (status, body) = rollback(app, id, "1").await;
