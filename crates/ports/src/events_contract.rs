@@ -21,6 +21,23 @@ fn event(tenant: TenantId, n: i64, kind: EventType) -> Event {
     }
 }
 
+/// Waits until the tenant's feed holds `n` events (at most 20 s): on Postgres the feed shows
+/// only what committed below the oldest transaction still running on the server, and other
+/// tests' transactions run beside this one.
+async fn settled<S: EventLog + ?Sized>(store: &S, tenant: TenantId, n: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let page = store
+            .feed(tenant, FeedPosition::START, &FeedFilter::default(), 1_000)
+            .await
+            .unwrap();
+        if page.events.len() >= n || std::time::Instant::now() > deadline {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 async fn tenants<S: TenantDirectory + ?Sized>(store: &S) -> (TenantId, TenantId) {
     let code = |c: &str| LanguageCode::parse("language", c).unwrap();
     let t = store.create_tenant("Logged", &code("en-GB"), &[]).await.unwrap().id;
@@ -50,6 +67,8 @@ pub async fn event_log<S: EventLog + TenantDirectory + ?Sized>(store: &S) {
         .await
         .unwrap();
 
+    settled(store, t, 8).await;
+    settled(store, other, 1).await;
     // The feed: every event once, in order, page by page.
     let mut seen = Vec::new();
     let mut cursor = FeedPosition::START;
@@ -208,6 +227,7 @@ where
         )
         .await;
     assert!(missing.is_err());
+    settled(store, t, 1).await;
     let events = store
         .feed(t, FeedPosition::START, &FeedFilter::default(), 100)
         .await
@@ -285,6 +305,7 @@ where
             .await
             .unwrap();
     }
+    settled(store, t, 4).await;
     let leased = store.lease("a", now, now + Duration::seconds(60), 10).await.unwrap();
     assert_eq!(
         leased.iter().map(|l| l.id).collect::<Vec<_>>(),
