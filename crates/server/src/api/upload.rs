@@ -26,6 +26,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 pub mod intake;
+pub mod jobs;
 pub mod schema;
 mod validate;
 
@@ -544,6 +545,16 @@ enum Write {
 }
 
 impl Write {
+    /// The import job it can be run as (`Prefer: respond-async`); none for a rollback.
+    fn kind(self) -> Option<curricula_ports::ImportKind> {
+        match self {
+            Self::New => Some(curricula_ports::ImportKind::New),
+            Self::AddLanguage => Some(curricula_ports::ImportKind::AddLanguage),
+            Self::Replace => Some(curricula_ports::ImportKind::Replace),
+            Self::Rollback => None,
+        }
+    }
+
     /// What its `Idempotency-Key` fingerprint names it.
     fn operation(self) -> &'static str {
         match self {
@@ -563,7 +574,19 @@ async fn write(
     payload: web::Payload,
     write: Write,
 ) -> Result<HttpResponse, UploadApiError> {
-    let Admitted { form, actor, _slot } = admit(&req, payload, &state, true).await?;
+    let asynchronous = jobs::prefers_async(&req) && write.kind().is_some();
+    // An asynchronous import keeps the spooled zip for its job: nothing is extracted early.
+    let Admitted { form, actor, _slot } = admit(&req, payload, &state, !asynchronous).await?;
+    if let Some(kind) = write.kind().filter(|_| asynchronous) {
+        let operation = format!("{} (respond-async)", write.operation());
+        let fingerprint = form_fingerprint(&operation, &form);
+        let work = async {
+            jobs::submit(&state, &actor, &form, kind)
+                .await
+                .unwrap_or_else(|e| e.error_response())
+        };
+        return Ok(guard(&state, &req, Api::Upload, actor.caller, fingerprint, work).await);
+    }
     let fingerprint = form_fingerprint(write.operation(), &form);
     let work = async {
         let response = match write {
@@ -693,15 +716,20 @@ async fn replace_package(
     write(state, req, payload, Write::Replace).await
 }
 
-async fn replace(state: &AppState, actor: &Actor, form: &UploadForm) -> Result<HttpResponse, UploadApiError> {
-    let command = ReplacePackage {
+/// The fields of `/replace`.
+fn replace_command(form: &UploadForm) -> Result<ReplacePackage, UploadApiError> {
+    Ok(ReplacePackage {
         activity: parse_id(form, "activityId")?,
         language: LanguageCode::parse("languageId", form.required("languageId")?)?,
         package: form
             .file
             .clone()
             .ok_or_else(|| InvalidField::new("file", "is required"))?,
-    };
+    })
+}
+
+async fn replace(state: &AppState, actor: &Actor, form: &UploadForm) -> Result<HttpResponse, UploadApiError> {
+    let command = replace_command(form)?;
     let size = command.package.size;
     let change = timed_ingest("replace", Some(size), state.uploads.replace_package(actor, command)).await?;
     Ok(revision_response(&change))
