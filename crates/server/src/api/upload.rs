@@ -609,9 +609,10 @@ async fn write(
 /// With `parentActivityId` the new activity becomes the last entry of that course's last section.
 #[utoipa::path(
     post, path = "/api/activityupload/new", tag = "Activity Upload API",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md"), ("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 once the body is received and checked as a zip, and run the write as an import job (see docs/API.md, \"Asynchronous imports\")")),
     request_body(content = crate::api::upload::schema::NewActivityForm, content_type = "multipart/form-data"),
     responses(
+        (status = 202, description = "Queued as an asynchronous import (with `Prefer: respond-async`); `Location` is the job", body = crate::api::upload::schema::ImportAccepted, headers(("Location" = String, description = "`/api/v2/imports/{importId}`"))),
         (status = 201, description = "Created", body = crate::api::upload::schema::ActivityCreated),
         (status = 400, description = "A field is missing, repeated or malformed, refers to nothing of the tenant, or the package is refused (the message names the field or the refusal kind)", body = crate::http::error::UploadErrorBody),
         crate::http::error::UploadFailures, crate::http::error::UploadBusy,
@@ -665,9 +666,10 @@ async fn create(state: &AppState, actor: &Actor, form: &UploadForm) -> Result<Ht
 /// Adds a language version to an activity (the API text's `/addlanguage`).
 #[utoipa::path(
     post, path = "/api/activityupload/addlanguage", tag = "Activity Upload API",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md"), ("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 once the body is received and checked as a zip, and run the write as an import job (see docs/API.md, \"Asynchronous imports\")")),
     request_body(content = crate::api::upload::schema::AddLanguageForm, content_type = "multipart/form-data"),
     responses(
+        (status = 202, description = "Queued as an asynchronous import (with `Prefer: respond-async`); `Location` is the job", body = crate::api::upload::schema::ImportAccepted, headers(("Location" = String, description = "`/api/v2/imports/{importId}`"))),
         (status = 201, description = "The language version was added", body = crate::api::upload::schema::ActivityCreated),
         (status = 400, description = "A field is missing, repeated or malformed, refers to nothing of the tenant, or the package is refused (the message names the field or the refusal kind)", body = crate::http::error::UploadErrorBody),
         crate::http::error::UploadFailures, crate::http::error::UploadBusy,
@@ -700,9 +702,10 @@ async fn add(state: &AppState, actor: &Actor, form: &UploadForm) -> Result<HttpR
 /// nothing and says so (`"unchanged": true`).
 #[utoipa::path(
     post, path = "/api/activityupload/replace", tag = "Activity Upload API",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe; see docs/API.md")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe; see docs/API.md"), ("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 once the body is received and checked as a zip, and run the write as an import job (see docs/API.md, \"Asynchronous imports\")")),
     request_body(content = crate::api::upload::schema::ReplaceForm, content_type = "multipart/form-data"),
     responses(
+        (status = 202, description = "Queued as an asynchronous import (with `Prefer: respond-async`); `Location` is the job", body = crate::api::upload::schema::ImportAccepted, headers(("Location" = String, description = "`/api/v2/imports/{importId}`"))),
         (status = 200, description = "The revision now current, and whether anything changed", body = crate::api::upload::schema::RevisionResult),
         (status = 400, description = "A field is missing or malformed, names no SCORM language version of the tenant, or the package is refused", body = crate::http::error::UploadErrorBody),
         crate::http::error::UploadFailures, crate::http::error::UploadBusy,
