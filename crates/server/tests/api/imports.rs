@@ -368,6 +368,56 @@ async fn a_write_made_before_the_worker_stopped_is_not_made_twice(app: &TestApp)
     assert_eq!(app.activity_count().await, 1, "not written twice");
 }
 
+async fn a_job_the_server_cannot_run_is_tried_again_then_failed(app: &TestApp) {
+    let package = built_package("Fire safety", "index.html", "a");
+    let answer = post(app, NEW, &scorm_form("Fire safety", &package), &[ASYNC]).await;
+    let id = answer.body["importId"].as_i64().unwrap();
+    // The spooled zip is lost (a blob store that failed): the server's failure, not the caller's.
+    std::fs::remove_dir_all(app.blob_dir().join("imports")).unwrap();
+    for attempt in 1..=3 {
+        assert!(importer(app).round().await.unwrap(), "attempt {attempt}");
+        let (_, seen) = job(app, id, KEY).await;
+        let expected = if attempt < 3 { "running" } else { "failed" };
+        assert_eq!(seen["status"], expected, "after attempt {attempt}: {seen}");
+        assert!(!importer(app).round().await.unwrap(), "its lease holds");
+        app.clock.advance(chrono::Duration::minutes(6));
+    }
+    let (_, failed) = job(app, id, KEY).await;
+    let message = failed["errorMessage"].as_str().unwrap();
+    assert!(message.starts_with("unexpected server error at "), "{message}");
+    assert_eq!(app.activity_count().await, 0);
+    assert!(!importer(app).round().await.unwrap(), "failed for good");
+}
+
+async fn workers_of_several_instances_run_each_job_once(app: &TestApp) {
+    let packages: Vec<Vec<u8>> = (0..4)
+        .map(|n| built_package("Fire safety", "index.html", &n.to_string()))
+        .collect();
+    let mut ids = Vec::new();
+    for (n, package) in packages.iter().enumerate() {
+        let name = format!("Package {n}");
+        let answer = post(app, NEW, &scorm_form(&name, package), &[ASYNC]).await;
+        assert_eq!(answer.status, 202, "{}", answer.body);
+        ids.push(answer.body["importId"].as_i64().unwrap());
+    }
+    let work = |owner: &'static str| async move {
+        let importer = Importer::new(app.state.clone(), owner);
+        let mut ran = 0;
+        while importer.round().await.unwrap() {
+            ran += 1;
+        }
+        ran
+    };
+    let (a, b) = tokio::join!(work("instance-a"), work("instance-b"));
+    assert_eq!(a + b, 4, "{a} + {b}");
+    for id in ids {
+        assert_eq!(job(app, id, KEY).await.1["status"], "succeeded");
+    }
+    assert_eq!(app.activity_count().await, 4);
+    assert_eq!(finished_events(app, 4).await.len(), 4);
+    assert!(spooled(app).is_empty());
+}
+
 on_both_databases!(
     an_async_upload_answers_202_and_its_job_creates_the_activity,
     addlanguage_and_replace_run_as_jobs_too,
@@ -377,4 +427,6 @@ on_both_databases!(
     an_idempotency_key_replays_the_202,
     a_job_whose_worker_stopped_is_taken_over,
     a_write_made_before_the_worker_stopped_is_not_made_twice,
+    a_job_the_server_cannot_run_is_tried_again_then_failed,
+    workers_of_several_instances_run_each_job_once,
 );

@@ -17,6 +17,7 @@ use curricula_ports::{
 use curricula_service::ingest::IngestError;
 use curricula_service::{Actor, Caller, Package, UploadError};
 use futures::StreamExt;
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -403,15 +404,25 @@ impl Importer {
         let temp = tempfile::NamedTempFile::new_in(&self.state.tmp_dir).map_err(UploadApiError::Spool)?;
         let (file, path) = temp.into_parts();
         let mut file = tokio::fs::File::from_std(file);
+        let (mut hasher, mut size) = (Sha256::new(), 0u64);
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(storage_error)?;
+            hasher.update(&chunk);
+            size += chunk.len() as u64;
             file.write_all(&chunk).await.map_err(UploadApiError::Spool)?;
         }
         file.flush().await.map_err(UploadApiError::Spool)?;
+        let sha256: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        // The zip the job was accepted with, or none: a changed object is the store's failure.
+        if job.sha256.as_deref() != Some(sha256.as_str()) || size != job.size {
+            return Err(storage_error(BlobError::Backend(
+                format!("the spooled package {key} is not the one uploaded (SHA-256 or size differs)").into(),
+            )));
+        }
         Ok(Some(Package {
             source: Arc::new(SpooledFile { early: None, path }),
-            sha256: job.sha256.clone().unwrap_or_default(),
-            size: job.size,
+            sha256,
+            size,
         }))
     }
 }
