@@ -13,6 +13,9 @@ pub mod events_contract;
 pub mod idempotency;
 #[cfg(feature = "contract-tests")]
 pub mod idempotency_contract;
+pub mod imports;
+#[cfg(feature = "contract-tests")]
+pub mod imports_contract;
 #[cfg(feature = "contract-tests")]
 pub mod key_contract;
 #[cfg(feature = "contract-tests")]
@@ -27,6 +30,7 @@ pub use curriculum::*;
 pub use error::*;
 pub use events::*;
 pub use idempotency::*;
+pub use imports::*;
 pub use learners::*;
 pub use query::*;
 pub use repo::*;

@@ -42,6 +42,16 @@ pub fn inspect<R: Read + Seek>(reader: R, limits: &Limits) -> Result<Inspection,
     manifest::read(&mut archive)
 }
 
+/// The first checks of [`inspect`] alone: a readable zip with entries, safe paths, the
+/// declared limits (entry count, total size, compression ratio). Reads the central directory
+/// only.
+///
+/// # Errors
+/// The [`Refusal`] [`inspect`] would answer for those checks.
+pub fn check_zip<R: Read + Seek>(reader: R, limits: &Limits) -> Result<(), Refusal> {
+    archive::Archive::open(reader, limits).map(drop)
+}
+
 /// What remains to be extracted after [`stream_extract`], once the central directory is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Remaining {

@@ -35,6 +35,8 @@ impl AppState {
             ),
             events: EventReader::new(adapters.db.events()),
             deliveries: Arc::default(),
+            imports: adapters.db.imports(),
+            clock: Arc::clone(&adapters.clock),
             webhooks: curricula_service::webhooks::WebhookService::new(
                 adapters.db.webhooks(),
                 Arc::clone(&adapters.clock),

@@ -55,6 +55,10 @@ pub struct UploadArgs {
     /// Organisation ids, comma-separated (default: all).
     #[arg(long)]
     pub organisations: Option<String>,
+    /// Submit as an asynchronous import (`Prefer: respond-async`): the server answers once
+    /// it has the package, and the command follows the job until it ends.
+    #[arg(long = "async")]
+    pub asynchronous: bool,
     /// The SCORM package (.zip).
     pub package: PathBuf,
 }
@@ -302,6 +306,17 @@ fn post_retrying<R: Read + Send + 'static>(
     progress: bool,
     make: impl Fn() -> anyhow::Result<(String, u64, R)>,
 ) -> anyhow::Result<(u16, Value)> {
+    post_preferring(agent, url, progress, None, make)
+}
+
+/// [`post_retrying`] with a `Prefer` header, when `prefer` is set.
+fn post_preferring<R: Read + Send + 'static>(
+    agent: &ureq::Agent,
+    url: &str,
+    progress: bool,
+    prefer: Option<&str>,
+    make: impl Fn() -> anyhow::Result<(String, u64, R)>,
+) -> anyhow::Result<(u16, Value)> {
     let key = idempotency_key()?;
     let mut waits = RETRY_WAITS.iter();
     let started = std::time::Instant::now();
@@ -313,12 +328,15 @@ fn post_retrying<R: Read + Send + 'static>(
         } else {
             ProgressBar::hidden()
         };
-        let sent = agent
+        let mut request = agent
             .post(url)
             .header("content-type", &content_type)
             .header("content-length", &len.to_string())
-            .header("idempotency-key", &key)
-            .send(ureq::SendBody::from_owned_reader(bar.wrap_read(reader)));
+            .header("idempotency-key", &key);
+        if let Some(prefer) = prefer {
+            request = request.header("prefer", prefer);
+        }
+        let sent = request.send(ureq::SendBody::from_owned_reader(bar.wrap_read(reader)));
         bar.finish_and_clear();
         let outcome = sent.map_err(anyhow::Error::from).and_then(read_response);
         let why = match &outcome {
@@ -430,7 +448,13 @@ pub fn upload(args: &UploadArgs) -> anyhow::Result<()> {
         .package
         .file_name()
         .map_or_else(|| "package.zip".to_owned(), |n| n.to_string_lossy().into_owned());
-    let result = post_retrying(&agent, &format!("{server}/api/activityupload/{endpoint}"), true, || {
+    let (prefer, created) = if args.asynchronous {
+        (Some("respond-async"), 202)
+    } else {
+        (None, created)
+    };
+    let url = format!("{server}/api/activityupload/{endpoint}");
+    let result = post_preferring(&agent, &url, true, prefer, || {
         let file = std::fs::File::open(&args.package).with_context(|| format!("opening {}", args.package.display()))?;
         let file_len = file.metadata().map(|m| m.len()).unwrap_or_default();
         let mut form = Multipart::new();
@@ -456,10 +480,18 @@ pub fn upload(args: &UploadArgs) -> anyhow::Result<()> {
         }
         (Err(e), _, _) => return Err(e),
     };
+    let body = if args.asynchronous {
+        let job = body["importId"]
+            .as_i64()
+            .context("the server did not return an importId")?;
+        follow_import(&agent, &server, &key, job)?
+    } else {
+        body
+    };
     let id = body["activityId"]
         .as_i64()
         .context("the server did not return an activityId")?;
-    if args.replace {
+    if args.replace && !args.asynchronous {
         let message = body["message"].as_str().unwrap_or_default();
         eprintln!("{message}");
         println!("{id} revision {}", body["revision"]);
@@ -467,6 +499,79 @@ pub fn upload(args: &UploadArgs) -> anyhow::Result<()> {
         println!("{id}");
     }
     Ok(())
+}
+
+/// The wait between two polls of an import job.
+const IMPORT_POLL: std::time::Duration = std::time::Duration::from_millis(500);
+/// How many polls in a row may fail (transport, 5xx) before the command gives up.
+const IMPORT_POLL_FAILURES: u32 = 10;
+
+/// Polls `GET /api/v2/imports/{job}` until the job ends, printing each status it reaches
+/// (with a spinner on a terminal) and the package's warnings; answers the finished job.
+///
+/// # Errors
+/// When the job failed (with its `errorMessage`), or the server stops answering.
+fn follow_import(agent: &ureq::Agent, server: &str, key: &str, job: i64) -> anyhow::Result<Value> {
+    let spinner = if std::io::stderr().is_terminal() {
+        ProgressBar::new_spinner()
+    } else {
+        ProgressBar::hidden()
+    };
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let url = format!("{server}/api/v2/imports/{job}");
+    let mut last = String::new();
+    let mut failures = 0;
+    let record = loop {
+        let answer = agent
+            .get(&url)
+            .header("authorization", &format!("Bearer {key}"))
+            .header("accept", "application/json")
+            .call()
+            .map_err(anyhow::Error::from)
+            .and_then(read_response);
+        let record = match answer {
+            Ok((200, record)) => {
+                failures = 0;
+                record
+            }
+            Ok((status, body)) if status < 500 => {
+                spinner.finish_and_clear();
+                anyhow::bail!("reading import {job}: the server answered {status}: {body}");
+            }
+            outcome => {
+                failures += 1;
+                if failures >= IMPORT_POLL_FAILURES {
+                    spinner.finish_and_clear();
+                    let why = match outcome {
+                        Ok((status, _)) => format!("the server answered {status}"),
+                        Err(e) => format!("{e:#}"),
+                    };
+                    anyhow::bail!("reading import {job}: {why}; see {url}");
+                }
+                std::thread::sleep(IMPORT_POLL);
+                continue;
+            }
+        };
+        let status = record["status"].as_str().unwrap_or("unknown").to_owned();
+        if status != last {
+            spinner.suspend(|| eprintln!("import {job}: {status}"));
+            spinner.set_message(format!("import {job} {status}"));
+            last = status.clone();
+        }
+        if matches!(status.as_str(), "succeeded" | "failed") {
+            break record;
+        }
+        std::thread::sleep(IMPORT_POLL);
+    };
+    spinner.finish_and_clear();
+    for warning in record["warnings"].as_array().into_iter().flatten() {
+        eprintln!("warning: {}", warning.as_str().unwrap_or_default());
+    }
+    if record["status"] == "failed" {
+        let message = record["errorMessage"].as_str().unwrap_or("no reason given");
+        anyhow::bail!("import {job} failed: {message}");
+    }
+    Ok(record)
 }
 
 /// Attributes that place a record rather than configure it.

@@ -189,6 +189,11 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         );
         curricula_server::webhooks::spawn(deliverer);
     }
+    // Asynchronous imports (`Prefer: respond-async`): this instance runs queued jobs too.
+    curricula_server::upload_api::jobs::spawn(curricula_server::upload_api::jobs::Importer::new(
+        state.clone(),
+        instance_name(),
+    ));
     let mut server = actix_web::HttpServer::new(move || app::app(state.clone()))
         .shutdown_timeout(settings.server.shutdown_grace_seconds)
         .bind(&settings.server.bind)
@@ -204,7 +209,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     outcome
 }
 
-/// This process's name in the webhook leases it holds: unique per start.
+/// This process's name in the webhook and import leases it holds: unique per start.
 fn instance_name() -> String {
     let mut bytes = [0u8; 6];
     let _ = getrandom::fill(&mut bytes);

@@ -78,6 +78,7 @@ pub fn document() -> &'static Value {
         doc.merge(crate::api::v2::learners::ApiDoc::openapi());
         doc.merge(crate::api::v2::paths::ApiDoc::openapi());
         doc.merge(crate::api::v2::events::ApiDoc::openapi());
+        doc.merge(crate::api::v2::imports::ApiDoc::openapi());
         doc.merge(crate::api::player::ApiDoc::openapi());
         doc.merge(crate::api::player::assets::ApiDoc::openapi());
         let mut value = serde_json::to_value(&doc).unwrap_or_else(|_| json!({}));

@@ -56,6 +56,10 @@ pub struct AppState {
     pub events: curricula_service::EventReader,
     /// What this instance's webhook deliverer did, for `/metrics`.
     pub deliveries: std::sync::Arc<curricula_service::webhooks::DeliveryCounters>,
+    /// The queue of asynchronous imports (`Prefer: respond-async`).
+    pub imports: Arc<dyn curricula_ports::ImportRepository>,
+    /// The clock of the use cases (the worker of imports reads it).
+    pub clock: Arc<dyn Clock>,
     /// Webhooks.
     pub webhooks: curricula_service::webhooks::WebhookService<dyn curricula_ports::WebhookRepository>,
     /// Largest accepted upload body.

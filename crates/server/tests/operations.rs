@@ -303,3 +303,36 @@ fn the_upload_and_tree_commands_work_against_a_server() {
         );
     }
 }
+
+#[test]
+fn an_async_upload_is_answered_at_once_and_the_command_follows_its_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let server = start(cwd, &[]);
+    let upload = |args: &[&str], package: &Path| {
+        run(curricula(cwd)
+            .args(["upload", "--async", "--server", &server.url, "--origin", ORIGIN])
+            .env("CURRICULA_API_KEY", KEY)
+            .args(args)
+            .arg(package))
+    };
+    // The job runs in the server's worker; the command prints each status and the activity.
+    let out = upload(&["--user", "jon.jonsson"], &example("hse-presentation.zip"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "1\n");
+    assert!(stderr.contains("import 1: succeeded"), "{stderr}");
+    // A request the job refuses (the package is checked locally first, the parent only by
+    // the server): it fails with the synchronous message, and the command exits non-zero.
+    let out = upload(
+        &["--user", "jon.jonsson", "--parent", "999"],
+        &example("hse-presentation.zip"),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.contains("import 2 failed: parentActivityId 999 was not found in your tenant"),
+        "{stderr}"
+    );
+}

@@ -358,6 +358,38 @@ where
         crate::ingest::EarlyExtraction::start(&self.blobs, &self.ingest, tenant, spool, arrival)
     }
 
+    /// Checks that `package` is a zip the ingest would open: the first refusals of the
+    /// ingest (not a zip, no entries, unsafe paths, the declared limits), from its central
+    /// directory alone. What an asynchronous import checks before it answers 202.
+    ///
+    /// # Errors
+    /// `Package` with the refusal the ingest would give; `Storage` when the file cannot be
+    /// read back.
+    pub async fn check_zip(&self, package: &Package) -> Result<(), UploadError> {
+        let source = Arc::clone(&package.source);
+        let limits = self.ingest.limits.clone();
+        let checked = tokio::task::spawn_blocking(move || {
+            let reader = source.open().map_err(IngestError::Io)?;
+            curricula_scorm::check_zip(reader, &limits).map_err(IngestError::Refused)
+        })
+        .await
+        .map_err(|e| UploadError::Storage(IngestError::Task(e)))?;
+        Ok(checked?)
+    }
+
+    /// The inspection warnings of `package` (central directory and manifest read again; none
+    /// when it cannot be inspected): what an asynchronous import reports once it succeeded.
+    pub async fn warnings(&self, package: &Package) -> Vec<String> {
+        let source = Arc::clone(&package.source);
+        let limits = self.ingest.limits.clone();
+        let inspected = tokio::task::spawn_blocking(move || {
+            let reader = source.open().ok()?;
+            curricula_scorm::inspect(reader, &limits).ok()
+        })
+        .await;
+        inspected.ok().flatten().map(|i| i.warnings).unwrap_or_default()
+    }
+
     /// Authenticates an upload call by `key` and `origin`.
     ///
     /// # Errors

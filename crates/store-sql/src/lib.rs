@@ -63,6 +63,7 @@ mod directory;
 mod errors;
 mod events;
 mod idempotency;
+mod imports;
 mod learners;
 mod pg;
 mod plan;
@@ -195,6 +196,11 @@ impl Database {
 
     /// The event log (audit trail, change feed) over this database.
     pub fn events(&self) -> Arc<dyn curricula_ports::EventLog> {
+        Arc::new(self.clone())
+    }
+
+    /// The queue of asynchronous imports over this database.
+    pub fn imports(&self) -> Arc<dyn curricula_ports::ImportRepository> {
         Arc::new(self.clone())
     }
 

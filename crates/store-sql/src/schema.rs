@@ -265,3 +265,29 @@ diesel::table! {
 
 diesel::joinable!(attempts -> enrollments (enrollment_id));
 diesel::allow_tables_to_appear_in_same_query!(attempts, enrollments);
+
+diesel::table! {
+    imports (id) {
+        id -> BigInt,
+        tenant_id -> BigInt,
+        api_key_id -> BigInt,
+        origin -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        kind -> Text,
+        fields -> Text,
+        blob_key -> Nullable<Text>,
+        sha256 -> Nullable<Text>,
+        size -> BigInt,
+        status -> Text,
+        attempts -> Integer,
+        activity_id -> Nullable<BigInt>,
+        error_message -> Nullable<Text>,
+        warnings -> Text,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(imports, events);

@@ -70,6 +70,13 @@ async fn key_contract(backend: &str) {
     curricula_ports::key_contract::revocation_is_seen_by_other_instances(&store, &other).await;
 }
 
+async fn import_contract(backend: &str) {
+    let Some((store, other, _guard)) = instances(backend).await else {
+        return;
+    };
+    curricula_ports::imports_contract::import_queue(&store, &other).await;
+}
+
 /// A test on each backend of every suite: `suite => (its SQLite test, its Postgres test)`.
 macro_rules! on_both_backends {
     ($($suite:ident => ($sqlite:ident, $postgres:ident)),* $(,)?) => {$(
@@ -89,6 +96,7 @@ on_both_backends! {
     repository_contract => (sqlite_passes_contract, postgres_passes_contract),
     idempotency_and_audit_contracts => (sqlite_passes_idempotency_contract, postgres_passes_idempotency_contract),
     key_contract => (sqlite_passes_key_contract, postgres_passes_key_contract),
+    import_contract => (sqlite_passes_import_contract, postgres_passes_import_contract),
 }
 
 #[tokio::test]

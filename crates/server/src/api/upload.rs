@@ -26,6 +26,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 pub mod intake;
+pub mod jobs;
 pub mod schema;
 mod validate;
 
@@ -544,6 +545,16 @@ enum Write {
 }
 
 impl Write {
+    /// The import job it can be run as (`Prefer: respond-async`); none for a rollback.
+    fn kind(self) -> Option<curricula_ports::ImportKind> {
+        match self {
+            Self::New => Some(curricula_ports::ImportKind::New),
+            Self::AddLanguage => Some(curricula_ports::ImportKind::AddLanguage),
+            Self::Replace => Some(curricula_ports::ImportKind::Replace),
+            Self::Rollback => None,
+        }
+    }
+
     /// What its `Idempotency-Key` fingerprint names it.
     fn operation(self) -> &'static str {
         match self {
@@ -563,7 +574,19 @@ async fn write(
     payload: web::Payload,
     write: Write,
 ) -> Result<HttpResponse, UploadApiError> {
-    let Admitted { form, actor, _slot } = admit(&req, payload, &state, true).await?;
+    let asynchronous = jobs::prefers_async(&req) && write.kind().is_some();
+    // An asynchronous import keeps the spooled zip for its job: nothing is extracted early.
+    let Admitted { form, actor, _slot } = admit(&req, payload, &state, !asynchronous).await?;
+    if let Some(kind) = write.kind().filter(|_| asynchronous) {
+        let operation = format!("{} (respond-async)", write.operation());
+        let fingerprint = form_fingerprint(&operation, &form);
+        let work = async {
+            jobs::submit(&state, &actor, &form, kind)
+                .await
+                .unwrap_or_else(|e| e.error_response())
+        };
+        return Ok(guard(&state, &req, Api::Upload, actor.caller, fingerprint, work).await);
+    }
     let fingerprint = form_fingerprint(write.operation(), &form);
     let work = async {
         let response = match write {
@@ -586,9 +609,10 @@ async fn write(
 /// With `parentActivityId` the new activity becomes the last entry of that course's last section.
 #[utoipa::path(
     post, path = "/api/activityupload/new", tag = "Activity Upload API",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md"), ("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 once the body is received and checked as a zip, and run the write as an import job (see docs/API.md, \"Asynchronous imports\")")),
     request_body(content = crate::api::upload::schema::NewActivityForm, content_type = "multipart/form-data"),
     responses(
+        (status = 202, description = "Queued as an asynchronous import (with `Prefer: respond-async`); `Location` is the job", body = crate::api::upload::schema::ImportAccepted, headers(("Location" = String, description = "`/api/v2/imports/{importId}`"))),
         (status = 201, description = "Created", body = crate::api::upload::schema::ActivityCreated),
         (status = 400, description = "A field is missing, repeated or malformed, refers to nothing of the tenant, or the package is refused (the message names the field or the refusal kind)", body = crate::http::error::UploadErrorBody),
         crate::http::error::UploadFailures, crate::http::error::UploadBusy,
@@ -642,9 +666,10 @@ async fn create(state: &AppState, actor: &Actor, form: &UploadForm) -> Result<Ht
 /// Adds a language version to an activity (the API text's `/addlanguage`).
 #[utoipa::path(
     post, path = "/api/activityupload/addlanguage", tag = "Activity Upload API",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe: a repeat with the same key and the same request within the retention window gets the first response again (with `Idempotent-Replayed: true`); see docs/API.md"), ("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 once the body is received and checked as a zip, and run the write as an import job (see docs/API.md, \"Asynchronous imports\")")),
     request_body(content = crate::api::upload::schema::AddLanguageForm, content_type = "multipart/form-data"),
     responses(
+        (status = 202, description = "Queued as an asynchronous import (with `Prefer: respond-async`); `Location` is the job", body = crate::api::upload::schema::ImportAccepted, headers(("Location" = String, description = "`/api/v2/imports/{importId}`"))),
         (status = 201, description = "The language version was added", body = crate::api::upload::schema::ActivityCreated),
         (status = 400, description = "A field is missing, repeated or malformed, refers to nothing of the tenant, or the package is refused (the message names the field or the refusal kind)", body = crate::http::error::UploadErrorBody),
         crate::http::error::UploadFailures, crate::http::error::UploadBusy,
@@ -677,9 +702,10 @@ async fn add(state: &AppState, actor: &Actor, form: &UploadForm) -> Result<HttpR
 /// nothing and says so (`"unchanged": true`).
 #[utoipa::path(
     post, path = "/api/activityupload/replace", tag = "Activity Upload API",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe; see docs/API.md")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request retry-safe; see docs/API.md"), ("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 once the body is received and checked as a zip, and run the write as an import job (see docs/API.md, \"Asynchronous imports\")")),
     request_body(content = crate::api::upload::schema::ReplaceForm, content_type = "multipart/form-data"),
     responses(
+        (status = 202, description = "Queued as an asynchronous import (with `Prefer: respond-async`); `Location` is the job", body = crate::api::upload::schema::ImportAccepted, headers(("Location" = String, description = "`/api/v2/imports/{importId}`"))),
         (status = 200, description = "The revision now current, and whether anything changed", body = crate::api::upload::schema::RevisionResult),
         (status = 400, description = "A field is missing or malformed, names no SCORM language version of the tenant, or the package is refused", body = crate::http::error::UploadErrorBody),
         crate::http::error::UploadFailures, crate::http::error::UploadBusy,
@@ -693,15 +719,20 @@ async fn replace_package(
     write(state, req, payload, Write::Replace).await
 }
 
-async fn replace(state: &AppState, actor: &Actor, form: &UploadForm) -> Result<HttpResponse, UploadApiError> {
-    let command = ReplacePackage {
+/// The fields of `/replace`.
+fn replace_command(form: &UploadForm) -> Result<ReplacePackage, UploadApiError> {
+    Ok(ReplacePackage {
         activity: parse_id(form, "activityId")?,
         language: LanguageCode::parse("languageId", form.required("languageId")?)?,
         package: form
             .file
             .clone()
             .ok_or_else(|| InvalidField::new("file", "is required"))?,
-    };
+    })
+}
+
+async fn replace(state: &AppState, actor: &Actor, form: &UploadForm) -> Result<HttpResponse, UploadApiError> {
+    let command = replace_command(form)?;
     let size = command.package.size;
     let change = timed_ingest("replace", Some(size), state.uploads.replace_package(actor, command)).await?;
     Ok(revision_response(&change))

@@ -3,6 +3,7 @@
 
 pub mod bodies;
 pub mod events;
+pub mod imports;
 pub mod input;
 pub mod learner_bodies;
 pub mod learner_params;
@@ -35,6 +36,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/v2/audit_events", web::get().to(list_audit_events))
         .configure(learners::routes)
         .configure(events::routes)
+        .configure(imports::routes)
         .configure(paths::routes)
         .service(
             web::scope("/api/v2/curriculum_activities")

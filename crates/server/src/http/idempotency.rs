@@ -180,6 +180,15 @@ fn replay(stored: StoredResponse) -> HttpResponse {
     let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
     let mut response = HttpResponse::build(status);
     response.insert_header((REPLAYED_HEADER, "true"));
+    // Only the status and body are kept: the `Location` of an asynchronous import's 202 is
+    // made again from its `importId`.
+    if status == StatusCode::ACCEPTED
+        && let Some(id) = serde_json::from_str::<serde_json::Value>(&stored.body)
+            .ok()
+            .and_then(|body| body["importId"].as_i64())
+    {
+        response.insert_header((actix_web::http::header::LOCATION, format!("/api/v2/imports/{id}")));
+    }
     if stored.body.is_empty() {
         response.finish()
     } else {

@@ -173,6 +173,8 @@ impl TestApp {
             ),
             events: curricula_service::EventReader::new(db.events()),
             deliveries: Arc::default(),
+            imports: db.imports(),
+            clock: Arc::clone(&adapters.clock),
             webhooks: curricula_service::webhooks::WebhookService::new(
                 db.webhooks(),
                 Arc::clone(&adapters.clock),

@@ -6,6 +6,7 @@ mod events;
 mod hardening;
 mod helpers;
 mod idempotency;
+mod imports;
 mod keys;
 mod launch;
 mod learners;

@@ -214,6 +214,16 @@ pub struct RevisionResult {
     pub message: String,
 }
 
+/// An upload accepted as an asynchronous import (`Prefer: respond-async`).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportAccepted {
+    /// The job: `GET /api/v2/imports/{importId}` (the `Location` header) tells how it goes.
+    pub import_id: i64,
+    /// Always `queued`.
+    pub status: String,
+}
+
 /// A successful upload.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
