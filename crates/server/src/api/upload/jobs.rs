@@ -4,7 +4,9 @@
 //! database. [`Importer`] runs the jobs through the very use cases of the synchronous calls,
 //! so every check and message is theirs (docs/API.md, "Asynchronous imports").
 
-use super::{SpooledFile, UploadApiError, UploadForm, add_command, create_command, replace_command, timed_ingest};
+use super::form::{
+    SpooledFile, UploadApiError, UploadForm, add_command, create_command, replace_command, timed_ingest,
+};
 use crate::api::v2::imports::ImportRecord;
 use crate::state::AppState;
 use actix_web::http::header::LOCATION;
