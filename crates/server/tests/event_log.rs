@@ -21,6 +21,8 @@ const KEY: &str = "events-key-0123456789";
 const ORIGIN: &str = "https://skoli.istak.is";
 const WRITERS: u64 = 6;
 const WRITING: Duration = Duration::from_secs(6);
+/// Each writer's pause between two writes.
+const PAUSE: Duration = Duration::from_millis(200);
 
 fn curricula(cwd: &Path, database: &str) -> Command {
     let mut cmd = support::curricula(cwd);
@@ -128,6 +130,9 @@ fn run(database: &str) {
             scope.spawn(move || {
                 let mut n = 0u64;
                 while Instant::now() < writing_until {
+                    // A few writes a second each: every event then takes three tries to deliver
+                    // (the receiver refuses two), one after another, and the run stays bounded.
+                    std::thread::sleep(PAUSE);
                     n += 1;
                     let base = bases.read().unwrap()[usize::from((n + writer).is_multiple_of(2))].clone();
                     if n.is_multiple_of(3) {
@@ -248,7 +253,7 @@ fn run(database: &str) {
     );
     // The receiver accepts every event, signed, in the feed's order (a try cut off by the kill
     // may be delivered again: at least once).
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let deadline = Instant::now() + Duration::from_secs(240);
     loop {
         let accepted: Vec<i64> = received.lock().unwrap().iter().map(|(id, ..)| *id).collect();
         let mut first = Vec::new();
