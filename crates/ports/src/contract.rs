@@ -461,7 +461,7 @@ where
         .unwrap();
     let members = members(store, &f, "Member ", 12).await;
     let first = store
-        .change(f.tenant, path, append(members[0], "First"))
+        .change(f.tenant, PathOf::from(path), append(members[0], "First"))
         .await
         .unwrap()
         .record
@@ -475,7 +475,7 @@ where
     let writers = members[1..9]
         .iter()
         .enumerate()
-        .map(|(i, m)| store.change(f.tenant, path, append(*m, &format!("Concurrent {i}"))));
+        .map(|(i, m)| store.change(f.tenant, PathOf::from(path), append(*m, &format!("Concurrent {i}"))));
     for result in futures::future::join_all(writers).await {
         result.unwrap();
     }
@@ -494,13 +494,15 @@ where
         )]))
     });
     assert!(matches!(
-        store.change(f.tenant, path, refused).await,
+        store.change(f.tenant, PathOf::from(path), refused).await,
         Err(ChangeError::Refused(_))
     ));
     assert_eq!(stored_path(store, f.tenant, path).await, records);
     // The same activity twice in one path is refused.
     assert!(matches!(
-        store.change(f.tenant, path, append(members[0], "Again")).await,
+        store
+            .change(f.tenant, PathOf::from(path), append(members[0], "Again"))
+            .await,
         Err(ChangeError::Refused(_))
     ));
 
@@ -510,7 +512,7 @@ where
         path.move_record(first, last, curriculum::Orientation::Below, now())?;
         Ok(Some(first))
     });
-    let moved = store.change(f.tenant, path, moved).await.unwrap();
+    let moved = store.change(f.tenant, PathOf::from(path), moved).await.unwrap();
     let after = stored_path(store, f.tenant, path).await;
     assert_consistent(&after);
     assert_eq!(after.last(), moved.record.as_ref());
@@ -527,13 +529,13 @@ where
     };
     let section = one(move |path, id| Ok(Some(path.create_section(id, &input, now())?.id)));
     let second = store
-        .change(f.tenant, path, section)
+        .change(f.tenant, PathOf::from(path), section)
         .await
         .unwrap()
         .record
         .map(|r| r.id);
     store
-        .change(f.tenant, path, append(members[10], "In second"))
+        .change(f.tenant, PathOf::from(path), append(members[10], "In second"))
         .await
         .unwrap();
     let first_section = after[0].id;
@@ -541,7 +543,14 @@ where
         path.destroy(first_section, now())?;
         Ok(None)
     });
-    assert_eq!(store.change(f.tenant, path, destroy).await.unwrap().record, None);
+    assert_eq!(
+        store
+            .change(f.tenant, PathOf::from(path), destroy)
+            .await
+            .unwrap()
+            .record,
+        None
+    );
     let left = stored_path(store, f.tenant, path).await;
     assert_consistent(&left);
     assert_eq!(left.len(), 2, "{left:?}");
@@ -564,7 +573,9 @@ where
     assert!(everything.items.is_empty() && everything.total == 0, "{everything:?}");
     assert!(store.curriculum(other.tenant, path).await.unwrap().is_none());
     assert!(matches!(
-        store.change(other.tenant, path, append(members[11], "Intruder")).await,
+        store
+            .change(other.tenant, PathOf::from(path), append(members[11], "Intruder"))
+            .await,
         Err(ChangeError::PathNotFound(_))
     ));
     // Two paths placed in each other at once (as the upload API may): neither waits on the
@@ -592,7 +603,10 @@ where
         })
     };
     for _ in 0..5 {
-        let (x, y) = tokio::join!(store.change(f.tenant, a, nest(b)), store.change(f.tenant, b, nest(a)));
+        let (x, y) = tokio::join!(
+            store.change(f.tenant, PathOf::from(a), nest(b)),
+            store.change(f.tenant, PathOf::from(b), nest(a))
+        );
         assert!(x.is_ok() || matches!(x, Err(ChangeError::Refused(_))), "{x:?}");
         assert!(y.is_ok() || matches!(y, Err(ChangeError::Refused(_))), "{y:?}");
     }
@@ -612,7 +626,7 @@ where
     // A SCORM activity is not a path.
     assert!(matches!(
         store
-            .change(f.tenant, members[11], append(members[10], "Not a path"))
+            .change(f.tenant, PathOf::from(members[11]), append(members[10], "Not a path"))
             .await,
         Err(ChangeError::PathNotFound(_))
     ));
@@ -637,7 +651,7 @@ where
     for (i, member) in members.iter().enumerate() {
         let (writer, reader) = if i % 2 == 0 { (a, b) } else { (b, a) };
         writer
-            .change(f.tenant, path, append(*member, &format!("E{i}")))
+            .change(f.tenant, PathOf::from(path), append(*member, &format!("E{i}")))
             .await
             .unwrap();
         // The writer's own cached copy is current too.
@@ -654,7 +668,9 @@ where
         )
         .await
         .unwrap();
-    a.change(f.tenant, path, one(|_, _| Ok(None))).await.unwrap();
+    a.change(f.tenant, PathOf::from(path), one(|_, _| Ok(None)))
+        .await
+        .unwrap();
     let records = stored_path(a, f.tenant, path).await;
     assert!(records.iter().any(|r| r.course_id == Some(placed)), "{records:?}");
     assert_consistent(&records);
@@ -707,13 +723,25 @@ where
         "another tenant's"
     );
 
-    let noop = store.change(f.tenant, path, one(|_, _| Ok(None))).await.unwrap();
+    let noop = store
+        .change(f.tenant, PathOf::from(path), one(|_, _| Ok(None)))
+        .await
+        .unwrap();
     assert_eq!(noop.version, v1, "a write that changes nothing keeps the version");
     let stale = store
         .change(
             f.tenant,
-            path,
-            append(members[0], "Stale").if_match(Some(vec![PathVersion(v1.0 + 7)])),
+            PathOf::from(path),
+            append(members[0], "Stale").if_match(Some(vec![
+                PathTag {
+                    path,
+                    version: PathVersion(v1.0 + 7),
+                },
+                PathTag {
+                    path: members[0],
+                    version: v1,
+                },
+            ])),
         )
         .await;
     assert!(
@@ -726,11 +754,48 @@ where
         "nothing written"
     );
     let written = store
-        .change(f.tenant, path, append(members[0], "Fresh").if_match(Some(vec![v1])))
+        .change(
+            f.tenant,
+            PathOf::from(path),
+            append(members[0], "Fresh").if_match(Some(vec![PathTag { path, version: v1 }])),
+        )
         .await
         .unwrap();
     assert!(written.version > v1, "{written:?}");
+    assert_eq!(written.path, path);
     assert_eq!(store.path(f.tenant, path).await.unwrap().unwrap().1, written.version);
+
+    // A write through one of the path's records finds the path (and locks it) itself.
+    let fresh = written.record.clone().expect("the appended entry");
+    let rename = |name: &'static str| {
+        PathWrite::new(
+            0,
+            Box::new(move |p: &mut Curriculum, _: &[RecordId]| {
+                let input = RecordInput {
+                    name: Patch::Value(name.into()),
+                    ..RecordInput::default()
+                };
+                p.update(fresh.id, &input, Utc::now()).map(|r| Some(r.id))
+            }),
+        )
+    };
+    let renamed = store
+        .change(f.tenant, PathOf::Holding(fresh.id), rename("Renamed"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (renamed.path, renamed.version),
+        (path, PathVersion(written.version.0 + 1))
+    );
+    assert_eq!(renamed.record.as_ref().map(|r| r.name.as_str()), Some("Renamed"));
+    for (tenant, record) in [(other.tenant, fresh.id), (f.tenant, RecordId(i64::MAX - 1))] {
+        let refused = store.change(tenant, PathOf::Holding(record), rename("Intruder")).await;
+        assert!(
+            matches!(&refused, Err(ChangeError::Refused(e)) if e.is_not_found()),
+            "another tenant's record, or none: {refused:?}"
+        );
+    }
+    let written = renamed;
 
     // A whole tree with 30 new entries and a new section: distinct fresh ids, one version step.
     let refs = store.course_refs(f.tenant, &members).await.unwrap();
@@ -764,8 +829,11 @@ where
     let synced = store
         .change(
             f.tenant,
-            path,
-            sync_write(tree, courses).if_match(Some(vec![written.version])),
+            PathOf::from(path),
+            sync_write(tree, courses).if_match(Some(vec![PathTag {
+                path,
+                version: written.version,
+            }])),
         )
         .await
         .unwrap();
@@ -806,7 +874,7 @@ where
             .collect(),
     };
     store
-        .change(f.tenant, path, sync_write(big, Default::default()))
+        .change(f.tenant, PathOf::from(path), sync_write(big, Default::default()))
         .await
         .unwrap();
     let many = stored_path(store, f.tenant, path).await;
@@ -822,7 +890,7 @@ where
         }],
     };
     store
-        .change(f.tenant, path, sync_write(small, Default::default()))
+        .change(f.tenant, PathOf::from(path), sync_write(small, Default::default()))
         .await
         .unwrap();
     assert_eq!(stored_path(store, f.tenant, path).await.len(), 1);
@@ -862,10 +930,10 @@ where
             let input = section(format!("Section {}", i / 10 + 1));
             let at = tick();
             let created = one(move |path, id| Ok(Some(path.create_section(id, &input, at)?.id)));
-            store.change(f.tenant, path, created).await.unwrap();
+            store.change(f.tenant, PathOf::from(path), created).await.unwrap();
         }
         store
-            .change(f.tenant, path, append(*member, &format!("Entry {i}")))
+            .change(f.tenant, PathOf::from(path), append(*member, &format!("Entry {i}")))
             .await
             .unwrap();
     }
@@ -890,7 +958,12 @@ where
             0 => {
                 let input = section(format!("New {step}"));
                 let created = one(move |path, id| Ok(Some(path.create_section(id, &input, at)?.id)));
-                let record = store.change(f.tenant, path, created).await.unwrap().record.unwrap();
+                let record = store
+                    .change(f.tenant, PathOf::from(path), created)
+                    .await
+                    .unwrap()
+                    .record
+                    .unwrap();
                 mirror
                     .create_section(record.id, &section(format!("New {step}")), at)
                     .unwrap();
@@ -899,7 +972,7 @@ where
             1 if !spare.is_empty() => {
                 let member = spare.pop().unwrap();
                 let record = store
-                    .change(f.tenant, path, append(member, &format!("Late {step}")))
+                    .change(f.tenant, PathOf::from(path), append(member, &format!("Late {step}")))
                     .await
                     .unwrap()
                     .record
@@ -914,7 +987,7 @@ where
                     continue;
                 }
                 let destroy = one(move |path, _| path.destroy(id, at).map(|_| None));
-                store.change(f.tenant, path, destroy).await.unwrap();
+                store.change(f.tenant, PathOf::from(path), destroy).await.unwrap();
                 "destroy"
             }
             3 => {
@@ -923,7 +996,7 @@ where
                     continue;
                 }
                 let update = one(move |path, _| path.update(id, &input, at).map(|r| Some(r.id)));
-                store.change(f.tenant, path, update).await.unwrap();
+                store.change(f.tenant, PathOf::from(path), update).await.unwrap();
                 "rename"
             }
             _ => {
@@ -932,7 +1005,7 @@ where
                     continue;
                 }
                 let change = one(move |path, _| path.move_record(id, target, orientation, at).map(|()| None));
-                store.change(f.tenant, path, change).await.unwrap();
+                store.change(f.tenant, PathOf::from(path), change).await.unwrap();
                 "move"
             }
         };

@@ -27,15 +27,32 @@ pub struct PathTag {
     pub version: PathVersion,
 }
 
+/// The path a write changes: named by its id, or found through one of its records (a record
+/// never leaves its path), in the write's transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathOf {
+    /// The path (course) with this id.
+    Path(ActivityId),
+    /// The path holding this record.
+    Holding(RecordId),
+}
+
+impl From<ActivityId> for PathOf {
+    fn from(path: ActivityId) -> Self {
+        Self::Path(path)
+    }
+}
+
 /// One write of a path: the change, the fresh ids it may use, and the versions it may apply to.
 pub struct PathWrite {
     /// Applied to the path as loaded under its lock.
     pub change: CurriculumChange,
     /// How many fresh record ids the change is handed (at most that many records are new).
     pub new_ids: usize,
-    /// When set, the write applies only when the path's current version is one of these
-    /// (`If-Match`); otherwise [`ChangeError::VersionMismatch`] and nothing is written.
-    pub if_match: Option<Vec<PathVersion>>,
+    /// When set, the write applies only when one of these tags names the path at its current
+    /// version (`If-Match`; tags of other paths never match); otherwise
+    /// [`ChangeError::VersionMismatch`] and nothing is written.
+    pub if_match: Option<Vec<PathTag>>,
     /// Appended in the write's transaction when the path changed (a write that changes
     /// nothing appends nothing).
     pub journal: Journal<Changed>,
@@ -59,18 +76,20 @@ impl PathWrite {
         self
     }
 
-    /// Only when the path's version is one of `versions` (`None`: any).
+    /// Only when one of `tags` names the path at its version (`None`: any).
     #[must_use]
-    pub fn if_match(mut self, versions: Option<Vec<PathVersion>>) -> Self {
-        self.if_match = versions;
+    pub fn if_match(mut self, tags: Option<Vec<PathTag>>) -> Self {
+        self.if_match = tags;
         self
     }
 }
 
-/// What a write left: the record the change named, as numbered afterwards, and the path's
-/// version (unchanged when the change changed nothing).
+/// What a write left: the path, the record the change named, as numbered afterwards, and the
+/// path's version (unchanged when the change changed nothing).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Changed {
+    /// The path written.
+    pub path: ActivityId,
     /// The record whose id the change returned.
     pub record: Option<CurriculumRecord>,
     /// The path's version after the write.
@@ -120,17 +139,19 @@ pub trait CurriculumRepository: Send + Sync {
         slice: Slice,
     ) -> Result<Listed<CurriculumRecord>, StoreError>;
 
-    /// Loads path `curriculum` with its writers excluded, checks `write.if_match`, applies
+    /// Loads the path `of` names with its writers excluded, checks `write.if_match`, applies
     /// `write.change` with `write.new_ids` ids never given before, writes the difference in
     /// one transaction (nothing, and the version unchanged, when there is none), and returns
-    /// the record whose id the change returned, as numbered afterwards, with the version.
+    /// the path, the record whose id the change returned, as numbered afterwards, and the
+    /// version.
     ///
     /// # Errors
-    /// MUST return `PathNotFound` when `curriculum` is not a course of the tenant,
-    /// `VersionMismatch` when its version is not one of `if_match`, and `Refused` when the
-    /// change refuses; in every case nothing is written. Concurrent changes of one path MUST
-    /// serialise.
-    async fn change(&self, tenant: TenantId, curriculum: ActivityId, write: PathWrite) -> Result<Changed, ChangeError>;
+    /// MUST return `PathNotFound` when a [`PathOf::Path`] is not a course of the tenant,
+    /// `Refused` with `RecordNotFound` when a [`PathOf::Holding`] names no record of the
+    /// tenant, `VersionMismatch` when no tag of `if_match` names the path at its version, and
+    /// `Refused` when the change refuses; in every case nothing is written. Concurrent changes
+    /// of one path MUST serialise.
+    async fn change(&self, tenant: TenantId, of: PathOf, write: PathWrite) -> Result<Changed, ChangeError>;
 
     /// Path `curriculum` of the tenant as stored, with its version, or `None` when it is not a
     /// course of the tenant. The version is read before the records: a write in between

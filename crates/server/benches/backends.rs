@@ -113,7 +113,7 @@ async fn path_with(adapters: &Adapters, tenant: TenantId, owner: UserId, entries
         });
         adapters
             .curricula
-            .change(tenant, path, curricula_ports::PathWrite::new(1, append))
+            .change(tenant, path.into(), curricula_ports::PathWrite::new(1, append))
             .await
             .unwrap();
     }

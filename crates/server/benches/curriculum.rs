@@ -69,7 +69,7 @@ async fn path_with(entries: usize) -> Path {
     store
         .change(
             tenant,
-            path,
+            path.into(),
             curricula_ports::PathWrite::new(
                 count,
                 Box::new(move |c, ids| {

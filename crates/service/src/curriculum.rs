@@ -10,7 +10,7 @@ use curricula_domain::curriculum::{
 use curricula_domain::{ActivityId, RecordId};
 use curricula_ports::{
     ActivityRepository, ChangeError, Changed, Clock, CurriculumChange, CurriculumRepository, EventType, Journal,
-    PathTag, PathVersion, PathWrite, RecordFilter, Slice, StoreError, TenantDirectory,
+    PathOf, PathTag, PathVersion, PathWrite, RecordFilter, Slice, StoreError, TenantDirectory,
 };
 use serde_json::Value;
 use std::collections::HashMap;
@@ -180,10 +180,14 @@ where
             .curricula
             .change(
                 caller.tenant,
-                curriculum,
-                PathWrite::new(1, change)
-                    .if_match(versions_of(if_match.as_deref(), curriculum))
-                    .journal(record_event(actor, EventType::RecordCreated, now, None, None)),
+                PathOf::Path(curriculum),
+                PathWrite::new(1, change).if_match(if_match).journal(record_event(
+                    actor,
+                    EventType::RecordCreated,
+                    now,
+                    None,
+                    None,
+                )),
             )
             .await?;
         let record = found(changed.record)?;
@@ -203,8 +207,6 @@ where
         input: RecordInput,
         if_match: Option<Vec<PathTag>>,
     ) -> Result<(CurriculumRecord, PathVersion), WriteError> {
-        let caller = actor.caller;
-        let curriculum = self.path_of(caller, id).await?;
         let now = self.clock.now();
         let (before, keep) = before_slot();
         let change: CurriculumChange = Box::new(move |path, _| {
@@ -214,11 +216,15 @@ where
         let changed = self
             .curricula
             .change(
-                caller.tenant,
-                curriculum,
-                PathWrite::new(0, change)
-                    .if_match(versions_of(if_match.as_deref(), curriculum))
-                    .journal(record_event(actor, EventType::RecordUpdated, now, Some(before), None)),
+                actor.caller.tenant,
+                PathOf::Holding(id),
+                PathWrite::new(0, change).if_match(if_match).journal(record_event(
+                    actor,
+                    EventType::RecordUpdated,
+                    now,
+                    Some(before),
+                    None,
+                )),
             )
             .await?;
         let record = found(changed.record)?;
@@ -239,8 +245,6 @@ where
         orientation: Orientation,
         if_match: Option<Vec<PathTag>>,
     ) -> Result<(ActivityId, PathVersion), WriteError> {
-        let caller = actor.caller;
-        let curriculum = self.path_of(caller, id).await?;
         let now = self.clock.now();
         let (before, keep) = before_slot();
         let change: CurriculumChange = Box::new(move |path, _| {
@@ -250,20 +254,18 @@ where
         let changed = self
             .curricula
             .change(
-                caller.tenant,
-                curriculum,
-                PathWrite::new(0, change)
-                    .if_match(versions_of(if_match.as_deref(), curriculum))
-                    .journal(record_event(
-                        actor,
-                        EventType::RecordMoved,
-                        now,
-                        Some(before),
-                        Some(serde_json::json!({ "target_id": target.0, "orientation": orientation.as_str() })),
-                    )),
+                actor.caller.tenant,
+                PathOf::Holding(id),
+                PathWrite::new(0, change).if_match(if_match).journal(record_event(
+                    actor,
+                    EventType::RecordMoved,
+                    now,
+                    Some(before),
+                    Some(serde_json::json!({ "target_id": target.0, "orientation": orientation.as_str() })),
+                )),
             )
             .await?;
-        Ok((curriculum, changed.version))
+        Ok((changed.path, changed.version))
     }
 
     /// Destroys record `id` (a section with its entries) when its path's version is one of
@@ -278,8 +280,6 @@ where
         id: RecordId,
         if_match: Option<Vec<PathTag>>,
     ) -> Result<(ActivityId, PathVersion), WriteError> {
-        let caller = actor.caller;
-        let curriculum = self.path_of(caller, id).await?;
         let now = self.clock.now();
         let (before, keep) = before_slot();
         let change: CurriculumChange = Box::new(move |path, _| {
@@ -289,14 +289,14 @@ where
         let changed = self
             .curricula
             .change(
-                caller.tenant,
-                curriculum,
+                actor.caller.tenant,
+                PathOf::Holding(id),
                 PathWrite::new(0, change)
-                    .if_match(versions_of(if_match.as_deref(), curriculum))
-                    .journal(destroyed_event(actor, id, curriculum, now, before)),
+                    .if_match(if_match)
+                    .journal(destroyed_event(actor, id, now, before)),
             )
             .await?;
-        Ok((curriculum, changed.version))
+        Ok((changed.path, changed.version))
     }
 
     /// Path `path` of the caller's as a tree, with its version.
@@ -336,10 +336,9 @@ where
         let now = self.clock.now();
         if dry_run {
             let (mut curriculum, version) = self.tree(caller, path).await?;
-            if versions_of(if_match.as_deref(), path).is_some_and(|tags| !tags.contains(&version)) {
-                return Err(WriteError::VersionMismatch {
-                    current: PathTag { path, version },
-                });
+            let current = PathTag { path, version };
+            if if_match.as_ref().is_some_and(|tags| !tags.contains(&current)) {
+                return Err(WriteError::VersionMismatch { current });
             }
             let placeholders: Vec<RecordId> = (1..=tree.without_id())
                 .map(|k| RecordId(-i64::try_from(k).unwrap_or(i64::MAX)))
@@ -386,10 +385,8 @@ where
             .curricula
             .change(
                 caller.tenant,
-                path,
-                PathWrite::new(wanted, change)
-                    .if_match(versions_of(if_match.as_deref(), path))
-                    .journal(journal),
+                PathOf::Path(path),
+                PathWrite::new(wanted, change).if_match(if_match).journal(journal),
             )
             .await?;
         let (diff, curriculum) = slot
@@ -403,19 +400,6 @@ where
             diff,
         })
     }
-
-    async fn path_of(&self, caller: Caller, id: RecordId) -> Result<ActivityId, WriteError> {
-        match self.curricula.record(caller.tenant, id).await? {
-            Some(record) => Ok(record.curriculum_id),
-            None => Err(CurriculumError::RecordNotFound(id).into()),
-        }
-    }
-}
-
-/// The versions of path `path` an `If-Match` names (`None`: no condition). Tags of other
-/// paths never match: a tag read from one path does not let a write through to another.
-fn versions_of(if_match: Option<&[PathTag]>, path: ActivityId) -> Option<Vec<PathVersion>> {
-    if_match.map(|tags| tags.iter().filter(|t| t.path == path).map(|t| t.version).collect())
 }
 
 /// A change that creates at most one record, with the first fresh id.
@@ -451,21 +435,20 @@ fn record_event(
     })
 }
 
-/// The event of destroying record `id` of path `path`, with its state before.
+/// The event of destroying record `id`, with its state before.
 fn destroyed_event(
     actor: &Actor,
     id: RecordId,
-    path: ActivityId,
     at: chrono::DateTime<chrono::Utc>,
     before: BeforeSlot,
 ) -> Journal<Changed> {
     let actor = actor.clone();
-    Journal::of(move |_: &Changed| {
+    Journal::of(move |changed: &Changed| {
         let data = before_after(taken(&before).as_ref(), None);
         vec![
             actor
                 .event(EventType::RecordDestroyed, at, data)
-                .course(path)
+                .course(changed.path)
                 .record(id),
         ]
     })

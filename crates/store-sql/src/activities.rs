@@ -85,10 +85,10 @@ impl ActivityRepository for Database {
             if new.kind == ActivityKind::Course {
                 let section = sql::paths::next_record_id(c).await?;
                 let curriculum = Curriculum::for_new_course(activity, new.tenant, section, new.now);
-                sql::paths::persist(c, new.tenant, activity, &[], &curriculum.records()).await?;
+                sql::paths::persist(c, new.tenant, activity, &[], &curriculum.records(), &[]).await?;
             }
             if let Some(parent) = parent {
-                let (loaded, _) = sql::paths::load(c, &paths, new.tenant, parent, false)
+                let (_, loaded, _) = sql::paths::load(c, &paths, new.tenant, parent.into(), false)
                     .await?
                     .ok_or(diesel::result::Error::NotFound)?;
                 let mut curriculum = loaded.curriculum.clone();
@@ -96,7 +96,7 @@ impl ActivityRepository for Database {
                 curriculum
                     .append_to_last_section(entry, activity, new.kind, new.name.as_str().to_owned(), new.now)
                     .map_err(corrupt)?;
-                sql::paths::persist(c, new.tenant, parent, &loaded.records, &curriculum.records()).await?;
+                sql::paths::persist(c, new.tenant, parent, &loaded.records, &curriculum.records(), &[]).await?;
             }
             sql::activities::set_external_id(c, new.tenant, activity, new.external_id.as_deref()).await?;
             sql::events::append(c, &journal.events(&activity)).await?;
@@ -148,7 +148,9 @@ impl ActivityRepository for Database {
     async fn curriculum(&self, tenant: TenantId, id: ActivityId) -> Result<Option<Vec<CurriculumRecord>>, StoreError> {
         let paths = Arc::clone(&self.paths);
         run!(self, |c, sql| {
-            Ok(sql::paths::load(c, &paths, tenant, id, false).await?.map(|(loaded, _)| loaded.records.clone()))
+            Ok(sql::paths::load(c, &paths, tenant, id.into(), false)
+                .await?
+                .map(|(_, loaded, _)| loaded.records.clone()))
         })
     }
 

@@ -6,7 +6,7 @@ use crate::rows::{BoundsRow, LoadedRow, RecordRow, into_records, loaded_rows};
 use crate::schema::*;
 use crate::{Database, Listing};
 use async_trait::async_trait;
-use curricula_domain::curriculum::{CourseRef, Curriculum, CurriculumRecord};
+use curricula_domain::curriculum::{CourseRef, Curriculum, CurriculumError, CurriculumRecord};
 use curricula_domain::{ActivityId, RecordId, TenantId};
 use curricula_ports::*;
 use diesel::prelude::*;
@@ -31,34 +31,36 @@ impl CurriculumRepository for Database {
         run!(self, |c, sql| sql::lists::records(c, tenant, &filter, slice).await)
     }
 
-    async fn change(&self, tenant: TenantId, curriculum: ActivityId, write: PathWrite) -> Result<Changed, ChangeError> {
+    async fn change(&self, tenant: TenantId, of: PathOf, write: PathWrite) -> Result<Changed, ChangeError> {
         let paths = Arc::clone(&self.paths);
         let PathWrite { change, new_ids, if_match, journal } = write;
-        let (path, after, version, touched) = transaction!(self, |c, sql| {
-            let Some((loaded, version)) = sql::paths::load(c, &paths, tenant, curriculum, true).await? else {
-                return Err(TxError::Refused(ChangeError::PathNotFound(curriculum)));
+        let (changed, path, after) = transaction!(self, |c, sql| {
+            let Some((id, loaded, version)) = sql::paths::load(c, &paths, tenant, of, true).await? else {
+                return Err(TxError::Refused(match of {
+                    PathOf::Path(path) => ChangeError::PathNotFound(path),
+                    PathOf::Holding(record) => ChangeError::Refused(CurriculumError::RecordNotFound(record).into()),
+                }));
             };
-            if if_match.as_ref().is_some_and(|tags| !tags.contains(&PathVersion(version))) {
-                let current = PathTag { path: curriculum, version: PathVersion(version) };
+            let current = PathTag { path: id, version: PathVersion(version) };
+            if if_match.as_ref().is_some_and(|tags| !tags.contains(&current)) {
                 return Err(TxError::Refused(ChangeError::VersionMismatch { current }));
             }
-            let LoadedPath { curriculum: mut path, records: before } = paths.take_for_change(curriculum.0, loaded);
+            let LoadedPath { curriculum: mut path, records: before } = paths.take_for_change(id.0, loaded);
             let ids = sql::paths::next_record_ids(c, new_ids).await?;
             let touched = change(&mut path, &ids).map_err(|e| TxError::Refused(ChangeError::Refused(e)))?;
             let after = path.records();
+            let record = touched.and_then(|touched| after.iter().find(|r| r.id == touched).cloned());
             if after == before {
-                return Ok((path, after, version, touched));
+                return Ok((Changed { path: id, record, version: current.version }, path, after));
             }
-            let version = sql::paths::persist(c, tenant, curriculum, &before, &after).await?;
-            let record = touched.and_then(|id| after.iter().find(|r| r.id == id).cloned());
-            let changed = Changed { record, version: PathVersion(version) };
-            sql::events::append(c, &journal.events(&changed)).await?;
-            Ok((path, after, version, touched))
+            // The path is locked: the version the write bumps it to is known before it is sent.
+            let changed = Changed { path: id, record, version: PathVersion(version + 1) };
+            sql::paths::persist(c, tenant, id, &before, &after, &journal.events(&changed)).await?;
+            Ok((changed, path, after))
         })?;
-        let record = touched.and_then(|id| after.iter().find(|r| r.id == id).cloned());
         let loaded = LoadedPath { curriculum: path, records: after };
-        self.paths.put(curriculum.0, version, Arc::new(loaded));
-        Ok(Changed { record, version: PathVersion(version) })
+        self.paths.put(changed.path.0, changed.version.0, Arc::new(loaded));
+        Ok(changed)
     }
 
     async fn path(
@@ -67,8 +69,8 @@ impl CurriculumRepository for Database {
         curriculum: ActivityId,
     ) -> Result<Option<(Curriculum, PathVersion)>, StoreError> {
         let paths = Arc::clone(&self.paths);
-        let loaded = run!(self, |c, sql| sql::paths::load(c, &paths, tenant, curriculum, false).await)?;
-        Ok(loaded.map(|(loaded, version)| (loaded.curriculum.clone(), PathVersion(version))))
+        let loaded = run!(self, |c, sql| sql::paths::load(c, &paths, tenant, curriculum.into(), false).await)?;
+        Ok(loaded.map(|(_, loaded, version)| (loaded.curriculum.clone(), PathVersion(version))))
     }
 
     async fn course_refs(&self, tenant: TenantId, ids: &[ActivityId]) -> Result<Vec<CourseRef>, StoreError> {

@@ -70,9 +70,28 @@ macro_rules! load {
     };
 }
 
+/// `$c` as a connection several statements can be sent on at once: a shared reference, whose
+/// futures do not hold the connection, so that statements polled together are pipelined
+/// (sent back to back, answered in one round trip; the server runs them in the order sent).
+macro_rules! shared {
+    ($c:expr) => {
+        &mut &*$c
+    };
+}
+
+/// The future of inserting `$rows` into `$table`, to be sent together with others (see
+/// [`shared!`]).
+macro_rules! inserting {
+    ($c:expr, $table:expr, $rows:expr) => {
+        diesel_async::RunQueryDsl::execute(diesel::insert_into($table).values($rows), shared!($c))
+    };
+}
+
 pub(crate) use insert_all;
+pub(crate) use inserting;
 pub(crate) use load;
 pub(crate) use lock;
+pub(crate) use shared;
 pub(crate) use skip_locked;
 
 #[allow(clippy::duplicate_mod, reason = "the shared queries, compiled once per backend")]

@@ -87,9 +87,28 @@ macro_rules! load {
     }};
 }
 
+/// `$c` for statements sent together: as it is, for each runs in place, whole, when polled
+/// (there is nothing to pipeline in process).
+macro_rules! shared {
+    ($c:expr) => {
+        &mut *$c
+    };
+}
+
+/// The future of inserting `$rows` into `$table` (as [`insert_all!`] does), to be sent
+/// together with others (see [`shared!`]).
+macro_rules! inserting {
+    ($c:expr, $table:expr, $rows:expr) => {{
+        let rows = $rows;
+        $c.spawn_blocking(move |c| diesel::RunQueryDsl::execute(diesel::insert_into($table).values(rows), c))
+    }};
+}
+
 pub(crate) use insert_all;
+pub(crate) use inserting;
 pub(crate) use load;
 pub(crate) use lock;
+pub(crate) use shared;
 pub(crate) use skip_locked;
 
 #[allow(clippy::duplicate_mod, reason = "the shared queries, compiled once per backend")]

@@ -49,7 +49,7 @@ async fn check<S: ActivityRepository + CurriculumRepository>(store: &S) {
     let created = store
         .change(
             TenantId(1),
-            ActivityId(2),
+            ActivityId(2).into(),
             curricula_ports::PathWrite::new(
                 1,
                 Box::new(move |path, ids| {

@@ -10,7 +10,7 @@ use diesel::sql_types::BigInt;
 use diesel_async::RunQueryDsl;
 
 /// Events inserted per statement (14 binds each).
-const EVENTS_CHUNK: usize = 500;
+pub(crate) const EVENTS_CHUNK: usize = 500;
 
 /// Appends `events` in order, on `c` (inside the write's transaction).
 pub(crate) async fn append(c: &mut Conn, events: &[Event]) -> QueryResult<()> {

@@ -104,22 +104,25 @@ pub(crate) async fn records(
     filter: &RecordFilter,
     slice: Slice,
 ) -> QueryResult<Listed<CurriculumRecord>> {
+    let (offset, limit) = offset_limit(slice);
+    let page = || {
+        matching_records!(tenant, filter)
+            .select((RecordRow::as_select(), BoundsRow::as_select(), activities::kind.nullable()))
+            .order((curriculum_bounds::curriculum_id, curriculum_bounds::lft))
+            .offset(offset)
+            .limit(limit)
+    };
+    if slice == Slice::ALL {
+        // Everything that matches (one path, unpaged): the rows are their own count.
+        let items = into_records(super::load!(c, page(), LoadedRow)?);
+        return Ok(Listed { total: u64::try_from(items.len()).unwrap_or(u64::MAX), items });
+    }
     let total: i64 = if *filter == RecordFilter::default() {
         tenants::table.find(tenant.0).select(tenants::curriculum_records).first(c).await.optional()?.unwrap_or(0)
     } else {
         matching_records!(tenant, filter).count().get_result(c).await?
     };
-    let (offset, limit) = offset_limit(slice);
-    let rows: Vec<LoadedRow> = if total == 0 {
-        Vec::new()
-    } else {
-        let page = matching_records!(tenant, filter)
-            .select((RecordRow::as_select(), BoundsRow::as_select(), activities::kind.nullable()))
-            .order((curriculum_bounds::curriculum_id, curriculum_bounds::lft))
-            .offset(offset)
-            .limit(limit);
-        super::load!(c, page, LoadedRow)?
-    };
+    let rows = if total == 0 { Vec::new() } else { super::load!(c, page(), LoadedRow)? };
     Ok(Listed { items: into_records(rows), total: u64::try_from(total).unwrap_or(0) })
 }
 

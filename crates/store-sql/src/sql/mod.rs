@@ -12,5 +12,6 @@ pub(crate) mod paths;
 pub(crate) mod revisions;
 
 pub(crate) use super::{
-    Conn, Db, FEED_HORIZON, HAS_SCHEMA, NEXT_RECORD_IDS, fresh_ids, insert_all, load, lock, skip_locked,
+    Conn, Db, FEED_HORIZON, HAS_SCHEMA, NEXT_RECORD_IDS, fresh_ids, insert_all, inserting, load, lock, shared,
+    skip_locked,
 };

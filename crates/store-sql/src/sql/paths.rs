@@ -4,10 +4,11 @@ use super::Conn;
 use crate::cache::{LoadedPath, PathCache};
 use crate::errors::corrupt;
 use crate::plan::WritePlan;
-use crate::rows::{BoundsRow, Count, LoadedRow, RecordRow, into_records, is_course, loaded_rows};
+use crate::rows::{BoundsRow, Count, EventRow, LoadedRow, RecordRow, into_records, is_course, loaded_rows};
 use crate::schema::*;
 use curricula_domain::curriculum::{Curriculum, CurriculumRecord};
 use curricula_domain::{ActivityId, RecordId, TenantId};
+use curricula_ports::{Event, PathOf};
 use diesel::prelude::*;
 use diesel::result::Error as DbError;
 use diesel_async::RunQueryDsl;
@@ -20,40 +21,62 @@ macro_rules! path_rows {
     };
 }
 
-/// Path `id`, loaded and checked (from the cache when its version is current), and version, or
-/// `None` when `id` is not a course of the tenant. With `lock`, the course row is locked until
-/// the transaction ends (on SQLite the transaction holds the database; on Postgres
-/// `FOR NO KEY UPDATE`: the path's writers run one at a time, on every
-/// instance, while foreign-key checks against the course — placing it in another path, adding
-/// a language — do not wait and cannot deadlock with it).
+/// The path `of` names, loaded and checked (from the cache when its version is current), with
+/// its id and version, or `None` when it names no course of the tenant. With `lock`, the
+/// course row is locked until the transaction ends (on SQLite the transaction holds the
+/// database; on Postgres `FOR NO KEY UPDATE`: the path's writers run one at a time, on every
+/// instance, while foreign-key checks against the course — placing it in another path,
+/// adding a language — do not wait and cannot deadlock with it). A record is found and its
+/// path locked in one statement.
 pub(crate) async fn load(
     c: &mut Conn,
     paths: &PathCache,
     tenant: TenantId,
-    id: ActivityId,
+    of: PathOf,
     lock: bool,
-) -> QueryResult<Option<(Arc<LoadedPath>, i64)>> {
-    let query = activities::table
-        .filter(activities::id.eq(id.0).and(activities::tenant_id.eq(tenant.0)))
-        .select((activities::kind, activities::curriculum_version));
-    #[allow(clippy::if_same_then_else, reason = "on SQLite `lock!` adds nothing: the transaction holds the database")]
-    let path: Option<(String, i64)> = if lock {
-        lock!(query, for_no_key_update).first(c).await.optional()?
-    } else {
-        query.first(c).await.optional()?
+) -> QueryResult<Option<(ActivityId, Arc<LoadedPath>, i64)>> {
+    /// The course row `$which` picks among the tenant's activities: id, kind, version.
+    macro_rules! course {
+        ($which:expr) => {{
+            let query = activities::table.filter(activities::tenant_id.eq(tenant.0).and($which)).select((
+                activities::id,
+                activities::kind,
+                activities::curriculum_version,
+            ));
+            #[allow(
+                clippy::if_same_then_else,
+                reason = "on SQLite `lock!` adds nothing: the transaction holds the database"
+            )]
+            if lock {
+                lock!(query, for_no_key_update).first(c).await.optional()?
+            } else {
+                query.first(c).await.optional()?
+            }
+        }};
+    }
+    let path: Option<(i64, String, i64)> = match of {
+        PathOf::Path(id) => course!(activities::id.eq(id.0)),
+        PathOf::Holding(record) => course!(
+            activities::id.eq_any(
+                curriculum_activities::table
+                    .filter(curriculum_activities::id.eq(record.0))
+                    .filter(curriculum_activities::account_id.eq(tenant.0))
+                    .select(curriculum_activities::curriculum_id)
+            )
+        ),
     };
-    let Some((_, version)) = path.filter(|(kind, _)| is_course(kind)) else {
+    let Some((id, _, version)) = path.filter(|(_, kind, _)| is_course(kind)) else {
         return Ok(None);
     };
-    if let Some(loaded) = paths.get(id.0, version) {
-        return Ok(Some((loaded, version)));
+    if let Some(loaded) = paths.get(id, version) {
+        return Ok(Some((ActivityId(id), loaded, version)));
     }
-    let rows = super::load!(c, path_rows!(id.0), LoadedRow)?;
+    let rows = super::load!(c, path_rows!(id), LoadedRow)?;
     let records = into_records(rows);
-    let curriculum = Curriculum::from_records(id, tenant, records.clone()).map_err(corrupt)?;
+    let curriculum = Curriculum::from_records(ActivityId(id), tenant, records.clone()).map_err(corrupt)?;
     let loaded = Arc::new(LoadedPath { curriculum, records });
-    paths.put(id.0, version, Arc::clone(&loaded));
-    Ok(Some((loaded, version)))
+    paths.put(id, version, Arc::clone(&loaded));
+    Ok(Some((ActivityId(id), loaded, version)))
 }
 
 /// Ids per statement of the rows a change only touched (their `updated_on`).
@@ -63,15 +86,18 @@ const ROWS_CHUNK: usize = 1_000;
 /// Ids, or bounds rows (4 values each), per statement.
 const IDS_CHUNK: usize = 5_000;
 
-/// Writes path `curriculum`'s change from `before` to `after` and bumps its version; returns
-/// the new version.
+/// Writes path `curriculum`'s change from `before` to `after`, bumps its version and appends
+/// `events`, in the caller's transaction. The statements that nothing after them depends on
+/// (changed rows, `updated_on` touches, bounds of new rows, the counts, the version, the
+/// events) are sent together: on Postgres one round trip for all of them (see `shared!`).
 pub(crate) async fn persist(
     c: &mut Conn,
     tenant: TenantId,
     curriculum: ActivityId,
     before: &[CurriculumRecord],
     after: &[CurriculumRecord],
-) -> QueryResult<i64> {
+    events: &[Event],
+) -> QueryResult<()> {
     let plan = WritePlan::new(curriculum, before, after);
     let added = plan.new_sections.len() + plan.new_entries.len();
     let delta = i64::try_from(added).unwrap_or(i64::MAX) - i64::try_from(plan.deleted.len()).unwrap_or(i64::MAX);
@@ -103,48 +129,66 @@ pub(crate) async fn persist(
     for statement in &plan.renumber {
         diesel::sql_query(statement).execute(c).await?;
     }
+    // Changed rows may name a new section (inserted above) and must be written before new
+    // entries (an entry may take over a course another one gave up); the rest only needs the
+    // rows it names to exist.
+    let chunk = super::events::EVENTS_CHUNK;
+    let (first, last) = events.split_at(events.len().saturating_sub(1) / chunk * chunk);
+    super::events::append(c, first).await?;
+    let mut together = Vec::new();
+    let mut expected = Vec::new();
     for (row, bounds) in &plan.changed {
-        let mut updated = diesel::update(curriculum_activities::table.find(row.id)).set(row).execute(c).await?;
+        together.push(diesel::update(curriculum_activities::table.find(row.id)).set(row).execute(super::shared!(c)));
+        expected.push(Some(1));
         if let Some(bounds) = bounds {
-            updated += diesel::update(curriculum_bounds::table.find(bounds.id))
-                .set((curriculum_bounds::lft.eq(bounds.lft), curriculum_bounds::rgt.eq(bounds.rgt)))
-                .execute(c)
-                .await?;
-        }
-        if updated != 1 + usize::from(bounds.is_some()) {
-            // The plan and the tables disagree: write nothing rather than something wrong.
-            return Err(DbError::NotFound);
+            let columns = (curriculum_bounds::lft.eq(bounds.lft), curriculum_bounds::rgt.eq(bounds.rgt));
+            together
+                .push(diesel::update(curriculum_bounds::table.find(bounds.id)).set(columns).execute(super::shared!(c)));
+            expected.push(Some(1));
         }
     }
+    let (mut together, mut expected) = if plan.new_entries.is_empty() {
+        (together, expected)
+    } else {
+        check(&futures::future::try_join_all(together).await?, &expected)?;
+        for chunk in plan.new_entries.chunks(ROWS_CHUNK) {
+            super::insert_all!(c, curriculum_activities::table, chunk.to_vec())?;
+        }
+        (Vec::new(), Vec::new())
+    };
     for (updated_on, updated_by, ids) in &plan.touched {
         for chunk in ids.chunks(TOUCHED_CHUNK.min(IDS_CHUNK)) {
-            diesel::update(curriculum_activities::table.filter(curriculum_activities::id.eq_any(chunk)))
-                .set((
-                    curriculum_activities::updated_on.eq(*updated_on),
-                    curriculum_activities::updated_by.eq(*updated_by),
-                ))
-                .execute(c)
-                .await?;
+            let columns =
+                (curriculum_activities::updated_on.eq(*updated_on), curriculum_activities::updated_by.eq(*updated_by));
+            let rows = curriculum_activities::table.filter(curriculum_activities::id.eq_any(chunk.to_vec()));
+            together.push(diesel::update(rows).set(columns).execute(super::shared!(c)));
         }
     }
-    for chunk in plan.new_entries.chunks(ROWS_CHUNK) {
-        super::insert_all!(c, curriculum_activities::table, chunk.to_vec())?;
-    }
     for chunk in plan.new_bounds.chunks(IDS_CHUNK) {
-        super::insert_all!(c, curriculum_bounds::table, chunk.to_vec())?;
+        together.push(super::inserting!(c, curriculum_bounds::table, chunk.to_vec()));
     }
     if delta != 0 {
         // The tenant's count, read by an unfiltered List (see `lists::records`).
-        diesel::update(tenants::table.find(tenant.0))
-            .set(tenants::curriculum_records.eq(tenants::curriculum_records + delta))
-            .execute(c)
-            .await?;
+        let count = tenants::curriculum_records.eq(tenants::curriculum_records + delta);
+        together.push(diesel::update(tenants::table.find(tenant.0)).set(count).execute(super::shared!(c)));
     }
-    diesel::update(activities::table.find(curriculum.0))
-        .set(activities::curriculum_version.eq(activities::curriculum_version + 1))
-        .returning(activities::curriculum_version)
-        .get_result(c)
-        .await
+    expected.resize(together.len(), None);
+    let version = activities::curriculum_version.eq(activities::curriculum_version + 1);
+    together.push(diesel::update(activities::table.find(curriculum.0)).set(version).execute(super::shared!(c)));
+    expected.push(Some(1));
+    if !last.is_empty() {
+        let rows: Vec<EventRow> = last.iter().map(EventRow::from).collect();
+        together.push(super::inserting!(c, events::table, rows));
+        expected.push(None);
+    }
+    check(&futures::future::try_join_all(together).await?, &expected)
+}
+
+/// Fails when a statement sent together touched another number of rows than `expected` (the
+/// plan and the tables disagree: write nothing rather than something wrong).
+fn check(counts: &[usize], expected: &[Option<usize>]) -> QueryResult<()> {
+    let agree = counts.iter().zip(expected).all(|(n, want)| want.is_none_or(|want| *n == want));
+    if agree { Ok(()) } else { Err(DbError::NotFound) }
 }
 
 /// `n` fresh record ids, never given before (see each backend's `NEXT_RECORD_IDS`); no query
