@@ -92,7 +92,7 @@ pub const DEFAULT_PATH_CACHE_RECORDS: usize = 20_000;
 #[derive(Clone)]
 enum Pools {
     Sqlite(Pool<sqlite::Conn>),
-    Postgres(Pool<pg::Conn>),
+    Postgres(pg::Pool),
 }
 
 /// The relational store named by a URL: SQLite (`sqlite://…`, the embedded default) or

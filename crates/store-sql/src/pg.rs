@@ -4,8 +4,8 @@
 
 use crate::errors::ConnectError;
 use curricula_ports::StoreError;
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
-use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use deadpool::managed::{Metrics, RecycleResult};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, PoolError, PoolableConnection};
 use diesel_async::{AsyncMigrationHarness, AsyncPgConnection, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -98,11 +98,42 @@ pub(crate) use skip_locked;
 #[path = "sql/mod.rs"]
 pub(crate) mod sql;
 
+/// A connection used this recently is handed out again as it is; one idle for longer is first
+/// tested with a query, so that one a database restart left dead is replaced instead of
+/// failing a request.
+const TRUSTED_FOR: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The pool of Postgres connections.
+pub(crate) type Pool = deadpool::managed::Pool<Manager>;
+/// A connection taken from [`Pool`].
+type Object = deadpool::managed::Object<Manager>;
+
+/// diesel-async's pool manager, without its test query (`SELECT 1`, a round trip on every
+/// checkout) for connections used within [`TRUSTED_FOR`]: a broken one (an error seen on it)
+/// is always replaced.
+pub(crate) struct Manager(AsyncDieselConnectionManager<Conn>);
+
+impl deadpool::managed::Manager for Manager {
+    type Type = Conn;
+    type Error = PoolError;
+
+    async fn create(&self) -> Result<Conn, PoolError> {
+        self.0.create().await
+    }
+
+    async fn recycle(&self, conn: &mut Conn, metrics: &Metrics) -> RecycleResult<PoolError> {
+        if metrics.last_used() < TRUSTED_FOR && !conn.is_broken() {
+            return Ok(());
+        }
+        self.0.recycle(conn, metrics).await
+    }
+}
+
 /// A pool of `pool_size` connections to the Postgres database named by `url`.
-pub(crate) fn pool(url: &str, pool_size: usize) -> Result<Pool<Conn>, ConnectError> {
+pub(crate) fn pool(url: &str, pool_size: usize) -> Result<Pool, ConnectError> {
     // diesel-async sets `TimeZone` to UTC on every connection it makes: the naive UTC values
     // written and read through `schema.rs` are exact instants.
-    Pool::builder(AsyncDieselConnectionManager::<Conn>::new(url))
+    Pool::builder(Manager(AsyncDieselConnectionManager::<Conn>::new(url)))
         .max_size(pool_size.max(1))
         .runtime(deadpool::Runtime::Tokio1)
         .wait_timeout(Some(crate::errors::CONNECTION_TIMEOUT))
@@ -112,13 +143,13 @@ pub(crate) fn pool(url: &str, pool_size: usize) -> Result<Pool<Conn>, ConnectErr
 }
 
 /// A pooled connection, or `Unavailable`.
-pub(crate) async fn get(pool: &Pool<Conn>) -> Result<Object<Conn>, StoreError> {
+pub(crate) async fn get(pool: &Pool) -> Result<Object, StoreError> {
     pool.get().await.map_err(|e| StoreError::Unavailable(Box::new(e)))
 }
 
 /// Applies pending migrations holding an advisory lock, so instances starting at once migrate
 /// one at a time (the others then find nothing pending).
-pub(crate) async fn migrate(pool: &Pool<Conn>) -> Result<(), StoreError> {
+pub(crate) async fn migrate(pool: &Pool) -> Result<(), StoreError> {
     // Out of the pool: the session (and its lock) ends when this connection is dropped.
     let mut conn = Object::take(get(pool).await?);
     conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))

@@ -107,7 +107,7 @@ impl crate::Database {
             .unwrap(),
             crate::Pools::Postgres(pool) => {
                 use diesel_async::SimpleAsyncConnection;
-                let conn = diesel_async::pooled_connection::deadpool::Object::take(pool.get().await.unwrap());
+                let conn = deadpool::managed::Object::take(pool.get().await.unwrap());
                 let mut conn = tokio::task::spawn_blocking(move || {
                     let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
                     for _ in 0..migrations {

@@ -121,3 +121,34 @@ async fn unusable_databases_are_errors_not_panics() {
     };
     assert!(result.is_err(), "a corrupt file is an error");
 }
+
+/// Connections a database restart killed (every one of the pool, ended by another session):
+/// one used within the last seconds fails the call that takes it and is then replaced; after a
+/// pause, each is tested before it is handed out and the first call succeeds.
+#[tokio::test(flavor = "multi_thread")]
+async fn connections_a_restart_killed_are_replaced() {
+    let Some(db) = TestDatabase::create().await else {
+        return;
+    };
+    let store = Database::connect(db.url(), 4).await.unwrap();
+    let killer = Database::connect(db.url(), 1).await.unwrap();
+    let kill_all = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                    WHERE datname = current_database() AND pid <> pg_backend_pid()";
+    let warm = futures::future::join_all((0..4).map(|_| store.raw_execute("SELECT pg_sleep(0.05)"))).await;
+    assert!(warm.iter().all(Result::is_ok), "{warm:?}");
+
+    killer.raw_execute(kill_all).await.unwrap();
+    let mut failed = 0;
+    while store.ping().await.is_err() {
+        failed += 1;
+        assert!(failed <= 4, "each dead connection fails one call at most");
+    }
+
+    let warm = futures::future::join_all((0..4).map(|_| store.raw_execute("SELECT pg_sleep(0.05)"))).await;
+    assert!(warm.iter().all(Result::is_ok), "{warm:?}");
+    killer.raw_execute(kill_all).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    for _ in 0..4 {
+        store.ping().await.expect("idle connections are tested before they are handed out");
+    }
+}
