@@ -368,17 +368,19 @@ where
     /// # Errors
     /// When the store fails (the pages before stay written).
     pub async fn recompute_path(&self, tenant: TenantId, path: ActivityId) -> Result<(usize, usize), StoreError> {
+        let (mut seen, mut written) = (0, 0);
+        let mut page = self
+            .learners
+            .enrollments_in_after(tenant, path, None, RECOMPUTE_PAGE)
+            .await?;
+        if page.is_empty() {
+            // Nobody is enrolled (a path being authored): the path is not even read.
+            return Ok((seen, written));
+        }
         let Some(curriculum) = self.load_path(tenant, path).await? else {
-            return Ok((0, 0));
+            return Ok((seen, written));
         };
-        let (mut seen, mut written, mut after) = (0, 0, None);
         loop {
-            let page = self
-                .learners
-                .enrollments_in_after(tenant, path, after, RECOMPUTE_PAGE)
-                .await?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.id);
             let users: Vec<UserId> = page.iter().map(|e| e.user).collect();
             let mut standings = self.standings(tenant, &users, &curriculum).await?;
             let now = self.clock.now();
@@ -388,7 +390,15 @@ where
                 seen += 1;
                 written += usize::from(stored.updated_at != enrollment.updated_at);
             }
+            let last = page.last().map(|e| e.id);
             if (page.len() as u64) < RECOMPUTE_PAGE {
+                break;
+            }
+            page = self
+                .learners
+                .enrollments_in_after(tenant, path, last, RECOMPUTE_PAGE)
+                .await?;
+            if page.is_empty() {
                 break;
             }
         }
