@@ -405,6 +405,18 @@ where
             .unwrap(),
         None
     );
+    // Succeeded deliveries queued before the cut are pruned, oldest first, `limit` at a time;
+    // a pending one (the redelivered) stays whatever its age.
+    let cut = later + Duration::days(1);
+    assert_eq!(store.prune_deliveries(now, 10).await.unwrap(), 0, "none queued before");
+    assert_eq!(store.prune_deliveries(cut, 1).await.unwrap(), 1);
+    assert_eq!(store.prune_deliveries(cut, 10).await.unwrap(), 1);
+    assert_eq!(store.prune_deliveries(cut, 10).await.unwrap(), 0);
+    let kept = store.deliveries(t, all.id, Slice::page(1, 50)).await.unwrap();
+    assert_eq!(
+        kept.items.iter().map(|d| (d.id, d.status)).collect::<Vec<_>>(),
+        [(again.id, DeliveryStatus::Pending)]
+    );
     assert!(store.delete_webhook(t, all.id).await.unwrap());
     assert!(!store.delete_webhook(t, all.id).await.unwrap());
     assert_eq!(

@@ -313,6 +313,13 @@ pub trait WebhookRepository: Send + Sync {
     async fn settle(&self, webhook: WebhookId, owner: &str, tries: Vec<Tried>, release: bool)
     -> Result<(), StoreError>;
 
+    /// Deletes at most `limit` of the succeeded deliveries queued before `before`, the oldest
+    /// first, and answers how many went; pending and failed ones stay, whatever their age.
+    ///
+    /// # Errors
+    /// When the store fails.
+    async fn prune_deliveries(&self, before: DateTime<Utc>, limit: u64) -> Result<u64, StoreError>;
+
     /// The queue's figures now.
     ///
     /// # Errors

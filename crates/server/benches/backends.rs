@@ -290,7 +290,9 @@ async fn main() {
         Some(db) => Some((measure(Database::connect(db.url(), 8).await.unwrap()).await, db)),
         None => None,
     };
-    println!("medians of {RUNS} runs ({RENAMES} for the rename and its floor), in process through the actix application (ms)");
+    println!(
+        "medians of {RUNS} runs ({RENAMES} for the rename and its floor), in process through the actix application (ms)"
+    );
     println!("{:<36} {:>9} {:>9} {:>7}", "", "SQLite", "Postgres", "PG/SQL");
     let row = |label: &str, pick: fn(&Figures) -> f64| match &postgres {
         Some((pg, _)) => println!(

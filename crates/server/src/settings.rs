@@ -43,6 +43,8 @@ pub struct WebhookSettings {
     pub retry_initial_seconds: f64,
     /// Whether this instance delivers webhooks (every `serve` does by default).
     pub deliver: bool,
+    /// Days a succeeded delivery stays in its webhook's deliveries log (0: for ever).
+    pub keep_delivered_days: u32,
 }
 
 impl Default for WebhookSettings {
@@ -51,6 +53,7 @@ impl Default for WebhookSettings {
             allow_http_hosts: Vec::new(),
             retry_initial_seconds: 10.0,
             deliver: true,
+            keep_delivered_days: 30,
         }
     }
 }
@@ -68,6 +71,8 @@ impl WebhookSettings {
             retry_initial: chrono::Duration::milliseconds(
                 (self.retry_initial_seconds.clamp(0.001, 86_400.0) * 1000.0) as i64,
             ),
+            keep_delivered: (self.keep_delivered_days > 0)
+                .then(|| chrono::Duration::days(i64::from(self.keep_delivered_days))),
             ..curricula_service::webhooks::WebhookSettings::default()
         }
     }

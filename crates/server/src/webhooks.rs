@@ -16,6 +16,8 @@ const MAX_ANSWER_BYTES: usize = 64 * 1024;
 const IDLE: Duration = Duration::from_millis(200);
 /// The wait after a round the store failed.
 const AFTER_FAILURE: Duration = Duration::from_secs(2);
+/// How often old succeeded deliveries are pruned (and once at start).
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// POSTs deliveries with reqwest.
 pub struct HttpSender {
@@ -83,10 +85,19 @@ fn without_url(e: &reqwest::Error) -> String {
 }
 
 /// Runs `deliverer`'s rounds until the process ends: at once again while there is work, after
-/// a short wait when there is none.
+/// a short wait when there is none; prunes old succeeded deliveries every [`PRUNE_EVERY`].
 pub fn spawn(deliverer: Deliverer<dyn WebhookRepository>) {
     tokio::spawn(async move {
+        let mut pruned_at: Option<std::time::Instant> = None;
         loop {
+            if pruned_at.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+                pruned_at = Some(std::time::Instant::now());
+                match deliverer.prune().await {
+                    Ok(0) => {}
+                    Ok(pruned) => tracing::info!(pruned, "old succeeded webhook deliveries pruned"),
+                    Err(e) => tracing::warn!(error = %e, "old webhook deliveries not pruned; trying again in an hour"),
+                }
+            }
             match deliverer.round().await {
                 Ok(0) => tokio::time::sleep(deliverer.idle_wait(IDLE)).await,
                 Ok(_) => {}

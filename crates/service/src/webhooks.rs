@@ -40,6 +40,9 @@ pub struct WebhookSettings {
     pub retry_for: Duration,
     /// How long an instance holds a webhook it delivers to (another takes it over after).
     pub lease: Duration,
+    /// How long a succeeded delivery stays in its webhook's log (`None`: for ever); failed
+    /// and pending ones stay until they are redelivered or their webhook is deleted.
+    pub keep_delivered: Option<Duration>,
 }
 
 impl Default for WebhookSettings {
@@ -49,6 +52,7 @@ impl Default for WebhookSettings {
             retry_initial: Duration::seconds(10),
             retry_for: Duration::hours(24),
             lease: Duration::seconds(60),
+            keep_delivered: Some(Duration::days(30)),
         }
     }
 }
@@ -352,6 +356,9 @@ pub struct DeliveryCounters {
     pub last_lag_ms: AtomicU64,
 }
 
+/// Succeeded deliveries deleted per statement by [`Deliverer::prune`].
+pub const PRUNE_BATCH: u64 = 1_000;
+
 /// Delivers webhooks: one round at a time ([`Deliverer::round`]), run in a loop by the server.
 pub struct Deliverer<W: ?Sized> {
     repo: Arc<W>,
@@ -386,6 +393,26 @@ impl<W: WebhookRepository + ?Sized + 'static> Deliverer<W> {
             owner,
             counters,
             soonest_retry: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Deletes the succeeded deliveries older than `keep_delivered`, [`PRUNE_BATCH`] per
+    /// statement, and answers how many went (none when they are kept for ever).
+    ///
+    /// # Errors
+    /// When the store fails (the batches before are gone).
+    pub async fn prune(&self) -> Result<u64, StoreError> {
+        let Some(keep) = self.settings.keep_delivered else {
+            return Ok(0);
+        };
+        let before = self.clock.now() - keep;
+        let mut pruned = 0;
+        loop {
+            let n = self.repo.prune_deliveries(before, PRUNE_BATCH).await?;
+            pruned += n;
+            if n < PRUNE_BATCH {
+                return Ok(pruned);
+            }
         }
     }
 

@@ -391,6 +391,25 @@ impl WebhookRepository for Database {
         })
     }
 
+    async fn prune_deliveries(&self, before: DateTime<Utc>, limit: u64) -> Result<u64, StoreError> {
+        let (before, limit) = (before.naive_utc(), i64::try_from(limit).unwrap_or(i64::MAX));
+        run!(self, |c, _sql| {
+            // On the `(status, created_at)` index; bounded statements, no transaction held: one
+            // redelivered in between is pending again, and the delete passes it by.
+            let oldest: Vec<i64> = d::table
+                .filter(d::status.eq(DeliveryStatus::Succeeded.as_str()).and(d::created_at.lt(before)))
+                .order((d::created_at, d::id))
+                .select(d::id)
+                .limit(limit)
+                .load(c)
+                .await?;
+            diesel::delete(d::table.filter(d::id.eq_any(oldest).and(d::status.eq(DeliveryStatus::Succeeded.as_str()))))
+                .execute(c)
+                .await
+        })
+        .map(|n| n as u64)
+    }
+
     async fn queue_figures(&self, now: DateTime<Utc>) -> Result<QueueFigures, StoreError> {
         let (pending, oldest, failing, failed) = run!(self, |c, _sql| {
             let pending: i64 = d::table.filter(d::status.eq(PENDING)).count().get_result(c).await?;
