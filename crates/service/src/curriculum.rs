@@ -214,17 +214,12 @@ where
             path.update(id, &input, now).map(|r| Some(r.id))
         });
         let changed = self
-            .curricula
-            .change(
-                actor.caller.tenant,
-                PathOf::Holding(id),
-                PathWrite::new(0, change).if_match(if_match).journal(record_event(
-                    actor,
-                    EventType::RecordUpdated,
-                    now,
-                    Some(before),
-                    None,
-                )),
+            .change_holding(
+                actor,
+                id,
+                change,
+                if_match,
+                record_event(actor, EventType::RecordUpdated, now, Some(before), None),
             )
             .await?;
         let record = found(changed.record)?;
@@ -252,17 +247,18 @@ where
             path.move_record(id, target, orientation, now).map(|()| Some(id))
         });
         let changed = self
-            .curricula
-            .change(
-                actor.caller.tenant,
-                PathOf::Holding(id),
-                PathWrite::new(0, change).if_match(if_match).journal(record_event(
+            .change_holding(
+                actor,
+                id,
+                change,
+                if_match,
+                record_event(
                     actor,
                     EventType::RecordMoved,
                     now,
                     Some(before),
                     Some(serde_json::json!({ "target_id": target.0, "orientation": orientation.as_str() })),
-                )),
+                ),
             )
             .await?;
         Ok((changed.path, changed.version))
@@ -286,16 +282,8 @@ where
             keep(path.record(id));
             path.destroy(id, now).map(|_| None)
         });
-        let changed = self
-            .curricula
-            .change(
-                actor.caller.tenant,
-                PathOf::Holding(id),
-                PathWrite::new(0, change)
-                    .if_match(if_match)
-                    .journal(destroyed_event(actor, id, now, before)),
-            )
-            .await?;
+        let journal = destroyed_event(actor, id, now, before);
+        let changed = self.change_holding(actor, id, change, if_match, journal).await?;
         Ok((changed.path, changed.version))
     }
 
@@ -399,6 +387,23 @@ where
             version: changed.version,
             diff,
         })
+    }
+
+    /// Applies `change` to the caller's path holding record `id` (found and locked by the
+    /// store), when `if_match` allows, appending `journal`.
+    async fn change_holding(
+        &self,
+        actor: &Actor,
+        id: RecordId,
+        change: CurriculumChange,
+        if_match: Option<Vec<PathTag>>,
+        journal: Journal<Changed>,
+    ) -> Result<Changed, WriteError> {
+        let write = PathWrite::new(0, change).if_match(if_match).journal(journal);
+        Ok(self
+            .curricula
+            .change(actor.caller.tenant, PathOf::Holding(id), write)
+            .await?)
     }
 }
 
